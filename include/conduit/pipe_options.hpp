@@ -1,0 +1,61 @@
+// conduit/pipe_options.hpp: how a named pipe server instance is created.
+//
+// The fields are those of CreateNamedPipe, with the same defaults a Windows
+// program would write:
+//
+//   conduit::pipe_options options;
+//   options.type = conduit::pipe_type::message;
+//   options.mode = conduit::read_mode::message;
+//   options.max_instances = 4;
+//   auto server = conduit::pipe_server::create(R"(\\.\pipe\orders)", options);
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace conduit {
+
+/// Which way data flows, seen from the server (PIPE_ACCESS_*).
+enum class pipe_direction : std::uint32_t {
+  inbound = 1,   // clients write, the server reads
+  outbound = 2,  // the server writes, clients read
+  duplex = 3,    // both ways
+};
+
+/// How data is written (PIPE_TYPE_*): a byte stream or discrete messages.
+enum class pipe_type : std::uint32_t { byte = 0, message = 4 };
+
+/// How a handle reads (PIPE_READMODE_*). Message read mode needs a message pipe.
+enum class read_mode : std::uint32_t { byte = 0, message = 2 };
+
+/// PIPE_UNLIMITED_INSTANCES.
+inline constexpr std::uint32_t unlimited_instances = 255;
+
+struct pipe_options {
+  pipe_direction direction = pipe_direction::duplex;
+  pipe_type type = pipe_type::byte;
+  read_mode mode = read_mode::byte;
+  /// 1 to 254, or unlimited_instances. Every instance of a pipe shares the
+  /// first instance's value.
+  std::uint32_t max_instances = unlimited_instances;
+  /// Buffer sizes in bytes, advisory as on Windows.
+  std::uint32_t out_buffer_size = 4096;
+  std::uint32_t in_buffer_size = 4096;
+  /// What a client's wait_named_pipe(name, use_default_wait) waits;
+  /// zero means 50 ms.
+  std::chrono::milliseconds default_timeout{0};
+  /// Fail with ERROR_ACCESS_DENIED if the pipe exists already
+  /// (FILE_FLAG_FIRST_PIPE_INSTANCE).
+  bool first_instance = false;
+  /// FILE_FLAG_WRITE_THROUGH: accepted; local writes never linger in a buffer.
+  bool write_through = false;
+  /// PIPE_REJECT_REMOTE_CLIENTS.
+  bool reject_remote_clients = false;
+  /// PIPE_NOWAIT: reads and connects return at once instead of blocking.
+  bool nowait = false;
+  /// Security descriptor in SDDL; empty means the default.
+  std::string security_descriptor;
+};
+
+}  // namespace conduit

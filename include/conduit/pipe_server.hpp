@@ -1,0 +1,124 @@
+// conduit/pipe_server.hpp: one server instance of a named pipe.
+//
+// A pipe_server is what CreateNamedPipe returns on Windows: one instance of
+// `\\.\pipe\name`, which serves one client at a time. It listens as soon as
+// it exists; connect() waits for a client, disconnect() drops the client so
+// the instance can serve the next one. A server that serves several clients
+// at once creates several instances (up to max_instances across all
+// processes).
+//
+//   auto server = conduit::pipe_server::create(R"(\\.\pipe\echo)");
+//   for (;;) {
+//     server.connect();
+//     std::array<std::byte, 512> buffer;
+//     std::error_code ec;
+//     while (std::size_t n = server.read(buffer, ec)) server.write(std::span(buffer).first(n));
+//     server.disconnect();
+//   }
+//
+// Errors are Win32 codes (conduit/error.hpp); each call has a throwing
+// overload and one that fills a std::error_code.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+#include "conduit/pipe_options.hpp"
+
+namespace conduit {
+
+namespace detail {
+class server_instance;
+}
+
+/// How connect() found its client.
+enum class connect_status {
+  connected,          // a client arrived while connect() waited
+  already_connected,  // one had arrived before (Win32: ERROR_PIPE_CONNECTED)
+};
+
+class pipe_server {
+ public:
+  /// Creates an instance of the pipe `name` (`\\.\pipe\x`, or with this
+  /// machine's name for `.`), creating the pipe with the first instance.
+  ///
+  /// Errors: ERROR_INVALID_NAME, ERROR_PATH_NOT_FOUND or
+  /// ERROR_FILENAME_EXCED_RANGE for a bad name; ERROR_INVALID_PARAMETER for
+  /// bad options (max_instances 0 or over 255, message read mode on a byte
+  /// pipe); ERROR_PIPE_BUSY when the pipe has max_instances already;
+  /// ERROR_ACCESS_DENIED when the pipe exists with another direction, or
+  /// exists at all and first_instance is set; ERROR_SERVICE_NOT_ACTIVE when
+  /// no broker can be reached.
+  /// @throws std::system_error
+  [[nodiscard]] static pipe_server create(std::string_view name, const pipe_options& options = {});
+  [[nodiscard]] static pipe_server create(std::string_view name, const pipe_options& options,
+                                          std::error_code& ec) noexcept;
+
+  pipe_server() noexcept;
+  pipe_server(pipe_server&&) noexcept;
+  pipe_server& operator=(pipe_server&&) noexcept;
+  ~pipe_server();
+
+  /// Waits for a client (ConnectNamedPipe). After a disconnect() this makes
+  /// the instance listen again. Errors: ERROR_PIPE_CONNECTED is not an error
+  /// here (see connect_status); ERROR_NO_DATA when the client that connected
+  /// has already closed its end; ERROR_PIPE_LISTENING for a PIPE_NOWAIT
+  /// instance with no client yet; ERROR_SEM_TIMEOUT when `timeout` passes.
+  /// @throws std::system_error
+  connect_status connect();
+  connect_status connect(std::error_code& ec) noexcept;
+  connect_status connect(std::chrono::milliseconds timeout);
+  connect_status connect(std::chrono::milliseconds timeout, std::error_code& ec) noexcept;
+
+  /// Drops the client (DisconnectNamedPipe): data not yet read on either side
+  /// is discarded, the client's end fails with ERROR_PIPE_NOT_CONNECTED.
+  /// Errors: ERROR_PIPE_LISTENING if no client ever connected,
+  /// ERROR_PIPE_NOT_CONNECTED if already disconnected.
+  /// @throws std::system_error
+  void disconnect();
+  void disconnect(std::error_code& ec) noexcept;
+
+  /// Reads what is there, blocking until at least one byte arrives (byte
+  /// mode). Returns 0 only for an empty `buffer`. Errors: ERROR_BROKEN_PIPE
+  /// once the client closed and everything was read; ERROR_PIPE_LISTENING
+  /// with no client; ERROR_PIPE_NOT_CONNECTED after disconnect();
+  /// ERROR_ACCESS_DENIED on an outbound pipe.
+  /// @throws std::system_error
+  std::size_t read(std::span<std::byte> buffer);
+  std::size_t read(std::span<std::byte> buffer, std::error_code& ec) noexcept;
+
+  /// Writes all of `data`, blocking while the client's buffer is full.
+  /// Errors: ERROR_NO_DATA when the client has closed; ERROR_PIPE_LISTENING,
+  /// ERROR_PIPE_NOT_CONNECTED, ERROR_ACCESS_DENIED as for read().
+  /// @throws std::system_error
+  std::size_t write(std::span<const std::byte> data);
+  std::size_t write(std::span<const std::byte> data, std::error_code& ec) noexcept;
+  std::size_t write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
+
+  /// The connected client's process id (GetNamedPipeClientProcessId).
+  /// Errors: ERROR_NOT_FOUND when no client is connected.
+  [[nodiscard]] std::uint32_t client_process_id() const;
+  [[nodiscard]] std::uint32_t client_process_id(std::error_code& ec) const noexcept;
+  /// This process's id (GetNamedPipeServerProcessId on a server end).
+  [[nodiscard]] std::uint32_t server_process_id() const noexcept;
+
+  /// Closes the instance: the client can still read what was written, then
+  /// gets ERROR_BROKEN_PIPE. A thread blocked in connect() or read() on it
+  /// wakes with an error. Also done by the destructor.
+  void close() noexcept;
+  [[nodiscard]] bool is_open() const noexcept;
+
+  /// The shared state behind this object (for the Win32 layer).
+  [[nodiscard]] const std::shared_ptr<detail::server_instance>& impl() const noexcept { return impl_; }
+
+ private:
+  explicit pipe_server(std::shared_ptr<detail::server_instance> impl) noexcept;
+  std::shared_ptr<detail::server_instance> impl_;
+};
+
+}  // namespace conduit

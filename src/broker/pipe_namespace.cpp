@@ -1,0 +1,292 @@
+#include "broker/pipe_namespace.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "core/instance_page.hpp"
+#include "conduit/error.hpp"
+#include "core/object_name.hpp"
+#include "core/pipe_flags.hpp"
+
+namespace conduit::broker {
+namespace {
+
+using detail::unique_fd;
+
+constexpr std::uint32_t known_open_mode_bits = detail::access_duplex | detail::first_pipe_instance |
+                                               detail::write_through | detail::overlapped |
+                                               0x00040000 /* WRITE_DAC */ |
+                                               0x01000000 /* ACCESS_SYSTEM_SECURITY */;
+
+wire::reply error_reply(errc e) {
+  wire::reply r;
+  r.error = static_cast<std::uint32_t>(e);
+  return r;
+}
+
+// Fills the reply fields that describe a pipe.
+void describe(const named_pipe& pipe, wire::reply& r) {
+  r.open_mode = pipe.open_mode;
+  r.pipe_mode = pipe.pipe_mode;
+  r.max_instances = pipe.max_instances;
+  r.cur_instances = static_cast<std::uint32_t>(pipe.instances.size());
+  r.out_buffer = pipe.out_buffer;
+  r.in_buffer = pipe.in_buffer;
+  r.default_timeout_ms = pipe.default_timeout_ms;
+}
+
+// The keys of every folder `key` lies in: "A\B\C" gives "A" and "A\B".
+std::vector<std::string> parent_keys(const std::string& key) {
+  std::vector<std::string> parents;
+  for (std::size_t pos = key.find('\\'); pos != std::string::npos; pos = key.find('\\', pos + 1))
+    parents.push_back(key.substr(0, pos));
+  return parents;
+}
+
+}  // namespace
+
+bool pipe_namespace::has_listener(const std::string& key) const {
+  auto it = pipes_.find(key);
+  return it != pipes_.end() && !it->second.listening.empty();
+}
+
+std::string pipe_namespace::key_of_instance(std::uint64_t instance_id) const {
+  auto it = instance_pipe_.find(instance_id);
+  return it == instance_pipe_.end() ? std::string() : it->second;
+}
+
+std::size_t pipe_namespace::instances_of(peer_id id) const {
+  std::size_t count = 0;
+  for (const auto& [key, pipe] : pipes_)
+    for (const auto& [iid, instance] : pipe.instances) count += instance.owner == id;
+  return count;
+}
+
+void pipe_namespace::start_listening(named_pipe& pipe, pipe_instance& instance, unique_fd endpoint) {
+  if (instance.listen_order != 0) pipe.listening.erase(instance.listen_order);
+  instance.endpoint = std::move(endpoint);
+  instance.listen_order = next_listen_order_++;
+  pipe.listening.emplace(instance.listen_order, instance.id);
+}
+
+wire::reply pipe_namespace::create_instance(const peer& owner,
+                                            const wire::create_instance_request& request,
+                                            unique_fd page, unique_fd endpoint) {
+  detail::object_name name;
+  if (auto ec = detail::parse_object_name(request.name, detail::object_kind::pipe, name))
+    return error_reply(static_cast<errc>(ec.value()));
+  if (!name.local) return error_reply(errc::invalid_name);
+  std::uint32_t access = request.open_mode & detail::access_duplex;
+  if (access == 0 || (request.open_mode & ~known_open_mode_bits) != 0)
+    return error_reply(errc::invalid_parameter);
+  if ((request.pipe_mode & ~detail::known_pipe_mode_bits) != 0 ||
+      ((request.pipe_mode & detail::readmode_message) && !(request.pipe_mode & detail::type_message)))
+    return error_reply(errc::invalid_parameter);
+  if (request.max_instances == 0 || request.max_instances > detail::unlimited_instances)
+    return error_reply(errc::invalid_parameter);
+  if (!page || !detail::instance_page_is_safe(page.get())) return error_reply(errc::invalid_parameter);
+  if (owner.instances >= max_instances_per_peer) return error_reply(errc::not_enough_memory);
+
+  // A pipe name cannot also be a folder of another pipe name (KB Q100291).
+  for (const auto& parent : parent_keys(name.key))
+    if (pipes_.count(parent)) return error_reply(errc::path_not_found);
+
+  auto it = pipes_.find(name.key);
+  if (it == pipes_.end()) {
+    auto below = pipes_.lower_bound(name.key + "\\");
+    if (below != pipes_.end() && below->first.compare(0, name.key.size() + 1, name.key + "\\") == 0)
+      return error_reply(errc::access_denied);
+    named_pipe pipe;
+    pipe.name = request.name;
+    pipe.key = name.key;
+    pipe.open_mode = request.open_mode & ~detail::first_pipe_instance;
+    pipe.pipe_mode = request.pipe_mode;
+    pipe.max_instances = request.max_instances;
+    pipe.out_buffer = request.out_buffer;
+    pipe.in_buffer = request.in_buffer;
+    pipe.default_timeout_ms =
+        request.default_timeout_ms ? request.default_timeout_ms : detail::default_timeout_if_zero;
+    pipe.security_descriptor = request.security_descriptor;
+    it = pipes_.emplace(name.key, std::move(pipe)).first;
+  } else {
+    named_pipe& pipe = it->second;
+    // As on Windows, a full pipe is busy before any other mismatch is reported.
+    if (pipe.instances.size() >= pipe.max_instances) return error_reply(errc::pipe_busy);
+    if (request.open_mode & detail::first_pipe_instance) return error_reply(errc::access_denied);
+    if ((pipe.open_mode & detail::access_duplex) != access) return error_reply(errc::access_denied);
+  }
+
+  named_pipe& pipe = it->second;
+  pipe_instance instance;
+  instance.id = next_instance_id_++;
+  instance.owner = owner.id;
+  instance.owner_pid = owner.creds.pid;
+  instance.page = std::move(page);
+  instance.serial = request.serial;
+  auto& stored = pipe.instances.emplace(instance.id, std::move(instance)).first->second;
+  instance_pipe_.emplace(stored.id, pipe.key);
+  if (endpoint) start_listening(pipe, stored, std::move(endpoint));
+
+  wire::reply r;
+  r.instance_id = stored.id;
+  describe(pipe, r);
+  return r;
+}
+
+named_pipe* pipe_namespace::find_by_instance(std::uint64_t instance_id, pipe_instance*& instance) {
+  auto key = instance_pipe_.find(instance_id);
+  if (key == instance_pipe_.end()) return nullptr;
+  named_pipe& pipe = pipes_.at(key->second);
+  instance = &pipe.instances.at(instance_id);
+  return &pipe;
+}
+
+wire::reply pipe_namespace::listen(const peer& owner, const wire::listen_request& request,
+                                   unique_fd endpoint) {
+  pipe_instance* instance = nullptr;
+  named_pipe* pipe = find_by_instance(request.instance_id, instance);
+  if (!pipe || instance->owner != owner.id) return error_reply(errc::invalid_handle);
+  if (!endpoint) return error_reply(errc::invalid_parameter);
+  instance->serial = request.serial;
+  start_listening(*pipe, *instance, std::move(endpoint));
+  wire::reply r;
+  r.instance_id = instance->id;
+  describe(*pipe, r);
+  return r;
+}
+
+void pipe_namespace::remove_instance(named_pipe& pipe, std::uint64_t instance_id) {
+  auto it = pipe.instances.find(instance_id);
+  if (it == pipe.instances.end()) return;
+  if (it->second.listen_order != 0) pipe.listening.erase(it->second.listen_order);
+  pipe.instances.erase(it);
+  instance_pipe_.erase(instance_id);
+  if (pipe.instances.empty()) pipes_.erase(pipe.key);
+}
+
+wire::reply pipe_namespace::close_instance(const peer& owner,
+                                           const wire::close_instance_request& request) {
+  pipe_instance* instance = nullptr;
+  named_pipe* pipe = find_by_instance(request.instance_id, instance);
+  if (!pipe || instance->owner != owner.id) return error_reply(errc::invalid_handle);
+  remove_instance(*pipe, request.instance_id);
+  return {};
+}
+
+open_result pipe_namespace::open(const peer& client, const wire::open_request& request) {
+  open_result result;
+  detail::object_name name;
+  if (auto ec = detail::parse_object_name(request.name, detail::object_kind::pipe, name)) {
+    result.reply.error = static_cast<std::uint32_t>(ec.value());
+    return result;
+  }
+  if (!name.local || (request.desired_access & ~(detail::want_read | detail::want_write)) != 0) {
+    result.reply = error_reply(name.local ? errc::invalid_parameter : errc::bad_netpath);
+    return result;
+  }
+  auto it = pipes_.find(name.key);
+  if (it == pipes_.end()) {
+    result.reply = error_reply(errc::file_not_found);
+    return result;
+  }
+  named_pipe& pipe = it->second;
+  std::uint32_t direction = pipe.open_mode & detail::access_duplex;
+  // The client reads what the server writes (outbound), and the other way round.
+  if (((request.desired_access & detail::want_read) && !(direction & detail::access_outbound)) ||
+      ((request.desired_access & detail::want_write) && !(direction & detail::access_inbound))) {
+    result.reply = error_reply(errc::access_denied);
+    return result;
+  }
+  while (!pipe.listening.empty()) {
+    auto front = pipe.listening.begin();
+    pipe_instance& instance = pipe.instances.at(front->second);
+    pipe.listening.erase(front);
+    instance.listen_order = 0;
+    unique_fd endpoint = std::move(instance.endpoint);
+
+    wire::connect_record record;
+    record.client_pid = static_cast<std::uint32_t>(client.creds.pid);
+    record.uid = client.creds.uid;
+    record.gid = client.creds.gid;
+    record.groups.assign(client.creds.groups.begin(), client.creds.groups.end());
+    record.desired_access = request.desired_access;
+    record.sqos_flags = request.sqos_flags;
+    record.session_id = static_cast<std::uint32_t>(::getsid(client.creds.pid) > 0 ? ::getsid(client.creds.pid) : 0);
+    record.serial = instance.serial;
+    auto bytes = wire::encode(record);
+    // The endpoint is fresh and empty, so the record fits in one send; a
+    // failure means the server's end is gone and the instance with it.
+    ssize_t sent = ::send(endpoint.get(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent != static_cast<ssize_t>(bytes.size())) {
+      remove_instance(pipe, instance.id);
+      if (pipes_.find(name.key) == pipes_.end()) {
+        result.reply = error_reply(errc::file_not_found);
+        return result;
+      }
+      continue;
+    }
+    result.reply.instance_id = instance.id;
+    result.reply.server_pid = static_cast<std::uint32_t>(instance.owner_pid);
+    result.reply.serial = instance.serial;
+    describe(pipe, result.reply);
+    result.endpoint = std::move(endpoint);
+    result.page = instance.page.get();
+    return result;
+  }
+  result.reply = error_reply(errc::pipe_busy);
+  return result;
+}
+
+wire::reply pipe_namespace::wait(const wire::wait_request& request, bool& must_wait,
+                                 std::uint32_t& effective_timeout_ms, std::string& key) {
+  must_wait = false;
+  detail::object_name name;
+  if (auto ec = detail::parse_object_name(request.name, detail::object_kind::pipe, name))
+    return error_reply(static_cast<errc>(ec.value()));
+  if (!name.local) return error_reply(errc::bad_netpath);
+  auto it = pipes_.find(name.key);
+  if (it == pipes_.end()) return error_reply(errc::file_not_found);
+  if (!it->second.listening.empty()) return {};
+  must_wait = true;
+  key = name.key;
+  effective_timeout_ms =
+      request.timeout_ms == detail::wait_use_default ? it->second.default_timeout_ms : request.timeout_ms;
+  return {};
+}
+
+wire::reply pipe_namespace::query(const wire::query_request& request) const {
+  detail::object_name name;
+  if (auto ec = detail::parse_object_name(request.name, detail::object_kind::pipe, name))
+    return error_reply(static_cast<errc>(ec.value()));
+  auto it = pipes_.find(name.key);
+  if (it == pipes_.end()) return error_reply(errc::file_not_found);
+  wire::reply r;
+  describe(it->second, r);
+  return r;
+}
+
+wire::reply pipe_namespace::list() const {
+  wire::reply r;
+  // Stop before the reply would not fit in one packet.
+  std::size_t size = wire::header_size + 64;
+  for (const auto& [key, pipe] : pipes_) {
+    size += 2 + pipe.name.size();
+    if (size > wire::max_message_size) break;
+    r.names.push_back(pipe.name);
+  }
+  return r;
+}
+
+void pipe_namespace::drop_peer(peer_id id) {
+  std::vector<std::pair<std::string, std::uint64_t>> doomed;
+  for (const auto& [key, pipe] : pipes_)
+    for (const auto& [iid, instance] : pipe.instances)
+      if (instance.owner == id) doomed.emplace_back(key, iid);
+  for (const auto& [key, iid] : doomed) {
+    auto it = pipes_.find(key);
+    if (it != pipes_.end()) remove_instance(it->second, iid);
+  }
+}
+
+}  // namespace conduit::broker

@@ -1,0 +1,92 @@
+// The broker's table of named pipes and their instances.
+//
+// Pure bookkeeping with no event loop: the broker feeds it decoded requests
+// and descriptors and sends back what it returns, which keeps every rule
+// (max instances, matching parameters, which instance a client gets) in one
+// place that tests can drive directly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/peer.hpp"
+#include "core/unique_fd.hpp"
+#include "core/wire.hpp"
+
+namespace conduit::broker {
+
+struct pipe_instance {
+  std::uint64_t id = 0;
+  peer_id owner = 0;
+  pid_t owner_pid = 0;
+  detail::unique_fd endpoint;  // the client's end, held while listening
+  detail::unique_fd page;      // the instance page, read-only for clients
+  std::uint32_t serial = 0;
+  std::uint64_t listen_order = 0;  // when it started listening; 0 = not listening
+};
+
+struct named_pipe {
+  std::string name;  // as the first instance spelt it
+  std::string key;   // case-folded
+  std::uint32_t open_mode = 0;
+  std::uint32_t pipe_mode = 0;
+  std::uint32_t max_instances = 0;
+  std::uint32_t out_buffer = 0;
+  std::uint32_t in_buffer = 0;
+  std::uint32_t default_timeout_ms = 0;
+  std::string security_descriptor;
+  std::map<std::uint64_t, pipe_instance> instances;
+  std::map<std::uint64_t, std::uint64_t> listening;  // listen_order -> instance id
+};
+
+/// What a successful open hands the client.
+struct open_result {
+  wire::reply reply;
+  detail::unique_fd endpoint;
+  int page = -1;  // still owned by the instance
+};
+
+class pipe_namespace {
+ public:
+  /// Registers an instance. `page` is the instance page; `endpoint`, when
+  /// valid, makes the instance listen at once.
+  wire::reply create_instance(const peer& owner, const wire::create_instance_request& request,
+                              detail::unique_fd page, detail::unique_fd endpoint);
+  /// The instance listens again with a fresh endpoint.
+  wire::reply listen(const peer& owner, const wire::listen_request& request,
+                     detail::unique_fd endpoint);
+  wire::reply close_instance(const peer& owner, const wire::close_instance_request& request);
+  /// Gives a client the longest-listening instance, writing the connect record
+  /// into its endpoint first.
+  open_result open(const peer& client, const wire::open_request& request);
+  /// Answers a wait at once when it can; `must_wait` says it has to queue.
+  wire::reply wait(const wire::wait_request& request, bool& must_wait,
+                   std::uint32_t& effective_timeout_ms, std::string& key);
+  wire::reply query(const wire::query_request& request) const;
+  wire::reply list() const;
+
+  /// Drops every instance a peer owns (its process is gone).
+  void drop_peer(peer_id id);
+
+  /// True when the pipe with this key has an instance listening.
+  [[nodiscard]] bool has_listener(const std::string& key) const;
+  /// The key of the pipe an instance belongs to, or empty.
+  [[nodiscard]] std::string key_of_instance(std::uint64_t instance_id) const;
+  [[nodiscard]] std::size_t pipe_count() const { return pipes_.size(); }
+  [[nodiscard]] std::size_t instances_of(peer_id id) const;
+
+ private:
+  named_pipe* find_by_instance(std::uint64_t instance_id, pipe_instance*& instance);
+  void remove_instance(named_pipe& pipe, std::uint64_t instance_id);
+  void start_listening(named_pipe& pipe, pipe_instance& instance, detail::unique_fd endpoint);
+
+  std::map<std::string, named_pipe> pipes_;  // by key
+  std::map<std::uint64_t, std::string> instance_pipe_;  // instance id -> pipe key
+  std::uint64_t next_instance_id_ = 1;
+  std::uint64_t next_listen_order_ = 1;
+};
+
+}  // namespace conduit::broker

@@ -1,0 +1,27 @@
+// Sending and receiving whole packets with descriptors (SCM_RIGHTS).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <system_error>
+#include <vector>
+
+#include "core/unique_fd.hpp"
+
+namespace conduit::detail {
+
+/// Most descriptors one packet may carry, in either direction.
+inline constexpr std::size_t max_fds_per_packet = 4;
+
+/// Sends one packet with `fds` attached (they stay open here). Retries on
+/// EINTR; never raises SIGPIPE. Returns the errno-derived error, if any.
+std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds);
+
+/// Receives one packet into `buffer`, with its descriptors (close-on-exec).
+/// Returns the packet's size: 0 means the peer closed. A packet larger than
+/// `buffer`, or with more descriptors than max_fds_per_packet, is an error
+/// (EMSGSIZE), and any descriptors it carried are closed.
+std::size_t receive_packet(int socket, std::span<std::byte> buffer, std::vector<unique_fd>& fds,
+                           std::error_code& ec, int flags = 0);
+
+}  // namespace conduit::detail

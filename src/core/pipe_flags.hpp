@@ -1,0 +1,36 @@
+// The Win32 flag values conduit carries on the wire and in its state.
+#pragma once
+
+#include <cstdint>
+
+namespace conduit::detail {
+
+// Open mode (CreateNamedPipe dwOpenMode).
+inline constexpr std::uint32_t access_inbound = 0x1;   // PIPE_ACCESS_INBOUND
+inline constexpr std::uint32_t access_outbound = 0x2;  // PIPE_ACCESS_OUTBOUND
+inline constexpr std::uint32_t access_duplex = 0x3;    // PIPE_ACCESS_DUPLEX
+inline constexpr std::uint32_t first_pipe_instance = 0x00080000;
+inline constexpr std::uint32_t write_through = 0x80000000;
+inline constexpr std::uint32_t overlapped = 0x40000000;
+
+// Pipe mode (CreateNamedPipe dwPipeMode).
+inline constexpr std::uint32_t type_message = 0x4;      // PIPE_TYPE_MESSAGE
+inline constexpr std::uint32_t readmode_message = 0x2;  // PIPE_READMODE_MESSAGE
+inline constexpr std::uint32_t nowait = 0x1;            // PIPE_NOWAIT
+inline constexpr std::uint32_t reject_remote_clients = 0x8;
+inline constexpr std::uint32_t known_pipe_mode_bits =
+    type_message | readmode_message | nowait | reject_remote_clients;
+
+inline constexpr std::uint32_t unlimited_instances = 255;  // PIPE_UNLIMITED_INSTANCES
+
+// Client desired access (CreateFile dwDesiredAccess), reduced to what a pipe
+// end can do.
+inline constexpr std::uint32_t want_read = 0x1;
+inline constexpr std::uint32_t want_write = 0x2;
+
+// WaitNamedPipe timeouts.
+inline constexpr std::uint32_t wait_use_default = 0;          // NMPWAIT_USE_DEFAULT_WAIT
+inline constexpr std::uint32_t wait_forever = 0xFFFFFFFF;     // NMPWAIT_WAIT_FOREVER
+inline constexpr std::uint32_t default_timeout_if_zero = 50;  // ms, as Windows
+
+}  // namespace conduit::detail

@@ -1,0 +1,299 @@
+#include "core/wire.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <type_traits>
+
+namespace conduit::detail::wire {
+namespace {
+
+class writer {
+ public:
+  void u16(std::uint16_t v) { put(v); }
+  void u32(std::uint32_t v) { put(v); }
+  void u64(std::uint64_t v) { put(v); }
+  void str(std::string_view s) {
+    u16(static_cast<std::uint16_t>(s.size()));
+    auto bytes = std::as_bytes(std::span(s.data(), s.size()));
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+  }
+  // Prepends the header once the body is written.
+  std::vector<std::byte> finish(message_type type, std::uint32_t request_id) {
+    writer head;
+    head.u32(magic);
+    head.u16(protocol_version);
+    head.u16(static_cast<std::uint16_t>(type));
+    head.u32(static_cast<std::uint32_t>(header_size + out_.size()));
+    head.u32(request_id);
+    head.out_.insert(head.out_.end(), out_.begin(), out_.end());
+    return std::move(head.out_);
+  }
+  std::vector<std::byte>& bytes() { return out_; }
+
+ private:
+  template <typename T>
+  void put(T v) {
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      out_.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xFF));
+  }
+  std::vector<std::byte> out_;
+};
+
+// Reads fields in order; any read past the end marks it failed, and every
+// later read then yields zero, so callers check ok() once at the end.
+class reader {
+ public:
+  explicit reader(std::span<const std::byte> in) : in_(in) {}
+  std::uint16_t u16() { return get<std::uint16_t>(); }
+  std::uint32_t u32() { return get<std::uint32_t>(); }
+  std::uint64_t u64() { return get<std::uint64_t>(); }
+  std::string str() {
+    std::size_t n = u16();
+    if (!ok_ || n > max_string_bytes || in_.size() - pos_ < n) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
+    pos_ += n;
+    // A name never holds NUL: reject it here so no layer above can be fooled
+    // by a truncated C string.
+    if (s.find('\0') != std::string::npos) ok_ = false;
+    return s;
+  }
+  [[nodiscard]] bool ok() const { return ok_; }
+  [[nodiscard]] bool at_end() const { return pos_ == in_.size(); }
+
+ private:
+  template <typename T>
+  T get() {
+    if (!ok_ || in_.size() - pos_ < sizeof(T)) {
+      ok_ = false;
+      return 0;
+    }
+    T v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      v |= static_cast<T>(std::to_integer<std::uint8_t>(in_[pos_ + i])) << (8 * i);
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::span<const std::byte> in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+std::error_code bad_message() { return {EBADMSG, std::generic_category()}; }
+
+struct request_encoder {
+  writer& w;
+  message_type operator()(const create_instance_request& r) {
+    w.str(r.name);
+    w.u32(r.open_mode);
+    w.u32(r.pipe_mode);
+    w.u32(r.max_instances);
+    w.u32(r.out_buffer);
+    w.u32(r.in_buffer);
+    w.u32(r.default_timeout_ms);
+    w.u32(r.serial);
+    w.str(r.security_descriptor);
+    return message_type::create_instance;
+  }
+  message_type operator()(const listen_request& r) {
+    w.u64(r.instance_id);
+    w.u32(r.serial);
+    return message_type::listen;
+  }
+  message_type operator()(const close_instance_request& r) {
+    w.u64(r.instance_id);
+    return message_type::close_instance;
+  }
+  message_type operator()(const open_request& r) {
+    w.str(r.name);
+    w.u32(r.desired_access);
+    w.u32(r.sqos_flags);
+    return message_type::open;
+  }
+  message_type operator()(const wait_request& r) {
+    w.str(r.name);
+    w.u32(r.timeout_ms);
+    return message_type::wait;
+  }
+  message_type operator()(const query_request& r) {
+    w.str(r.name);
+    return message_type::query;
+  }
+  message_type operator()(const list_request&) { return message_type::list; }
+};
+
+}  // namespace
+
+std::vector<std::byte> encode(const request& r, std::uint32_t request_id) {
+  writer w;
+  message_type type = std::visit(request_encoder{w}, r);
+  return w.finish(type, request_id);
+}
+
+std::vector<std::byte> encode(const reply& r, std::uint32_t request_id) {
+  writer w;
+  w.u32(r.error);
+  w.u64(r.instance_id);
+  w.u32(r.server_pid);
+  w.u32(r.open_mode);
+  w.u32(r.pipe_mode);
+  w.u32(r.max_instances);
+  w.u32(r.cur_instances);
+  w.u32(r.out_buffer);
+  w.u32(r.in_buffer);
+  w.u32(r.default_timeout_ms);
+  w.u32(r.serial);
+  w.u32(static_cast<std::uint32_t>(r.names.size()));
+  for (const auto& name : r.names) w.str(name);
+  return w.finish(message_type::reply, request_id);
+}
+
+std::error_code decode_header(std::span<const std::byte> packet, header& out) {
+  if (packet.size() < header_size || packet.size() > max_message_size) return bad_message();
+  reader r(packet);
+  out.magic = r.u32();
+  out.version = r.u16();
+  out.type = r.u16();
+  out.length = r.u32();
+  out.request_id = r.u32();
+  if (out.magic != magic) return bad_message();
+  if (out.version != protocol_version) return {EPROTONOSUPPORT, std::generic_category()};
+  if (out.length != packet.size()) return bad_message();
+  return {};
+}
+
+std::error_code decode_request(std::span<const std::byte> packet, header& h, request& out) {
+  if (auto ec = decode_header(packet, h)) return ec;
+  reader r(packet.subspan(header_size));
+  switch (static_cast<message_type>(h.type)) {
+    case message_type::create_instance: {
+      create_instance_request m;
+      m.name = r.str();
+      m.open_mode = r.u32();
+      m.pipe_mode = r.u32();
+      m.max_instances = r.u32();
+      m.out_buffer = r.u32();
+      m.in_buffer = r.u32();
+      m.default_timeout_ms = r.u32();
+      m.serial = r.u32();
+      m.security_descriptor = r.str();
+      out = std::move(m);
+      break;
+    }
+    case message_type::listen: {
+      listen_request m;
+      m.instance_id = r.u64();
+      m.serial = r.u32();
+      out = m;
+      break;
+    }
+    case message_type::close_instance:
+      out = close_instance_request{r.u64()};
+      break;
+    case message_type::open: {
+      open_request m;
+      m.name = r.str();
+      m.desired_access = r.u32();
+      m.sqos_flags = r.u32();
+      out = std::move(m);
+      break;
+    }
+    case message_type::wait: {
+      wait_request m;
+      m.name = r.str();
+      m.timeout_ms = r.u32();
+      out = std::move(m);
+      break;
+    }
+    case message_type::query:
+      out = query_request{r.str()};
+      break;
+    case message_type::list:
+      out = list_request{};
+      break;
+    default:
+      return bad_message();
+  }
+  if (!r.ok() || !r.at_end()) return bad_message();
+  return {};
+}
+
+std::error_code decode_reply(std::span<const std::byte> packet, header& h, reply& out) {
+  if (auto ec = decode_header(packet, h)) return ec;
+  if (h.type != static_cast<std::uint16_t>(message_type::reply)) return bad_message();
+  reader r(packet.subspan(header_size));
+  out.error = r.u32();
+  out.instance_id = r.u64();
+  out.server_pid = r.u32();
+  out.open_mode = r.u32();
+  out.pipe_mode = r.u32();
+  out.max_instances = r.u32();
+  out.cur_instances = r.u32();
+  out.out_buffer = r.u32();
+  out.in_buffer = r.u32();
+  out.default_timeout_ms = r.u32();
+  out.serial = r.u32();
+  std::uint32_t count = r.u32();
+  if (count > max_message_size / 2) return bad_message();
+  out.names.clear();
+  for (std::uint32_t i = 0; i < count && r.ok(); ++i) out.names.push_back(r.str());
+  if (!r.ok() || !r.at_end()) return bad_message();
+  return {};
+}
+
+std::size_t fds_expected(const request& r) {
+  if (std::holds_alternative<create_instance_request>(r)) return 2;
+  if (std::holds_alternative<listen_request>(r)) return 1;
+  return 0;
+}
+
+std::vector<std::byte> encode(const connect_record& rec) {
+  writer w;
+  std::size_t groups = std::min(rec.groups.size(), connect_record::max_groups);
+  w.u32(connect_record::record_magic);
+  w.u32(static_cast<std::uint32_t>(connect_record::fixed_size + 4 * groups));
+  w.u32(rec.client_pid);
+  w.u32(rec.uid);
+  w.u32(rec.gid);
+  w.u32(rec.desired_access);
+  w.u32(rec.sqos_flags);
+  w.u32(rec.session_id);
+  w.u32(rec.serial);
+  w.u32(static_cast<std::uint32_t>(groups));
+  for (std::size_t i = 0; i < groups; ++i) w.u32(rec.groups[i]);
+  return std::move(w.bytes());
+}
+
+std::size_t connect_record_size(std::span<const std::byte> prefix) {
+  if (prefix.size() < 8) return 0;
+  reader r(prefix);
+  if (r.u32() != connect_record::record_magic) return 0;
+  std::uint32_t size = r.u32();
+  if (size < connect_record::fixed_size ||
+      size > connect_record::fixed_size + 4 * connect_record::max_groups || size % 4 != 0)
+    return 0;
+  return size;
+}
+
+std::error_code decode_connect_record(std::span<const std::byte> bytes, connect_record& out) {
+  if (connect_record_size(bytes) != bytes.size()) return bad_message();
+  reader r(bytes.subspan(8));
+  out.client_pid = r.u32();
+  out.uid = r.u32();
+  out.gid = r.u32();
+  out.desired_access = r.u32();
+  out.sqos_flags = r.u32();
+  out.session_id = r.u32();
+  out.serial = r.u32();
+  std::uint32_t groups = r.u32();
+  if (connect_record::fixed_size + 4 * static_cast<std::size_t>(groups) != bytes.size())
+    return bad_message();
+  out.groups.clear();
+  for (std::uint32_t i = 0; i < groups; ++i) out.groups.push_back(r.u32());
+  if (!r.ok() || !r.at_end()) return bad_message();
+  return {};
+}
+
+}  // namespace conduit::detail::wire

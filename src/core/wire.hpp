@@ -1,0 +1,147 @@
+// The broker protocol: message layout, encoding and validated decoding.
+//
+// Every message is one SOCK_SEQPACKET packet: a 16-byte header, then fields
+// in order (integers little-endian, strings as a u16 byte count and UTF-8).
+// docs/broker-protocol.md describes each message. The decoder checks every
+// size before it reads and rejects anything left over.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+namespace conduit::detail::wire {
+
+inline constexpr std::uint32_t magic = 0x54444E43;  // "CNDT"
+inline constexpr std::uint16_t protocol_version = 1;
+inline constexpr std::size_t header_size = 16;
+inline constexpr std::size_t max_message_size = 8192;
+inline constexpr std::size_t max_string_bytes = 4096;
+
+enum class message_type : std::uint16_t {
+  create_instance = 1,  // fds: endpoint, instance page
+  listen = 2,           // fds: endpoint
+  close_instance = 3,
+  open = 4,
+  wait = 5,
+  query = 6,
+  list = 7,
+  reply = 0x8000,  // fds on an open reply: endpoint, instance page
+};
+
+struct header {
+  std::uint32_t magic = wire::magic;
+  std::uint16_t version = protocol_version;
+  std::uint16_t type = 0;
+  std::uint32_t length = 0;
+  std::uint32_t request_id = 0;
+};
+
+/// A server registers a new instance of a pipe (creating the pipe if needed).
+struct create_instance_request {
+  std::string name;  // full name, `\\.\pipe\x`
+  std::uint32_t open_mode = 0;
+  std::uint32_t pipe_mode = 0;
+  std::uint32_t max_instances = 0;
+  std::uint32_t out_buffer = 0;
+  std::uint32_t in_buffer = 0;
+  std::uint32_t default_timeout_ms = 0;
+  std::uint32_t serial = 0;  // connection serial the next client will carry
+  std::string security_descriptor;
+};
+
+/// An instance starts listening again (after a disconnect), with a fresh endpoint.
+struct listen_request {
+  std::uint64_t instance_id = 0;
+  std::uint32_t serial = 0;
+};
+
+struct close_instance_request {
+  std::uint64_t instance_id = 0;
+};
+
+/// A client opens a pipe.
+struct open_request {
+  std::string name;
+  std::uint32_t desired_access = 0;  // want_read | want_write
+  std::uint32_t sqos_flags = 0;      // SECURITY_SQOS_PRESENT and level bits
+};
+
+/// WaitNamedPipe.
+struct wait_request {
+  std::string name;
+  std::uint32_t timeout_ms = 0;
+};
+
+/// Counts and parameters of one pipe.
+struct query_request {
+  std::string name;
+};
+
+/// Every pipe name this caller may see.
+struct list_request {};
+
+using request = std::variant<create_instance_request, listen_request, close_instance_request,
+                             open_request, wait_request, query_request, list_request>;
+
+/// The one reply shape; which fields mean something depends on the request.
+struct reply {
+  std::uint32_t error = 0;  // Win32 error number, 0 on success
+  std::uint64_t instance_id = 0;
+  std::uint32_t server_pid = 0;
+  std::uint32_t open_mode = 0;
+  std::uint32_t pipe_mode = 0;
+  std::uint32_t max_instances = 0;
+  std::uint32_t cur_instances = 0;
+  std::uint32_t out_buffer = 0;
+  std::uint32_t in_buffer = 0;
+  std::uint32_t default_timeout_ms = 0;
+  std::uint32_t serial = 0;
+  std::vector<std::string> names;  // list replies
+};
+
+/// Encodes a request with its header.
+[[nodiscard]] std::vector<std::byte> encode(const request& r, std::uint32_t request_id);
+[[nodiscard]] std::vector<std::byte> encode(const reply& r, std::uint32_t request_id);
+
+/// Decodes the header of any message; checks magic, version and length.
+[[nodiscard]] std::error_code decode_header(std::span<const std::byte> packet, header& out);
+
+/// Decodes a whole request packet (header included). Errors: EBADMSG for
+/// anything malformed, EPROTONOSUPPORT for another protocol version.
+[[nodiscard]] std::error_code decode_request(std::span<const std::byte> packet, header& h,
+                                             request& out);
+[[nodiscard]] std::error_code decode_reply(std::span<const std::byte> packet, header& h,
+                                           reply& out);
+
+/// The descriptors a request of this type must carry.
+[[nodiscard]] std::size_t fds_expected(const request& r);
+
+/// What the broker writes into a server's endpoint when a client connects:
+/// the first bytes the server reads from a new connection.
+struct connect_record {
+  static constexpr std::uint32_t record_magic = 0x52434E43;  // "CNCR"
+  static constexpr std::size_t fixed_size = 40;
+  static constexpr std::size_t max_groups = 64;
+  std::uint32_t client_pid = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint32_t desired_access = 0;
+  std::uint32_t sqos_flags = 0;
+  std::uint32_t session_id = 0;
+  std::uint32_t serial = 0;
+  std::vector<std::uint32_t> groups;
+};
+
+[[nodiscard]] std::vector<std::byte> encode(const connect_record& r);
+/// Size of the record whose first 8 bytes are `prefix`, or 0 if they are not one.
+[[nodiscard]] std::size_t connect_record_size(std::span<const std::byte> prefix);
+[[nodiscard]] std::error_code decode_connect_record(std::span<const std::byte> bytes,
+                                                    connect_record& out);
+
+}  // namespace conduit::detail::wire

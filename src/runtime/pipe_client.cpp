@@ -1,0 +1,121 @@
+// pipe_client and wait_named_pipe: the public face of client_end.
+#include "conduit/pipe_client.hpp"
+
+#include <unistd.h>
+
+#include <limits>
+
+#include "conduit/error.hpp"
+#include "core/object_name.hpp"
+#include "core/pipe_flags.hpp"
+#include "core/throw_error.hpp"
+#include "runtime/broker_link.hpp"
+#include "runtime/client_end.hpp"
+
+namespace conduit {
+
+using detail::throw_if_error;
+
+pipe_client::pipe_client() noexcept = default;
+pipe_client::pipe_client(std::shared_ptr<detail::client_end> impl) noexcept
+    : impl_(std::move(impl)) {}
+pipe_client::pipe_client(pipe_client&&) noexcept = default;
+pipe_client& pipe_client::operator=(pipe_client&&) noexcept = default;
+pipe_client::~pipe_client() = default;
+
+pipe_client pipe_client::open(std::string_view name, pipe_access access) {
+  std::error_code ec;
+  auto client = open(name, access, ec);
+  throw_if_error(ec, "conduit::pipe_client::open");
+  return client;
+}
+
+pipe_client pipe_client::open(std::string_view name, pipe_access access,
+                              std::error_code& ec) noexcept {
+  try {
+    return pipe_client(detail::client_end::open(name, static_cast<std::uint32_t>(access), 0, ec));
+  } catch (const std::bad_alloc&) {
+    ec = errc::not_enough_memory;
+    return {};
+  }
+}
+
+std::size_t pipe_client::read(std::span<std::byte> buffer) {
+  std::error_code ec;
+  std::size_t n = read(buffer, ec);
+  throw_if_error(ec, "conduit::pipe_client::read");
+  return n;
+}
+
+std::size_t pipe_client::read(std::span<std::byte> buffer, std::error_code& ec) noexcept {
+  ec.clear();
+  if (!impl_) {
+    ec = errc::invalid_handle;
+    return 0;
+  }
+  return impl_->read(buffer, ec);
+}
+
+std::size_t pipe_client::write(std::span<const std::byte> data) {
+  std::error_code ec;
+  std::size_t n = write(data, ec);
+  throw_if_error(ec, "conduit::pipe_client::write");
+  return n;
+}
+
+std::size_t pipe_client::write(std::span<const std::byte> data, std::error_code& ec) noexcept {
+  ec.clear();
+  if (!impl_) {
+    ec = errc::invalid_handle;
+    return 0;
+  }
+  return impl_->write(data, ec);
+}
+
+std::uint32_t pipe_client::server_process_id() const noexcept {
+  return impl_ ? impl_->server_process_id() : 0;
+}
+
+std::uint32_t pipe_client::client_process_id() const noexcept {
+  return static_cast<std::uint32_t>(::getpid());
+}
+
+void pipe_client::close() noexcept { impl_.reset(); }
+
+bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  bool ok = wait_named_pipe(name, timeout, ec);
+  throw_if_error(ec, "conduit::wait_named_pipe");
+  return ok;
+}
+
+bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
+                     std::error_code& ec) noexcept {
+  ec.clear();
+  try {
+    detail::object_name parsed;
+    if ((ec = detail::parse_object_name(name, detail::object_kind::pipe, parsed))) return false;
+    if (!parsed.local) {
+      ec = errc::bad_netpath;
+      return false;
+    }
+    std::uint32_t ms;
+    if (timeout == wait_forever)
+      ms = detail::wait_forever;
+    else if (timeout.count() <= 0)
+      ms = detail::wait_use_default;
+    else
+      ms = static_cast<std::uint32_t>(std::min<std::int64_t>(timeout.count(), detail::wait_forever - 1));
+    detail::wire::reply reply;
+    // Its own connection: a long wait must not hold up this process's other calls.
+    if ((ec = detail::broker_link::get().call_alone(detail::wire::wait_request{std::string(name), ms}, reply)))
+      return false;
+    if (reply.error != 0) ec = {static_cast<int>(reply.error), win32_category()};
+    return !ec;
+  } catch (const std::bad_alloc&) {
+    ec = errc::not_enough_memory;
+    return false;
+  }
+}
+
+}  // namespace conduit

@@ -1,0 +1,139 @@
+// pipe_server: the public face of server_instance.
+#include "conduit/pipe_server.hpp"
+
+#include <unistd.h>
+
+#include "conduit/error.hpp"
+#include "core/throw_error.hpp"
+#include "runtime/server_instance.hpp"
+
+namespace conduit {
+
+using detail::throw_if_error;
+
+pipe_server::pipe_server() noexcept = default;
+pipe_server::pipe_server(std::shared_ptr<detail::server_instance> impl) noexcept
+    : impl_(std::move(impl)) {}
+pipe_server::pipe_server(pipe_server&&) noexcept = default;
+pipe_server& pipe_server::operator=(pipe_server&& other) noexcept {
+  if (this != &other) {
+    close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+pipe_server::~pipe_server() { close(); }
+
+pipe_server pipe_server::create(std::string_view name, const pipe_options& options) {
+  std::error_code ec;
+  auto server = create(name, options, ec);
+  throw_if_error(ec, "conduit::pipe_server::create");
+  return server;
+}
+
+pipe_server pipe_server::create(std::string_view name, const pipe_options& options,
+                                std::error_code& ec) noexcept {
+  try {
+    return pipe_server(detail::server_instance::create(name, options, ec));
+  } catch (const std::bad_alloc&) {
+    ec = errc::not_enough_memory;
+    return {};
+  }
+}
+
+connect_status pipe_server::connect() { return connect(std::chrono::milliseconds(-1)); }
+
+connect_status pipe_server::connect(std::error_code& ec) noexcept {
+  return connect(std::chrono::milliseconds(-1), ec);
+}
+
+connect_status pipe_server::connect(std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  auto status = connect(timeout, ec);
+  throw_if_error(ec, "conduit::pipe_server::connect");
+  return status;
+}
+
+connect_status pipe_server::connect(std::chrono::milliseconds timeout, std::error_code& ec) noexcept {
+  if (!impl_) {
+    ec = errc::invalid_handle;
+    return connect_status::connected;
+  }
+  auto status = impl_->connect(detail::to_poll_timeout(timeout), ec);
+  // Win32 reports a client that came first as an error; here it is a status.
+  if (ec == errc::pipe_connected) ec.clear();
+  return status;
+}
+
+void pipe_server::disconnect() {
+  std::error_code ec;
+  disconnect(ec);
+  throw_if_error(ec, "conduit::pipe_server::disconnect");
+}
+
+void pipe_server::disconnect(std::error_code& ec) noexcept {
+  if (!impl_) {
+    ec = errc::invalid_handle;
+    return;
+  }
+  impl_->disconnect(ec);
+}
+
+std::size_t pipe_server::read(std::span<std::byte> buffer) {
+  std::error_code ec;
+  std::size_t n = read(buffer, ec);
+  throw_if_error(ec, "conduit::pipe_server::read");
+  return n;
+}
+
+std::size_t pipe_server::read(std::span<std::byte> buffer, std::error_code& ec) noexcept {
+  if (!impl_) {
+    ec = errc::invalid_handle;
+    return 0;
+  }
+  return impl_->read(buffer, ec);
+}
+
+std::size_t pipe_server::write(std::span<const std::byte> data) {
+  std::error_code ec;
+  std::size_t n = write(data, ec);
+  throw_if_error(ec, "conduit::pipe_server::write");
+  return n;
+}
+
+std::size_t pipe_server::write(std::span<const std::byte> data, std::error_code& ec) noexcept {
+  if (!impl_) {
+    ec = errc::invalid_handle;
+    return 0;
+  }
+  return impl_->write(data, ec);
+}
+
+std::uint32_t pipe_server::client_process_id() const {
+  std::error_code ec;
+  auto pid = client_process_id(ec);
+  throw_if_error(ec, "conduit::pipe_server::client_process_id");
+  return pid;
+}
+
+std::uint32_t pipe_server::client_process_id(std::error_code& ec) const noexcept {
+  if (!impl_) {
+    ec = errc::invalid_handle;
+    return 0;
+  }
+  return impl_->client_process_id(ec);
+}
+
+std::uint32_t pipe_server::server_process_id() const noexcept {
+  return static_cast<std::uint32_t>(::getpid());
+}
+
+// The instance object stays, closed, so that another thread still using this
+// pipe_server gets ERROR_INVALID_HANDLE rather than a dangling pointer.
+void pipe_server::close() noexcept {
+  if (impl_) impl_->close();
+}
+
+bool pipe_server::is_open() const noexcept { return impl_ && impl_->is_open(); }
+
+}  // namespace conduit

@@ -1,0 +1,265 @@
+#include "runtime/server_instance.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <limits>
+
+#include "conduit/error.hpp"
+#include "core/object_name.hpp"
+#include "core/pipe_flags.hpp"
+#include "runtime/stream_io.hpp"
+
+namespace conduit::detail {
+
+int to_poll_timeout(std::chrono::milliseconds timeout) {
+  if (timeout.count() < 0 || timeout >= std::chrono::milliseconds(std::numeric_limits<int>::max()))
+    return -1;
+  return static_cast<int>(timeout.count());
+}
+
+std::shared_ptr<server_instance> server_instance::create(std::string_view name,
+                                                         const pipe_options& options,
+                                                         std::error_code& ec) {
+  // Checked here too so that a bad call fails without a broker round trip;
+  // the broker checks again for itself.
+  object_name parsed;
+  if ((ec = parse_object_name(name, object_kind::pipe, parsed))) return nullptr;
+  if (!parsed.local) {
+    ec = errc::invalid_name;
+    return nullptr;
+  }
+  auto direction = static_cast<std::uint32_t>(options.direction);
+  if (direction == 0 || direction > access_duplex || options.max_instances == 0 ||
+      options.max_instances > unlimited_instances ||
+      (options.type == pipe_type::byte && options.mode == read_mode::message) ||
+      options.default_timeout.count() < 0 ||
+      options.default_timeout > std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max() - 1)) {
+    ec = errc::invalid_parameter;
+    return nullptr;
+  }
+
+  std::shared_ptr<server_instance> self(new server_instance());
+  self->open_mode_ = direction | (options.first_instance ? first_pipe_instance : 0) |
+                     (options.write_through ? write_through : 0);
+  self->pipe_mode_ = static_cast<std::uint32_t>(options.type) |
+                     static_cast<std::uint32_t>(options.mode) | (options.nowait ? nowait : 0) |
+                     (options.reject_remote_clients ? reject_remote_clients : 0);
+  self->page_ = instance_page::create(ec);
+  if (ec) {
+    ec = error_from_errno(ec.value());
+    return nullptr;
+  }
+  self->page_.get()->serial.store(self->serial_, std::memory_order_release);
+
+  auto reg = std::make_shared<registration>();
+  reg->params.name = std::string(name);
+  reg->params.open_mode = self->open_mode_;
+  reg->params.pipe_mode = self->pipe_mode_;
+  reg->params.max_instances = options.max_instances;
+  reg->params.out_buffer = options.out_buffer_size;
+  reg->params.in_buffer = options.in_buffer_size;
+  reg->params.default_timeout_ms = static_cast<std::uint32_t>(options.default_timeout.count());
+  reg->params.security_descriptor = options.security_descriptor;
+  reg->page_fd = self->page_.fd();
+  self->registration_ = std::move(reg);
+  std::lock_guard lock(self->mutex_);
+  if ((ec = self->listen_locked(true))) return nullptr;
+  // Later instances keep what the first one asked for.
+  self->registration_->params.open_mode &= ~first_pipe_instance;
+  return self;
+}
+
+server_instance::~server_instance() { close(); }
+
+std::error_code server_instance::listen_locked(bool first) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return error_from_errno(errno);
+  auto conn = std::make_shared<connection>();
+  conn->socket.reset(pair[0]);
+  unique_fd client_end(pair[1]);
+  std::error_code ec;
+  if (first) {
+    registration_->listening_endpoint = std::move(client_end);
+    registration_->server_end = conn->socket.get();
+    registration_->params.serial = serial_;
+    wire::reply reply;
+    ec = broker_link::get().register_instance(registration_, reply);
+  } else {
+    ec = broker_link::get().relisten(registration_, std::move(client_end), conn->socket.get(), serial_);
+  }
+  if (ec) return ec;
+  connection_ = std::move(conn);
+  state_ = state::listening;
+  return {};
+}
+
+bool server_instance::consume_connect_record_locked(std::error_code& ec) {
+  int fd = connection_->socket.get();
+  std::array<std::byte, wire::connect_record::fixed_size + 4 * wire::connect_record::max_groups> buffer;
+  ssize_t n = ::recv(fd, buffer.data(), 8, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return false;  // no client yet; the endpoint is still ours too
+  std::size_t size = n == 8 ? wire::connect_record_size(std::span(buffer).first(8)) : 0;
+  if (size == 0 || ::recv(fd, buffer.data(), size, MSG_WAITALL) != static_cast<ssize_t>(size) ||
+      wire::decode_connect_record(std::span(buffer).first(size), client_)) {
+    ec = errc::bad_pipe;
+    return false;
+  }
+  broker_link::get().mark_connected(registration_);
+  state_ = state::connected;
+  return true;
+}
+
+bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
+  pollfd p{connection_->socket.get(), POLLIN, 0};
+  if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return false;
+  return consume_connect_record_locked(ec);
+}
+
+connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
+  ec.clear();
+  std::unique_lock lock(mutex_);
+  if (state_ == state::closed) {
+    ec = errc::invalid_handle;
+    return connect_status::connected;
+  }
+  auto peer_has_closed = [&] {
+    pollfd p{connection_->socket.get(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+  };
+  if (state_ == state::connected) {
+    ec = peer_has_closed() ? errc::no_data : errc::pipe_connected;
+    return connect_status::already_connected;
+  }
+  if (state_ == state::disconnected && (ec = listen_locked(false))) return connect_status::connected;
+
+  if (accept_if_arrived_locked(ec)) {
+    // The client came before connect() was called; it may even have gone.
+    if (peer_has_closed()) ec = errc::no_data;
+    return connect_status::already_connected;
+  }
+  if (ec) return connect_status::connected;
+  if (pipe_mode_ & nowait) {
+    ec = errc::pipe_listening;
+    return connect_status::connected;
+  }
+  auto conn = connection_;
+  lock.unlock();
+  bool arrived = wait_readable(conn->socket.get(), timeout_ms, ec);
+  lock.lock();
+  if (ec) return connect_status::connected;
+  if (connection_ != conn || state_ != state::listening) {
+    ec = errc::operation_aborted;  // closed or disconnected by another thread meanwhile
+    return connect_status::connected;
+  }
+  if (!arrived || !accept_if_arrived_locked(ec)) {
+    if (!ec) ec = errc::sem_timeout;
+    return connect_status::connected;
+  }
+  return connect_status::connected;
+}
+
+void server_instance::disconnect(std::error_code& ec) {
+  ec.clear();
+  std::lock_guard lock(mutex_);
+  if (state_ == state::listening && !accept_if_arrived_locked(ec)) {
+    if (!ec) ec = errc::pipe_listening;
+    return;
+  }
+  if (state_ == state::disconnected) {
+    ec = errc::pipe_not_connected;
+    return;
+  }
+  if (state_ == state::closed) {
+    ec = errc::invalid_handle;
+    return;
+  }
+  // Tell the client first, through the page: from here its reads and writes
+  // fail with ERROR_PIPE_NOT_CONNECTED and what it has not read is gone.
+  page_.get()->serial.store(++serial_, std::memory_order_release);
+  ::shutdown(connection_->socket.get(), SHUT_RDWR);  // wakes threads blocked on it
+  connection_.reset();
+  state_ = state::disconnected;
+}
+
+std::shared_ptr<connection> server_instance::io_connection(std::error_code& ec) {
+  std::lock_guard lock(mutex_);
+  switch (state_) {
+    case state::listening:
+      if (accept_if_arrived_locked(ec)) return connection_;
+      if (!ec) ec = errc::pipe_listening;
+      return nullptr;
+    case state::connected:
+      return connection_;
+    case state::disconnected:
+      ec = errc::pipe_not_connected;
+      return nullptr;
+    case state::closed:
+      break;
+  }
+  ec = errc::invalid_handle;
+  return nullptr;
+}
+
+std::size_t server_instance::read(std::span<std::byte> buffer, std::error_code& ec) {
+  ec.clear();
+  auto conn = io_connection(ec);
+  if (!conn) return 0;
+  if (!(open_mode_ & access_inbound)) {
+    ec = errc::access_denied;
+    return 0;
+  }
+  std::size_t n = stream_read(conn->socket.get(), buffer, ec);
+  if (ec == errc::broken_pipe) {
+    std::lock_guard lock(mutex_);
+    if (state_ == state::disconnected) ec = errc::pipe_not_connected;
+  }
+  return n;
+}
+
+std::size_t server_instance::write(std::span<const std::byte> data, std::error_code& ec) {
+  ec.clear();
+  auto conn = io_connection(ec);
+  if (!conn) return 0;
+  if (!(open_mode_ & access_outbound)) {
+    ec = errc::access_denied;
+    return 0;
+  }
+  std::size_t n = stream_write(conn->socket.get(), data, ec);
+  if (ec == errc::no_data) {
+    std::lock_guard lock(mutex_);
+    if (state_ == state::disconnected) ec = errc::pipe_not_connected;
+  }
+  return n;
+}
+
+std::uint32_t server_instance::client_process_id(std::error_code& ec) {
+  ec.clear();
+  std::lock_guard lock(mutex_);
+  if (state_ == state::listening) accept_if_arrived_locked(ec);
+  if (state_ != state::connected) {
+    ec = state_ == state::closed ? errc::invalid_handle : errc::not_found;
+    return 0;
+  }
+  return client_.client_pid;
+}
+
+bool server_instance::client_record(wire::connect_record& out) {
+  std::lock_guard lock(mutex_);
+  if (state_ != state::connected) return false;
+  out = client_;
+  return true;
+}
+
+void server_instance::close() {
+  std::lock_guard lock(mutex_);
+  if (state_ == state::closed) return;
+  if (connection_) ::shutdown(connection_->socket.get(), SHUT_RDWR);
+  connection_.reset();
+  state_ = state::closed;
+  if (registration_) broker_link::get().unregister(registration_);
+}
+
+}  // namespace conduit::detail
