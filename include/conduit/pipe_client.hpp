@@ -63,6 +63,9 @@ class pipe_client {
   std::size_t write(std::span<const std::byte> data);
   std::size_t write(std::span<const std::byte> data, std::error_code& ec) noexcept;
   std::size_t write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
+  std::size_t write(std::string_view text, std::error_code& ec) noexcept {
+    return write(std::as_bytes(std::span(text)), ec);
+  }
 
   /// The server's process id (GetNamedPipeServerProcessId).
   [[nodiscard]] std::uint32_t server_process_id() const noexcept;

@@ -99,6 +99,9 @@ class pipe_server {
   std::size_t write(std::span<const std::byte> data);
   std::size_t write(std::span<const std::byte> data, std::error_code& ec) noexcept;
   std::size_t write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
+  std::size_t write(std::string_view text, std::error_code& ec) noexcept {
+    return write(std::as_bytes(std::span(text)), ec);
+  }
 
   /// The connected client's process id (GetNamedPipeClientProcessId).
   /// Errors: ERROR_NOT_FOUND when no client is connected.

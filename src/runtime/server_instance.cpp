@@ -133,9 +133,12 @@ connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
     ec = peer_has_closed() ? errc::no_data : errc::pipe_connected;
     return connect_status::already_connected;
   }
-  if (state_ == state::disconnected && (ec = listen_locked(false))) return connect_status::connected;
+  // A connect() that makes the instance listen again was there before any
+  // client could come: whoever arrives is "connected", never "already".
+  bool relistened = state_ == state::disconnected;
+  if (relistened && (ec = listen_locked(false))) return connect_status::connected;
 
-  if (accept_if_arrived_locked(ec)) {
+  if (!relistened && accept_if_arrived_locked(ec)) {
     // The client came before connect() was called; it may even have gone.
     if (peer_has_closed()) ec = errc::no_data;
     return connect_status::already_connected;

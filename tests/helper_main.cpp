@@ -1,0 +1,190 @@
+// conduit_test_helper: a second process that tests drive line by line.
+//
+// Each input line is a command; each gets exactly one answer line:
+// "ok [value]" or "err <win32 code>". Objects are named by the test (s1, c1).
+//
+//   create ID NAME [dir=in|out|duplex] [max=N] [timeout=MS] [first=1]
+//   open ID NAME [access=r|w|rw|none]
+//   connect ID [TIMEOUT_MS]         -> ok connected | ok already
+//   disconnect ID | close ID
+//   write ID TEXT                   -> ok BYTES
+//   fill ID BYTES                   -> writes BYTES bytes of 'x'
+//   read ID MAX                     -> ok TEXT (what one read returned)
+//   readall ID                      -> reads until an error: ok TOTAL_BYTES ERROR
+//   client-pid ID | server-pid ID | pid
+//   wait NAME MS                    -> WaitNamedPipe
+//   exit
+// A command written "& CMD" runs on a thread of its own, and its answer comes
+// later as "& ANSWER", so a test can keep talking while it blocks.
+// The helper exits when its input ends.
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "conduit/error.hpp"
+#include "conduit/pipe_client.hpp"
+#include "conduit/pipe_server.hpp"
+
+namespace {
+
+std::map<std::string, conduit::pipe_server> servers;
+std::map<std::string, conduit::pipe_client> clients;
+
+std::string result(const std::error_code& ec, const std::string& value = "") {
+  if (ec) return "err " + std::to_string(ec.value());
+  return value.empty() ? "ok" : "ok " + value;
+}
+
+std::string option(const std::vector<std::string>& words, const std::string& key,
+                   const std::string& fallback) {
+  for (const auto& w : words)
+    if (w.rfind(key + "=", 0) == 0) return w.substr(key.size() + 1);
+  return fallback;
+}
+
+template <typename F>
+std::string with_end(const std::string& id, F&& f) {
+  if (auto s = servers.find(id); s != servers.end()) return f(s->second);
+  if (auto c = clients.find(id); c != clients.end()) return f(c->second);
+  return "err 6";
+}
+
+std::string run(const std::vector<std::string>& w) {
+  const std::string& cmd = w[0];
+  std::error_code ec;
+  if (cmd == "pid") return "ok " + std::to_string(::getpid());
+  if (w.size() < 2) return "err 87";
+  const std::string& id = w[1];
+  if (cmd == "create" && w.size() >= 3) {
+    conduit::pipe_options o;
+    std::string dir = option(w, "dir", "duplex");
+    o.direction = dir == "in" ? conduit::pipe_direction::inbound
+                  : dir == "out" ? conduit::pipe_direction::outbound
+                                 : conduit::pipe_direction::duplex;
+    o.max_instances = std::stoul(option(w, "max", "255"));
+    o.default_timeout = std::chrono::milliseconds(std::stoul(option(w, "timeout", "0")));
+    o.first_instance = option(w, "first", "0") == "1";
+    servers[id] = conduit::pipe_server::create(w[2], o, ec);
+    if (ec) servers.erase(id);
+    return result(ec);
+  }
+  if (cmd == "open" && w.size() >= 3) {
+    std::string a = option(w, "access", "rw");
+    auto access = a == "r" ? conduit::pipe_access::read
+                  : a == "w" ? conduit::pipe_access::write
+                  : a == "none" ? conduit::pipe_access::none
+                                : conduit::pipe_access::duplex;
+    clients[id] = conduit::pipe_client::open(w[2], access, ec);
+    if (ec) clients.erase(id);
+    return result(ec);
+  }
+  if (cmd == "wait" && w.size() >= 3) {
+    conduit::wait_named_pipe(w[1], std::chrono::milliseconds(std::stol(w[2])), ec);
+    return result(ec);
+  }
+  if (cmd == "connect") {
+    auto s = servers.find(id);
+    if (s == servers.end()) return "err 6";
+    auto timeout = std::chrono::milliseconds(w.size() > 2 ? std::stol(w[2]) : -1);
+    auto status = s->second.connect(timeout, ec);
+    return result(ec, status == conduit::connect_status::connected ? "connected" : "already");
+  }
+  if (cmd == "disconnect") {
+    auto s = servers.find(id);
+    if (s == servers.end()) return "err 6";
+    s->second.disconnect(ec);
+    return result(ec);
+  }
+  if (cmd == "close") {
+    if (!servers.erase(id) && !clients.erase(id)) return "err 6";
+    return "ok";
+  }
+  if (cmd == "write" && w.size() >= 3) {
+    return with_end(id, [&](auto& end) { return result(ec, std::to_string(end.write(std::as_bytes(std::span(w[2])), ec))); });
+  }
+  if (cmd == "fill" && w.size() >= 3) {
+    std::string data(std::stoul(w[2]), 'x');
+    return with_end(id, [&](auto& end) { return result(ec, std::to_string(end.write(std::as_bytes(std::span(data)), ec))); });
+  }
+  if (cmd == "read" && w.size() >= 3) {
+    std::vector<std::byte> buffer(std::stoul(w[2]));
+    return with_end(id, [&](auto& end) {
+      std::size_t n = end.read(buffer, ec);
+      return result(ec, std::string(reinterpret_cast<const char*>(buffer.data()), n));
+    });
+  }
+  if (cmd == "readall") {
+    return with_end(id, [&](auto& end) {
+      std::array<std::byte, 65536> buffer;
+      std::size_t total = 0;
+      while (!ec) total += end.read(buffer, ec);
+      return "ok " + std::to_string(total) + " " + std::to_string(ec.value());
+    });
+  }
+  if (cmd == "client-pid") {
+    return with_end(id, [&](auto& end) {
+      std::uint32_t pid;
+      if constexpr (std::is_same_v<std::decay_t<decltype(end)>, conduit::pipe_server>)
+        pid = end.client_process_id(ec);
+      else
+        pid = end.client_process_id();
+      return result(ec, std::to_string(pid));
+    });
+  }
+  if (cmd == "server-pid")
+    return with_end(id, [&](auto& end) { return "ok " + std::to_string(end.server_process_id()); });
+  return "err 1";
+}
+
+std::mutex output_mutex;
+
+void answer(const std::string& line) {
+  std::lock_guard lock(output_mutex);
+  std::cout << line << std::endl;
+}
+
+std::string run_safely(const std::vector<std::string>& words) {
+  try {
+    return run(words);
+  } catch (const std::exception& e) {
+    return std::string("err exception ") + e.what();
+  }
+}
+
+}  // namespace
+
+int main() {
+  // Die with the test that drives us, so that a test killed for a timeout
+  // leaves nothing behind that holds its output open.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 1;
+  std::string line;
+  std::vector<std::thread> background;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    for (std::string word; in >> word;) words.push_back(word);
+    if (words.empty()) continue;
+    if (words[0] == "exit") break;
+    if (words[0] == "&" && words.size() > 1) {
+      words.erase(words.begin());
+      background.emplace_back([words] { answer("& " + run_safely(words)); });
+      continue;
+    }
+    answer(run_safely(words));
+  }
+  for (auto& t : background) t.join();
+  return 0;
+}

@@ -1,0 +1,29 @@
+// A private broker for each test: a fresh CONDUIT_RUNTIME_DIR, and the broker
+// started there killed at the end, so tests never share state.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace conduit::test {
+
+class sandbox : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  /// The broker's pid (0 if none is running yet).
+  [[nodiscard]] int broker_pid() const;
+  /// Kills the broker with SIGKILL and waits (bounded) until it is gone.
+  void kill_broker();
+  /// A pipe name unique to this test.
+  [[nodiscard]] std::string pipe_name(const std::string& suffix = "p") const;
+
+  std::string runtime_dir_;
+};
+
+/// Number of open descriptors of this process.
+[[nodiscard]] int open_fd_count();
+
+}  // namespace conduit::test

@@ -1,0 +1,98 @@
+// The broker protocol: round trips, and rejection of malformed input.
+#include "core/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace conduit::detail::wire {
+namespace {
+
+TEST(Wire, CreateInstanceRoundTrip) {
+  create_instance_request in;
+  in.name = R"(\\.\pipe\x)";
+  in.open_mode = 3;
+  in.pipe_mode = 6;
+  in.max_instances = 4;
+  in.out_buffer = 1024;
+  in.in_buffer = 2048;
+  in.default_timeout_ms = 500;
+  in.serial = 7;
+  in.security_descriptor = "D:(A;;GA;;;WD)";
+  auto bytes = encode(request(in), 42);
+  header h;
+  request out;
+  ASSERT_FALSE(decode_request(bytes, h, out));
+  EXPECT_EQ(h.request_id, 42u);
+  auto& got = std::get<create_instance_request>(out);
+  EXPECT_EQ(got.name, in.name);
+  EXPECT_EQ(got.pipe_mode, 6u);
+  EXPECT_EQ(got.max_instances, 4u);
+  EXPECT_EQ(got.serial, 7u);
+  EXPECT_EQ(got.security_descriptor, in.security_descriptor);
+  EXPECT_EQ(fds_expected(out), 2u);
+}
+
+TEST(Wire, ReplyRoundTrip) {
+  reply in;
+  in.error = 231;
+  in.instance_id = 1ull << 40;
+  in.names = {"a", "b"};
+  auto bytes = encode(in, 9);
+  header h;
+  reply out;
+  ASSERT_FALSE(decode_reply(bytes, h, out));
+  EXPECT_EQ(out.error, 231u);
+  EXPECT_EQ(out.instance_id, 1ull << 40);
+  EXPECT_EQ(out.names, in.names);
+}
+
+TEST(Wire, RejectsTruncationAndTrailingBytes) {
+  auto bytes = encode(request(open_request{R"(\\.\pipe\x)", 3, 0}), 1);
+  header h;
+  request out;
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+    EXPECT_TRUE(decode_request(std::span(bytes).first(cut), h, out)) << "cut at " << cut;
+  bytes.push_back(std::byte{0});
+  EXPECT_TRUE(decode_request(bytes, h, out));  // length field no longer matches
+}
+
+TEST(Wire, RejectsBadMagicVersionTypeAndNul) {
+  header h;
+  request out;
+  auto bytes = encode(request(wait_request{R"(\\.\pipe\x)", 5}), 1);
+  auto bad_magic = bytes;
+  bad_magic[0] = std::byte{0};
+  EXPECT_EQ(decode_request(bad_magic, h, out), std::errc::bad_message);
+  auto bad_version = bytes;
+  bad_version[4] = std::byte{9};
+  EXPECT_EQ(decode_request(bad_version, h, out), std::errc::protocol_not_supported);
+  auto bad_type = bytes;
+  bad_type[6] = std::byte{0x77};
+  EXPECT_EQ(decode_request(bad_type, h, out), std::errc::bad_message);
+  auto with_nul = encode(request(wait_request{std::string("a\0b", 3), 5}), 1);
+  EXPECT_EQ(decode_request(with_nul, h, out), std::errc::bad_message);
+}
+
+TEST(Wire, ConnectRecordRoundTripAndLimits) {
+  connect_record in;
+  in.client_pid = 1234;
+  in.uid = 1000;
+  in.gid = 100;
+  in.groups = {1, 2, 3};
+  in.serial = 5;
+  auto bytes = encode(in);
+  EXPECT_EQ(connect_record_size(std::span(bytes).first(8)), bytes.size());
+  connect_record out;
+  ASSERT_FALSE(decode_connect_record(bytes, out));
+  EXPECT_EQ(out.client_pid, 1234u);
+  EXPECT_EQ(out.groups, in.groups);
+  EXPECT_EQ(out.serial, 5u);
+  bytes[4] = std::byte{0xFF};  // absurd size
+  EXPECT_EQ(connect_record_size(std::span(bytes).first(8)), 0u);
+  in.groups.assign(100, 7);  // more groups than a record carries: cut to the limit
+  EXPECT_EQ(encode(in).size(), connect_record::fixed_size + 4 * connect_record::max_groups);
+}
+
+}  // namespace
+}  // namespace conduit::detail::wire
