@@ -1,0 +1,128 @@
+// Disconnect and close: what each side sees afterwards.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "conduit/error.hpp"
+#include "conduit/pipe_client.hpp"
+#include "conduit/pipe_server.hpp"
+#include "support/helper_process.hpp"
+#include "support/sandbox.hpp"
+
+namespace conduit {
+namespace {
+
+class PipeDisconnect : public test::sandbox {};
+
+TEST_F(PipeDisconnect, DiscardsUnreadDataAndFailsTheClient) {
+  auto server = pipe_server::create(pipe_name());
+  test::helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  ASSERT_EQ(server.connect(), connect_status::already_connected);
+  server.write("unread");
+  ASSERT_EQ(client.call("write c1 also-unread"), "ok 11");
+  server.disconnect();
+  // What the server wrote is gone; both directions fail.
+  EXPECT_EQ(client.call("read c1 64"), "err 233");
+  EXPECT_EQ(client.call("write c1 more"), "err 233");
+  std::array<std::byte, 64> buffer;
+  std::error_code ec;
+  server.read(buffer, ec);
+  EXPECT_EQ(ec, errc::pipe_not_connected);
+  server.write("x", ec);
+  EXPECT_EQ(ec, errc::pipe_not_connected);
+  EXPECT_EQ(server.client_process_id(ec), 0u);
+  EXPECT_EQ(ec, errc::not_found);
+}
+
+TEST_F(PipeDisconnect, WakesABlockedClientRead) {
+  auto server = pipe_server::create(pipe_name());
+  test::helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  server.connect();
+  client.send("& read c1 64");
+  // Sure that the read is under way: a later command has been answered.
+  ASSERT_EQ(client.call("pid").substr(0, 2), "ok");
+  server.disconnect();
+  EXPECT_EQ(client.background_answer(), "err 233");
+}
+
+TEST_F(PipeDisconnect, InstanceServesTheNextClient) {
+  auto server = pipe_server::create(pipe_name());
+  test::helper_process first, second;
+  ASSERT_EQ(first.call("open c1 " + pipe_name()), "ok");
+  server.connect();
+  server.disconnect();
+  // Not listening until connect() is called again.
+  EXPECT_EQ(second.call("open c2 " + pipe_name()), "err 231");
+  std::error_code ec;
+  connect_status status{};
+  std::thread listener([&] { status = server.connect(std::chrono::seconds(10), ec); });
+  // connect() makes it listen; the waiting client then gets in.
+  EXPECT_EQ(second.call("wait " + pipe_name() + " 10000"), "ok");
+  EXPECT_EQ(second.call("open c2 " + pipe_name()), "ok");
+  listener.join();
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(status, connect_status::connected);
+  ASSERT_EQ(second.call("open c3 " + pipe_name()), "err 231");  // one client per instance
+  EXPECT_EQ(first.call("write c1 old"), "err 233");
+}
+
+TEST_F(PipeDisconnect, ErrorsOnListeningAndTwice) {
+  auto server = pipe_server::create(pipe_name());
+  std::error_code ec;
+  server.disconnect(ec);
+  EXPECT_EQ(ec, errc::pipe_listening);
+  // Still listening afterwards.
+  auto client = pipe_client::open(pipe_name());
+  server.disconnect(ec);
+  EXPECT_FALSE(ec);
+  server.disconnect(ec);
+  EXPECT_EQ(ec, errc::pipe_not_connected);
+}
+
+TEST_F(PipeDisconnect, AfterTheClientClosed) {
+  auto server = pipe_server::create(pipe_name());
+  {
+    auto client = pipe_client::open(pipe_name());
+    server.connect();
+    client.write("bye");
+  }
+  std::array<std::byte, 16> buffer;
+  std::error_code ec;
+  EXPECT_EQ(server.read(buffer, ec), 3u);
+  server.read(buffer, ec);
+  EXPECT_EQ(ec, errc::broken_pipe);
+  server.write("x", ec);
+  EXPECT_EQ(ec, errc::no_data);
+  server.disconnect(ec);
+  EXPECT_FALSE(ec);
+  server.read(buffer, ec);
+  EXPECT_EQ(ec, errc::pipe_not_connected);
+}
+
+TEST_F(PipeDisconnect, ServerCloseLetsTheClientReadFirst) {
+  test::helper_process client;
+  {
+    auto server = pipe_server::create(pipe_name());
+    ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+    server.connect();
+    server.write("last words");
+  }
+  EXPECT_EQ(client.call("write c1 x"), "err 232");
+  EXPECT_EQ(client.call("read c1 64"), "ok last words");
+  EXPECT_EQ(client.call("read c1 64"), "err 109");
+}
+
+TEST_F(PipeDisconnect, ZeroByteWritesAreNoOps) {
+  auto server = pipe_server::create(pipe_name());
+  auto client = pipe_client::open(pipe_name());
+  server.connect();
+  EXPECT_EQ(server.write(std::span<const std::byte>()), 0u);
+  server.write("z");
+  std::array<std::byte, 4> buffer;
+  EXPECT_EQ(client.read(buffer), 1u);
+}
+
+}  // namespace
+}  // namespace conduit
