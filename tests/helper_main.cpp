@@ -13,6 +13,10 @@
 //   readall ID                      -> reads until an error: ok TOTAL_BYTES ERROR
 //   client-pid ID | server-pid ID | pid
 //   wait NAME MS                    -> WaitNamedPipe
+//   echo-server NAME INSTANCES TOTAL -> creates INSTANCES instances that echo
+//                                      until TOTAL clients were served
+//   echo-join                       -> waits for them: ok SERVED
+//   fds                             -> ok NUMBER_OF_OPEN_DESCRIPTORS
 //   exit
 // A command written "& CMD" runs on a thread of its own, and its answer comes
 // later as "& ANSWER", so a test can keep talking while it blocks.
@@ -23,6 +27,9 @@
 #include <csignal>
 
 #include <array>
+#include <atomic>
+#include <deque>
+#include <filesystem>
 #include <cstdlib>
 #include <chrono>
 #include <cstdio>
@@ -62,10 +69,49 @@ std::string with_end(const std::string& id, F&& f) {
   return "err 6";
 }
 
+// The echo servers of "echo-server": each instance serves one client after
+// another until the shared count is reached.
+std::vector<std::thread> echo_threads;
+std::deque<conduit::pipe_server> echo_servers;
+std::atomic<int> echo_served{0};
+
+void echo_instance(conduit::pipe_server& server, int total) {
+  std::array<std::byte, 4096> buffer;
+  while (echo_served.load() < total) {
+    std::error_code ec;
+    server.connect(std::chrono::seconds(30), ec);
+    if (ec && ec != conduit::errc::no_data) return;
+    while (!ec) {
+      std::size_t n = server.read(buffer, ec);
+      if (!ec) server.write(std::span(buffer).first(n), ec);
+    }
+    server.disconnect(ec);
+    // The last one served closes every instance, waking those still in connect().
+    if (++echo_served == total)
+      for (auto& each : echo_servers) each.close();
+  }
+}
+
+int count_fds() {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    (void)entry;
+    ++count;
+  }
+  return count - 1;  // the iterator's own
+}
+
 std::string run(const std::vector<std::string>& w) {
   const std::string& cmd = w[0];
   std::error_code ec;
   if (cmd == "pid") return "ok " + std::to_string(::getpid());
+  if (cmd == "fds") return "ok " + std::to_string(count_fds());
+  if (cmd == "echo-join") {
+    for (auto& t : echo_threads) t.join();
+    echo_threads.clear();
+    echo_servers.clear();
+    return "ok " + std::to_string(echo_served.load());
+  }
   if (w.size() < 2) return "err 87";
   const std::string& id = w[1];
   if (cmd == "create" && w.size() >= 3) {
@@ -80,6 +126,18 @@ std::string run(const std::vector<std::string>& w) {
     servers[id] = conduit::pipe_server::create(w[2], o, ec);
     if (ec) servers.erase(id);
     return result(ec);
+  }
+  if (cmd == "echo-server" && w.size() >= 4) {
+    int instances = std::stoi(w[2]);
+    int total = std::stoi(w[3]);
+    conduit::pipe_options o;
+    o.max_instances = static_cast<std::uint32_t>(instances);
+    for (int i = 0; i < instances; ++i) {
+      echo_servers.push_back(conduit::pipe_server::create(w[1], o, ec));
+      if (ec) return result(ec);
+    }
+    for (auto& server : echo_servers) echo_threads.emplace_back(echo_instance, std::ref(server), total);
+    return "ok";
   }
   if (cmd == "open" && w.size() >= 3) {
     std::string a = option(w, "access", "rw");
