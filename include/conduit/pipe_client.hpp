@@ -19,6 +19,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "conduit/basic_pipe.hpp"
+
 namespace conduit {
 
 namespace detail {
@@ -28,7 +30,7 @@ class client_end;
 /// What a client asks to do with the pipe (GENERIC_READ / GENERIC_WRITE).
 enum class pipe_access : std::uint32_t { none = 0, read = 1, write = 2, duplex = 3 };
 
-class pipe_client {
+class pipe_client : public basic_pipe {
  public:
   /// Opens the pipe `name` and takes the instance that has listened longest.
   ///
@@ -48,25 +50,6 @@ class pipe_client {
   pipe_client& operator=(pipe_client&&) noexcept;
   ~pipe_client();
 
-  /// Reads what is there, blocking until at least one byte arrives. Errors:
-  /// ERROR_BROKEN_PIPE once the server closed and everything was read;
-  /// ERROR_PIPE_NOT_CONNECTED once the server disconnected this client
-  /// (unread data is discarded); ERROR_ACCESS_DENIED without read access.
-  /// @throws std::system_error
-  std::size_t read(std::span<std::byte> buffer);
-  std::size_t read(std::span<std::byte> buffer, std::error_code& ec) noexcept;
-
-  /// Writes all of `data`. Errors: ERROR_NO_DATA when the server closed its
-  /// end; ERROR_PIPE_NOT_CONNECTED after a disconnect; ERROR_ACCESS_DENIED
-  /// without write access.
-  /// @throws std::system_error
-  std::size_t write(std::span<const std::byte> data);
-  std::size_t write(std::span<const std::byte> data, std::error_code& ec) noexcept;
-  std::size_t write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
-  std::size_t write(std::string_view text, std::error_code& ec) noexcept {
-    return write(std::as_bytes(std::span(text)), ec);
-  }
-
   /// The server's process id (GetNamedPipeServerProcessId).
   [[nodiscard]] std::uint32_t server_process_id() const noexcept;
   /// This process's id (GetNamedPipeClientProcessId on a client end).
@@ -75,13 +58,12 @@ class pipe_client {
   /// Closes this end: the server reads what was written, then gets
   /// ERROR_BROKEN_PIPE. Also done by the destructor.
   void close() noexcept;
-  [[nodiscard]] bool is_open() const noexcept { return impl_ != nullptr; }
+  [[nodiscard]] bool is_open() const noexcept { return end_ != nullptr; }
 
-  [[nodiscard]] const std::shared_ptr<detail::client_end>& impl() const noexcept { return impl_; }
+  [[nodiscard]] std::shared_ptr<detail::client_end> impl() const noexcept;
 
  private:
   explicit pipe_client(std::shared_ptr<detail::client_end> impl) noexcept;
-  std::shared_ptr<detail::client_end> impl_;
 };
 
 /// WaitNamedPipe's timeouts: the pipe's default, and no limit.
@@ -96,5 +78,17 @@ inline constexpr std::chrono::milliseconds wait_forever = std::chrono::milliseco
 bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout);
 bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
                      std::error_code& ec) noexcept;
+
+/// Opens a message pipe, waiting up to `timeout` for a free instance,
+/// switches to message read mode, writes `request`, reads one reply message
+/// into `reply` and closes (CallNamedPipe). Returns the reply's size. Errors:
+/// those of pipe_client::open and basic_pipe::transact; ERROR_MORE_DATA when
+/// the reply was cut to fit (the rest is lost, as on Windows).
+/// @throws std::system_error (not for ERROR_MORE_DATA)
+std::size_t call_named_pipe(std::string_view name, std::span<const std::byte> request,
+                            std::span<std::byte> reply, std::chrono::milliseconds timeout);
+std::size_t call_named_pipe(std::string_view name, std::span<const std::byte> request,
+                            std::span<std::byte> reply, std::chrono::milliseconds timeout,
+                            std::error_code& ec) noexcept;
 
 }  // namespace conduit

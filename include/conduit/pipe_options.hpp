@@ -39,9 +39,12 @@ struct pipe_options {
   /// 1 to 254, or unlimited_instances. Every instance of a pipe shares the
   /// first instance's value.
   std::uint32_t max_instances = unlimited_instances;
-  /// Buffer sizes in bytes, advisory as on Windows.
-  std::uint32_t out_buffer_size = 4096;
-  std::uint32_t in_buffer_size = 4096;
+  /// Buffer sizes in bytes: how much a writer may have unread before it
+  /// waits (the write quota). Zero means the system default (that of a
+  /// Linux socket, about 200 KiB). Linux rounds small sizes up (see
+  /// docs/named-pipes.md).
+  std::uint32_t out_buffer_size = 0;
+  std::uint32_t in_buffer_size = 0;
   /// What a client's wait_named_pipe(name, use_default_wait) waits;
   /// zero means 50 ms.
   std::chrono::milliseconds default_timeout{0};

@@ -16,8 +16,9 @@
 //     server.disconnect();
 //   }
 //
-// Errors are Win32 codes (conduit/error.hpp); each call has a throwing
-// overload and one that fills a std::error_code.
+// Reading, writing, peek, transact, flush and the handle state come from
+// basic_pipe. Errors are Win32 codes (conduit/error.hpp); each call has a
+// throwing overload and one that fills a std::error_code.
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "conduit/basic_pipe.hpp"
 #include "conduit/pipe_options.hpp"
 
 namespace conduit {
@@ -42,7 +44,7 @@ enum class connect_status {
   already_connected,  // one had arrived before (Win32: ERROR_PIPE_CONNECTED)
 };
 
-class pipe_server {
+class pipe_server : public basic_pipe {
  public:
   /// Creates an instance of the pipe `name` (`\\.\pipe\x`, or with this
   /// machine's name for `.`), creating the pipe with the first instance.
@@ -83,26 +85,6 @@ class pipe_server {
   void disconnect();
   void disconnect(std::error_code& ec) noexcept;
 
-  /// Reads what is there, blocking until at least one byte arrives (byte
-  /// mode). Returns 0 only for an empty `buffer`. Errors: ERROR_BROKEN_PIPE
-  /// once the client closed and everything was read; ERROR_PIPE_LISTENING
-  /// with no client; ERROR_PIPE_NOT_CONNECTED after disconnect();
-  /// ERROR_ACCESS_DENIED on an outbound pipe.
-  /// @throws std::system_error
-  std::size_t read(std::span<std::byte> buffer);
-  std::size_t read(std::span<std::byte> buffer, std::error_code& ec) noexcept;
-
-  /// Writes all of `data`, blocking while the client's buffer is full.
-  /// Errors: ERROR_NO_DATA when the client has closed; ERROR_PIPE_LISTENING,
-  /// ERROR_PIPE_NOT_CONNECTED, ERROR_ACCESS_DENIED as for read().
-  /// @throws std::system_error
-  std::size_t write(std::span<const std::byte> data);
-  std::size_t write(std::span<const std::byte> data, std::error_code& ec) noexcept;
-  std::size_t write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
-  std::size_t write(std::string_view text, std::error_code& ec) noexcept {
-    return write(std::as_bytes(std::span(text)), ec);
-  }
-
   /// The connected client's process id (GetNamedPipeClientProcessId).
   /// Errors: ERROR_NOT_FOUND when no client is connected.
   [[nodiscard]] std::uint32_t client_process_id() const;
@@ -117,11 +99,11 @@ class pipe_server {
   [[nodiscard]] bool is_open() const noexcept;
 
   /// The shared state behind this object (for the Win32 layer).
-  [[nodiscard]] const std::shared_ptr<detail::server_instance>& impl() const noexcept { return impl_; }
+  [[nodiscard]] std::shared_ptr<detail::server_instance> impl() const noexcept;
 
  private:
   explicit pipe_server(std::shared_ptr<detail::server_instance> impl) noexcept;
-  std::shared_ptr<detail::server_instance> impl_;
+  detail::server_instance* instance() const noexcept;
 };
 
 }  // namespace conduit

@@ -7,7 +7,6 @@
 #include "core/object_name.hpp"
 #include "core/pipe_flags.hpp"
 #include "runtime/broker_link.hpp"
-#include "runtime/stream_io.hpp"
 
 namespace conduit::detail {
 
@@ -37,41 +36,32 @@ std::shared_ptr<client_end> client_end::open(std::string_view name, std::uint32_
     ec = errc::bad_pipe;
     return nullptr;
   }
-  self->socket_ = std::move(fds[0]);
+  bool message_type = reply.pipe_mode & type_message;
+  self->channel_ = std::make_shared<pipe_channel>(std::move(fds[0]), message_type);
   self->serial_ = reply.serial;
   self->access_ = access;
   self->server_pid_ = reply.server_pid;
-  self->pipe_mode_ = reply.pipe_mode;
+  self->name_ = std::string(name);
+  self->info_.server_end = false;
+  self->info_.type = message_type ? pipe_type::message : pipe_type::byte;
+  self->info_.out_buffer_size = reply.out_buffer;
+  self->info_.in_buffer_size = reply.in_buffer;
+  self->info_.max_instances = reply.max_instances;
+  // A client starts in byte read mode and blocking, whatever the server chose.
   return self;
 }
 
-std::size_t client_end::read(std::span<std::byte> buffer, std::error_code& ec) {
-  if (!(access_ & want_read)) {
-    ec = errc::access_denied;
-    return 0;
-  }
+std::shared_ptr<pipe_channel> client_end::acquire(std::error_code& ec) {
   if (!still_connected()) {
-    ec = errc::pipe_not_connected;
-    return 0;
+    ec = errc::pipe_not_connected;  // what the server wrote and we did not read is gone
+    return nullptr;
   }
-  std::size_t n = stream_read(socket_.get(), buffer, ec);
-  // The server hung up: by disconnecting us, or by closing its end.
-  if (ec && !still_connected()) ec = errc::pipe_not_connected;
-  return n;
+  return channel_;
 }
 
-std::size_t client_end::write(std::span<const std::byte> data, std::error_code& ec) {
-  if (!(access_ & want_write)) {
-    ec = errc::access_denied;
-    return 0;
-  }
-  if (!still_connected()) {
-    ec = errc::pipe_not_connected;
-    return 0;
-  }
-  std::size_t n = stream_write(socket_.get(), data, ec);
-  if (ec && !still_connected()) ec = errc::pipe_not_connected;
-  return n;
+// The server hung up: by disconnecting us, or by closing its end.
+void client_end::refine(std::error_code& ec) {
+  if (!still_connected()) ec = errc::pipe_not_connected;
 }
 
 }  // namespace conduit::detail

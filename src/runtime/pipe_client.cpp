@@ -18,7 +18,11 @@ using detail::throw_if_error;
 
 pipe_client::pipe_client() noexcept = default;
 pipe_client::pipe_client(std::shared_ptr<detail::client_end> impl) noexcept
-    : impl_(std::move(impl)) {}
+    : basic_pipe(std::move(impl)) {}
+
+std::shared_ptr<detail::client_end> pipe_client::impl() const noexcept {
+  return std::static_pointer_cast<detail::client_end>(end_);
+}
 pipe_client::pipe_client(pipe_client&&) noexcept = default;
 pipe_client& pipe_client::operator=(pipe_client&&) noexcept = default;
 pipe_client::~pipe_client() = default;
@@ -40,47 +44,15 @@ pipe_client pipe_client::open(std::string_view name, pipe_access access,
   }
 }
 
-std::size_t pipe_client::read(std::span<std::byte> buffer) {
-  std::error_code ec;
-  std::size_t n = read(buffer, ec);
-  throw_if_error(ec, "conduit::pipe_client::read");
-  return n;
-}
-
-std::size_t pipe_client::read(std::span<std::byte> buffer, std::error_code& ec) noexcept {
-  ec.clear();
-  if (!impl_) {
-    ec = errc::invalid_handle;
-    return 0;
-  }
-  return impl_->read(buffer, ec);
-}
-
-std::size_t pipe_client::write(std::span<const std::byte> data) {
-  std::error_code ec;
-  std::size_t n = write(data, ec);
-  throw_if_error(ec, "conduit::pipe_client::write");
-  return n;
-}
-
-std::size_t pipe_client::write(std::span<const std::byte> data, std::error_code& ec) noexcept {
-  ec.clear();
-  if (!impl_) {
-    ec = errc::invalid_handle;
-    return 0;
-  }
-  return impl_->write(data, ec);
-}
-
 std::uint32_t pipe_client::server_process_id() const noexcept {
-  return impl_ ? impl_->server_process_id() : 0;
+  return end_ ? impl()->server_process_id() : 0;
 }
 
 std::uint32_t pipe_client::client_process_id() const noexcept {
   return static_cast<std::uint32_t>(::getpid());
 }
 
-void pipe_client::close() noexcept { impl_.reset(); }
+void pipe_client::close() noexcept { end_.reset(); }
 
 bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout) {
   std::error_code ec;
@@ -116,6 +88,27 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
     ec = errc::not_enough_memory;
     return false;
   }
+}
+
+std::size_t call_named_pipe(std::string_view name, std::span<const std::byte> request,
+                            std::span<std::byte> reply, std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  std::size_t n = call_named_pipe(name, request, reply, timeout, ec);
+  if (ec != errc::more_data) throw_if_error(ec, "conduit::call_named_pipe");
+  return n;
+}
+
+std::size_t call_named_pipe(std::string_view name, std::span<const std::byte> request,
+                            std::span<std::byte> reply, std::chrono::milliseconds timeout,
+                            std::error_code& ec) noexcept {
+  auto client = pipe_client::open(name, pipe_access::duplex, ec);
+  // All instances busy: wait once for one, as CallNamedPipe does.
+  if (ec == errc::pipe_busy && wait_named_pipe(name, timeout, ec))
+    client = pipe_client::open(name, pipe_access::duplex, ec);
+  if (ec) return 0;
+  client.set_read_mode(read_mode::message, ec);
+  if (ec) return 0;
+  return client.transact(request, reply, ec);
 }
 
 }  // namespace conduit

@@ -13,12 +13,20 @@ using detail::throw_if_error;
 
 pipe_server::pipe_server() noexcept = default;
 pipe_server::pipe_server(std::shared_ptr<detail::server_instance> impl) noexcept
-    : impl_(std::move(impl)) {}
+    : basic_pipe(std::move(impl)) {}
+
+detail::server_instance* pipe_server::instance() const noexcept {
+  return static_cast<detail::server_instance*>(end_.get());
+}
+
+std::shared_ptr<detail::server_instance> pipe_server::impl() const noexcept {
+  return std::static_pointer_cast<detail::server_instance>(end_);
+}
 pipe_server::pipe_server(pipe_server&&) noexcept = default;
 pipe_server& pipe_server::operator=(pipe_server&& other) noexcept {
   if (this != &other) {
     close();
-    impl_ = std::move(other.impl_);
+    end_ = std::move(other.end_);
   }
   return *this;
 }
@@ -55,11 +63,11 @@ connect_status pipe_server::connect(std::chrono::milliseconds timeout) {
 }
 
 connect_status pipe_server::connect(std::chrono::milliseconds timeout, std::error_code& ec) noexcept {
-  if (!impl_) {
+  if (!end_) {
     ec = errc::invalid_handle;
     return connect_status::connected;
   }
-  auto status = impl_->connect(detail::to_poll_timeout(timeout), ec);
+  auto status = instance()->connect(detail::to_poll_timeout(timeout), ec);
   // Win32 reports a client that came first as an error; here it is a status.
   if (ec == errc::pipe_connected) ec.clear();
   return status;
@@ -72,41 +80,11 @@ void pipe_server::disconnect() {
 }
 
 void pipe_server::disconnect(std::error_code& ec) noexcept {
-  if (!impl_) {
+  if (!end_) {
     ec = errc::invalid_handle;
     return;
   }
-  impl_->disconnect(ec);
-}
-
-std::size_t pipe_server::read(std::span<std::byte> buffer) {
-  std::error_code ec;
-  std::size_t n = read(buffer, ec);
-  throw_if_error(ec, "conduit::pipe_server::read");
-  return n;
-}
-
-std::size_t pipe_server::read(std::span<std::byte> buffer, std::error_code& ec) noexcept {
-  if (!impl_) {
-    ec = errc::invalid_handle;
-    return 0;
-  }
-  return impl_->read(buffer, ec);
-}
-
-std::size_t pipe_server::write(std::span<const std::byte> data) {
-  std::error_code ec;
-  std::size_t n = write(data, ec);
-  throw_if_error(ec, "conduit::pipe_server::write");
-  return n;
-}
-
-std::size_t pipe_server::write(std::span<const std::byte> data, std::error_code& ec) noexcept {
-  if (!impl_) {
-    ec = errc::invalid_handle;
-    return 0;
-  }
-  return impl_->write(data, ec);
+  instance()->disconnect(ec);
 }
 
 std::uint32_t pipe_server::client_process_id() const {
@@ -117,11 +95,11 @@ std::uint32_t pipe_server::client_process_id() const {
 }
 
 std::uint32_t pipe_server::client_process_id(std::error_code& ec) const noexcept {
-  if (!impl_) {
+  if (!end_) {
     ec = errc::invalid_handle;
     return 0;
   }
-  return impl_->client_process_id(ec);
+  return instance()->client_process_id(ec);
 }
 
 std::uint32_t pipe_server::server_process_id() const noexcept {
@@ -131,9 +109,9 @@ std::uint32_t pipe_server::server_process_id() const noexcept {
 // The instance object stays, closed, so that another thread still using this
 // pipe_server gets ERROR_INVALID_HANDLE rather than a dangling pointer.
 void pipe_server::close() noexcept {
-  if (impl_) impl_->close();
+  if (end_) instance()->close();
 }
 
-bool pipe_server::is_open() const noexcept { return impl_ && impl_->is_open(); }
+bool pipe_server::is_open() const noexcept { return end_ && instance()->is_open(); }
 
 }  // namespace conduit

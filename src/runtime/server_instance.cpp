@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <limits>
 
 #include "conduit/error.hpp"
@@ -18,6 +19,13 @@ int to_poll_timeout(std::chrono::milliseconds timeout) {
   if (timeout.count() < 0 || timeout >= std::chrono::milliseconds(std::numeric_limits<int>::max()))
     return -1;
   return static_cast<int>(timeout.count());
+}
+
+void set_write_quota(int fd, std::uint32_t bytes) {
+  // The kernel doubles what it is given, to cover its own bookkeeping.
+  if (bytes == 0) return;
+  int size = static_cast<int>(std::min<std::uint32_t>(bytes, INT_MAX / 2));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
 std::shared_ptr<server_instance> server_instance::create(std::string_view name,
@@ -45,7 +53,7 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
   self->open_mode_ = direction | (options.first_instance ? first_pipe_instance : 0) |
                      (options.write_through ? write_through : 0);
   self->pipe_mode_ = static_cast<std::uint32_t>(options.type) |
-                     static_cast<std::uint32_t>(options.mode) | (options.nowait ? nowait : 0) |
+                     static_cast<std::uint32_t>(options.mode) | (options.nowait ? detail::nowait : 0) |
                      (options.reject_remote_clients ? reject_remote_clients : 0);
   self->page_ = instance_page::create(ec);
   if (ec) {
@@ -53,6 +61,14 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
     return nullptr;
   }
   self->page_.get()->serial.store(self->serial_, std::memory_order_release);
+  self->name_ = std::string(name);
+  self->info_.server_end = true;
+  self->info_.type = options.type;
+  self->info_.out_buffer_size = options.out_buffer_size;
+  self->info_.in_buffer_size = options.in_buffer_size;
+  self->info_.max_instances = options.max_instances;
+  self->message_read_.store(options.mode == read_mode::message);
+  self->nowait_.store(options.nowait);
 
   auto reg = std::make_shared<registration>();
   reg->params.name = std::string(name);
@@ -77,27 +93,32 @@ server_instance::~server_instance() { close(); }
 std::error_code server_instance::listen_locked(bool first) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return error_from_errno(errno);
-  auto conn = std::make_shared<connection>();
-  conn->socket.reset(pair[0]);
+  // Each side's send buffer is the write quota of what it writes: ours is
+  // the out buffer, the client's the in buffer.
+  set_write_quota(pair[0], info_.out_buffer_size);
+  set_write_quota(pair[1], info_.in_buffer_size);
+  auto conn = std::make_shared<pipe_channel>(unique_fd(pair[0]), info_.type == pipe_type::message);
   unique_fd client_end(pair[1]);
   std::error_code ec;
   if (first) {
     registration_->listening_endpoint = std::move(client_end);
-    registration_->server_end = conn->socket.get();
+    registration_->server_end = conn->socket();
     registration_->params.serial = serial_;
     wire::reply reply;
     ec = broker_link::get().register_instance(registration_, reply);
   } else {
-    ec = broker_link::get().relisten(registration_, std::move(client_end), conn->socket.get(), serial_);
+    ec = broker_link::get().relisten(registration_, std::move(client_end), conn->socket(), serial_);
   }
   if (ec) return ec;
-  connection_ = std::move(conn);
+  channel_ = std::move(conn);
   state_ = state::listening;
   return {};
 }
 
-bool server_instance::consume_connect_record_locked(std::error_code& ec) {
-  int fd = connection_->socket.get();
+bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
+  int fd = channel_->socket();
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return false;
   std::array<std::byte, wire::connect_record::fixed_size + 4 * wire::connect_record::max_groups> buffer;
   ssize_t n = ::recv(fd, buffer.data(), 8, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return false;  // no client yet; the endpoint is still ours too
@@ -112,12 +133,6 @@ bool server_instance::consume_connect_record_locked(std::error_code& ec) {
   return true;
 }
 
-bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
-  pollfd p{connection_->socket.get(), POLLIN, 0};
-  if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return false;
-  return consume_connect_record_locked(ec);
-}
-
 connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
   ec.clear();
   std::unique_lock lock(mutex_);
@@ -126,7 +141,7 @@ connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
     return connect_status::connected;
   }
   auto peer_has_closed = [&] {
-    pollfd p{connection_->socket.get(), POLLRDHUP, 0};
+    pollfd p{channel_->socket(), POLLRDHUP, 0};
     return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
   };
   if (state_ == state::connected) {
@@ -144,16 +159,16 @@ connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
     return connect_status::already_connected;
   }
   if (ec) return connect_status::connected;
-  if (pipe_mode_ & nowait) {
+  if (nowait_.load()) {
     ec = errc::pipe_listening;
     return connect_status::connected;
   }
-  auto conn = connection_;
+  auto conn = channel_;
   lock.unlock();
-  bool arrived = wait_readable(conn->socket.get(), timeout_ms, ec);
+  bool arrived = wait_readable(conn->socket(), timeout_ms, ec);
   lock.lock();
   if (ec) return connect_status::connected;
-  if (connection_ != conn || state_ != state::listening) {
+  if (channel_ != conn || state_ != state::listening) {
     ec = errc::operation_aborted;  // closed or disconnected by another thread meanwhile
     return connect_status::connected;
   }
@@ -182,20 +197,20 @@ void server_instance::disconnect(std::error_code& ec) {
   // Tell the client first, through the page: from here its reads and writes
   // fail with ERROR_PIPE_NOT_CONNECTED and what it has not read is gone.
   page_.get()->serial.store(++serial_, std::memory_order_release);
-  ::shutdown(connection_->socket.get(), SHUT_RDWR);  // wakes threads blocked on it
-  connection_.reset();
+  channel_->shut_down();  // wakes threads blocked on it
+  channel_.reset();
   state_ = state::disconnected;
 }
 
-std::shared_ptr<connection> server_instance::io_connection(std::error_code& ec) {
+std::shared_ptr<pipe_channel> server_instance::acquire(std::error_code& ec) {
   std::lock_guard lock(mutex_);
   switch (state_) {
     case state::listening:
-      if (accept_if_arrived_locked(ec)) return connection_;
+      if (accept_if_arrived_locked(ec)) return channel_;
       if (!ec) ec = errc::pipe_listening;
       return nullptr;
     case state::connected:
-      return connection_;
+      return channel_;
     case state::disconnected:
       ec = errc::pipe_not_connected;
       return nullptr;
@@ -206,36 +221,16 @@ std::shared_ptr<connection> server_instance::io_connection(std::error_code& ec) 
   return nullptr;
 }
 
-std::size_t server_instance::read(std::span<std::byte> buffer, std::error_code& ec) {
-  ec.clear();
-  auto conn = io_connection(ec);
-  if (!conn) return 0;
-  if (!(open_mode_ & access_inbound)) {
-    ec = errc::access_denied;
-    return 0;
-  }
-  std::size_t n = stream_read(conn->socket.get(), buffer, ec);
-  if (ec == errc::broken_pipe) {
-    std::lock_guard lock(mutex_);
-    if (state_ == state::disconnected) ec = errc::pipe_not_connected;
-  }
-  return n;
+// I/O that ended because we disconnected meanwhile reports the disconnect.
+void server_instance::refine(std::error_code& ec) {
+  std::lock_guard lock(mutex_);
+  if (state_ == state::disconnected) ec = errc::pipe_not_connected;
+  if (state_ == state::closed) ec = errc::invalid_handle;
 }
 
-std::size_t server_instance::write(std::span<const std::byte> data, std::error_code& ec) {
-  ec.clear();
-  auto conn = io_connection(ec);
-  if (!conn) return 0;
-  if (!(open_mode_ & access_outbound)) {
-    ec = errc::access_denied;
-    return 0;
-  }
-  std::size_t n = stream_write(conn->socket.get(), data, ec);
-  if (ec == errc::no_data) {
-    std::lock_guard lock(mutex_);
-    if (state_ == state::disconnected) ec = errc::pipe_not_connected;
-  }
-  return n;
+bool server_instance::is_open() {
+  std::lock_guard lock(mutex_);
+  return state_ != state::closed;
 }
 
 std::uint32_t server_instance::client_process_id(std::error_code& ec) {
@@ -259,8 +254,8 @@ bool server_instance::client_record(wire::connect_record& out) {
 void server_instance::close() {
   std::lock_guard lock(mutex_);
   if (state_ == state::closed) return;
-  if (connection_) ::shutdown(connection_->socket.get(), SHUT_RDWR);
-  connection_.reset();
+  if (channel_) channel_->shut_down();
+  channel_.reset();
   state_ = state::closed;
   if (registration_) broker_link::get().unregister(registration_);
 }

@@ -1,0 +1,101 @@
+#include "runtime/pipe_end.hpp"
+
+#include "conduit/error.hpp"
+#include "runtime/broker_link.hpp"
+
+namespace conduit::detail {
+
+std::size_t pipe_end::read(std::span<std::byte> buffer, std::error_code& ec) {
+  ec.clear();
+  auto channel = acquire(ec);
+  if (!channel) return 0;
+  if (!may_read()) {
+    ec = errc::access_denied;
+    return 0;
+  }
+  std::size_t n = channel->read(buffer, message_read_.load(), nowait_.load(), ec);
+  if (ec && ec != errc::more_data) refine(ec);
+  return n;
+}
+
+std::size_t pipe_end::write(std::span<const std::byte> data, std::error_code& ec) {
+  ec.clear();
+  auto channel = acquire(ec);
+  if (!channel) return 0;
+  if (!may_write()) {
+    ec = errc::access_denied;
+    return 0;
+  }
+  std::size_t n = channel->write(data, nowait_.load(), ec);
+  if (ec) refine(ec);
+  return n;
+}
+
+peek_counts pipe_end::peek(std::span<std::byte> buffer, std::error_code& ec) {
+  ec.clear();
+  auto channel = acquire(ec);
+  if (!channel) {
+    ec = peek_error(ec);
+    return {};
+  }
+  auto counts = channel->peek(buffer, ec);
+  if (ec) refine(ec);
+  return counts;
+}
+
+std::size_t pipe_end::transact(std::span<const std::byte> request, std::span<std::byte> reply,
+                               std::error_code& ec) {
+  ec.clear();
+  auto channel = acquire(ec);
+  if (!channel) return 0;
+  // Only a message pipe read in message mode can pair a reply with a request.
+  if (info_.type != pipe_type::message || !message_read_.load()) {
+    ec = errc::bad_pipe;
+    return 0;
+  }
+  if (!may_read() || !may_write()) {
+    ec = errc::access_denied;
+    return 0;
+  }
+  if (channel->has_unread_data()) {
+    ec = errc::pipe_busy;
+    return 0;
+  }
+  channel->write(request, false, ec);
+  if (ec) {
+    refine(ec);
+    return 0;
+  }
+  std::size_t n = channel->read(reply, true, false, ec);
+  if (ec && ec != errc::more_data) refine(ec);
+  return n;
+}
+
+void pipe_end::flush(std::error_code& ec) {
+  ec.clear();
+  auto channel = acquire(ec);
+  if (!channel) return;
+  channel->flush(ec);
+  if (ec) refine(ec);
+}
+
+void pipe_end::set_read_mode(read_mode mode, std::error_code& ec) {
+  ec.clear();
+  if (mode == read_mode::message && info_.type != pipe_type::message) {
+    ec = errc::invalid_parameter;
+    return;
+  }
+  message_read_.store(mode == read_mode::message);
+}
+
+std::uint32_t pipe_end::current_instances(std::error_code& ec) const {
+  wire::reply reply;
+  if ((ec = broker_link::get().call(wire::query_request{name_}, {}, reply))) return 0;
+  if (reply.error != 0) {
+    ec = {static_cast<int>(reply.error), win32_category()};
+    return 0;
+  }
+  return reply.cur_instances;
+}
+
+}  // namespace conduit::detail

@@ -1,0 +1,59 @@
+// What the server and client ends of a named pipe have in common: data I/O
+// through a pipe_channel, the per-handle read and wait modes, peek,
+// transact, flush, and the pipe's description.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+
+#include "conduit/pipe_info.hpp"
+#include "runtime/pipe_channel.hpp"
+
+namespace conduit::detail {
+
+class pipe_end {
+ public:
+  virtual ~pipe_end() = default;
+
+  std::size_t read(std::span<std::byte> buffer, std::error_code& ec);
+  std::size_t write(std::span<const std::byte> data, std::error_code& ec);
+  peek_counts peek(std::span<std::byte> buffer, std::error_code& ec);
+  /// Writes one message and reads one (TransactNamedPipe).
+  std::size_t transact(std::span<const std::byte> request, std::span<std::byte> reply,
+                       std::error_code& ec);
+  void flush(std::error_code& ec);
+
+  [[nodiscard]] read_mode current_read_mode() const {
+    return message_read_.load() ? read_mode::message : read_mode::byte;
+  }
+  /// ERROR_INVALID_PARAMETER for message read mode on a byte pipe.
+  void set_read_mode(read_mode mode, std::error_code& ec);
+  [[nodiscard]] bool nowait() const { return nowait_.load(); }
+  void set_nowait(bool on) { nowait_.store(on); }
+
+  [[nodiscard]] const pipe_info& info() const { return info_; }
+  /// Instances of this pipe across all processes, asked of the broker.
+  std::uint32_t current_instances(std::error_code& ec) const;
+
+ protected:
+  /// The channel to do I/O on, or the error this end's state gives.
+  virtual std::shared_ptr<pipe_channel> acquire(std::error_code& ec) = 0;
+  /// Turns a channel error into what this end reports (a disconnect, say).
+  virtual void refine(std::error_code& ec) = 0;
+  /// The error a peek gets in place of `acquire`'s (a server that is not
+  /// connected says ERROR_BAD_PIPE).
+  virtual std::error_code peek_error(std::error_code acquire_error) { return acquire_error; }
+  [[nodiscard]] virtual bool may_read() const = 0;
+  [[nodiscard]] virtual bool may_write() const = 0;
+
+  std::string name_;
+  pipe_info info_;
+  std::atomic<bool> message_read_{false};
+  std::atomic<bool> nowait_{false};
+};
+
+}  // namespace conduit::detail
