@@ -4,6 +4,7 @@
 // "ok [value]" or "err <win32 code>". Objects are named by the test (s1, c1).
 //
 //   create ID NAME [dir=in|out|duplex] [max=N] [timeout=MS] [first=1]
+//                  [type=byte|message] [mode=byte|message] [out=N] [in=N]
 //   open ID NAME [access=r|w|rw|none]
 //   connect ID [TIMEOUT_MS]         -> ok connected | ok already
 //   disconnect ID | close ID
@@ -13,8 +14,13 @@
 //   readall ID                      -> reads until an error: ok TOTAL_BYTES ERROR
 //   client-pid ID | server-pid ID | pid
 //   wait NAME MS                    -> WaitNamedPipe
-//   echo-server NAME INSTANCES TOTAL -> creates INSTANCES instances that echo
-//                                      until TOTAL clients were served
+//   echo-server NAME INSTANCES TOTAL [type=message] -> creates INSTANCES
+//                                      instances that echo until TOTAL clients
+//                                      were served (a message pipe echoes
+//                                      message by message)
+//   read-mode ID byte|message       -> sets the handle's read mode
+//   stress-write ID WRITERS COUNT SEED -> WRITERS threads write COUNT messages
+//                                      each (see stress_message)
 //   echo-join                       -> waits for them: ok SERVED
 //   fds                             -> ok NUMBER_OF_OPEN_DESCRIPTORS
 //   exit
@@ -44,6 +50,7 @@
 #include "conduit/error.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
+#include "support/stress_message.hpp"
 
 namespace {
 
@@ -123,6 +130,10 @@ std::string run(const std::vector<std::string>& w) {
     o.max_instances = std::stoul(option(w, "max", "255"));
     o.default_timeout = std::chrono::milliseconds(std::stoul(option(w, "timeout", "0")));
     o.first_instance = option(w, "first", "0") == "1";
+    o.type = option(w, "type", "byte") == "message" ? conduit::pipe_type::message : conduit::pipe_type::byte;
+    o.mode = option(w, "mode", "byte") == "message" ? conduit::read_mode::message : conduit::read_mode::byte;
+    o.out_buffer_size = std::stoul(option(w, "out", "0"));
+    o.in_buffer_size = std::stoul(option(w, "in", "0"));
     servers[id] = conduit::pipe_server::create(w[2], o, ec);
     if (ec) servers.erase(id);
     return result(ec);
@@ -132,6 +143,10 @@ std::string run(const std::vector<std::string>& w) {
     int total = std::stoi(w[3]);
     conduit::pipe_options o;
     o.max_instances = static_cast<std::uint32_t>(instances);
+    if (option(w, "type", "byte") == "message") {
+      o.type = conduit::pipe_type::message;
+      o.mode = conduit::read_mode::message;
+    }
     for (int i = 0; i < instances; ++i) {
       echo_servers.push_back(conduit::pipe_server::create(w[1], o, ec));
       if (ec) return result(ec);
@@ -152,6 +167,33 @@ std::string run(const std::vector<std::string>& w) {
   if (cmd == "wait" && w.size() >= 3) {
     conduit::wait_named_pipe(w[1], std::chrono::milliseconds(std::stol(w[2])), ec);
     return result(ec);
+  }
+  if (cmd == "read-mode" && w.size() >= 3) {
+    auto mode = w[2] == "message" ? conduit::read_mode::message : conduit::read_mode::byte;
+    return with_end(id, [&](auto& end) {
+      end.set_read_mode(mode, ec);
+      return result(ec);
+    });
+  }
+  if (cmd == "stress-write" && w.size() >= 5) {
+    int writers = std::stoi(w[2]);
+    int count = std::stoi(w[3]);
+    std::uint32_t seed = static_cast<std::uint32_t>(std::stoul(w[4]));
+    return with_end(id, [&](auto& end) {
+      std::atomic<int> failures{0};
+      std::vector<std::thread> threads;
+      for (int writer = 0; writer < writers; ++writer) {
+        threads.emplace_back([&, writer] {
+          for (int seq = 0; seq < count; ++seq) {
+            auto message = conduit::test::stress_message(seed, writer, seq);
+            std::error_code write_ec;
+            if (end.write(message, write_ec) != message.size() || write_ec) ++failures;
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      return failures ? std::string("err failures ") + std::to_string(failures.load()) : std::string("ok");
+    });
   }
   if (cmd == "connect") {
     auto s = servers.find(id);

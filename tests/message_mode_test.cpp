@@ -1,0 +1,164 @@
+// Message pipes: boundaries, partial reads, zero-length and huge messages,
+// read modes, and concurrent writers.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "conduit/error.hpp"
+#include "conduit/pipe_client.hpp"
+#include "conduit/pipe_server.hpp"
+#include "runtime/client_end.hpp"
+#include "support/helper_process.hpp"
+#include "support/sandbox.hpp"
+#include "support/stress_message.hpp"
+
+namespace conduit {
+namespace {
+
+using namespace std::chrono_literals;
+
+class MessageMode : public test::sandbox {
+ protected:
+  // A message server in a helper process and a client here, connected.
+  pipe_client connect_to_helper(test::helper_process& server, const std::string& extra = "") {
+    EXPECT_EQ(server.call("create s1 " + pipe_name() + " type=message mode=message " + extra), "ok");
+    auto client = pipe_client::open(pipe_name());
+    EXPECT_EQ(server.call("connect s1"), "ok already");
+    return client;
+  }
+};
+
+std::string text(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+TEST_F(MessageMode, EachWriteIsOneMessage) {
+  test::helper_process server;
+  auto client = connect_to_helper(server);
+  for (const char* m : {"one", "two", "three"}) ASSERT_EQ(server.call(std::string("write s1 ") + m), "ok " + std::to_string(strlen(m)));
+  client.set_read_mode(read_mode::message);
+  std::array<std::byte, 64> buffer;
+  EXPECT_EQ(text(std::span(buffer).first(client.read(buffer))), "one");
+  EXPECT_EQ(text(std::span(buffer).first(client.read(buffer))), "two");
+  EXPECT_EQ(text(std::span(buffer).first(client.read(buffer))), "three");
+}
+
+TEST_F(MessageMode, ClientStartsInByteReadModeAndMessagesJoin) {
+  test::helper_process server;
+  auto client = connect_to_helper(server);
+  EXPECT_EQ(client.read_mode(), read_mode::byte);
+  ASSERT_EQ(server.call("write s1 abc"), "ok 3");
+  ASSERT_EQ(server.call("write s1 def"), "ok 3");
+  // Both messages are there (peek sees them) before the byte read joins them.
+  std::array<std::byte, 64> buffer;
+  EXPECT_EQ(client.peek().bytes_available, 6u);
+  EXPECT_EQ(text(std::span(buffer).first(client.read(buffer))), "abcdef");
+}
+
+TEST_F(MessageMode, TooSmallBufferGetsMoreData) {
+  test::helper_process server;
+  auto client = connect_to_helper(server);
+  client.set_read_mode(read_mode::message);
+  ASSERT_EQ(server.call("write s1 0123456789"), "ok 10");
+  ASSERT_EQ(server.call("write s1 next"), "ok 4");
+  std::array<std::byte, 4> small;
+  std::error_code ec;
+  EXPECT_EQ(text(std::span(small).first(client.read(small, ec))), "0123");
+  EXPECT_EQ(ec, errc::more_data);
+  EXPECT_EQ(client.peek().message_bytes_left, 6u);
+  // The rest comes to whichever thread reads next.
+  std::string rest;
+  std::thread other([&] {
+    std::array<std::byte, 64> buffer;
+    std::error_code other_ec;
+    rest = text(std::span(buffer).first(client.read(buffer, other_ec)));
+    EXPECT_FALSE(other_ec);
+  });
+  other.join();
+  EXPECT_EQ(rest, "456789");
+  std::array<std::byte, 64> buffer;
+  EXPECT_EQ(text(std::span(buffer).first(client.read(buffer, ec))), "next");
+  EXPECT_FALSE(ec);
+}
+
+TEST_F(MessageMode, ZeroLengthMessagesAreMessages) {
+  auto server = pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  test::helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  server.connect();
+  ASSERT_EQ(client.call("fill c1 0"), "ok 0");
+  ASSERT_EQ(client.call("write c1 after"), "ok 5");
+  std::array<std::byte, 16> buffer;
+  std::error_code ec;
+  EXPECT_EQ(server.peek(buffer).message_bytes_left, 0u);
+  EXPECT_EQ(server.read(buffer, ec), 0u);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(text(std::span(buffer).first(server.read(buffer, ec))), "after");
+}
+
+TEST_F(MessageMode, HugeMessageArrivesWhole) {
+  constexpr std::size_t size = 64u << 20;
+  test::helper_process server;
+  auto client = connect_to_helper(server);
+  client.set_read_mode(read_mode::message);
+  server.send("& fill s1 " + std::to_string(size));
+  auto message = client.read_message();
+  EXPECT_EQ(server.background_answer(30s), "ok " + std::to_string(size));
+  ASSERT_EQ(message.size(), size);
+  EXPECT_EQ(std::count(message.begin(), message.end(), std::byte{'x'}), static_cast<std::ptrdiff_t>(size));
+}
+
+TEST_F(MessageMode, ByteReadModeOnlyOnMessagePipes) {
+  auto byte_server = pipe_server::create(pipe_name("bytes"));
+  std::error_code ec;
+  byte_server.set_read_mode(read_mode::message, ec);
+  EXPECT_EQ(ec, errc::invalid_parameter);
+  auto client = pipe_client::open(pipe_name("bytes"));
+  client.set_read_mode(read_mode::message, ec);
+  EXPECT_EQ(ec, errc::invalid_parameter);
+  EXPECT_EQ(client.read_mode(), read_mode::byte);
+
+  auto message_server = pipe_server::create(pipe_name("messages"), {.type = pipe_type::message});
+  EXPECT_EQ(message_server.read_mode(), read_mode::byte);  // as created
+  message_server.set_read_mode(read_mode::message);
+  EXPECT_EQ(message_server.read_mode(), read_mode::message);
+}
+
+TEST_F(MessageMode, ByteTypePipeCarriesNoFraming) {
+  // A byte pipe is a raw stream: what the server writes is what the socket carries.
+  test::helper_process server;
+  ASSERT_EQ(server.call("create s1 " + pipe_name()), "ok");
+  auto client = pipe_client::open(pipe_name());
+  ASSERT_EQ(server.call("write s1 raw"), "ok 3");
+  std::array<char, 8> raw{};
+  ASSERT_EQ(::recv(client.impl()->socket(), raw.data(), raw.size(), 0), 3);
+  EXPECT_EQ(std::string(raw.data(), 3), "raw");
+}
+
+TEST_F(MessageMode, FourWritersTenThousandMessages) {
+  constexpr int writers = 4, per_writer = 2500;
+  constexpr std::uint32_t seed = 20261122;
+  test::helper_process server;
+  auto client = connect_to_helper(server);
+  client.set_read_mode(read_mode::message);
+  server.send("& stress-write s1 " + std::to_string(writers) + " " + std::to_string(per_writer) + " " +
+              std::to_string(seed));
+  test::stress_checker checker(seed, writers, per_writer);
+  std::vector<std::byte> buffer(test::stress_max_size);
+  for (int received = 0; received < writers * per_writer; ++received) {
+    std::error_code ec;
+    std::size_t n = client.read(buffer, ec);
+    ASSERT_FALSE(ec) << "message " << received << ": " << ec.message();
+    ASSERT_TRUE(checker.accept(std::span(buffer).first(n)))
+        << "message " << received << " of " << n << " bytes is no writer's next message";
+  }
+  EXPECT_EQ(server.background_answer(60s), "ok");
+  EXPECT_TRUE(checker.complete());
+  EXPECT_EQ(client.peek().bytes_available, 0u);
+}
+
+}  // namespace
+}  // namespace conduit
