@@ -12,6 +12,7 @@
 //   fill ID BYTES                   -> writes BYTES bytes of 'x'
 //   read ID MAX                     -> ok TEXT (what one read returned)
 //   readall ID                      -> reads until an error: ok TOTAL_BYTES ERROR
+//   readall-bytes ID N              -> reads until N bytes came: ok N
 //   client-pid ID | server-pid ID | pid
 //   wait NAME MS                    -> WaitNamedPipe
 //   echo-server NAME INSTANCES TOTAL [type=message] -> creates INSTANCES
@@ -224,6 +225,15 @@ std::string run(const std::vector<std::string>& w) {
     return with_end(id, [&](auto& end) {
       std::size_t n = end.read(buffer, ec);
       return result(ec, std::string(reinterpret_cast<const char*>(buffer.data()), n));
+    });
+  }
+  if (cmd == "readall-bytes" && w.size() >= 3) {
+    std::size_t want = std::stoul(w[2]);
+    return with_end(id, [&](auto& end) {
+      std::vector<std::byte> buffer(want);
+      std::size_t total = 0;
+      while (!ec && total < want) total += end.read(std::span(buffer).subspan(total), ec);
+      return result(ec, std::to_string(total));
     });
   }
   if (cmd == "readall") {

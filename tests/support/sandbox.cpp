@@ -1,5 +1,8 @@
 #include "support/sandbox.hpp"
 
+#include "conduit/error.hpp"
+#include "conduit/pipe_client.hpp"
+
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
@@ -46,6 +49,12 @@ void sandbox::TearDown() {
   kill_broker();
   std::error_code ec;
   std::filesystem::remove_all(runtime_dir_, ec);
+}
+
+void sandbox::broker_round_trip() {
+  std::error_code ec;
+  auto absent = pipe_client::open(pipe_name("round-trip"), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::file_not_found);
 }
 
 std::string sandbox::pipe_name(const std::string& suffix) const {

@@ -17,6 +17,10 @@ class sandbox : public ::testing::Test {
   [[nodiscard]] int broker_pid() const;
   /// Kills the broker with SIGKILL and waits (bounded) until it is gone.
   void kill_broker();
+  /// One request through the broker and back. The broker closes its copy of
+  /// a client's end just after handing it over, so after this round trip a
+  /// client end closed by its holder is closed for good.
+  void broker_round_trip();
   /// A pipe name unique to this test.
   [[nodiscard]] std::string pipe_name(const std::string& suffix = "p") const;
 
