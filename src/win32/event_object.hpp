@@ -1,0 +1,36 @@
+// Events (CreateEvent): manual or auto reset, on an eventfd.
+#pragma once
+
+#include "conduit/win32/windows.h"
+#include "core/unique_fd.hpp"
+#include "win32/kernel_object.hpp"
+
+namespace conduit::win32 {
+
+/// The eventfd's counter is nonzero while the event is set. A manual-reset
+/// event stays set for every waiter; an auto-reset one is claimed by reading
+/// the counter, which only one waiter can do.
+class event_object final : public kernel_object {
+ public:
+  event_object(bool manual_reset, bool initially_set);
+
+  int wait_fd() const override { return fd_.get(); }
+  bool try_acquire() override;
+
+  void set();
+  void reset();
+  [[nodiscard]] bool manual_reset() const { return manual_reset_; }
+
+ private:
+  detail::unique_fd fd_;
+  bool manual_reset_;
+};
+
+/// Sets the event behind a handle an OVERLAPPED names (the low bit, which
+/// asks for no completion-port packet, is ignored here). Quietly does
+/// nothing for a handle that is not an event.
+void signal_event_handle(HANDLE event);
+/// Resets it likewise.
+void reset_event_handle(HANDLE event);
+
+}  // namespace conduit::win32

@@ -1,0 +1,59 @@
+// The process's Win32 handle table.
+//
+// A HANDLE is a small multiple of 4 (as on Windows), an index into this
+// table. Each entry holds a shared reference to its kernel object, so a
+// duplicated handle and the original share one object, and an object lives
+// until its last handle closes (and any I/O under way on it ends).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "conduit/win32/windows.h"
+#include "win32/kernel_object.hpp"
+
+namespace conduit::win32 {
+
+/// GetCurrentProcess() and GetCurrentThread().
+inline const HANDLE current_process_pseudo_handle = reinterpret_cast<HANDLE>(static_cast<intptr_t>(-1));
+inline const HANDLE current_thread_pseudo_handle = reinterpret_cast<HANDLE>(static_cast<intptr_t>(-2));
+
+struct handle_entry {
+  std::shared_ptr<kernel_object> object;
+  DWORD flags = 0;   // HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE
+  DWORD access = 0;  // as granted at creation
+};
+
+/// Adds an object; returns its new handle, or nullptr (ERROR_TOO_MANY_OPEN_FILES
+/// set) when the table is full.
+HANDLE insert_handle(std::shared_ptr<kernel_object> object, DWORD flags = 0, DWORD access = 0);
+
+/// Adds an object at a given handle value (a handle inherited from a parent
+/// keeps its number). False if that value is taken.
+bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWORD flags, DWORD access);
+
+/// The entry behind a handle, resolving the two pseudo-handles; an empty
+/// entry for a handle that is not open.
+handle_entry lookup_handle(HANDLE handle);
+
+/// The object behind a handle if it is of type T; otherwise nullptr, with
+/// ERROR_INVALID_HANDLE set.
+template <typename T>
+std::shared_ptr<T> lookup_as(HANDLE handle) {
+  auto object = std::dynamic_pointer_cast<T>(lookup_handle(handle).object);
+  if (!object) SetLastError(ERROR_INVALID_HANDLE);
+  return object;
+}
+
+/// Removes a handle. ERROR_INVALID_HANDLE if it is not open.
+bool close_handle(HANDLE handle);
+
+/// Changes an entry's flags under `mask`.
+bool set_handle_flags(HANDLE handle, DWORD mask, DWORD flags);
+
+
+/// Calls f(handle, entry) for every open handle (under the table's lock:
+/// f must not use the table).
+void visit_handles(void (*f)(HANDLE, const handle_entry&, void*), void* context);
+
+}  // namespace conduit::win32

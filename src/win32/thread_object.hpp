@@ -1,0 +1,59 @@
+// Threads as kernel objects: waitable until they exit, with an exit code and
+// a queue of APCs (QueueUserAPC, completion routines) that run when the
+// thread waits alertably.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "conduit/win32/windows.h"
+#include "core/unique_fd.hpp"
+#include "win32/kernel_object.hpp"
+
+namespace conduit::win32 {
+
+class thread_object final : public kernel_object {
+ public:
+  thread_object();
+
+  int wait_fd() const override { return exited_.get(); }
+
+  /// Marks the thread as ended with `code`: waits on it complete.
+  void finish(DWORD code);
+  [[nodiscard]] bool finished() const { return finished_.load(); }
+  [[nodiscard]] DWORD exit_code() const { return exit_code_.load(); }
+  [[nodiscard]] DWORD id() const { return id_; }
+  void set_id(DWORD id) { id_ = id; }
+
+  /// Queues a call to run in this thread at its next alertable wait.
+  void queue_apc(std::function<void()> apc);
+  /// A descriptor readable while APCs wait (for alertable waits).
+  [[nodiscard]] int apc_fd() const { return apc_ready_.get(); }
+  /// Runs the queued APCs in the calling thread (which must be this one);
+  /// true if any ran.
+  bool run_apcs();
+
+ private:
+  detail::unique_fd exited_;    // eventfd, written once at exit
+  detail::unique_fd apc_ready_; // eventfd, readable while APCs wait
+  std::atomic<bool> finished_{false};
+  std::atomic<DWORD> exit_code_{STILL_ACTIVE};
+  DWORD id_ = 0;
+  std::mutex apc_mutex_;
+  std::deque<std::function<void()>> apcs_;
+};
+
+/// The calling thread's object (made on first use for threads that
+/// CreateThread did not start, such as main).
+const std::shared_ptr<thread_object>& current_thread_object();
+
+/// Makes `object` the calling thread's object (CreateThread's new thread).
+void adopt_thread_object(std::shared_ptr<thread_object> object);
+
+/// The Linux thread id of the caller, which is what GetCurrentThreadId gives.
+DWORD current_thread_id();
+
+}  // namespace conduit::win32

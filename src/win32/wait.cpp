@@ -1,0 +1,80 @@
+#include "win32/wait.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <vector>
+
+#include "win32/thread_object.hpp"
+
+namespace conduit::win32 {
+namespace {
+
+bool readable_now(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+}  // namespace
+
+DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, bool wait_all,
+                       DWORD timeout_ms, bool alertable) {
+  std::vector<pollfd> fds;
+  fds.reserve(objects.size() + 1);
+  for (const auto& object : objects) {
+    int fd = object ? object->wait_fd() : -1;
+    if (fd < 0) {
+      SetLastError(ERROR_INVALID_HANDLE);
+      return WAIT_FAILED;
+    }
+    fds.push_back(pollfd{fd, POLLIN, 0});
+  }
+  const auto& self = current_thread_object();
+  if (alertable) fds.push_back(pollfd{self->apc_fd(), POLLIN, 0});
+
+  using clock = std::chrono::steady_clock;
+  auto deadline = timeout_ms == INFINITE ? clock::time_point::max()
+                                         : clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    // APCs first: an alertable wait with APCs queued returns at once.
+    if (alertable && self->run_apcs()) return WAIT_IO_COMPLETION;
+    if (!wait_all) {
+      for (std::size_t i = 0; i < objects.size(); ++i)
+        if (readable_now(fds[i].fd) && objects[i]->try_acquire()) return WAIT_OBJECT_0 + static_cast<DWORD>(i);
+    } else {
+      bool all = !objects.empty();
+      for (std::size_t i = 0; i < objects.size() && all; ++i) all = readable_now(fds[i].fd);
+      if (all) {
+        // Claimed one by one: an auto-reset event taken by someone else in
+        // between sends us back to waiting (what it gave up is not undone).
+        bool claimed = true;
+        for (const auto& object : objects) claimed = object->try_acquire() && claimed;
+        if (claimed) return WAIT_OBJECT_0;
+      }
+    }
+    int wait_ms = -1;
+    if (deadline != clock::time_point::max()) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+      if (left <= 0) return WAIT_TIMEOUT;
+      wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
+    }
+    if (wait_all) {
+      // Wait for whichever is not yet signalled.
+      std::vector<pollfd> pending;
+      for (std::size_t i = 0; i < objects.size(); ++i)
+        if (!readable_now(fds[i].fd)) pending.push_back(fds[i]);
+      if (alertable) pending.push_back(fds.back());
+      if (pending.empty()) continue;
+      if (::poll(pending.data(), pending.size(), wait_ms) < 0 && errno != EINTR) {
+        SetLastError(ERROR_INVALID_HANDLE);
+        return WAIT_FAILED;
+      }
+    } else if (::poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) {
+      SetLastError(ERROR_INVALID_HANDLE);
+      return WAIT_FAILED;
+    }
+  }
+}
+
+}  // namespace conduit::win32
