@@ -278,7 +278,10 @@ std::size_t connect_record_size(std::span<const std::byte> prefix) {
 }
 
 std::error_code decode_connect_record(std::span<const std::byte> bytes, connect_record& out) {
-  if (connect_record_size(bytes) != bytes.size()) return bad_message();
+  // connect_record_size says 0 for anything too short to be a record, and an
+  // empty span is that short: it must not pass as a record of size 0.
+  std::size_t size = connect_record_size(bytes);
+  if (size == 0 || size != bytes.size()) return bad_message();
   reader r(bytes.subspan(8));
   out.client_pid = r.u32();
   out.uid = r.u32();

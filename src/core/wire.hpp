@@ -24,7 +24,7 @@ inline constexpr std::size_t max_message_size = 8192;
 inline constexpr std::size_t max_string_bytes = 4096;
 
 enum class message_type : std::uint16_t {
-  create_instance = 1,  // fds: endpoint, instance page
+  create_instance = 1,  // fds: instance page, then (if listening) endpoint
   listen = 2,           // fds: endpoint
   close_instance = 3,
   open = 4,
