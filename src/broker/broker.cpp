@@ -217,7 +217,6 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     unique_fd endpoint = fds.size() > 1 ? std::move(fds[1]) : unique_fd();
     bool listening = static_cast<bool>(endpoint);
     wire::reply r = pipes_.create_instance(p, *create, std::move(page), std::move(endpoint));
-    if (r.error == 0) ++p.instances;
     if (!reply(p, h.request_id, r)) return false;
     if (r.error == 0 && listening) wake_waiters(pipes_.key_of_instance(r.instance_id));
     return true;
@@ -231,9 +230,7 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     return true;
   }
   if (auto* close = std::get_if<wire::close_instance_request>(&request)) {
-    wire::reply r = pipes_.close_instance(p, *close);
-    if (r.error == 0 && p.instances > 0) --p.instances;
-    return reply(p, h.request_id, r);
+    return reply(p, h.request_id, pipes_.close_instance(p, *close));
   }
   if (auto* open = std::get_if<wire::open_request>(&request)) {
     open_result result = pipes_.open(p, *open);

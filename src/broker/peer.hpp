@@ -28,11 +28,11 @@ struct peer {
   peer_id id = 0;
   detail::unique_fd socket;
   credentials creds;
-  std::size_t instances = 0;  // counted against max_instances_per_peer
-  std::size_t waits = 0;      // counted against max_waits_per_peer
+  std::size_t waits = 0;  // counted against max_waits_per_peer
 };
 
-/// Quotas that keep one peer from exhausting the broker.
+/// Quotas that keep one peer from exhausting the broker. Instances are
+/// counted by pipe_namespace::instances_of, waits in peer::waits.
 inline constexpr std::size_t max_instances_per_peer = 16384;
 inline constexpr std::size_t max_waits_per_peer = 1024;
 

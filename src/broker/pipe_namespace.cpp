@@ -57,10 +57,8 @@ std::string pipe_namespace::key_of_instance(std::uint64_t instance_id) const {
 }
 
 std::size_t pipe_namespace::instances_of(peer_id id) const {
-  std::size_t count = 0;
-  for (const auto& [key, pipe] : pipes_)
-    for (const auto& [iid, instance] : pipe.instances) count += instance.owner == id;
-  return count;
+  auto it = owned_.find(id);
+  return it == owned_.end() ? 0 : it->second;
 }
 
 void pipe_namespace::start_listening(named_pipe& pipe, pipe_instance& instance, unique_fd endpoint) {
@@ -86,7 +84,7 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
   if (request.max_instances == 0 || request.max_instances > detail::unlimited_instances)
     return error_reply(errc::invalid_parameter);
   if (!page || !detail::instance_page_is_safe(page.get())) return error_reply(errc::invalid_parameter);
-  if (owner.instances >= max_instances_per_peer) return error_reply(errc::not_enough_memory);
+  if (instances_of(owner.id) >= max_instances_per_peer) return error_reply(errc::not_enough_memory);
 
   // A pipe name cannot also be a folder of another pipe name (KB Q100291).
   for (const auto& parent : parent_keys(name.key))
@@ -126,6 +124,7 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
   instance.serial = request.serial;
   auto& stored = pipe.instances.emplace(instance.id, std::move(instance)).first->second;
   instance_pipe_.emplace(stored.id, pipe.key);
+  ++owned_[owner.id];
   if (endpoint) start_listening(pipe, stored, std::move(endpoint));
 
   wire::reply r;
@@ -160,6 +159,8 @@ void pipe_namespace::remove_instance(named_pipe& pipe, std::uint64_t instance_id
   auto it = pipe.instances.find(instance_id);
   if (it == pipe.instances.end()) return;
   if (it->second.listen_order != 0) pipe.listening.erase(it->second.listen_order);
+  if (auto owned = owned_.find(it->second.owner); owned != owned_.end() && --owned->second == 0)
+    owned_.erase(owned);
   pipe.instances.erase(it);
   instance_pipe_.erase(instance_id);
   if (pipe.instances.empty()) pipes_.erase(pipe.key);

@@ -76,6 +76,7 @@ class pipe_namespace {
   /// The key of the pipe an instance belongs to, or empty.
   [[nodiscard]] std::string key_of_instance(std::uint64_t instance_id) const;
   [[nodiscard]] std::size_t pipe_count() const { return pipes_.size(); }
+  /// How many instances a peer owns: what max_instances_per_peer limits.
   [[nodiscard]] std::size_t instances_of(peer_id id) const;
 
  private:
@@ -85,6 +86,10 @@ class pipe_namespace {
 
   std::map<std::string, named_pipe> pipes_;  // by key
   std::map<std::uint64_t, std::string> instance_pipe_;  // instance id -> pipe key
+  // Kept here, where every instance comes and goes, so that no way an
+  // instance ends (close, its owner gone, a dead server end found at open)
+  // can leave the count behind.
+  std::map<peer_id, std::size_t> owned_;  // peer -> instances it owns
   std::uint64_t next_instance_id_ = 1;
   std::uint64_t next_listen_order_ = 1;
 };
