@@ -57,6 +57,15 @@ void raise_descriptor_limit() {
   }
 }
 
+// On a clean exit the broker takes its socket and pid file with it: a pid
+// file left behind names a pid the system may give to another process, which
+// whoever stops "the broker" by its pid file would then hit. The lock is
+// still ours, so both files are.
+void remove_files(const std::string& dir) {
+  ::unlink(detail::broker_socket_path(dir).c_str());
+  ::unlink(detail::broker_pid_path(dir).c_str());
+}
+
 }  // namespace
 
 bool broker::set_up() {
@@ -134,7 +143,7 @@ int broker::run() {
       if (tag == listener_tag) {
         accept_peers();
       } else if (tag == signal_tag) {
-        ::unlink(detail::broker_socket_path(options_.runtime_dir).c_str());
+        remove_files(options_.runtime_dir);
         return 0;
       } else if (auto it = peers_.find(tag); it != peers_.end()) {
         serve(it->second);
@@ -143,7 +152,7 @@ int broker::run() {
     expire_waiters();
     if (options_.idle_exit_seconds > 0 && peers_.empty() &&
         std::chrono::steady_clock::now() - idle_since_ >= std::chrono::seconds(options_.idle_exit_seconds)) {
-      ::unlink(detail::broker_socket_path(options_.runtime_dir).c_str());
+      remove_files(options_.runtime_dir);
       return 0;
     }
   }
