@@ -260,6 +260,8 @@ wire::reply pipe_namespace::query(const wire::query_request& request) const {
   detail::object_name name;
   if (auto ec = detail::parse_object_name(request.name, detail::object_kind::pipe, name))
     return error_reply(static_cast<errc>(ec.value()));
+  // As open and wait: another machine's pipe is not the local one of that path.
+  if (!name.local) return error_reply(errc::bad_netpath);
   auto it = pipes_.find(name.key);
   if (it == pipes_.end()) return error_reply(errc::file_not_found);
   wire::reply r;
