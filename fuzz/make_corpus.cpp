@@ -1,0 +1,135 @@
+// Writes the seed corpora of the fuzz targets, made with the real encoder so
+// they follow the protocol as it is today.
+//
+//   make_corpus WIRE_DIR BROKER_DIR
+//
+// WIRE_DIR gets one valid message of each kind (wire_fuzz); BROKER_DIR gets
+// a few request scripts in broker_fuzz's format (see broker_fuzz.cpp).
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/wire.hpp"
+
+namespace wire = conduit::detail::wire;
+
+namespace {
+
+using bytes = std::vector<std::byte>;
+
+bool write_file(const std::string& path, const bytes& data) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  return static_cast<bool>(out);
+}
+
+wire::create_instance_request create(const std::string& name, std::uint32_t max = 4) {
+  wire::create_instance_request r;
+  r.name = name;
+  r.open_mode = 3;  // PIPE_ACCESS_DUPLEX
+  r.max_instances = max;
+  r.out_buffer = 4096;
+  r.in_buffer = 4096;
+  r.serial = 1;
+  return r;
+}
+
+// One step of a broker_fuzz script: control, type, u16 length, body.
+struct script {
+  bytes data;
+  script& step(std::uint8_t control, const wire::request& r) {
+    bytes packet = wire::encode(r, 1);
+    bytes body(packet.begin() + wire::header_size, packet.end());
+    data.push_back(std::byte{control});
+    data.push_back(packet[6]);  // the type, low byte
+    data.push_back(static_cast<std::byte>(body.size() & 0xFF));
+    data.push_back(static_cast<std::byte>(body.size() >> 8));
+    data.insert(data.end(), body.begin(), body.end());
+    return *this;
+  }
+  script& special(std::uint8_t control, std::uint8_t op, std::uint8_t arg = 0) {
+    data.insert(data.end(),
+                {std::byte{control}, std::byte{op}, std::byte{1}, std::byte{0}, std::byte{arg}});
+    return *this;
+  }
+};
+
+// broker_fuzz control bits: peer in bits 0-1, page kind in 2-3, endpoint 4, dead 5.
+constexpr std::uint8_t with_endpoint = 0x10;
+constexpr std::uint8_t dead_server = 0x20;
+constexpr std::uint8_t pipe_as_page = 0x08;
+constexpr std::uint8_t op_drop_peer = 0xF0;
+constexpr std::uint8_t op_kill_server_end = 0xF1;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fputs("usage: make_corpus WIRE_DIR BROKER_DIR\n", stderr);
+    return 2;
+  }
+  std::string wire_dir = argv[1], broker_dir = argv[2];
+  const std::string a = R"(\\.\pipe\a)", b = R"(\\.\pipe\Folder\B)";
+  bool ok = true;
+
+  std::vector<std::pair<std::string, bytes>> messages = {
+      {"create", wire::encode(wire::request(create(a)), 1)},
+      {"listen", wire::encode(wire::request(wire::listen_request{1, 2}), 2)},
+      {"close", wire::encode(wire::request(wire::close_instance_request{1}), 3)},
+      {"open", wire::encode(wire::request(wire::open_request{a, 3, 0x00100000}), 4)},
+      {"wait", wire::encode(wire::request(wire::wait_request{b, 0xFFFFFFFF}), 5)},
+      {"query", wire::encode(wire::request(wire::query_request{a}), 6)},
+      {"list", wire::encode(wire::request(wire::list_request{}), 7)},
+  };
+  wire::reply reply;
+  reply.instance_id = 1;
+  reply.max_instances = 4;
+  reply.cur_instances = 1;
+  reply.names = {a, b};
+  messages.emplace_back("reply", wire::encode(reply, 7));
+  wire::connect_record record;
+  record.client_pid = 1234;
+  record.uid = 1000;
+  record.gid = 1000;
+  record.desired_access = 3;
+  record.serial = 1;
+  record.groups = {1000, 27};
+  messages.emplace_back("connect-record", wire::encode(record));
+  for (const auto& [name, data] : messages) ok &= write_file(wire_dir + "/" + name, data);
+
+  std::vector<std::pair<std::string, script>> scripts;
+  scripts.emplace_back("create-open", script{}
+                                          .step(with_endpoint, create(a))
+                                          .step(with_endpoint, create(a))
+                                          .step(1, wire::open_request{a, 3, 0})
+                                          .step(2, wire::open_request{a, 1, 0})
+                                          .step(3, wire::open_request{a, 2, 0})
+                                          .step(1, wire::query_request{a})
+                                          .step(1, wire::list_request{}));
+  scripts.emplace_back("wait-listen-close", script{}
+                                                .step(0, create(b, 1))
+                                                .step(1, wire::wait_request{b, 0})
+                                                .step(with_endpoint, wire::listen_request{1, 5})
+                                                .step(1, wire::wait_request{b, 0})
+                                                .step(1, wire::open_request{b, 3, 0})
+                                                .step(1, wire::close_instance_request{1})
+                                                .step(0, wire::close_instance_request{1}));
+  scripts.emplace_back("dead-server", script{}
+                                          .step(with_endpoint | dead_server, create(a))
+                                          .step(with_endpoint, create(a))
+                                          .special(0, op_kill_server_end, 1)
+                                          .step(1, wire::open_request{a, 3, 0})
+                                          .step(2, wire::open_request{a, 3, 0}));
+  scripts.emplace_back("bad-page-drop", script{}
+                                            .step(pipe_as_page | with_endpoint, create(a))
+                                            .step(with_endpoint, create(a))
+                                            .step(with_endpoint | 1, create(a))
+                                            .special(0, op_drop_peer)
+                                            .step(2, wire::open_request{a, 3, 0})
+                                            .step(2, wire::list_request{}));
+  for (const auto& [name, s] : scripts) ok &= write_file(broker_dir + "/" + name, s.data);
+  return ok ? 0 : 1;
+}
