@@ -1,0 +1,910 @@
+// conduitd as a security boundary, driven from outside as a hostile peer
+// would: raw packets on its socket (malformed, wrong version, wrong
+// descriptors, unsafe instance pages), quotas, many processes starting it at
+// once, credential checks in both directions, and idle exit.
+//
+// Each test runs the real conduitd: started by the test as its child (as
+// dbus-broker's util_fork_broker does) where the test needs its pid or its
+// options, or by the library as in real use. docs/broker-protocol.md is the
+// contract these tests hold the broker to.
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/peer.hpp"
+#include "conduit/error.hpp"
+#include "conduit/pipe_client.hpp"
+#include "conduit/pipe_server.hpp"
+#include "core/fd_passing.hpp"
+#include "core/instance_page.hpp"
+#include "core/pipe_flags.hpp"
+#include "core/runtime_dir.hpp"
+#include "core/unique_fd.hpp"
+#include "core/wire.hpp"
+#include "support/helper_process.hpp"
+#include "support/sandbox.hpp"
+
+namespace conduit {
+namespace {
+
+namespace wire = detail::wire;
+using detail::unique_fd;
+
+// Every wait in this file is bounded by this.
+constexpr int bound_ms = 10'000;
+
+std::string beside_self(const std::string& program) {
+  char self[PATH_MAX] = {};
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  std::string path(self, n > 0 ? static_cast<std::size_t>(n) : 0);
+  return path.substr(0, path.rfind('/') + 1) + program;
+}
+
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+// True when the process behind `pidfd` exits within `timeout_ms`.
+bool exits_within(int pidfd, int timeout_ms) {
+  pollfd p{pidfd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) == 1;
+}
+
+// Drops privileges to `uid` (group the same number, no supplementary
+// groups). For a forked child only: async-signal-safe calls.
+bool become(uid_t uid) {
+  return ::setgroups(0, nullptr) == 0 && ::setresgid(uid, uid, uid) == 0 &&
+         ::setresuid(uid, uid, uid) == 0;
+}
+
+// A conduitd that the test starts as its own child and reaps at the end.
+class broker_process {
+ public:
+  broker_process() = default;
+  broker_process(const broker_process&) = delete;
+  broker_process& operator=(const broker_process&) = delete;
+  ~broker_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(bound_ms);
+    }
+  }
+
+  /// Starts conduitd with `args` (and --ready-fd), as `uid` unless it is -1.
+  /// True once it says it is listening; false if it exited or said nothing
+  /// in time (wait_exit() then tells how it ended).
+  bool start(std::vector<std::string> args, uid_t uid = static_cast<uid_t>(-1)) {
+    constexpr int child_ready_fd = 3;
+    args.insert(args.begin(), beside_self("conduitd"));
+    args.push_back("--ready-fd");
+    args.push_back(std::to_string(child_ready_fd));
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) return false;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (uid != static_cast<uid_t>(-1) && !become(uid)) ::_exit(126);
+      if (::dup2(ready[1], child_ready_fd) < 0) ::_exit(126);
+      ::close_range(child_ready_fd + 1, ~0U, 0);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(ready[1]);
+    unique_fd ready_read(ready[0]);
+    if (pid_ < 0) return false;
+    pidfd_.reset(pidfd_open(pid_));
+    pollfd p{ready_read.get(), POLLIN, 0};
+    char byte = 0;
+    return ::poll(&p, 1, bound_ms) == 1 && ::read(ready_read.get(), &byte, 1) == 1 && byte == 'R';
+  }
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] bool running() const { return pid_ > 0 && !exits_within(pidfd_.get(), 0); }
+
+  /// Waits (bounded) for it to exit; its wait status, or -1 on timeout.
+  int wait_exit(int timeout_ms) {
+    if (pid_ <= 0) return -1;
+    if (pidfd_ && !exits_within(pidfd_.get(), timeout_ms)) return -1;
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) != pid_) return -1;
+    pid_ = -1;
+    return status;
+  }
+
+  [[nodiscard]] int pidfd() const { return pidfd_.get(); }
+
+ private:
+  pid_t pid_ = -1;
+  unique_fd pidfd_;
+};
+
+// A peer that speaks the protocol by hand.
+unique_fd connect_raw(const std::string& dir) {
+  std::string path = detail::broker_socket_path(dir);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  unique_fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ADD_FAILURE() << "cannot connect to " << path << ": " << std::strerror(errno);
+    return {};
+  }
+  return fd;
+}
+
+void send_raw(int fd, std::span<const std::byte> packet, std::span<const int> fds = {}) {
+  // send_packet refuses more than max_fds_per_packet; a hostile peer need not.
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  iovec iov{const_cast<std::byte*>(packet.data()), packet.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (!fds.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  }
+  EXPECT_EQ(::sendmsg(fd, &msg, MSG_NOSIGNAL), static_cast<ssize_t>(packet.size()))
+      << std::strerror(errno);
+}
+
+std::vector<std::byte> encoded(const wire::request& r, std::uint32_t id = 1) {
+  return wire::encode(r, id);
+}
+
+// What the broker did with the last request on `fd`, waited for (bounded):
+// "dropped" (the socket reads end of file), "reply <win32 error>", or
+// "timeout" / "malformed reply".
+std::string outcome(int fd, wire::reply* out = nullptr, wire::header* header = nullptr,
+                    std::vector<unique_fd>* fds = nullptr) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, bound_ms) != 1) return "timeout";
+  std::array<std::byte, wire::max_message_size> buffer;
+  std::vector<unique_fd> received;
+  std::error_code ec;
+  std::size_t n = detail::receive_packet(fd, buffer, received, ec, MSG_DONTWAIT);
+  if (ec == std::errc::connection_reset) return "dropped";
+  if (ec) return "error " + ec.message();
+  if (n == 0) return "dropped";
+  wire::header h;
+  wire::reply r;
+  if (wire::decode_reply(std::span(buffer).first(n), h, r)) return "malformed reply";
+  if (out) *out = r;
+  if (header) *header = h;
+  if (fds) *fds = std::move(received);
+  return "reply " + std::to_string(r.error);
+}
+
+// A request, then its outcome.
+std::string request(int fd, const wire::request& r, std::span<const int> fds = {},
+                    wire::reply* out = nullptr) {
+  send_raw(fd, encoded(r), fds);
+  return outcome(fd, out);
+}
+
+wire::create_instance_request create_request(const std::string& name, std::uint32_t max = 255) {
+  wire::create_instance_request r;
+  r.name = name;
+  r.open_mode = detail::access_duplex;
+  r.max_instances = max;
+  return r;
+}
+
+detail::instance_page sealed_page() {
+  std::error_code ec;
+  auto page = detail::instance_page::create(ec);
+  EXPECT_FALSE(ec) << ec.message();
+  return page;
+}
+
+// A connected socket pair: [0] for the server, [1] the endpoint the broker gets.
+std::array<unique_fd, 2> endpoint_pair() {
+  int pair[2] = {-1, -1};
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  return {unique_fd(pair[0]), unique_fd(pair[1])};
+}
+
+int fd_count_of(pid_t pid) {
+  int count = 0;
+  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (!dir) return -1;
+  while (dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
+  ::closedir(dir);
+  return count;
+}
+
+// The live (not zombie) conduitd processes serving `dir`.
+std::vector<pid_t> brokers_serving(const std::string& dir) {
+  std::vector<pid_t> found;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return found;
+  while (dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (*end || pid <= 0) continue;
+    std::string base = "/proc/" + std::string(entry->d_name);
+    std::ifstream cmdline(base + "/cmdline", std::ios::binary);
+    std::vector<std::string> args;
+    for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(arg);
+    if (args.empty() || args[0].substr(args[0].rfind('/') + 1) != "conduitd") continue;
+    bool serves = false;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+      serves |= args[i] == "--runtime-dir" && args[i + 1] == dir;
+    std::ifstream stat(base + "/stat");
+    std::string stat_line;
+    std::getline(stat, stat_line);
+    auto paren = stat_line.rfind(')');
+    bool zombie =
+        paren != std::string::npos && paren + 2 < stat_line.size() && stat_line[paren + 2] == 'Z';
+    if (serves && !zombie) found.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(proc);
+  return found;
+}
+
+class Broker : public test::sandbox {
+ protected:
+  void start_broker(std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), {"--runtime-dir", runtime_dir_});
+    ASSERT_TRUE(broker_.start(extra)) << "conduitd did not start";
+    bystander_ = connect_raw(runtime_dir_);
+    // Answered: the broker has accepted it, and counts it from now on.
+    ASSERT_EQ(request(bystander_.get(), wire::list_request{}), "reply 0");
+  }
+
+  // The broker is alive, still answers a peer that was there all along, and
+  // still serves the library end to end.
+  void expect_still_serving() {
+    EXPECT_TRUE(broker_.running()) << "conduitd died";
+    EXPECT_EQ(request(bystander_.get(), wire::list_request{}), "reply 0");
+    std::error_code ec;
+    auto server = pipe_server::create(pipe_name("after"), {}, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    auto client = pipe_client::open(pipe_name("after"), pipe_access::duplex, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(server.connect(std::chrono::milliseconds(bound_ms)),
+              connect_status::already_connected);
+    EXPECT_EQ(client.write("ping"), 4u);
+    std::array<std::byte, 8> buffer;
+    EXPECT_EQ(server.read(buffer), 4u);
+  }
+
+  // Sends `packet` (with `fds`) on a connection of its own; its outcome.
+  std::string on_fresh_connection(std::span<const std::byte> packet,
+                                  std::span<const int> fds = {}) {
+    unique_fd fd = connect_raw(runtime_dir_);
+    send_raw(fd.get(), packet, fds);
+    return outcome(fd.get());
+  }
+
+  broker_process broker_;
+  unique_fd bystander_;
+};
+
+TEST_F(Broker, DropsGarbage) {
+  start_broker();
+  auto valid = encoded(wire::query_request{pipe_name()});
+  auto with = [&](std::size_t at, std::uint8_t value) {
+    auto bytes = valid;
+    bytes[at] = std::byte{value};
+    return bytes;
+  };
+  std::vector<std::pair<std::string, std::vector<std::byte>>> cases = {
+      {"empty packet", {}},
+      {"shorter than a header", {std::byte{'h'}, std::byte{'i'}}},
+      {"zeros", std::vector<std::byte>(64)},
+      {"bad magic", with(0, 'X')},
+      {"unknown type", with(6, 99)},
+      {"type zero", with(6, 0)},
+      {"a reply sent as a request",
+       [&] {
+         auto bytes = valid;
+         bytes[6] = std::byte{0x00};
+         bytes[7] = std::byte{0x80};
+         return bytes;
+       }()},
+      {"larger than any message", std::vector<std::byte>(wire::max_message_size + 1, std::byte{1})},
+  };
+  for (const auto& [what, packet] : cases)
+    EXPECT_EQ(on_fresh_connection(packet), "dropped") << what;
+  // The valid one is answered: the cases above failed for their flaw alone.
+  EXPECT_EQ(on_fresh_connection(valid), "reply 2");  // ERROR_FILE_NOT_FOUND
+  expect_still_serving();
+}
+
+TEST_F(Broker, DropsTruncatedMessages) {
+  start_broker();
+  auto valid = encoded(wire::open_request{pipe_name(), detail::want_read | detail::want_write, 0});
+  // Cut anywhere: the length field no longer matches the packet.
+  for (std::size_t cut = 1; cut < valid.size(); ++cut)
+    EXPECT_EQ(on_fresh_connection(std::span(valid).first(cut)), "dropped") << "cut at " << cut;
+  // Cut with the length field made to match: the body ends inside a field.
+  for (std::size_t cut : {wire::header_size, wire::header_size + 1, valid.size() - 1}) {
+    auto bytes = std::vector<std::byte>(valid.begin(), valid.begin() + static_cast<long>(cut));
+    bytes[8] = std::byte{static_cast<std::uint8_t>(cut)};
+    EXPECT_EQ(on_fresh_connection(bytes), "dropped") << "cut at " << cut << ", length fixed";
+  }
+  // A string whose count runs past the end.
+  auto long_count = valid;
+  long_count[wire::header_size] = std::byte{0xFF};
+  EXPECT_EQ(on_fresh_connection(long_count), "dropped");
+  EXPECT_EQ(on_fresh_connection(valid), "reply 2");
+  expect_still_serving();
+}
+
+TEST_F(Broker, DropsWrongLengthFields) {
+  start_broker();
+  auto valid = encoded(wire::list_request{});
+  ASSERT_EQ(valid.size(), wire::header_size);
+  for (std::uint32_t length : {0u, 1u, 15u, 17u, 8192u, 0xFFFFFFFFu}) {
+    auto bytes = valid;
+    for (int i = 0; i < 4; ++i)
+      bytes[8 + i] = std::byte{static_cast<std::uint8_t>(length >> (8 * i))};
+    EXPECT_EQ(on_fresh_connection(bytes), "dropped") << "length " << length;
+  }
+  // Trailing bytes the length field covers: still more than the message holds.
+  auto trailing = encoded(wire::close_instance_request{1});
+  trailing.push_back(std::byte{0});
+  trailing[8] = std::byte{static_cast<std::uint8_t>(trailing.size())};
+  EXPECT_EQ(on_fresh_connection(trailing), "dropped");
+  // A NUL inside a name.
+  EXPECT_EQ(on_fresh_connection(encoded(wire::query_request{std::string("\\\\.\\pipe\\a\0b", 12)})),
+            "dropped");
+  EXPECT_EQ(on_fresh_connection(valid), "reply 0");
+  expect_still_serving();
+}
+
+TEST_F(Broker, DropsWrongDescriptorCounts) {
+  start_broker();
+  auto page = sealed_page();
+  auto [server_end, endpoint] = endpoint_pair();
+  int p = page.fd(), e = endpoint.get();
+  auto create = encoded(create_request(pipe_name()));
+  auto listen = encoded(wire::listen_request{1, 0});
+  struct bad_case {
+    std::string what;
+    std::vector<std::byte> packet;
+    std::vector<int> fds;
+  };
+  std::vector<bad_case> cases = {
+      {"create without descriptors", create, {}},
+      {"create with three", create, {p, e, p}},
+      {"listen without an endpoint", listen, {}},
+      {"listen with two", listen, {e, e}},
+      {"open with one", encoded(wire::open_request{pipe_name(), 3, 0}), {e}},
+      {"wait with one", encoded(wire::wait_request{pipe_name(), 1}), {e}},
+      {"query with one", encoded(wire::query_request{pipe_name()}), {p}},
+      {"list with one", encoded(wire::list_request{}), {p}},
+      {"close with one", encoded(wire::close_instance_request{1}), {p}},
+      // More than a packet may carry: the control message is cut (MSG_CTRUNC).
+      {"list with five", encoded(wire::list_request{}), {p, p, p, p, p}},
+      {"create with five", create, {p, e, p, e, p}},
+  };
+  int fds_before = fd_count_of(broker_.pid());
+  for (const auto& c : cases) EXPECT_EQ(on_fresh_connection(c.packet, c.fds), "dropped") << c.what;
+  // Every descriptor those packets carried was closed with the peer.
+  EXPECT_EQ(fd_count_of(broker_.pid()), fds_before);
+  // The instance page alone (no endpoint) is a valid create: an instance
+  // that does not listen yet (a library registers a connected one so).
+  EXPECT_EQ(request(bystander_.get(), create_request(pipe_name()), std::array{p}), "reply 0");
+  expect_still_serving();
+}
+
+TEST_F(Broker, RefusesUnsafeInstancePages) {
+  start_broker();
+  int seals = detail::instance_page_seals;
+  auto memfd = [](std::size_t size, int add_seals) {
+    unique_fd fd(::memfd_create("test-page", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(size)), 0);
+    if (add_seals) {
+      EXPECT_EQ(::fcntl(fd.get(), F_ADD_SEALS, add_seals), 0);
+    }
+    return fd;
+  };
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  unique_fd pipe_read(pipe_fds[0]), pipe_write(pipe_fds[1]);
+  unique_fd dev_null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  char file_template[] = "/tmp/conduit-page-XXXXXX";
+  unique_fd plain_file(::mkostemp(file_template, O_CLOEXEC));
+  ::unlink(file_template);
+  ASSERT_EQ(::ftruncate(plain_file.get(), detail::instance_page_size), 0);
+  auto [server_end, endpoint] = endpoint_pair();
+  auto good = sealed_page();
+
+  std::vector<std::pair<std::string, unique_fd>> cases;
+  cases.emplace_back("a pipe", std::move(pipe_read));
+  cases.emplace_back("/dev/null", std::move(dev_null));
+  cases.emplace_back("a plain file of the right size", std::move(plain_file));
+  cases.emplace_back("an unsealed memfd", memfd(detail::instance_page_size, 0));
+  cases.emplace_back("a sealed memfd too large", memfd(2 * detail::instance_page_size, seals));
+  cases.emplace_back("a sealed empty memfd", memfd(0, seals));
+  cases.emplace_back("a memfd that can still be mapped writable",
+                     memfd(detail::instance_page_size, F_SEAL_SHRINK | F_SEAL_GROW));
+  cases.emplace_back("a memfd that can still shrink",
+                     memfd(detail::instance_page_size, F_SEAL_GROW | F_SEAL_FUTURE_WRITE));
+  cases.emplace_back("a memfd that can still grow",
+                     memfd(detail::instance_page_size, F_SEAL_SHRINK | F_SEAL_FUTURE_WRITE));
+  cases.emplace_back("the endpoint in the page's place", unique_fd(::dup(endpoint.get())));
+  int conn = bystander_.get();
+  for (const auto& [what, fd] : cases) {
+    std::array fds{fd.get(), endpoint.get()};
+    // ERROR_INVALID_PARAMETER, and the peer stays connected.
+    EXPECT_EQ(request(conn, create_request(pipe_name()), fds), "reply 87") << what;
+  }
+  // None of them made the pipe exist.
+  EXPECT_EQ(request(conn, wire::query_request{pipe_name()}), "reply 2");
+  // Page first, endpoint second: the right order is accepted.
+  wire::reply created;
+  EXPECT_EQ(
+      request(conn, create_request(pipe_name()), std::array{good.fd(), endpoint.get()}, &created),
+      "reply 0");
+  // A client gets the endpoint and the page, and the page is safe to map.
+  unique_fd client = connect_raw(runtime_dir_);
+  send_raw(client.get(), encoded(wire::open_request{pipe_name(), 3, 0}));
+  wire::reply opened;
+  std::vector<unique_fd> passed;
+  ASSERT_EQ(outcome(client.get(), &opened, nullptr, &passed), "reply 0");
+  EXPECT_EQ(opened.instance_id, created.instance_id);
+  ASSERT_EQ(passed.size(), 2u);
+  EXPECT_TRUE(detail::instance_page_is_safe(passed[1].get()));
+  // Sealed: nobody who holds it can write it through write() or a new mapping.
+  EXPECT_EQ(::write(passed[1].get(), "x", 1), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(::mmap(nullptr, detail::instance_page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   passed[1].get(), 0),
+            MAP_FAILED);
+  EXPECT_EQ(errno, EPERM);
+  expect_still_serving();
+}
+
+// The answers a well-formed request gets for names the broker does not hold.
+TEST_F(Broker, AnswersNamesItDoesNotHold) {
+  start_broker();
+  auto page = sealed_page();
+  ASSERT_EQ(request(bystander_.get(), create_request(pipe_name()), std::array{page.fd()}),
+            "reply 0");
+  std::string path = pipe_name().substr(std::string(R"(\\.\)").size());  // pipe\...
+  std::string remote = R"(\\faraway\)" + path;
+  int fd = bystander_.get();
+  // Another machine's pipe of the same path is not this one: ERROR_BAD_NETPATH.
+  EXPECT_EQ(request(fd, wire::query_request{remote}), "reply 53");
+  EXPECT_EQ(request(fd, wire::open_request{remote, 3, 0}), "reply 53");
+  EXPECT_EQ(request(fd, wire::wait_request{remote, 1}), "reply 53");
+  // A server cannot register one: ERROR_INVALID_NAME.
+  EXPECT_EQ(request(fd, create_request(remote), std::array{page.fd()}), "reply 123");
+  // No such pipe: ERROR_FILE_NOT_FOUND; not a pipe name: ERROR_PATH_NOT_FOUND.
+  EXPECT_EQ(request(fd, wire::query_request{pipe_name("none")}), "reply 2");
+  EXPECT_EQ(request(fd, wire::open_request{pipe_name("none"), 3, 0}), "reply 2");
+  EXPECT_EQ(request(fd, wire::wait_request{pipe_name("none"), 1}), "reply 2");
+  EXPECT_EQ(request(fd, wire::query_request{R"(\\.\foo\x)"}), "reply 3");
+  // Access bits beyond read and write: ERROR_INVALID_PARAMETER.
+  EXPECT_EQ(request(fd, wire::open_request{pipe_name(), 4, 0}), "reply 87");
+  // Someone else's instance cannot be closed or made to listen: ERROR_INVALID_HANDLE.
+  unique_fd other = connect_raw(runtime_dir_);
+  auto [server_end, endpoint] = endpoint_pair();
+  EXPECT_EQ(request(other.get(), wire::close_instance_request{1}), "reply 6");
+  EXPECT_EQ(request(other.get(), wire::listen_request{1, 0}, std::array{endpoint.get()}),
+            "reply 6");
+  EXPECT_EQ(request(fd, wire::query_request{pipe_name()}), "reply 0");
+}
+
+TEST_F(Broker, AnswersOtherVersionsThenDrops) {
+  start_broker();
+  for (std::uint16_t version : {std::uint16_t{0}, std::uint16_t{2}, std::uint16_t{0xFFFF}}) {
+    // A future version may have a longer header or another body: only the
+    // first 8 bytes (magic, version) must be read, so send an odd body too.
+    auto bytes = encoded(wire::list_request{}, 77);
+    bytes[4] = std::byte{static_cast<std::uint8_t>(version & 0xFF)};
+    bytes[5] = std::byte{static_cast<std::uint8_t>(version >> 8)};
+    bytes.insert(bytes.end(), 10, std::byte{0xAB});
+    unique_fd fd = connect_raw(runtime_dir_);
+    send_raw(fd.get(), bytes);
+    wire::reply r;
+    wire::header h;
+    EXPECT_EQ(outcome(fd.get(), &r, &h), "reply 50")
+        << "version " << version;  // ERROR_NOT_SUPPORTED
+    EXPECT_EQ(h.version, wire::protocol_version);
+    EXPECT_EQ(h.request_id, 77u);
+    EXPECT_EQ(outcome(fd.get()), "dropped") << "version " << version;
+  }
+  expect_still_serving();
+}
+
+TEST_F(Broker, DropsAPeerThatDoesNotReadItsAnswers) {
+  start_broker();
+  unique_fd fd = connect_raw(runtime_dir_);
+  auto list = encoded(wire::list_request{});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
+  int error = 0;
+  std::size_t sent = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::send(fd.get(), list.data(), list.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+      ++sent;
+      continue;
+    }
+    if (errno != EAGAIN) {
+      error = errno;
+      break;
+    }
+    pollfd p{fd.get(), POLLOUT, 0};
+    ::poll(&p, 1, 100);  // room to send, or the hang-up
+  }
+  // The answers piled up unread until the broker could send no more: it hung up.
+  EXPECT_TRUE(error == EPIPE || error == ECONNRESET) << "send error " << error << " after " << sent;
+  expect_still_serving();
+}
+
+TEST_F(Broker, LimitsWaitsPerPeer) {
+  start_broker();
+  auto page = sealed_page();
+  // An instance that does not listen: every wait on the pipe has to queue.
+  ASSERT_EQ(request(bystander_.get(), create_request(pipe_name()), std::array{page.fd()}),
+            "reply 0");
+  unique_fd waiter = connect_raw(runtime_dir_);
+  auto wait = wire::wait_request{pipe_name(), detail::wait_forever};
+  for (std::size_t i = 0; i < broker::max_waits_per_peer; ++i)
+    send_raw(waiter.get(), encoded(wait, static_cast<std::uint32_t>(i + 1)));
+  // One more than the quota is refused at once: ERROR_NOT_ENOUGH_MEMORY.
+  send_raw(waiter.get(), encoded(wait, 9999));
+  wire::reply r;
+  wire::header h;
+  EXPECT_EQ(outcome(waiter.get(), &r, &h), "reply 8");
+  EXPECT_EQ(h.request_id, 9999u);
+  // The quota is this peer's: another one still gets to wait (and time out).
+  unique_fd other = connect_raw(runtime_dir_);
+  EXPECT_EQ(request(other.get(), wire::wait_request{pipe_name(), 1}),
+            "reply 121");  // ERROR_SEM_TIMEOUT
+  expect_still_serving();
+}
+
+// Fills one peer's instance quota with instances that hold nothing but their page.
+class BrokerQuota : public Broker {
+ protected:
+  void SetUp() override {
+    Broker::SetUp();
+    // The broker holds a descriptor per instance; it raises its soft limit
+    // to the hard one, which it inherits from us.
+    rlimit limit{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < broker::max_instances_per_peer + 512)
+      GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << limit.rlim_max << " is below the quota";
+  }
+
+  // Creates `count` instances on `fd`, 255 to a pipe; false at the first refusal.
+  bool fill(int fd, std::size_t count, const std::string& prefix) {
+    auto page = sealed_page();
+    std::array fds{page.fd()};
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string name = pipe_name(prefix + std::to_string(i / 255));
+      std::string got = request(fd, create_request(name), fds);
+      if (got != "reply 0") {
+        ADD_FAILURE() << "instance " << i << ": " << got;
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+TEST_F(BrokerQuota, LimitsInstancesPerPeer) {
+  start_broker();
+  unique_fd hog = connect_raw(runtime_dir_);
+  ASSERT_TRUE(fill(hog.get(), broker::max_instances_per_peer, "q"));
+  auto page = sealed_page();
+  std::array fds{page.fd()};
+  // ERROR_NOT_ENOUGH_MEMORY, checked before the name is looked up.
+  EXPECT_EQ(request(hog.get(), create_request(pipe_name("one-more")), fds), "reply 8");
+  wire::reply first;
+  ASSERT_EQ(request(hog.get(), wire::query_request{pipe_name("q0")}, {}, &first), "reply 0");
+  EXPECT_EQ(first.cur_instances, 255u);
+  // Another peer is not held back by this one's quota.
+  EXPECT_EQ(request(bystander_.get(), create_request(pipe_name("other")), fds), "reply 0");
+  // Closing an instance makes room again. Instance ids start at 1 in a
+  // fresh broker: the hog's first one is 1.
+  EXPECT_EQ(request(hog.get(), wire::close_instance_request{1}), "reply 0");
+  EXPECT_EQ(request(hog.get(), create_request(pipe_name("one-more")), fds), "reply 0");
+  expect_still_serving();
+}
+
+// Instances the broker drops because their server end is gone (a client came
+// and found it dead) no longer count against their owner's quota.
+TEST_F(BrokerQuota, DeadInstancesFreeTheirQuota) {
+  start_broker();
+  unique_fd server = connect_raw(runtime_dir_);
+  unique_fd client = connect_raw(runtime_dir_);
+  auto page = sealed_page();
+  for (std::size_t i = 0; i < broker::max_instances_per_peer; ++i) {
+    auto [server_end, endpoint] = endpoint_pair();
+    server_end.reset();  // the server is gone before any client comes
+    std::string created =
+        request(server.get(), create_request(pipe_name()), std::array{page.fd(), endpoint.get()});
+    ASSERT_EQ(created, "reply 0") << "instance " << i;
+    // The broker finds the server end dead, drops the instance and with it
+    // the pipe: ERROR_FILE_NOT_FOUND.
+    ASSERT_EQ(request(client.get(), wire::open_request{pipe_name(), 3, 0}), "reply 2") << i;
+  }
+  EXPECT_EQ(request(server.get(), create_request(pipe_name()), std::array{page.fd()}), "reply 0");
+}
+
+TEST_F(Broker, OneBrokerForManyProcessesStartingAtOnce) {
+  ASSERT_EQ(broker_pid(), 0) << "no broker may run before the test";
+  constexpr int count = 8;
+  std::vector<std::unique_ptr<test::helper_process>> helpers;
+  for (int i = 0; i < count; ++i) helpers.push_back(std::make_unique<test::helper_process>());
+  // All of them need the broker at once, and none is running.
+  for (int i = 0; i < count; ++i)
+    helpers[i]->send("create s1 " + pipe_name(std::to_string(i)) + " max=1");
+  for (int i = 0; i < count; ++i) EXPECT_EQ(helpers[i]->answer(), "ok") << "helper " << i;
+
+  int pid = broker_pid();
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(brokers_serving(runtime_dir_), std::vector<pid_t>{pid});
+  // One broker knows every pipe.
+  unique_fd fd = connect_raw(runtime_dir_);
+  wire::reply listed;
+  ASSERT_EQ(request(fd.get(), wire::list_request{}, {}, &listed), "reply 0");
+  std::set<std::string> names(listed.names.begin(), listed.names.end());
+  for (int i = 0; i < count; ++i) {
+    EXPECT_EQ(names.count(pipe_name(std::to_string(i))), 1u) << "pipe " << i;
+    std::error_code ec;
+    auto client = pipe_client::open(pipe_name(std::to_string(i)), pipe_access::duplex, ec);
+    EXPECT_FALSE(ec) << "pipe " << i << ": " << ec.message();
+  }
+}
+
+TEST_F(Broker, ExitsWhenIdle) {
+  start_broker({"--idle-exit", "1"});
+  int old_pid = broker_.pid();
+  // Not while a peer is connected, however long it stays idle.
+  EXPECT_FALSE(exits_within(broker_.pidfd(), 1500));
+  bystander_.reset();
+  // Alone, it leaves within its idle time (and some slack), cleanly.
+  EXPECT_TRUE(exits_within(broker_.pidfd(), bound_ms));
+  int status = broker_.wait_exit(bound_ms);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  struct stat st {};
+  EXPECT_EQ(::stat(detail::broker_socket_path(runtime_dir_).c_str(), &st), -1);
+  EXPECT_EQ(errno, ENOENT);
+  // It took its pid file with it: nothing names a pid that may be reused.
+  EXPECT_EQ(::access(detail::broker_pid_path(runtime_dir_).c_str(), F_OK), -1);
+  // The next library call starts a broker again.
+  std::error_code ec;
+  auto server = pipe_server::create(pipe_name(), {}, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_GT(broker_pid(), 0);
+  EXPECT_NE(broker_pid(), old_pid);
+}
+
+TEST_F(Broker, StopsOnSigterm) {
+  start_broker();
+  ASSERT_EQ(::kill(broker_.pid(), SIGTERM), 0);
+  int status = broker_.wait_exit(bound_ms);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  EXPECT_EQ(outcome(bystander_.get()), "dropped");
+  EXPECT_EQ(::access(detail::broker_socket_path(runtime_dir_).c_str(), F_OK), -1);
+  EXPECT_EQ(::access(detail::broker_pid_path(runtime_dir_).c_str(), F_OK), -1);
+}
+
+TEST_F(Broker, OnlyOneBrokerPerFolder) {
+  start_broker();
+  broker_process second;
+  EXPECT_FALSE(second.start({"--runtime-dir", runtime_dir_}));
+  int status = second.wait_exit(bound_ms);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << "status " << status;
+  expect_still_serving();
+}
+
+// ---- Credentials: who trusts whom. These need root to act as other users.
+
+// A uid with no account, free to act as "another user" without touching
+// /etc/passwd (setuid needs no account).
+uid_t unused_uid(uid_t from) {
+  for (uid_t uid = from; uid < from + 1000; ++uid)
+    if (!::getpwuid(uid) && !::getgrgid(uid)) return uid;
+  return static_cast<uid_t>(-1);
+}
+
+class BrokerCredentials : public Broker {
+ protected:
+  void SetUp() override {
+    Broker::SetUp();
+    if (::geteuid() != 0) GTEST_SKIP() << "acting as other users needs root";
+    alice_ = unused_uid(61000);
+    bob_ = unused_uid(alice_ + 1);
+    ASSERT_NE(bob_, static_cast<uid_t>(-1));
+    // Others must reach the folders inside the sandbox.
+    ASSERT_EQ(::chmod(runtime_dir_.c_str(), 0755), 0);
+    for (const auto& program : {beside_self("conduitd"), beside_self("conduit_test_helper")})
+      if (!runs_as(alice_, program))
+        GTEST_SKIP() << "another user cannot run " << program
+                     << ": build in a folder others may read to run these tests";
+  }
+
+  // True when `uid` may execute `program` (every folder on its way readable).
+  static bool runs_as(uid_t uid, const std::string& program) {
+    pid_t pid = ::fork();
+    if (pid == 0) ::_exit(become(uid) && ::access(program.c_str(), X_OK) == 0 ? 0 : 1);
+    int status = 0;
+    return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+  }
+
+  // A folder inside the sandbox owned by `uid` with `mode`.
+  std::string folder(const std::string& name, uid_t uid, mode_t mode) {
+    std::string dir = runtime_dir_ + "/" + name;
+    EXPECT_EQ(::mkdir(dir.c_str(), 0700), 0);
+    EXPECT_EQ(::chown(dir.c_str(), uid, uid), 0);
+    EXPECT_EQ(::chmod(dir.c_str(), mode), 0);
+    return dir;
+  }
+
+  // Runs conduit_test_helper as `uid` with CONDUIT_RUNTIME_DIR=`dir`, gives
+  // it one command and returns its answer.
+  std::string as_user(uid_t uid, const std::string& dir, const std::string& command) {
+    std::string helper = beside_self("conduit_test_helper");
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return "pipe2 failed";
+    std::string env_dir = "CONDUIT_RUNTIME_DIR=" + dir;
+    std::vector<char*> env = {env_dir.data(), nullptr};
+    char* argv[] = {helper.data(), nullptr};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      if (!become(uid) || ::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0) ::_exit(126);
+      ::execve(argv[0], argv, env.data());
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    unique_fd to(in[1]), from(out[0]);
+    unique_fd pidfd(pidfd_open(pid));
+    std::string line = command + "\nexit\n";
+    EXPECT_EQ(::write(to.get(), line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    std::string answer;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{from.get(), POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1) {
+        answer = "timeout";
+        break;
+      }
+      char chunk[256];
+      ssize_t n = ::read(from.get(), chunk, sizeof(chunk));
+      if (n <= 0) break;
+      answer.append(chunk, static_cast<std::size_t>(n));
+    }
+    if (!exits_within(pidfd.get(), bound_ms)) ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) >= 126)
+      return "cannot run the helper as " + std::to_string(uid);
+    while (!answer.empty() && answer.back() == '\n') answer.pop_back();
+    return answer;
+  }
+
+  // Kills a detached broker a helper started in `dir`, by its pid file.
+  static void kill_broker_in(const std::string& dir) {
+    std::ifstream in(detail::broker_pid_path(dir));
+    int pid = 0;
+    in >> pid;
+    if (pid <= 0) return;
+    unique_fd pidfd(pidfd_open(pid));
+    ::kill(pid, SIGKILL);
+    if (pidfd) {
+      EXPECT_TRUE(exits_within(pidfd.get(), bound_ms));
+    }
+  }
+
+  uid_t alice_ = 0;
+  uid_t bob_ = 0;
+};
+
+TEST_F(BrokerCredentials, RootRefusesABrokerOfAnotherUser) {
+  // Alice's session broker, in a folder root is pointed at.
+  std::string dir = folder("alice", alice_, 0700);
+  broker_process alices;
+  ASSERT_TRUE(alices.start({"--runtime-dir", dir}, alice_));
+  ::setenv("CONDUIT_RUNTIME_DIR", dir.c_str(), 1);
+  std::error_code ec;
+  auto server = pipe_server::create(pipe_name(), {}, ec);
+  EXPECT_EQ(ec, errc::access_denied);
+  auto client = pipe_client::open(pipe_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::access_denied);
+}
+
+TEST_F(BrokerCredentials, UserRefusesABrokerOfAnotherUser) {
+  // Bob runs a broker that anyone can connect to (a shared folder, as
+  // --system makes it); it is not Bob's folder Alice trusts.
+  std::string dir = folder("bob", bob_, 0755);
+  broker_process bobs;
+  ASSERT_TRUE(bobs.start({"--system", "--runtime-dir", dir}, bob_));
+  EXPECT_EQ(as_user(alice_, dir, "create s1 " + pipe_name()), "err 5");  // ERROR_ACCESS_DENIED
+  EXPECT_EQ(as_user(alice_, dir, "open c1 " + pipe_name()), "err 5");
+  // Bob himself trusts it; so does root's broker check for its own (see above).
+  EXPECT_EQ(as_user(bob_, dir, "create s1 " + pipe_name()), "ok");
+  EXPECT_TRUE(bobs.running());
+}
+
+TEST_F(BrokerCredentials, UserRefusesAnUnsafeSessionFolder) {
+  struct folder_case {
+    std::string what;
+    uid_t owner;
+    mode_t mode;
+  };
+  std::vector<folder_case> cases = {
+      {"world-writable", alice_, 0777},
+      {"group-writable", alice_, 0770},
+      {"owned by another user", bob_, 0700},
+      {"owned by root", 0, 0700},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    std::string dir = folder("unsafe" + std::to_string(n++), c.owner, c.mode);
+    EXPECT_EQ(as_user(alice_, dir, "create s1 " + pipe_name()), "err 5") << c.what;
+    // Nothing was started there.
+    EXPECT_EQ(::access(detail::broker_pid_path(dir).c_str(), F_OK), -1) << c.what;
+  }
+  // Her own private folder works: the library starts her broker there.
+  std::string dir = folder("safe", alice_, 0700);
+  EXPECT_EQ(as_user(alice_, dir, "create s1 " + pipe_name()), "ok");
+  kill_broker_in(dir);
+}
+
+TEST_F(BrokerCredentials, BrokerRefusesAnUnsafeFolder) {
+  struct folder_case {
+    std::string what;
+    uid_t owner;
+    mode_t mode;
+    std::vector<std::string> extra;
+  };
+  std::vector<folder_case> cases = {
+      {"world-writable", alice_, 0777, {}},
+      {"group-writable", alice_, 0770, {}},
+      {"owned by another user", bob_, 0700, {}},
+      {"owned by another user, system mode", bob_, 0755, {"--system"}},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    std::string dir = folder("refused" + std::to_string(n++), c.owner, c.mode);
+    std::vector<std::string> args = c.extra;
+    args.insert(args.end(), {"--runtime-dir", dir});
+    broker_process b;
+    EXPECT_FALSE(b.start(args, alice_)) << c.what;
+    int status = b.wait_exit(bound_ms);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << c.what << ": status " << status;
+  }
+}
+
+}  // namespace
+}  // namespace conduit
