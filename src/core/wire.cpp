@@ -122,6 +122,21 @@ struct request_encoder {
     return message_type::query;
   }
   message_type operator()(const list_request&) { return message_type::list; }
+  message_type operator()(const create_mailslot_request& r) {
+    w.str(r.name);
+    w.u32(r.max_message_size);
+    w.str(r.security_descriptor);
+    return message_type::create_mailslot;
+  }
+  message_type operator()(const open_mailslot_request& r) {
+    w.str(r.name);
+    w.u32(r.desired_access);
+    return message_type::open_mailslot;
+  }
+  message_type operator()(const close_mailslot_request& r) {
+    w.u64(r.slot_id);
+    return message_type::close_mailslot;
+  }
 };
 
 }  // namespace
@@ -213,6 +228,24 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
     case message_type::list:
       out = list_request{};
       break;
+    case message_type::create_mailslot: {
+      create_mailslot_request m;
+      m.name = r.str();
+      m.max_message_size = r.u32();
+      m.security_descriptor = r.str();
+      out = std::move(m);
+      break;
+    }
+    case message_type::open_mailslot: {
+      open_mailslot_request m;
+      m.name = r.str();
+      m.desired_access = r.u32();
+      out = std::move(m);
+      break;
+    }
+    case message_type::close_mailslot:
+      out = close_mailslot_request{r.u64()};
+      break;
     default:
       return bad_message();
   }
@@ -246,6 +279,7 @@ std::error_code decode_reply(std::span<const std::byte> packet, header& h, reply
 std::size_t fds_expected(const request& r) {
   if (std::holds_alternative<create_instance_request>(r)) return 2;
   if (std::holds_alternative<listen_request>(r)) return 1;
+  if (std::holds_alternative<create_mailslot_request>(r)) return 1;
   return 0;
 }
 

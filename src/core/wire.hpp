@@ -31,7 +31,11 @@ enum class message_type : std::uint16_t {
   wait = 5,
   query = 6,
   list = 7,
-  reply = 0x8000,  // fds on an open reply: endpoint, instance page
+  create_mailslot = 8,  // fds: the slot's sending end
+  open_mailslot = 9,
+  close_mailslot = 10,
+  reply = 0x8000,  // fds on an open reply: endpoint, instance page; on an
+                   // open_mailslot reply: the slot's sending end
 };
 
 struct header {
@@ -86,10 +90,32 @@ struct query_request {
 /// Every pipe name this caller may see.
 struct list_request {};
 
-using request = std::variant<create_instance_request, listen_request, close_instance_request,
-                             open_request, wait_request, query_request, list_request>;
+/// A reader creates a mailslot and hands over the end writers send on.
+struct create_mailslot_request {
+  std::string name;                    // full name, `\\.\mailslot\x`
+  std::uint32_t max_message_size = 0;  // 0: any size
+  std::string security_descriptor;
+};
+
+/// A writer opens a mailslot; the reply carries the sending end.
+struct open_mailslot_request {
+  std::string name;
+  std::uint32_t desired_access = 0;  // want_read | want_write
+};
+
+struct close_mailslot_request {
+  std::uint64_t slot_id = 0;
+};
+
+using request =
+    std::variant<create_instance_request, listen_request, close_instance_request, open_request,
+                 wait_request, query_request, list_request, create_mailslot_request,
+                 open_mailslot_request, close_mailslot_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
+/// Mailslot replies use instance_id for the slot id, server_pid for the
+/// reader's pid and in_buffer for the maximum message size (what the slot
+/// takes in).
 struct reply {
   std::uint32_t error = 0;  // Win32 error number, 0 on success
   std::uint64_t instance_id = 0;
