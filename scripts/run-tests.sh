@@ -9,3 +9,4 @@ cd "$(dirname "$0")/.."
 cmake --preset ci >/dev/null
 cmake --build --preset ci
 ctest --preset ci
+./scripts/fuzz.sh 20

@@ -230,6 +230,10 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     if (r.error == 0 && listening) wake_waiters(pipes_.key_of_instance(r.instance_id));
     return true;
   }
+  if (auto* create = std::get_if<wire::create_mailslot_request>(&request)) {
+    if (fds.size() != 1) return false;
+    return reply(p, h.request_id, mailslots_.create(p, *create, std::move(fds[0])));
+  }
   if (!fds.empty() && !std::holds_alternative<wire::listen_request>(request)) return false;
   if (auto* listen = std::get_if<wire::listen_request>(&request)) {
     if (fds.size() != 1) return false;
@@ -272,6 +276,14 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     return reply(p, h.request_id, pipes_.query(*query));
   if (std::holds_alternative<wire::list_request>(request))
     return reply(p, h.request_id, pipes_.list());
+  if (auto* open = std::get_if<wire::open_mailslot_request>(&request)) {
+    mailslot_open_result result = mailslots_.open(p, *open);
+    if (result.reply.error != 0) return reply(p, h.request_id, result.reply);
+    std::array<int, 1> pass{result.sending_end};
+    return reply(p, h.request_id, result.reply, pass);
+  }
+  if (auto* close = std::get_if<wire::close_mailslot_request>(&request))
+    return reply(p, h.request_id, mailslots_.close(p, *close));
   return false;
 }
 
@@ -313,6 +325,7 @@ void broker::drop(peer_id id) {
   if (it == peers_.end()) return;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
   pipes_.drop_peer(id);
+  mailslots_.drop_peer(id);
   waiters_.remove_if([id](const waiter& w) { return w.peer == id; });
   peers_.erase(it);
   if (peers_.empty()) idle_since_ = std::chrono::steady_clock::now();

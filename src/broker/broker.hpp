@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "broker/mailslot_namespace.hpp"
 #include "broker/peer.hpp"
 #include "broker/pipe_namespace.hpp"
 #include "core/unique_fd.hpp"
@@ -52,6 +53,7 @@ class broker {
   std::map<peer_id, peer> peers_;
   peer_id next_peer_ = 2;  // 0 and 1 are the listener and signalfd in epoll data
   pipe_namespace pipes_;
+  mailslot_namespace mailslots_;
   std::list<waiter> waiters_;
   std::chrono::steady_clock::time_point idle_since_;
 };

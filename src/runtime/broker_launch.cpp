@@ -27,6 +27,8 @@ namespace {
 
 // How long a starting broker may take to say it is ready.
 constexpr int broker_start_timeout_ms = 10'000;
+// Starts tried before giving up (see connect_or_start).
+constexpr int broker_start_attempts = 4;
 // A session broker with no process connected exits after this many seconds.
 constexpr const char* session_idle_exit_seconds = "30";
 
@@ -134,8 +136,13 @@ unique_fd connect_or_start(const std::string& dir, std::error_code& ec) {
   }
   while (::flock(lock.get(), LOCK_EX) != 0 && errno == EINTR) {
   }
-  if (auto fd = try_connect(dir)) return fd;  // someone else started it meanwhile
-  spawn_broker(dir);
+  // A broker that is exiting (idle) has left its socket but still holds its
+  // lock for a moment, and a new one started then gives up: try a few times.
+  for (int attempt = 0; attempt < broker_start_attempts; ++attempt) {
+    if (auto fd = try_connect(dir)) return fd;  // someone else started it meanwhile
+    if (attempt > 0) ::poll(nullptr, 0, 20 * attempt);
+    spawn_broker(dir);
+  }
   if (auto fd = try_connect(dir)) return fd;
   ec = errc::service_not_active;
   return {};
