@@ -64,6 +64,7 @@ void broker_link::after_fork_in_child() {
   link.socket_.reset();
   for (const auto& reg : link.registrations_) reg->listening_endpoint.reset();
   link.registrations_.clear();
+  link.mailslots_.clear();
   link.watcher_started_ = false;
   link.wake_.reset();
   link.mutex_.unlock();
@@ -155,6 +156,28 @@ void broker_link::unregister(const std::shared_ptr<registration>& reg) {
   reg->broker_id = 0;
 }
 
+std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
+                                               wire::reply& reply) {
+  std::lock_guard lock(mutex_);
+  std::array<int, 1> fds{reg->sending_end};
+  if (auto ec = exchange_locked(reg->params, fds, reply, nullptr)) return ec;
+  if (reply.error != 0) return {static_cast<int>(reply.error), win32_category()};
+  reg->broker_id = reply.instance_id;
+  mailslots_.insert(reg);
+  start_watcher_locked();
+  return {};
+}
+
+void broker_link::unregister_mailslot(const std::shared_ptr<mailslot_registration>& reg) {
+  std::lock_guard lock(mutex_);
+  mailslots_.erase(reg);
+  if (reg->broker_id == 0 || !socket_) return;
+  wire::reply reply;
+  // Best effort: if the broker is gone, so is its record of the slot.
+  (void)exchange_locked(wire::close_mailslot_request{reg->broker_id}, {}, reply, nullptr);
+  reg->broker_id = 0;
+}
+
 void broker_link::reregister_all_locked() {
   for (const auto& reg : registrations_) {
     reg->broker_id = 0;
@@ -169,6 +192,18 @@ void broker_link::reregister_all_locked() {
       socket_.reset();
       return;
     }
+    if (reply.error == 0) reg->broker_id = reply.instance_id;
+  }
+  for (const auto& reg : mailslots_) {
+    reg->broker_id = 0;
+    std::array<int, 1> fds{reg->sending_end};
+    wire::reply reply;
+    if (exchange_on(socket_.get(), next_request_id_++, reg->params, fds, reply, nullptr)) {
+      socket_.reset();
+      return;
+    }
+    // A slot whose name another reader took meanwhile stays unknown: its
+    // writers keep writing, new ones cannot find it.
     if (reply.error == 0) reg->broker_id = reply.instance_id;
   }
 }
@@ -206,7 +241,7 @@ void broker_link::watch() {
     std::lock_guard lock(mutex_);
     if (generation_ != generation && socket >= 0) continue;
     if (socket >= 0 && !(fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR))) continue;
-    if (registrations_.empty()) continue;
+    if (registrations_.empty() && mailslots_.empty()) continue;
     socket_.reset();
     (void)ensure_connected_locked();
   }

@@ -2,9 +2,10 @@
 //
 // One connection serves every thread: a request and its reply are one
 // exchange under a mutex (waits that may block for long use a connection of
-// their own). The link also remembers each server instance it registered, so
-// that when the broker goes away (a restart) it reconnects and registers
-// them again by itself: a background thread watches for the hang-up.
+// their own). The link also remembers each server instance and each mailslot
+// it registered, so that when the broker goes away (a restart) it reconnects
+// and registers them again by itself: a background thread watches for the
+// hang-up.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,14 @@ struct registration {
   std::uint64_t broker_id = 0;   // 0 when the current broker does not know it
 };
 
+/// One mailslot as the broker knows it: what its reader registered, kept to
+/// register it again with a new broker.
+struct mailslot_registration {
+  wire::create_mailslot_request params;
+  int sending_end = -1;         // owned by the reader
+  std::uint64_t broker_id = 0;  // 0 when the current broker does not know it
+};
+
 class broker_link {
  public:
   /// The process-wide link (never destroyed, so threads may use it at exit).
@@ -53,6 +62,13 @@ class broker_link {
   /// The instance is closed: the broker forgets it.
   void unregister(const std::shared_ptr<registration>& reg);
 
+  /// Registers a mailslot with its sending end. Errors are the broker's
+  /// (ERROR_ALREADY_EXISTS, ...) or ERROR_SERVICE_NOT_ACTIVE.
+  std::error_code register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
+                                    wire::reply& reply);
+  /// The mailslot is closed: the broker forgets it.
+  void unregister_mailslot(const std::shared_ptr<mailslot_registration>& reg);
+
  private:
   broker_link() = default;
   std::error_code ensure_connected_locked();
@@ -68,6 +84,7 @@ class broker_link {
   std::uint64_t generation_ = 0;  // bumped at each new connection
   std::uint32_t next_request_id_ = 1;
   std::unordered_set<std::shared_ptr<registration>> registrations_;
+  std::unordered_set<std::shared_ptr<mailslot_registration>> mailslots_;
   bool watcher_started_ = false;
   unique_fd wake_;  // eventfd: tells the watcher the connection changed
 };
