@@ -619,6 +619,8 @@ TEST_F(ProcessTest, LaunchErrors) {
   EXPECT_EQ(ec, errc::file_not_found);
   (void)process::launch({.argv = {"no-such-program-on-path-xyz"}}, ec);
   EXPECT_EQ(ec, errc::file_not_found);
+  (void)process::launch({.argv = {"/etc/passwd/program"}}, ec);
+  EXPECT_EQ(ec, errc::path_not_found);  // a file where a directory should be
   (void)process::launch({.argv = {"/bin/sh", std::string("a\0b", 3)}}, ec);
   EXPECT_EQ(ec, errc::invalid_parameter);
   (void)process::launch(

@@ -159,8 +159,10 @@ class process {
   /// slot (a write end as stdin, a read end as stdout or stderr), an
   /// inherited descriptor below 3 or an inherited pipe end not marked
   /// inheritable; ERROR_INVALID_HANDLE for a closed end or descriptor;
-  /// ERROR_FILE_NOT_FOUND when the program or a stdio file does not exist;
-  /// ERROR_PATH_NOT_FOUND when a directory on its path does not;
+  /// ERROR_FILE_NOT_FOUND when the program or a stdio file does not exist,
+  /// or a directory on its path does not (Linux does not tell the two apart;
+  /// Windows would say ERROR_PATH_NOT_FOUND for the second);
+  /// ERROR_PATH_NOT_FOUND when a component of the path is not a directory;
   /// ERROR_ACCESS_DENIED when it may not be run or opened; ERROR_BAD_EXE_FORMAT
   /// (193) when it is no executable; ERROR_DIRECTORY (267) when
   /// working_directory is not a directory; ERROR_FILENAME_EXCED_RANGE when
