@@ -19,6 +19,9 @@ class client_end final : public pipe_end {
 
   [[nodiscard]] std::uint32_t server_process_id() const { return server_pid_; }
   [[nodiscard]] int socket() const { return channel_->socket(); }
+  /// Ends the connection now, as closing it does, even while other threads
+  /// still use this end (their calls fail from here on).
+  void shut_down() { channel_->shut_down(); }
   /// False once the server has disconnected this client.
   [[nodiscard]] bool still_connected() const {
     return page_.get()->serial.load(std::memory_order_acquire) == serial_;

@@ -57,6 +57,40 @@ std::size_t queued_bytes(int fd) {
   return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
+// Sends a header and its message from byte `sent` of the two on, advancing
+// `sent`. True when all is sent or sending failed (`ec`); false when the
+// socket is full and `flags` say not to wait.
+bool send_message(int fd, std::span<const std::byte, pipe_channel::header_size> header,
+                  std::span<const std::byte> data, std::size_t& sent, int flags,
+                  std::error_code& ec) {
+  std::size_t total = header.size() + data.size();
+  while (sent < total) {
+    // Skip what has gone already, across the two pieces.
+    std::array<iovec, 2> rest{iovec{const_cast<std::byte*>(header.data()), header.size()},
+                              iovec{const_cast<std::byte*>(data.data()), data.size()}};
+    std::size_t skip = sent;
+    int first = 0;
+    if (skip >= rest[0].iov_len) {
+      skip -= rest[0].iov_len;
+      first = 1;
+    }
+    rest[first].iov_base = static_cast<std::byte*>(rest[first].iov_base) + skip;
+    rest[first].iov_len -= skip;
+    msghdr msg{};
+    msg.msg_iov = rest.data() + first;
+    msg.msg_iovlen = 2 - first;
+    ssize_t n = ::sendmsg(fd, &msg, flags);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return false;
+      ec = errno == ECONNRESET ? make_error_code(errc::no_data) : error_from_errno(errno);
+      return true;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, bool nowait,
@@ -74,20 +108,32 @@ std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, b
 }
 
 bool pipe_channel::read_header(bool nowait, std::error_code& ec) {
+  // Bytes of a header an earlier read that could not wait took already.
+  std::uint64_t partial = partial_header_.load(std::memory_order_acquire);
   std::array<std::byte, header_size> header;
-  if (nowait) {
-    ssize_t n = receive(socket_.get(), header.data(), header.size(), MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0) {
-      ec = errc::broken_pipe;
+  std::size_t got = static_cast<std::size_t>(partial >> 32);
+  for (std::size_t i = 0; i < header.size(); ++i)
+    header[i] = static_cast<std::byte>((partial >> (8 * i)) & 0xFF);
+  while (got < header.size()) {
+    ssize_t n = receive(socket_.get(), header.data() + got, header.size() - got,
+                        nowait ? MSG_DONTWAIT : MSG_WAITALL);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN && nowait) {
+      // Keep the part that came: the rest follows it in the stream.
+      std::uint64_t kept = static_cast<std::uint64_t>(got) << 32;
+      for (std::size_t i = 0; i < got; ++i)
+        kept |= std::to_integer<std::uint64_t>(header[i]) << (8 * i);
+      partial_header_.store(kept, std::memory_order_release);
       return false;
     }
-    if (n < static_cast<ssize_t>(header.size())) {
-      if (n < 0 && errno != EAGAIN) ec = error_from_errno(errno);
-      return false;
-    }
+    ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
+    return false;
   }
-  if (receive_all(socket_.get(), header.data(), header.size(), ec) != header.size()) return false;
   message_left_.store(decode_length(header), std::memory_order_release);
+  partial_header_.store(0, std::memory_order_release);
   return true;
 }
 
@@ -170,33 +216,91 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
     if (static_cast<std::size_t>(queued) + data.size() + header.size() > static_cast<std::size_t>(sndbuf) / 2)
       return 0;
   }
-  std::array<iovec, 2> iov{iovec{header.data(), header.size()},
-                           iovec{const_cast<std::byte*>(data.data()), data.size()}};
-  std::size_t total = header.size() + data.size();
   std::size_t sent = 0;
-  while (sent < total) {
-    // Skip what has gone already, across the two pieces.
-    std::array<iovec, 2> rest = iov;
-    std::size_t skip = sent;
-    int first = 0;
-    if (skip >= rest[0].iov_len) {
-      skip -= rest[0].iov_len;
-      first = 1;
-    }
-    rest[first].iov_base = static_cast<std::byte*>(rest[first].iov_base) + skip;
-    rest[first].iov_len -= skip;
-    msghdr msg{};
-    msg.msg_iov = rest.data() + first;
-    msg.msg_iovlen = 2 - first;
-    ssize_t n = ::sendmsg(socket_.get(), &msg, flags);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ec = errno == ECONNRESET ? make_error_code(errc::no_data) : error_from_errno(errno);
-      break;
-    }
-    sent += static_cast<std::size_t>(n);
-  }
+  send_message(socket_.get(), header, data, sent, flags, ec);
   return sent > header.size() ? sent - header.size() : 0;
+}
+
+bool pipe_channel::read_some(std::span<std::byte> buffer, bool message_read, read_progress& p,
+                             std::error_code& ec) {
+  ec.clear();
+  int fd = socket_.get();
+  if (!message_type_) {
+    if (buffer.empty()) {
+      // A zero-byte read completes once there is data to read, or none ever will.
+      if (queued_bytes(fd) > 0) return true;
+      if (peer_has_closed(fd)) ec = errc::broken_pipe;
+      return static_cast<bool>(ec);
+    }
+    ssize_t n = receive(fd, buffer.data() + p.got, buffer.size() - p.got, MSG_DONTWAIT);
+    if (n > 0) {
+      p.got += static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n < 0 && errno == EAGAIN) return false;
+    ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
+    return true;
+  }
+  std::lock_guard lock(read_mutex_);
+  if (!message_read) {
+    // Byte read mode: done as soon as anything came (zero-length messages
+    // add nothing, so they do not end the read).
+    p.got = read_joined(buffer, true, ec);
+    if (ec == errc::no_data) {
+      ec.clear();
+      return false;
+    }
+    return true;
+  }
+  if (p.got == 0 && message_left_.load(std::memory_order_acquire) == 0) {
+    if (!read_header(true, ec)) return static_cast<bool>(ec);
+    if (message_left_.load(std::memory_order_acquire) == 0) return true;  // a zero-length message
+  }
+  for (;;) {
+    std::uint32_t left = message_left_.load(std::memory_order_acquire);
+    if (left == 0) return true;
+    if (p.got == buffer.size()) {
+      ec = errc::more_data;
+      return true;
+    }
+    std::size_t want = std::min<std::size_t>(left, buffer.size() - p.got);
+    ssize_t n = receive(fd, buffer.data() + p.got, want, MSG_DONTWAIT);
+    if (n <= 0) {
+      if (n < 0 && errno == EAGAIN) return false;
+      ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
+      return true;
+    }
+    p.got += static_cast<std::size_t>(n);
+    message_left_.store(left - static_cast<std::uint32_t>(n), std::memory_order_release);
+  }
+}
+
+bool pipe_channel::write_some(std::span<const std::byte> data, write_progress& p,
+                              std::error_code& ec) {
+  ec.clear();
+  constexpr int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+  if (message_type_) {
+    if (data.size() > UINT32_MAX) {
+      ec = errc::invalid_parameter;
+      return true;
+    }
+    std::array<std::byte, header_size> header;
+    for (std::size_t i = 0; i < header.size(); ++i)
+      header[i] = static_cast<std::byte>((data.size() >> (8 * i)) & 0xFF);
+    return send_message(socket_.get(), header, data, p.sent, flags, ec);
+  }
+  while (p.sent < data.size()) {
+    ssize_t n = ::send(socket_.get(), data.data() + p.sent, data.size() - p.sent, flags);
+    if (n > 0) {
+      p.sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return false;
+    ec = errno == ECONNRESET ? make_error_code(errc::no_data) : error_from_errno(errno);
+    return true;
+  }
+  return true;
 }
 
 peek_counts pipe_channel::peek(std::span<std::byte> buffer, std::error_code& ec) {
@@ -221,14 +325,21 @@ peek_counts pipe_channel::peek(std::span<std::byte> buffer, std::error_code& ec)
   std::size_t pos = 0;
   // The rest of a message partly read already comes first, with no header.
   std::size_t left = message_left_.load(std::memory_order_acquire);
+  // Or the rest of a header a non-blocking read took in part.
+  std::uint64_t partial = partial_header_.load(std::memory_order_acquire);
+  std::size_t taken = static_cast<std::size_t>(partial >> 32);
   bool first_message = true;
   for (;;) {
     if (left == 0) {
-      if (size - pos < header_size) break;
+      if (size - pos < header_size - taken) break;
       std::array<std::byte, header_size> header;
-      std::copy_n(queued.begin() + static_cast<std::ptrdiff_t>(pos), header_size, header.begin());
+      for (std::size_t i = 0; i < taken; ++i)
+        header[i] = static_cast<std::byte>((partial >> (8 * i)) & 0xFF);
+      std::copy_n(queued.begin() + static_cast<std::ptrdiff_t>(pos), header_size - taken,
+                  header.begin() + static_cast<std::ptrdiff_t>(taken));
       left = decode_length(header);
-      pos += header_size;
+      pos += header_size - taken;
+      taken = 0;
     }
     std::size_t chunk = std::min(left, size - pos);
     if (first_message) {

@@ -5,27 +5,57 @@
 
 namespace conduit::detail {
 
-std::size_t pipe_end::read(std::span<std::byte> buffer, std::error_code& ec) {
+std::shared_ptr<pipe_channel> pipe_end::channel_for_read(std::error_code& ec) {
   ec.clear();
   auto channel = acquire(ec);
-  if (!channel) return 0;
-  if (!may_read()) {
+  if (channel && !may_read()) {
     ec = errc::access_denied;
-    return 0;
+    return nullptr;
   }
+  return channel;
+}
+
+std::shared_ptr<pipe_channel> pipe_end::channel_for_write(std::error_code& ec) {
+  ec.clear();
+  auto channel = acquire(ec);
+  if (channel && !may_write()) {
+    ec = errc::access_denied;
+    return nullptr;
+  }
+  return channel;
+}
+
+std::shared_ptr<pipe_channel> pipe_end::channel_for_transact(std::error_code& ec) {
+  ec.clear();
+  auto channel = acquire(ec);
+  if (!channel) return nullptr;
+  // Only a message pipe read in message mode can pair a reply with a request.
+  if (info_.type != pipe_type::message || !message_read_.load()) {
+    ec = errc::bad_pipe;
+    return nullptr;
+  }
+  if (!may_read() || !may_write()) {
+    ec = errc::access_denied;
+    return nullptr;
+  }
+  if (channel->has_unread_data()) {
+    ec = errc::pipe_busy;
+    return nullptr;
+  }
+  return channel;
+}
+
+std::size_t pipe_end::read(std::span<std::byte> buffer, std::error_code& ec) {
+  auto channel = channel_for_read(ec);
+  if (!channel) return 0;
   std::size_t n = channel->read(buffer, message_read_.load(), nowait_.load(), ec);
   if (ec && ec != errc::more_data) refine(ec);
   return n;
 }
 
 std::size_t pipe_end::write(std::span<const std::byte> data, std::error_code& ec) {
-  ec.clear();
-  auto channel = acquire(ec);
+  auto channel = channel_for_write(ec);
   if (!channel) return 0;
-  if (!may_write()) {
-    ec = errc::access_denied;
-    return 0;
-  }
   std::size_t n = channel->write(data, nowait_.load(), ec);
   if (ec) refine(ec);
   return n;
@@ -45,22 +75,8 @@ peek_counts pipe_end::peek(std::span<std::byte> buffer, std::error_code& ec) {
 
 std::size_t pipe_end::transact(std::span<const std::byte> request, std::span<std::byte> reply,
                                std::error_code& ec) {
-  ec.clear();
-  auto channel = acquire(ec);
+  auto channel = channel_for_transact(ec);
   if (!channel) return 0;
-  // Only a message pipe read in message mode can pair a reply with a request.
-  if (info_.type != pipe_type::message || !message_read_.load()) {
-    ec = errc::bad_pipe;
-    return 0;
-  }
-  if (!may_read() || !may_write()) {
-    ec = errc::access_denied;
-    return 0;
-  }
-  if (channel->has_unread_data()) {
-    ec = errc::pipe_busy;
-    return 0;
-  }
   channel->write(request, false, ec);
   if (ec) {
     refine(ec);

@@ -27,6 +27,15 @@ class pipe_end {
                        std::error_code& ec);
   void flush(std::error_code& ec);
 
+  /// For I/O driven elsewhere (the Win32 layer's overlapped engine): the
+  /// channel to read from, write to or transact on, after the checks
+  /// read(), write() and transact() make; null with their error otherwise.
+  std::shared_ptr<pipe_channel> channel_for_read(std::error_code& ec);
+  std::shared_ptr<pipe_channel> channel_for_write(std::error_code& ec);
+  std::shared_ptr<pipe_channel> channel_for_transact(std::error_code& ec);
+  /// What an error from such a channel means for this end (a disconnect, say).
+  void refine_error(std::error_code& ec) { refine(ec); }
+
   [[nodiscard]] read_mode current_read_mode() const {
     return message_read_.load() ? read_mode::message : read_mode::byte;
   }

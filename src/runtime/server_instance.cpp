@@ -106,6 +106,7 @@ std::error_code server_instance::listen_locked(bool first) {
     registration_->params.serial = serial_;
     wire::reply reply;
     ec = broker_link::get().register_instance(registration_, reply);
+    created_pipe_ = !ec && reply.cur_instances <= 1;
   } else {
     ec = broker_link::get().relisten(registration_, std::move(client_end), conn->socket(), serial_);
   }
@@ -130,40 +131,51 @@ bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
   }
   broker_link::get().mark_connected(registration_);
   state_ = state::connected;
+  if (connect_listener_) connect_listener_(fd);
   return true;
 }
 
-connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
-  ec.clear();
-  std::unique_lock lock(mutex_);
+std::shared_ptr<pipe_channel> server_instance::begin_connect_locked(connect_status& status,
+                                                                    std::error_code& ec) {
+  status = connect_status::connected;
   if (state_ == state::closed) {
     ec = errc::invalid_handle;
-    return connect_status::connected;
+    return nullptr;
   }
   auto peer_has_closed = [&] {
     pollfd p{channel_->socket(), POLLRDHUP, 0};
     return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
   };
   if (state_ == state::connected) {
+    status = connect_status::already_connected;
     ec = peer_has_closed() ? errc::no_data : errc::pipe_connected;
-    return connect_status::already_connected;
+    return nullptr;
   }
   // A connect() that makes the instance listen again was there before any
   // client could come: whoever arrives is "connected", never "already".
   bool relistened = state_ == state::disconnected;
-  if (relistened && (ec = listen_locked(false))) return connect_status::connected;
+  if (relistened && (ec = listen_locked(false))) return nullptr;
 
   if (!relistened && accept_if_arrived_locked(ec)) {
     // The client came before connect() was called; it may even have gone.
-    if (peer_has_closed()) ec = errc::no_data;
-    return connect_status::already_connected;
+    status = connect_status::already_connected;
+    ec = peer_has_closed() ? errc::no_data : errc::pipe_connected;
+    return nullptr;
   }
-  if (ec) return connect_status::connected;
+  if (ec) return nullptr;
   if (nowait_.load()) {
     ec = errc::pipe_listening;
-    return connect_status::connected;
+    return nullptr;
   }
-  auto conn = channel_;
+  return channel_;
+}
+
+connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
+  ec.clear();
+  std::unique_lock lock(mutex_);
+  connect_status status;
+  auto conn = begin_connect_locked(status, ec);
+  if (!conn) return status;
   lock.unlock();
   bool arrived = wait_readable(conn->socket(), timeout_ms, ec);
   lock.lock();
@@ -177,6 +189,32 @@ connect_status server_instance::connect(int timeout_ms, std::error_code& ec) {
     return connect_status::connected;
   }
   return connect_status::connected;
+}
+
+std::shared_ptr<pipe_channel> server_instance::start_connect(connect_status& status,
+                                                             std::error_code& ec) {
+  ec.clear();
+  std::lock_guard lock(mutex_);
+  return begin_connect_locked(status, ec);
+}
+
+bool server_instance::connect_done(const std::shared_ptr<pipe_channel>& listening,
+                                   std::error_code& ec) {
+  ec.clear();
+  std::lock_guard lock(mutex_);
+  if (state_ == state::closed) {
+    ec = errc::invalid_handle;
+    return true;
+  }
+  // Another call may have taken the client already, or even seen it go
+  // (disconnected since): either way the client did come.
+  if (channel_ != listening || state_ != state::listening) return true;
+  return accept_if_arrived_locked(ec) || static_cast<bool>(ec);
+}
+
+void server_instance::set_connect_listener(std::function<void(int)> listener) {
+  std::lock_guard lock(mutex_);
+  connect_listener_ = std::move(listener);
 }
 
 void server_instance::disconnect(std::error_code& ec) {

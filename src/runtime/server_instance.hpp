@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -26,12 +27,30 @@ class server_instance final : public pipe_end {
   ~server_instance() override;
 
   connect_status connect(int timeout_ms, std::error_code& ec);
+
+  /// ConnectNamedPipe for overlapped I/O: as connect(), but where connect()
+  /// would wait, returns the channel the client will arrive on instead
+  /// (non-null, ec clear); watch it and call connect_done(). Otherwise
+  /// returns null with connect()'s status and error.
+  std::shared_ptr<pipe_channel> start_connect(connect_status& status, std::error_code& ec);
+  /// Whether the wait start_connect() began is over: true when the client
+  /// has arrived (ec clear) or the wait ended otherwise (ec says why);
+  /// false while the instance still listens on `listening`.
+  bool connect_done(const std::shared_ptr<pipe_channel>& listening, std::error_code& ec);
+  /// Called (with the socket a client arrived on) whenever a client's
+  /// arrival is taken, whichever call takes it: one that waits elsewhere for
+  /// that socket may not see it readable any more. It runs under the
+  /// instance's lock, so it must only note the fact.
+  void set_connect_listener(std::function<void(int)> listener);
+
   void disconnect(std::error_code& ec);
   std::uint32_t client_process_id(std::error_code& ec);
   /// What the broker recorded of the client (valid while connected).
   bool client_record(wire::connect_record& out);
   void close();
   [[nodiscard]] bool is_open();
+  /// Whether this instance made the pipe (no other instance existed).
+  [[nodiscard]] bool created_pipe() const { return created_pipe_; }
 
  protected:
   std::shared_ptr<pipe_channel> acquire(std::error_code& ec) override;
@@ -46,6 +65,9 @@ class server_instance final : public pipe_end {
   std::error_code listen_locked(bool first);
   /// Takes the connect record if a client has arrived; true if connected.
   bool accept_if_arrived_locked(std::error_code& ec);
+  /// connect() up to its wait: the channel to wait on, or null when there
+  /// is nothing to wait for (status and ec set).
+  std::shared_ptr<pipe_channel> begin_connect_locked(connect_status& status, std::error_code& ec);
 
   std::mutex mutex_;
   state state_ = state::listening;
@@ -56,6 +78,8 @@ class server_instance final : public pipe_end {
   std::uint32_t open_mode_ = 0;
   std::uint32_t pipe_mode_ = 0;
   wire::connect_record client_;
+  std::function<void(int)> connect_listener_;
+  bool created_pipe_ = false;
 };
 
 /// Converts a C++ timeout to the milliseconds poll() takes (-1: forever).
