@@ -49,6 +49,7 @@ HANDLE insert_handle(std::shared_ptr<kernel_object> object, DWORD flags, DWORD a
     }
     t.entries.emplace_back();
   }
+  object->handle_opened();
   t.entries[i] = handle_entry{std::move(object), flags, access};
   t.lowest_free = i + 1;
   return handle_of(i);
@@ -61,6 +62,7 @@ bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWOR
   std::unique_lock lock(t.mutex);
   if (i >= t.entries.size()) t.entries.resize(i + 1);
   if (t.entries[i].object) return false;
+  object->handle_opened();
   t.entries[i] = handle_entry{std::move(object), flags, access};
   return true;
 }
@@ -92,6 +94,7 @@ bool close_handle(HANDLE handle) {
     t.entries[i] = {};
     if (i < t.lowest_free) t.lowest_free = i;
   }
+  doomed->handle_closed();  // outside the lock: a pipe's cleanup may take time
   return true;
 }
 

@@ -1,6 +1,7 @@
 // What every Win32 handle refers to: a kernel object, and how to wait on it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 namespace conduit::win32 {
@@ -20,6 +21,22 @@ class kernel_object : public std::enable_shared_from_this<kernel_object> {
   /// Claims the signal after wait_fd() polled readable; false if another
   /// waiter took it first (the wait then goes on).
   [[nodiscard]] virtual bool try_acquire() { return true; }
+
+  /// Handle bookkeeping, for the handle table: when the last handle to the
+  /// object closes, last_handle_closed() runs.
+  void handle_opened() { handles_.fetch_add(1, std::memory_order_relaxed); }
+  void handle_closed() {
+    if (handles_.fetch_sub(1, std::memory_order_acq_rel) == 1) last_handle_closed();
+  }
+
+ protected:
+  /// The last handle has closed: Windows's cleanup, which is not the
+  /// object's end (calls in other threads may still be using it). A pipe
+  /// ends its pending I/O and closes here, waking threads blocked on it.
+  virtual void last_handle_closed() {}
+
+ private:
+  std::atomic<int> handles_{0};
 };
 
 }  // namespace conduit::win32

@@ -4,13 +4,17 @@
 
 namespace conduit::win32 {
 
+DWORD error_from_code(const std::error_code& ec) {
+  if (!ec) return ERROR_SUCCESS;
+  // Errors from outside the Win32 category (an errno) are mapped once more.
+  return ec.category() == conduit::win32_category()
+             ? static_cast<DWORD>(ec.value())
+             : static_cast<DWORD>(conduit::error_from_errno(ec.value()).value());
+}
+
 BOOL report(const std::error_code& ec) {
   if (!ec) return TRUE;
-  // Errors from outside the Win32 category (an errno) are mapped once more.
-  DWORD code = ec.category() == conduit::win32_category()
-                   ? static_cast<DWORD>(ec.value())
-                   : static_cast<DWORD>(conduit::error_from_errno(ec.value()).value());
-  SetLastError(code);
+  SetLastError(error_from_code(ec));
   return FALSE;
 }
 

@@ -8,6 +8,10 @@
 
 namespace conduit::win32 {
 
+/// The Win32 error an error_code holds (0 for none); errno values from
+/// outside the Win32 category are mapped once more.
+DWORD error_from_code(const std::error_code& ec);
+
 /// Sets the thread's last error from `ec` (0 when it holds none) and returns
 /// TRUE if there was no error: `return fail_or_true(ec);`.
 BOOL report(const std::error_code& ec);

@@ -1,0 +1,80 @@
+#include "win32/completion_port.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "win32/wait.hpp"
+
+namespace conduit::win32 {
+namespace {
+
+void make_readable(int fd) {
+  std::uint64_t one = 1;
+  (void)!::write(fd, &one, sizeof(one));
+}
+
+void make_unreadable(int fd) {
+  std::uint64_t count;
+  (void)!::read(fd, &count, sizeof(count));
+}
+
+}  // namespace
+
+completion_port::completion_port() : ready_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+void completion_port::post(const completion_packet& packet) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  if (packets_.empty()) make_readable(ready_.get());
+  packets_.push_back(packet);
+}
+
+std::size_t completion_port::take_locked(std::span<completion_packet> out) {
+  std::size_t n = 0;
+  while (n < out.size() && !packets_.empty()) {
+    out[n++] = packets_.front();
+    packets_.pop_front();
+  }
+  if (n > 0 && packets_.empty()) make_unreadable(ready_.get());
+  return n;
+}
+
+std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeout_ms,
+                                  bool alertable, DWORD& why) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = timeout_ms == INFINITE ? clock::time_point::max()
+                                         : clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::shared_ptr<kernel_object> self = shared_from_this();
+  for (;;) {
+    {
+      // Packets first: an alertable wait runs APCs only when none waits.
+      std::lock_guard lock(mutex_);
+      if (closed_) {
+        why = ERROR_ABANDONED_WAIT_0;
+        return 0;
+      }
+      if (std::size_t n = take_locked(out)) return n;
+    }
+    DWORD left = INFINITE;
+    if (deadline != clock::time_point::max()) {
+      auto ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+      left = ms > 0 ? static_cast<DWORD>(std::min<long long>(ms, INFINITE - 1)) : 0;
+    }
+    DWORD result = wait_for_objects(std::span(&self, 1), false, left, alertable);
+    if (result == WAIT_OBJECT_0) continue;  // another thread may have taken it: look again
+    why = result == WAIT_FAILED ? GetLastError() : result;
+    return 0;
+  }
+}
+
+void completion_port::close() {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  closed_ = true;
+  packets_.clear();
+  make_readable(ready_.get());
+}
+
+}  // namespace conduit::win32

@@ -1,0 +1,166 @@
+#include "win32/file_object.hpp"
+
+#include "win32/completion_port.hpp"
+#include "win32/event_object.hpp"
+#include "win32/io_engine.hpp"
+#include "win32/io_operation.hpp"
+#include "win32/status.hpp"
+#include "win32/thread_object.hpp"
+#include "win32/wait.hpp"
+
+namespace conduit::win32 {
+namespace {
+
+bool low_bit_set(HANDLE event) {
+  return reinterpret_cast<std::uintptr_t>(event) & 1;
+}
+
+}  // namespace
+
+// The handle starts signalled, as a new file object's event is.
+file_object::file_object(bool overlapped, DWORD access)
+    : overlapped_(overlapped),
+      access_(access),
+      signal_(std::make_shared<event_object>(true, true)) {}
+
+file_object::~file_object() = default;
+
+int file_object::wait_fd() const {
+  return signal_->wait_fd();
+}
+
+bool file_object::associate(std::shared_ptr<completion_port> port, ULONG_PTR key) {
+  std::lock_guard lock(port_mutex_);
+  if (port_) return false;
+  port_ = std::move(port);
+  key_ = key;
+  return true;
+}
+
+bool file_object::has_port() {
+  std::lock_guard lock(port_mutex_);
+  return port_ != nullptr;
+}
+
+BOOL file_object::read(std::span<std::byte> buffer, const io_request& request) {
+  prepare(request);
+  std::error_code ec;
+  if (!overlapped_) {
+    std::size_t n = read_blocking(buffer, ec);
+    return complete(error_from_code(ec), n, request);
+  }
+  auto op = make_read(buffer, ec);
+  return op ? start(op, request) : fail(error_from_code(ec), request);
+}
+
+BOOL file_object::write(std::span<const std::byte> data, const io_request& request) {
+  prepare(request);
+  std::error_code ec;
+  if (!overlapped_) {
+    std::size_t n = write_blocking(data, ec);
+    return complete(error_from_code(ec), n, request);
+  }
+  auto op = make_write(data, ec);
+  return op ? start(op, request) : fail(error_from_code(ec), request);
+}
+
+std::size_t file_object::cancel(DWORD thread_id, const OVERLAPPED* which) {
+  return io_engine::get().cancel(this, thread_id, which, ERROR_OPERATION_ABORTED, false);
+}
+
+void file_object::abandon_io(DWORD error) {
+  if (overlapped_) io_engine::get().cancel(this, 0, nullptr, error, true);
+}
+
+void file_object::prepare(const io_request& request) const {
+  OVERLAPPED* ov = request.overlapped;
+  if (!ov) return;
+  store_status(ov, static_cast<NTSTATUS>(STATUS_PENDING));
+  if (request.call != io_call::transfer) ov->InternalHigh = 0;
+  if (request.call != io_call::routine && ov->hEvent) reset_event_handle(ov->hEvent);
+}
+
+BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_request& request) {
+  op->owner = this;
+  op->thread_id = current_thread_id();
+  io_completion& c = op->completion;
+  c.file_signal = signal_;
+  c.packet_overlapped = request.overlapped;
+  if (request.overlapped) {
+    c.overlapped = request.overlapped;
+  } else {
+    // The caller waits for this operation itself, as Windows's ReadFile
+    // does on a handle opened for overlapped I/O when given no OVERLAPPED.
+    c.overlapped = &op->own_status;
+    store_status(c.overlapped, static_cast<NTSTATUS>(STATUS_PENDING));
+    c.private_signal = std::make_shared<event_object>(true, false);
+  }
+  if (request.call == io_call::routine) {
+    c.apc_thread = current_thread_object();
+    c.routine = request.routine;
+  } else if (request.overlapped) {
+    c.event = request.overlapped->hEvent;
+    std::lock_guard lock(port_mutex_);
+    if (port_ && !low_bit_set(c.event)) {
+      c.port = port_;
+      c.key = key_;
+    }
+  }
+  signal_->reset();
+
+  if (io_engine::get().start(op)) {
+    DWORD error = op->error();
+    if (is_failure(error)) return fail(error, request);
+    c.deliver(error, op->bytes());
+    // An overlapped connect is never reported done at once: the program
+    // hears of it as of one that had to wait.
+    if (request.call == io_call::connect && request.overlapped)
+      return fail(ERROR_IO_PENDING, request);
+    return finished(error, op->bytes(), request);
+  }
+  if (request.overlapped) {
+    if (request.result) *request.result = 0;
+    if (request.call == io_call::routine) return TRUE;
+    SetLastError(ERROR_IO_PENDING);
+    return FALSE;
+  }
+  std::shared_ptr<kernel_object> done = c.private_signal;
+  wait_for_objects(std::span(&done, 1), false, INFINITE, false);
+  return finished(op->error(), op->bytes(), request);
+}
+
+BOOL file_object::complete(DWORD error, std::size_t bytes, const io_request& request) {
+  if (is_failure(error)) return fail(error, request);
+  if (request.overlapped || request.call == io_call::routine) {
+    io_completion c;
+    c.overlapped = request.overlapped;
+    c.packet_overlapped = request.overlapped;
+    c.file_signal = signal_;
+    if (request.call == io_call::routine) {
+      c.apc_thread = current_thread_object();
+      c.routine = request.routine;
+    } else if (request.overlapped) {
+      c.event = request.overlapped->hEvent;
+    }
+    c.deliver(error, bytes);
+  }
+  return finished(error, bytes, request);
+}
+
+BOOL file_object::fail(DWORD error, const io_request& request) {
+  if (request.result) *request.result = 0;
+  SetLastError(error);
+  return FALSE;
+}
+
+BOOL file_object::finished(DWORD error, std::size_t bytes, const io_request& request) {
+  // With an OVERLAPPED, a count goes back only for a plain success.
+  if (request.result) *request.result = request.overlapped && error ? 0 : static_cast<DWORD>(bytes);
+  if (error) {
+    SetLastError(error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+}  // namespace conduit::win32

@@ -1,0 +1,107 @@
+// What every file-like handle shares (pipe ends now; mailslots and anonymous
+// pipes can join): FILE_FLAG_OVERLAPPED, the access granted, the completion
+// port association, the handle's own signal, and how ReadFile, WriteFile,
+// ReadFileEx and WriteFileEx report what they did.
+//
+// The handle's signal is what WaitForSingleObject on the file and
+// GetOverlappedResult with no hEvent wait on: set at creation, reset when an
+// operation starts, set when an operation that has no event completes.
+//
+// A file type supplies blocking I/O for handles without FILE_FLAG_OVERLAPPED
+// and io_operations for the engine otherwise; file_object does the rest, the
+// same way for every type.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <system_error>
+
+#include "conduit/win32/windows.h"
+#include "win32/kernel_object.hpp"
+
+namespace conduit::win32 {
+
+class event_object;
+class io_operation;
+class completion_port;
+
+/// How the call that started an operation reports it.
+enum class io_call {
+  transfer,  // ReadFile, WriteFile, TransactNamedPipe: TRUE when done at once, count in *result
+  routine,   // ReadFileEx, WriteFileEx: TRUE once started; the routine runs as an APC
+  connect,   // ConnectNamedPipe: an overlapped connect never returns TRUE
+};
+
+/// The program's side of one call.
+struct io_request {
+  OVERLAPPED* overlapped = nullptr;
+  DWORD* result = nullptr;  // lpNumberOf..., may be null
+  LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
+  io_call call = io_call::transfer;
+};
+
+class file_object : public kernel_object {
+ public:
+  file_object(bool overlapped, DWORD access);
+  ~file_object() override;
+
+  int wait_fd() const override;
+
+  [[nodiscard]] bool overlapped() const { return overlapped_; }
+  /// The access rights the handle was granted (FILE_READ_DATA, ...).
+  [[nodiscard]] DWORD access() const { return access_; }
+
+  /// Associates the file with a completion port (CreateIoCompletionPort);
+  /// false if it is associated already.
+  bool associate(std::shared_ptr<completion_port> port, ULONG_PTR key);
+  [[nodiscard]] bool has_port();
+
+  /// ReadFile, ReadFileEx, WriteFile, WriteFileEx.
+  BOOL read(std::span<std::byte> buffer, const io_request& request);
+  BOOL write(std::span<const std::byte> data, const io_request& request);
+  /// FlushFileBuffers: waits until the other end has read everything.
+  virtual void flush(std::error_code& ec) = 0;
+
+  /// CancelIo (this thread's operations) and CancelIoEx (thread_id 0; one
+  /// OVERLAPPED or, with null, all): how many were found.
+  std::size_t cancel(DWORD thread_id, const OVERLAPPED* which);
+
+ protected:
+  /// A read or write for a handle without FILE_FLAG_OVERLAPPED: may block.
+  virtual std::size_t read_blocking(std::span<std::byte> buffer, std::error_code& ec) = 0;
+  virtual std::size_t write_blocking(std::span<const std::byte> data, std::error_code& ec) = 0;
+  /// An overlapped read or write for the engine, or null with the error
+  /// the call fails with at once.
+  virtual std::shared_ptr<io_operation> make_read(std::span<std::byte> buffer,
+                                                  std::error_code& ec) = 0;
+  virtual std::shared_ptr<io_operation> make_write(std::span<const std::byte> data,
+                                                   std::error_code& ec) = 0;
+
+  /// Marks the OVERLAPPED pending and resets its event, as every call that
+  /// takes one does first.
+  void prepare(const io_request& request) const;
+  /// Runs an overlapped operation and reports it as the request's call does.
+  BOOL start(const std::shared_ptr<io_operation>& op, const io_request& request);
+  /// Reports an operation that ran to its end in the calling thread.
+  BOOL complete(DWORD error, std::size_t bytes, const io_request& request);
+  /// Reports a call that failed before anything started: nothing is
+  /// delivered (the OVERLAPPED stays STATUS_PENDING, no event, no packet).
+  static BOOL fail(DWORD error, const io_request& request);
+  /// Ends every pending operation of this file with `error` (its last
+  /// handle is closing).
+  void abandon_io(DWORD error);
+
+ private:
+  static BOOL finished(DWORD error, std::size_t bytes, const io_request& request);
+
+  bool overlapped_;
+  DWORD access_;
+  std::shared_ptr<event_object> signal_;
+  std::mutex port_mutex_;
+  std::shared_ptr<completion_port> port_;
+  ULONG_PTR key_ = 0;
+};
+
+}  // namespace conduit::win32

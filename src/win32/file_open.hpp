@@ -1,0 +1,26 @@
+// CreateFile's arguments as the code that opens one kind of name sees them,
+// and the hook through which CreateFile opens mailslots.
+#pragma once
+
+#include <string>
+
+#include "conduit/win32/windows.h"
+
+namespace conduit::win32 {
+
+struct create_file_args {
+  std::string name;  // UTF-8, as given
+  DWORD access = 0;  // dwDesiredAccess
+  DWORD share = 0;   // dwShareMode
+  DWORD disposition = 0;
+  DWORD flags = 0;         // dwFlagsAndAttributes
+  DWORD handle_flags = 0;  // HANDLE_FLAG_INHERIT from lpSecurityAttributes
+};
+
+/// CreateFile on `\\host\mailslot\name`: opens the mailslot for writing and
+/// returns its handle, or INVALID_HANDLE_VALUE with the error set. The
+/// mailslot code defines it; until it does, a weak definition answers
+/// ERROR_FILE_NOT_FOUND, as Windows does for a slot nobody has created.
+HANDLE open_mailslot_file(const create_file_args& args);
+
+}  // namespace conduit::win32

@@ -1,0 +1,92 @@
+// The process's overlapped I/O engine: one epoll set and one thread, started
+// on first use, that finish every pending overlapped operation.
+//
+// An operation first runs in the thread that issues it; if it cannot end
+// without blocking it waits in its descriptor's queue for that direction
+// (in: reads, connects; out: writes), and the engine thread advances the
+// head of each queue when epoll says the descriptor is ready. Queues keep
+// the order operations were issued in, so operations on one handle
+// complete in order per direction. Nothing here ever blocks on I/O, so one
+// thread serves any number of pipe instances.
+//
+// Contract with epoll: descriptors are registered EPOLLONESHOT for the
+// directions that have waiting operations nobody is running; whoever runs
+// a queue re-arms the descriptor when it stops, and epoll then reports at
+// once what became ready meanwhile. Readiness that comes while another
+// thread runs a queue is noted (missed) and makes that thread look again.
+// Completions are delivered outside the engine's lock.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "conduit/win32/windows.h"
+#include "core/unique_fd.hpp"
+#include "win32/io_operation.hpp"
+
+namespace conduit::win32 {
+
+class io_engine {
+ public:
+  /// The process's engine (never destroyed: operations may end at exit).
+  static io_engine& get();
+
+  /// Starts `op`: runs it at once, unless operations issued before it on
+  /// its descriptor and direction still wait, in which case it queues
+  /// behind them. True if it ended at once: its result is in `op`, reported
+  /// to no one (the caller reports it). False if it waits: the engine
+  /// delivers its completion when it ends.
+  bool start(const std::shared_ptr<io_operation>& op);
+
+  /// Ends the waiting operations of `owner` that were issued by thread
+  /// `thread_id` (0: any) for `overlapped` (null: any), with `error`.
+  /// Returns how many matched; one that cannot end yet (io_operation::stop)
+  /// still counts and ends by itself. Internal operations match only when
+  /// `forced` (the owner is going away).
+  std::size_t cancel(const void* owner, DWORD thread_id, const OVERLAPPED* overlapped, DWORD error,
+                     bool forced);
+
+  /// Makes the engine run again what waits on `fd`: something changed that
+  /// the descriptor's readiness does not show (a pipe client's arrival
+  /// taken by another call, say). Never blocks; safe under other locks.
+  void kick(int fd);
+
+ private:
+  using operation_ptr = std::shared_ptr<io_operation>;
+  struct watch {
+    std::array<std::deque<operation_ptr>, 2> queue;
+    std::array<bool, 2> busy{};    // someone is running the queue's head
+    std::array<bool, 2> missed{};  // readiness came while it was busy
+    bool registered = false;
+  };
+
+  io_engine();
+  bool ensure_running_locked();
+  void run();
+  void serve(int fd, std::uint32_t events);
+  /// Runs the head of fd's queue `d` (busy held by the caller) until one
+  /// must wait; ended operations go to `done`.
+  void drain_locked(int fd, int d, std::unique_lock<std::mutex>& lock,
+                    std::vector<operation_ptr>& done);
+  /// Re-arms, disarms or forgets fd after its queues changed.
+  void update_locked(int fd);
+  static void deliver(const std::vector<operation_ptr>& done);
+
+  static void before_fork();
+  static void after_fork_in_parent();
+  static void after_fork_in_child();
+
+  std::mutex mutex_;
+  std::unordered_map<int, watch> watches_;
+  std::vector<int> kicked_;
+  detail::unique_fd epoll_;
+  detail::unique_fd wake_;  // eventfd in the epoll set: kicks
+  bool running_ = false;
+};
+
+}  // namespace conduit::win32

@@ -1,0 +1,248 @@
+#include "win32/pipe_object.hpp"
+
+#include <functional>
+#include <vector>
+
+#include "conduit/error.hpp"
+#include "runtime/client_end.hpp"
+#include "runtime/server_instance.hpp"
+#include "win32/io_engine.hpp"
+#include "win32/io_operation.hpp"
+#include "win32/status.hpp"
+
+namespace conduit::win32 {
+namespace {
+
+using direction = io_operation::direction;
+
+// A read from a connected pipe, a piece at a time as data comes.
+class read_operation final : public io_operation {
+ public:
+  read_operation(std::shared_ptr<detail::pipe_end> end,
+                 std::shared_ptr<detail::pipe_channel> channel, std::span<std::byte> buffer,
+                 bool message_read)
+      : io_operation(channel->socket(), direction::in),
+        end_(std::move(end)),
+        channel_(std::move(channel)),
+        buffer_(buffer),
+        message_read_(message_read) {}
+
+  bool attempt() override {
+    std::error_code ec;
+    if (!channel_->read_some(buffer_, message_read_, progress_, ec)) return false;
+    if (ec && ec != errc::more_data) end_->refine_error(ec);
+    finish(error_from_code(ec), progress_.got);
+    return true;
+  }
+
+  bool stop(DWORD error, bool forced) override {
+    // A message taken in part is not lost: the read ends with what it has,
+    // and the next read gets the rest.
+    if (!forced && message_read_ && progress_.got > 0) {
+      finish(ERROR_MORE_DATA, progress_.got);
+      return true;
+    }
+    finish(error, 0);
+    return true;
+  }
+
+ private:
+  std::shared_ptr<detail::pipe_end> end_;
+  std::shared_ptr<detail::pipe_channel> channel_;
+  std::span<std::byte> buffer_;
+  bool message_read_;
+  detail::read_progress progress_;
+};
+
+// A write (one message on a message pipe), a piece at a time as room comes.
+class write_operation final : public io_operation {
+ public:
+  write_operation(std::shared_ptr<detail::pipe_end> end,
+                  std::shared_ptr<detail::pipe_channel> channel, std::span<const std::byte> data)
+      : io_operation(channel->socket(), direction::out),
+        end_(std::move(end)),
+        channel_(std::move(channel)),
+        data_(data) {}
+
+  /// A write of its own copy of `data` (a transact's request, which may
+  /// still be going out after the call has returned).
+  write_operation(std::shared_ptr<detail::pipe_end> end,
+                  std::shared_ptr<detail::pipe_channel> channel, std::vector<std::byte> data)
+      : write_operation(std::move(end), std::move(channel), std::span<const std::byte>()) {
+    owned_ = std::move(data);
+    data_ = owned_;
+  }
+
+  bool attempt() override {
+    std::error_code ec;
+    if (!channel_->write_some(data_, progress_, ec)) return false;
+    if (ec) {
+      end_->refine_error(ec);
+      // A write that had to wait when the reader went away reports the pipe
+      // as broken; one refused at once, as closing.
+      if (went_pending() && ec == errc::no_data) ec = errc::broken_pipe;
+    }
+    finish(error_from_code(ec), ec ? 0 : data_.size());
+    return true;
+  }
+
+  bool stop(DWORD error, bool forced) override {
+    bool half_sent = progress_.sent > 0 && progress_.sent < data_.size() + header_bytes();
+    if (!forced && channel_->message_type() && half_sent) return false;
+    finish(error, 0);
+    return true;
+  }
+
+ private:
+  std::size_t header_bytes() const {
+    return channel_->message_type() ? detail::pipe_channel::header_size : 0;
+  }
+
+  std::shared_ptr<detail::pipe_end> end_;
+  std::shared_ptr<detail::pipe_channel> channel_;
+  std::vector<std::byte> owned_;
+  std::span<const std::byte> data_;
+  detail::write_progress progress_;
+};
+
+// An overlapped ConnectNamedPipe: waits for the connect record on the
+// socket the instance listens on.
+class connect_operation final : public io_operation {
+ public:
+  connect_operation(std::shared_ptr<detail::server_instance> server,
+                    std::shared_ptr<detail::pipe_channel> listening)
+      : io_operation(listening->socket(), direction::in),
+        server_(std::move(server)),
+        listening_(std::move(listening)) {}
+
+  bool attempt() override {
+    std::error_code ec;
+    if (!server_->connect_done(listening_, ec)) return false;
+    finish(error_from_code(ec), 0);
+    return true;
+  }
+
+ private:
+  std::shared_ptr<detail::server_instance> server_;
+  std::shared_ptr<detail::pipe_channel> listening_;
+};
+
+// A PIPE_NOWAIT handle's I/O never waits: it runs once, in order with the
+// handle's other operations, and ends.
+class nowait_operation final : public io_operation {
+ public:
+  nowait_operation(int fd, direction dir, std::function<std::size_t(std::error_code&)> run)
+      : io_operation(fd, dir), run_(std::move(run)) {}
+
+  bool attempt() override {
+    std::error_code ec;
+    std::size_t n = run_(ec);
+    finish(error_from_code(ec), n);
+    return true;
+  }
+
+ private:
+  std::function<std::size_t(std::error_code&)> run_;
+};
+
+// A client arriving may be taken by any call on the instance; an overlapped
+// connect waiting on the socket would not see it readable any more.
+void kick_engine(int fd) {
+  io_engine::get().kick(fd);
+}
+
+}  // namespace
+
+pipe_object::pipe_object(std::shared_ptr<detail::server_instance> server, bool overlapped,
+                         DWORD access)
+    : file_object(overlapped, access), end_(server), server_(std::move(server)) {
+  server_->set_connect_listener(&kick_engine);
+}
+
+pipe_object::pipe_object(std::shared_ptr<detail::client_end> client, bool overlapped, DWORD access)
+    : file_object(overlapped, access), end_(client), client_(std::move(client)) {}
+
+void pipe_object::last_handle_closed() {
+  abandon_io(ERROR_BROKEN_PIPE);
+  if (server_) {
+    server_->set_connect_listener(nullptr);
+    server_->close();
+  } else {
+    client_->shut_down();
+  }
+}
+
+BOOL pipe_object::connect(const io_request& request) {
+  if (!server_) return fail(ERROR_INVALID_FUNCTION, request);
+  prepare(request);
+  std::error_code ec;
+  if (!overlapped()) {
+    server_->connect(-1, ec);
+    return complete(error_from_code(ec), 0, request);
+  }
+  connect_status status;
+  auto listening = server_->start_connect(status, ec);
+  if (!listening) return fail(error_from_code(ec), request);
+  return start(std::make_shared<connect_operation>(server_, std::move(listening)), request);
+}
+
+BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::byte> reply,
+                           const io_request& request) {
+  prepare(request);
+  std::error_code ec;
+  if (!overlapped()) {
+    std::size_t n = end_->transact(message, reply, ec);
+    return complete(error_from_code(ec), n, request);
+  }
+  auto channel = end_->channel_for_transact(ec);
+  if (!channel) return fail(error_from_code(ec), request);
+  // The request goes out behind earlier writes while the reply is awaited,
+  // as Windows queues it without waiting; a cancel of the transact leaves it
+  // going.
+  auto out = std::make_shared<write_operation>(
+      end_, channel, std::vector<std::byte>(message.begin(), message.end()));
+  out->internal = true;
+  out->owner = this;
+  if (io_engine::get().start(out) && out->error() != ERROR_SUCCESS)
+    return fail(out->error(), request);
+  return start(std::make_shared<read_operation>(end_, std::move(channel), reply, true), request);
+}
+
+void pipe_object::flush(std::error_code& ec) {
+  end_->flush(ec);
+}
+
+std::size_t pipe_object::read_blocking(std::span<std::byte> buffer, std::error_code& ec) {
+  return end_->read(buffer, ec);
+}
+
+std::size_t pipe_object::write_blocking(std::span<const std::byte> data, std::error_code& ec) {
+  return end_->write(data, ec);
+}
+
+std::shared_ptr<io_operation> pipe_object::make_read(std::span<std::byte> buffer,
+                                                     std::error_code& ec) {
+  auto channel = end_->channel_for_read(ec);
+  if (!channel) return nullptr;
+  if (end_->nowait()) {
+    return std::make_shared<nowait_operation>(
+        channel->socket(), direction::in,
+        [end = end_, buffer](std::error_code& e) { return end->read(buffer, e); });
+  }
+  bool message_read = end_->current_read_mode() == read_mode::message;
+  return std::make_shared<read_operation>(end_, std::move(channel), buffer, message_read);
+}
+
+std::shared_ptr<io_operation> pipe_object::make_write(std::span<const std::byte> data,
+                                                      std::error_code& ec) {
+  auto channel = end_->channel_for_write(ec);
+  if (!channel) return nullptr;
+  if (end_->nowait()) {
+    return std::make_shared<nowait_operation>(
+        channel->socket(), direction::out,
+        [end = end_, data](std::error_code& e) { return end->write(data, e); });
+  }
+  return std::make_shared<write_operation>(end_, std::move(channel), data);
+}
+
+}  // namespace conduit::win32

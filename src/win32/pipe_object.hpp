@@ -1,0 +1,56 @@
+// A named pipe handle: the server instance CreateNamedPipe made or the
+// client end CreateFile opened, as a file the Win32 calls work on.
+//
+// Closing its last handle ends the operations still pending on it with
+// ERROR_BROKEN_PIPE (as Windows does), then closes the instance or ends the
+// connection, even while other threads are blocked in calls on it.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <system_error>
+
+#include "win32/file_object.hpp"
+
+namespace conduit::detail {
+class client_end;
+class pipe_end;
+class server_instance;
+}  // namespace conduit::detail
+
+namespace conduit::win32 {
+
+class pipe_object final : public file_object {
+ public:
+  pipe_object(std::shared_ptr<detail::server_instance> server, bool overlapped, DWORD access);
+  pipe_object(std::shared_ptr<detail::client_end> client, bool overlapped, DWORD access);
+
+  [[nodiscard]] detail::pipe_end& end() const { return *end_; }
+  /// The server instance, or null for a client end.
+  [[nodiscard]] const std::shared_ptr<detail::server_instance>& server() const { return server_; }
+  /// The client end, or null for a server end.
+  [[nodiscard]] const std::shared_ptr<detail::client_end>& client() const { return client_; }
+
+  /// ConnectNamedPipe (a server end).
+  BOOL connect(const io_request& request);
+  /// TransactNamedPipe.
+  BOOL transact(std::span<const std::byte> message, std::span<std::byte> reply,
+                const io_request& request);
+  void flush(std::error_code& ec) override;
+
+ protected:
+  void last_handle_closed() override;
+  std::size_t read_blocking(std::span<std::byte> buffer, std::error_code& ec) override;
+  std::size_t write_blocking(std::span<const std::byte> data, std::error_code& ec) override;
+  std::shared_ptr<io_operation> make_read(std::span<std::byte> buffer,
+                                          std::error_code& ec) override;
+  std::shared_ptr<io_operation> make_write(std::span<const std::byte> data,
+                                           std::error_code& ec) override;
+
+ private:
+  std::shared_ptr<detail::pipe_end> end_;
+  std::shared_ptr<detail::server_instance> server_;
+  std::shared_ptr<detail::client_end> client_;
+};
+
+}  // namespace conduit::win32
