@@ -27,6 +27,7 @@ enum class errc : int {
   access_denied = 5,           // ERROR_ACCESS_DENIED
   invalid_handle = 6,          // ERROR_INVALID_HANDLE
   not_enough_memory = 8,       // ERROR_NOT_ENOUGH_MEMORY
+  handle_eof = 38,             // ERROR_HANDLE_EOF: writing to a mailslot whose reader closed it
   bad_netpath = 53,            // ERROR_BAD_NETPATH: a remote host conduit cannot reach
   file_exists = 80,            // ERROR_FILE_EXISTS
   invalid_parameter = 87,      // ERROR_INVALID_PARAMETER

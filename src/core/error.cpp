@@ -21,6 +21,7 @@ class win32_error_category final : public std::error_category {
       case errc::access_denied: return "Access is denied.";
       case errc::invalid_handle: return "The handle is invalid.";
       case errc::not_enough_memory: return "Not enough memory resources are available.";
+      case errc::handle_eof: return "Reached the end of the file.";
       case errc::not_supported: return "The request is not supported.";
       case errc::bad_netpath: return "The network path was not found.";
       case errc::file_exists: return "The file exists.";

@@ -1,0 +1,108 @@
+// The state behind a mailslot_server: the receiving end of the slot's socket
+// pair and the messages already taken off it.
+//
+// Writers share one SOCK_SEQPACKET sending end, so each message is one record
+// in one kernel queue. The kernel can say how big the next record is but not
+// how many there are, so when GetMailslotInfo needs a count the reader moves
+// every waiting record into `queue_`; reads take from `queue_` first, which
+// keeps arrival order. How a message is carried: mailslot_records.hpp.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "conduit/mailslot.hpp"
+#include "core/unique_fd.hpp"
+#include "runtime/broker_link.hpp"
+
+namespace conduit::detail {
+
+/// What the reader asks for as the sending end's SO_SNDBUF: how much unread
+/// data (with the kernel's per-record overhead) queues before writers wait.
+/// Linux caps it at net.core.wmem_max and doubles it.
+inline constexpr int mailslot_queue_bytes = 1 << 20;
+
+/// MAILSLOT_WAIT_FOREVER as the milliseconds the state keeps.
+inline constexpr std::uint32_t mailslot_forever_ms = 0xFFFFFFFF;
+
+/// A read timeout as the milliseconds the state keeps; false when out of
+/// range (negative, or more than MAILSLOT_WAIT_FOREVER).
+[[nodiscard]] bool to_read_timeout_ms(std::chrono::milliseconds timeout, std::uint32_t& out);
+
+class mailslot_reader {
+ public:
+  static std::shared_ptr<mailslot_reader> create(std::string_view name,
+                                                 const mailslot_options& options,
+                                                 std::error_code& ec);
+  ~mailslot_reader();
+  mailslot_reader(const mailslot_reader&) = delete;
+  mailslot_reader& operator=(const mailslot_reader&) = delete;
+
+  /// Reads one message whole, waiting up to `timeout_ms`
+  /// (mailslot_forever_ms: no limit). See mailslot_server::read.
+  std::size_t read(std::span<std::byte> buffer, std::uint32_t timeout_ms, std::error_code& ec);
+  /// Takes the next message whatever its size.
+  std::vector<std::byte> read_message(std::uint32_t timeout_ms, std::error_code& ec);
+  mailslot_info info(std::error_code& ec);
+
+  [[nodiscard]] std::uint32_t read_timeout_ms() const { return read_timeout_ms_.load(); }
+  void set_read_timeout_ms(std::uint32_t timeout_ms) { read_timeout_ms_.store(timeout_ms); }
+  [[nodiscard]] std::uint32_t max_message_size() const { return max_message_size_; }
+
+  void close();
+  [[nodiscard]] bool is_open();
+  /// The receiving socket: readable when a message may wait (messages
+  /// already in queue_ do not show there; see has_queued()).
+  [[nodiscard]] int socket() const { return socket_.get(); }
+  [[nodiscard]] bool has_queued();
+
+ private:
+  enum class got { message, none, dropped };
+  mailslot_reader() = default;
+
+  /// Waits until a message is at the front of queue_, or, given
+  /// `direct_size`, has come off the socket straight into `direct` (which it
+  /// fits) and `*direct_size` holds its size; false with `ec` set on timeout
+  /// or close. Returns with `lock` held.
+  bool wait_for_message_locked(std::unique_lock<std::mutex>& lock, std::uint32_t timeout_ms,
+                               std::error_code& ec, std::span<std::byte> direct = {},
+                               std::optional<std::size_t>* direct_size = nullptr);
+  /// Moves one record from the socket to the back of queue_ (or into
+  /// `direct`, as above); gives the record's length in the socket.
+  got receive_locked(std::error_code& ec, std::size_t* record_bytes = nullptr,
+                     std::span<std::byte> direct = {},
+                     std::optional<std::size_t>* direct_size = nullptr);
+  /// Moves every waiting record to queue_ (bounded: see the definition).
+  void drain_locked(std::error_code& ec);
+  bool read_memfd(int fd, std::uint64_t size, std::vector<std::byte>& out) const;
+
+  std::mutex mutex_;
+  std::deque<std::vector<std::byte>> queue_;  // taken off the socket, not read yet
+  std::vector<std::byte> buffer_;             // one inline record
+  unique_fd socket_;                          // the receiving end
+  unique_fd sending_end_;                     // kept to register again after a broker restart
+  unique_fd wake_;                            // eventfd: set by close()
+  std::shared_ptr<mailslot_registration> registration_;
+  std::atomic<std::uint32_t> read_timeout_ms_{0};
+  std::uint32_t max_message_size_ = 0;
+  int queue_capacity_ = 0;  // the sending end's SO_SNDBUF as the kernel set it
+  pid_t creator_ = 0;       // the process whose slot this is
+  bool closed_ = false;
+  // A writer shut the shared sending end down: no record can come any more,
+  // and the socket reads as end-of-file once empty.
+  bool writers_cut_off_ = false;
+};
+
+}  // namespace conduit::detail

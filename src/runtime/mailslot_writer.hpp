@@ -1,0 +1,44 @@
+// The state behind a mailslot_client: a duplicate of the slot's sending end.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+#include "core/unique_fd.hpp"
+
+namespace conduit::detail {
+
+class mailslot_writer {
+ public:
+  /// Opens `name` with `access` (want_read | want_write; a writer that did
+  /// not ask for write access cannot write).
+  static std::shared_ptr<mailslot_writer> open(std::string_view name, std::uint32_t access,
+                                               std::error_code& ec);
+
+  std::size_t write(std::span<const std::byte> data, std::error_code& ec);
+  [[nodiscard]] std::uint32_t max_message_size() const { return max_message_size_; }
+  [[nodiscard]] std::uint32_t reader_pid() const { return reader_pid_; }
+  [[nodiscard]] int socket() const { return socket_.get(); }
+  /// Later writes fail with ERROR_INVALID_HANDLE. The socket stays open
+  /// until the object goes, as another thread may be sending on it; it is
+  /// never shut down, which would cut off every writer of the slot.
+  void close() { closed_.store(true); }
+  [[nodiscard]] bool is_open() const { return !closed_.load(); }
+
+ private:
+  mailslot_writer() = default;
+  std::size_t write_memfd(std::span<const std::byte> data, std::error_code& ec);
+
+  unique_fd socket_;
+  std::uint32_t access_ = 0;
+  std::uint32_t max_message_size_ = 0;
+  std::uint32_t reader_pid_ = 0;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace conduit::detail
