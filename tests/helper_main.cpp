@@ -24,6 +24,14 @@
 //                                      each (see stress_message)
 //   echo-join                       -> waits for them: ok SERVED
 //   fds                             -> ok NUMBER_OF_OPEN_DESCRIPTORS
+//   slot-create ID NAME [max=N] [timeout=MS|forever] -> a mailslot_server
+//   slot-open ID NAME               -> a mailslot_client
+//   slot-write ID [TEXT]            -> one message (empty without TEXT): ok BYTES
+//   slot-fill ID BYTES              -> one message of BYTES bytes of 'x': ok BYTES
+//   slot-read ID MAX                -> ok TEXT (one message, MAX-byte buffer)
+//   slot-info ID                    -> ok MAX NEXT COUNT TIMEOUT_MS (NEXT: none or a size)
+//   slot-burst ID WRITER COUNT SEED -> writes mailslot_message(SEED, WRITER, 0..COUNT-1)
+//   slot-close ID
 //   exit
 // A command written "& CMD" runs on a thread of its own, and its answer comes
 // later as "& ANSWER", so a test can keep talking while it blocks.
@@ -49,14 +57,18 @@
 #include <vector>
 
 #include "conduit/error.hpp"
+#include "conduit/mailslot.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
+#include "support/mailslot_message.hpp"
 #include "support/stress_message.hpp"
 
 namespace {
 
 std::map<std::string, conduit::pipe_server> servers;
 std::map<std::string, conduit::pipe_client> clients;
+std::map<std::string, conduit::mailslot_server> slots;
+std::map<std::string, conduit::mailslot_client> slot_writers;
 
 std::string result(const std::error_code& ec, const std::string& value = "") {
   if (ec) return "err " + std::to_string(ec.value());
@@ -107,6 +119,65 @@ int count_fds() {
     ++count;
   }
   return count - 1;  // the iterator's own
+}
+
+// The mailslot commands ("slot-...").
+std::string run_slot(const std::vector<std::string>& w) {
+  const std::string& cmd = w[0];
+  const std::string& id = w[1];
+  std::error_code ec;
+  if (cmd == "slot-create" && w.size() >= 3) {
+    conduit::mailslot_options o;
+    o.max_message_size = static_cast<std::uint32_t>(std::stoul(option(w, "max", "0")));
+    std::string timeout = option(w, "timeout", "forever");
+    o.read_timeout = timeout == "forever" ? conduit::mailslot_wait_forever
+                                          : std::chrono::milliseconds(std::stoll(timeout));
+    slots[id] = conduit::mailslot_server::create(w[2], o, ec);
+    if (ec) slots.erase(id);
+    return result(ec);
+  }
+  if (cmd == "slot-open" && w.size() >= 3) {
+    slot_writers[id] = conduit::mailslot_client::open(w[2], ec);
+    if (ec) slot_writers.erase(id);
+    return result(ec);
+  }
+  if (cmd == "slot-close") {
+    if (!slots.erase(id) && !slot_writers.erase(id)) return "err 6";
+    return "ok";
+  }
+  if (auto s = slots.find(id); s != slots.end()) {
+    if (cmd == "slot-read" && w.size() >= 3) {
+      std::vector<std::byte> buffer(std::stoul(w[2]));
+      std::size_t n = s->second.read(buffer, ec);
+      return result(ec, std::string(reinterpret_cast<const char*>(buffer.data()), n));
+    }
+    if (cmd == "slot-info") {
+      auto info = s->second.info(ec);
+      if (ec) return result(ec);
+      return "ok " + std::to_string(info.max_message_size) + " " +
+             (info.next_size ? std::to_string(*info.next_size) : std::string("none")) + " " +
+             std::to_string(info.message_count) + " " + std::to_string(info.read_timeout.count());
+    }
+  }
+  if (auto c = slot_writers.find(id); c != slot_writers.end()) {
+    if (cmd == "slot-write") {
+      std::string text = w.size() >= 3 ? w[2] : std::string();
+      return result(ec, std::to_string(c->second.write(text, ec)));
+    }
+    if (cmd == "slot-fill" && w.size() >= 3) {
+      std::string data(std::stoul(w[2]), 'x');
+      return result(ec, std::to_string(c->second.write(data, ec)));
+    }
+    if (cmd == "slot-burst" && w.size() >= 5) {
+      auto writer = static_cast<std::uint32_t>(std::stoul(w[2]));
+      auto count = static_cast<std::uint32_t>(std::stoul(w[3]));
+      auto seed = static_cast<std::uint32_t>(std::stoul(w[4]));
+      for (std::uint32_t seq = 0; seq < count && !ec; ++seq)
+        c->second.write(conduit::test::mailslot_message(seed, writer, seq), ec);
+      return result(ec);
+    }
+  }
+  return "err 6";
 }
 
 std::string run(const std::vector<std::string>& w) {
@@ -256,6 +327,7 @@ std::string run(const std::vector<std::string>& w) {
   }
   if (cmd == "server-pid")
     return with_end(id, [&](auto& end) { return "ok " + std::to_string(end.server_process_id()); });
+  if (cmd.rfind("slot-", 0) == 0) return run_slot(w);
   return "err 1";
 }
 
