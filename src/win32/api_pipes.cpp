@@ -18,6 +18,7 @@
 #include "conduit/win32/windows.h"
 #include "runtime/client_end.hpp"
 #include "runtime/server_instance.hpp"
+#include "win32/anonymous_pipe_object.hpp"
 #include "win32/api_guard.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/pipe_object.hpp"
@@ -108,6 +109,11 @@ std::shared_ptr<pipe_object> pipe_to_ask(HANDLE handle) {
     return nullptr;
   }
   return pipe;
+}
+
+// The anonymous pipe end behind a handle, if it is one.
+std::shared_ptr<anonymous_pipe_object> anonymous_end(HANDLE handle) {
+  return std::dynamic_pointer_cast<anonymous_pipe_object>(lookup_handle(handle).object);
 }
 
 // WaitNamedPipe's and CallNamedPipe's timeouts.
@@ -307,6 +313,10 @@ BOOL WINAPI PeekNamedPipe(HANDLE hNamedPipe, LPVOID lpBuffer, DWORD nBufferSize,
                           LPDWORD lpBytesRead, LPDWORD lpTotalBytesAvail,
                           LPDWORD lpBytesLeftThisMessage) {
   return guarded(FALSE, [&] {
+    // An anonymous pipe is a named pipe too (CreatePipe), with its own ends.
+    if (auto anonymous = anonymous_end(hNamedPipe))
+      return anonymous->peek(lpBuffer, nBufferSize, lpBytesRead, lpTotalBytesAvail,
+                             lpBytesLeftThisMessage);
     auto pipe = pipe_to_ask(hNamedPipe);
     if (!pipe) return FALSE;
     if (!(pipe->access() & FILE_READ_DATA)) return fail_with(ERROR_ACCESS_DENIED);
@@ -330,6 +340,8 @@ BOOL WINAPI PeekNamedPipe(HANDLE hNamedPipe, LPVOID lpBuffer, DWORD nBufferSize,
 BOOL WINAPI GetNamedPipeInfo(HANDLE hNamedPipe, LPDWORD lpFlags, LPDWORD lpOutBufferSize,
                              LPDWORD lpInBufferSize, LPDWORD lpMaxInstances) {
   return guarded(FALSE, [&] {
+    if (auto anonymous = anonymous_end(hNamedPipe))
+      return anonymous->info(lpFlags, lpOutBufferSize, lpInBufferSize, lpMaxInstances);
     auto pipe = pipe_to_ask(hNamedPipe);
     if (!pipe) return FALSE;
     const conduit::pipe_info& info = pipe->end().info();

@@ -1,0 +1,508 @@
+// Win32: anonymous pipes (CreatePipe), standard handles, and processes
+// (CreateProcess, OpenProcess, exit codes, the command line).
+//
+// Inheritance: a Linux child gets only the descriptors conduit's launcher is
+// told to pass, so CreateProcess with bInheritHandles passes the descriptor
+// of every inheritable handle (at the same number) and describes them in
+// CONDUIT_INHERITED_HANDLES="handle:fd:kind;...". The child's conduit_win32
+// reads that at startup and puts each object back at the same handle value,
+// so a handle number handed over on the command line means the same pipe in
+// the child. CONDUIT_COMMAND_LINE carries the exact command line the parent
+// gave, for GetCommandLine.
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conduit/anonymous_pipe.hpp"
+#include "conduit/command_line.hpp"
+#include "conduit/process.hpp"
+#include "conduit/win32/windows.h"
+#include "win32/anonymous_pipe_object.hpp"
+#include "win32/api_guard.hpp"
+#include "win32/handle_table.hpp"
+#include "win32/process_object.hpp"
+#include "win32/status.hpp"
+#include "win32/text.hpp"
+
+extern char** environ;
+
+using namespace conduit::win32;
+
+namespace {
+
+constexpr const char* inherited_variable = "CONDUIT_INHERITED_HANDLES";
+constexpr const char* command_line_variable = "CONDUIT_COMMAND_LINE";
+
+BOOL fail_with(DWORD error) {
+  SetLastError(error);
+  return FALSE;
+}
+
+HANDLE handle_from_value(std::uintptr_t value) {
+  return reinterpret_cast<HANDLE>(value);
+}
+
+// ---- What the parent handed over, read once at startup ----
+
+struct startup_state {
+  std::optional<std::string> command_line;  // CONDUIT_COMMAND_LINE
+};
+
+startup_state& startup() {
+  static startup_state* s = new startup_state();
+  return *s;
+}
+
+// Puts each inherited handle back at its number. The variables are removed
+// so that programs this one starts some other way do not see stale values.
+void adopt_inherited_handles() {
+  if (const char* line = std::getenv(command_line_variable)) {
+    startup().command_line = line;
+    ::unsetenv(command_line_variable);
+  }
+  const char* list = std::getenv(inherited_variable);
+  if (!list) return;
+  std::string text = list;
+  ::unsetenv(inherited_variable);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(';', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(pos, end - pos);
+    pos = end + 1;
+    unsigned long long value = 0;
+    int fd = -1;
+    char kind = 0;
+    if (std::sscanf(item.c_str(), "%llu:%d:%c", &value, &fd, &kind) != 3) continue;
+    if (fd < 3 || ::fcntl(fd, F_GETFD) < 0) continue;
+    if (kind != 'r' && kind != 'w') continue;
+    // Close-on-exec again: it goes further only if passed on explicitly.
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    auto end_kind = kind == 'r' ? anonymous_pipe_object::end_kind::read
+                                : anonymous_pipe_object::end_kind::write;
+    auto object = std::make_shared<anonymous_pipe_object>(fd, end_kind);
+    if (!insert_handle_at(handle_from_value(value), object, HANDLE_FLAG_INHERIT,
+                          anonymous_access(end_kind)))
+      ::close(::dup(fd)), object.reset();  // the slot is taken: drop it
+  }
+}
+
+// Runs before main, so the handles are there before the program looks.
+[[maybe_unused]] const bool adopted = (adopt_inherited_handles(), true);
+
+// ---- Standard handles ----
+
+struct standard_handles {
+  std::mutex mutex;
+  HANDLE handles[3] = {nullptr, nullptr, nullptr};
+  bool made[3] = {false, false, false};
+};
+
+standard_handles& standard() {
+  static standard_handles* s = new standard_handles();
+  return *s;
+}
+
+int std_slot(DWORD which) {
+  if (which == STD_INPUT_HANDLE) return 0;
+  if (which == STD_OUTPUT_HANDLE) return 1;
+  if (which == STD_ERROR_HANDLE) return 2;
+  return -1;
+}
+
+// ---- CreateProcess ----
+
+struct inherited {
+  HANDLE handle;
+  std::shared_ptr<anonymous_pipe_object> object;
+};
+
+std::vector<inherited> inheritable_handles() {
+  std::vector<inherited> out;
+  visit_handles(
+      [](HANDLE handle, const handle_entry& entry, void* context) {
+        if (!(entry.flags & HANDLE_FLAG_INHERIT)) return;
+        // Only anonymous pipe ends cross over for now (docs/anonymous-pipes.md).
+        auto pipe = std::dynamic_pointer_cast<anonymous_pipe_object>(entry.object);
+        if (!pipe || pipe->kind() == anonymous_pipe_object::end_kind::standard) return;
+        static_cast<std::vector<inherited>*>(context)->push_back({handle, std::move(pipe)});
+      },
+      &out);
+  return out;
+}
+
+// One of the child's standard handles; false (last error set) if the
+// handle cannot be one.
+bool stdio_for(HANDLE handle, int slot, conduit::stdio& out) {
+  if (!handle || handle == INVALID_HANDLE_VALUE) {
+    out = conduit::stdio::null();  // Windows gives the child no handle
+    return true;
+  }
+  auto object = std::dynamic_pointer_cast<anonymous_pipe_object>(lookup_handle(handle).object);
+  if (!object) {
+    SetLastError(lookup_handle(handle).object ? ERROR_NOT_SUPPORTED : ERROR_INVALID_HANDLE);
+    return false;
+  }
+  int fd = object->fd();
+  if (fd < 0) {
+    SetLastError(ERROR_INVALID_HANDLE);
+    return false;
+  }
+  out = fd == slot ? conduit::stdio::inherit() : conduit::stdio::native(fd);
+  return true;
+}
+
+std::vector<std::string> environment_block_ansi(const char* block) {
+  std::vector<std::string> out;
+  while (*block) {
+    out.emplace_back(block);
+    block += out.back().size() + 1;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> environment_block_wide(const WCHAR* block) {
+  std::vector<std::string> out;
+  while (*block) {
+    auto text = to_utf8(block);
+    if (!text) return std::nullopt;
+    std::size_t n = 0;
+    while (block[n]) ++n;
+    out.push_back(std::move(*text));
+    block += n + 1;
+  }
+  return out;
+}
+
+bool is_conduit_variable(const std::string& entry) {
+  return entry.starts_with(std::string(inherited_variable) + "=") ||
+         entry.starts_with(std::string(command_line_variable) + "=");
+}
+
+struct create_request {
+  std::optional<std::string> application;
+  std::optional<std::string> command_line;
+  bool inherit_handles = false;
+  std::optional<std::vector<std::string>> environment;  // none: ours
+  std::optional<std::string> directory;
+  bool use_std_handles = false;
+  HANDLE std_handles[3] = {nullptr, nullptr, nullptr};
+};
+
+BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
+  if (!info) return fail_with(ERROR_INVALID_PARAMETER);
+  conduit::process_options options;
+  std::string line;
+  if (request.command_line) {
+    line = *request.command_line;
+    options.argv = conduit::split_command_line(line);
+  }
+  if (request.application) {
+    options.program = *request.application;
+    if (!request.command_line) {
+      line = *request.application;
+      options.argv = {*request.application};
+    }
+  }
+  if (options.argv.empty()) {
+    if (!request.application) return fail_with(ERROR_INVALID_PARAMETER);
+    options.argv = {*request.application};
+  }
+
+  // Standard handles: STARTUPINFO's, or this process's current ones (a
+  // program may have changed them with SetStdHandle for the child).
+  conduit::stdio* slots[3] = {&options.std_input, &options.std_output, &options.std_error};
+  for (int slot = 0; slot < 3; ++slot) {
+    HANDLE handle = nullptr;
+    if (request.use_std_handles) {
+      handle = request.std_handles[slot];
+    } else {
+      standard_handles& s = standard();
+      std::lock_guard lock(s.mutex);
+      if (!s.made[slot]) continue;  // untouched: the child shares ours
+      handle = s.handles[slot];
+    }
+    if (!stdio_for(handle, slot, *slots[slot])) return FALSE;
+  }
+
+  std::string description;
+  std::vector<inherited> passed;
+  if (request.inherit_handles) {
+    passed = inheritable_handles();
+    std::vector<int> fds;
+    for (const auto& h : passed) {
+      int fd = h.object->fd();
+      if (fd < 3) continue;
+      description += std::to_string(reinterpret_cast<std::uintptr_t>(h.handle)) + ":" +
+                     std::to_string(fd) + ":" + static_cast<char>(h.object->kind()) + ";";
+      if (std::find(fds.begin(), fds.end(), fd) == fds.end()) {
+        fds.push_back(fd);
+        options.inherited_handles.push_back(conduit::inherited_handle::native(fd));
+      }
+    }
+  }
+
+  std::vector<std::string> environment;
+  if (request.environment) {
+    environment = *request.environment;
+  } else {
+    for (char** e = environ; e && *e; ++e) environment.emplace_back(*e);
+  }
+  std::erase_if(environment, is_conduit_variable);
+  environment.push_back(std::string(command_line_variable) + "=" + line);
+  if (!description.empty())
+    environment.push_back(std::string(inherited_variable) + "=" + description);
+  options.environment = std::move(environment);
+  if (request.directory) options.working_directory = *request.directory;
+
+  std::error_code ec;
+  conduit::process child = conduit::process::launch(options, ec);
+  if (ec) return report(ec);
+  DWORD pid = child.id();
+  auto shared = register_child(std::move(child));
+  auto object = std::make_shared<process_object>(shared);
+  HANDLE process = insert_handle(object, 0, PROCESS_ALL_ACCESS);
+  if (!process) return FALSE;
+  // The "thread": the same object, signalled when the process ends.
+  HANDLE thread = insert_handle(object, 0, PROCESS_ALL_ACCESS);
+  if (!thread) {
+    close_handle(process);
+    return FALSE;
+  }
+  info->hProcess = process;
+  info->hThread = thread;
+  info->dwProcessId = pid;
+  info->dwThreadId = pid;
+  return TRUE;
+}
+
+std::shared_ptr<process_object> process_for(HANDLE handle, DWORD needed) {
+  handle_entry entry = lookup_handle(handle);
+  auto object = std::dynamic_pointer_cast<process_object>(entry.object);
+  if (!object) {
+    SetLastError(ERROR_INVALID_HANDLE);
+    return nullptr;
+  }
+  if (!(entry.access & needed)) {
+    SetLastError(ERROR_ACCESS_DENIED);
+    return nullptr;
+  }
+  return object;
+}
+
+// ---- The command line ----
+
+std::string own_command_line() {
+  if (startup().command_line) return *startup().command_line;
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> argv;
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    std::size_t end = raw.find('\0', pos);
+    if (end == std::string::npos) end = raw.size();
+    argv.push_back(raw.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  std::error_code ec;
+  return conduit::join_command_line(argv, ec);
+}
+
+}  // namespace
+
+extern "C" {
+
+BOOL WINAPI CreatePipe(PHANDLE hReadPipe, PHANDLE hWritePipe,
+                       LPSECURITY_ATTRIBUTES lpPipeAttributes, DWORD nSize) {
+  return guarded(FALSE, [&] {
+    if (!hReadPipe || !hWritePipe) return fail_with(ERROR_INVALID_PARAMETER);
+    std::error_code ec;
+    auto pipe = conduit::anonymous_pipe::create({.buffer_size = nSize}, ec);
+    if (ec) return report(ec);
+    DWORD flags = lpPipeAttributes && lpPipeAttributes->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
+    using kind = anonymous_pipe_object::end_kind;
+    auto read = std::make_shared<anonymous_pipe_object>(pipe.read_end.release(), kind::read, nSize);
+    auto write =
+        std::make_shared<anonymous_pipe_object>(pipe.write_end.release(), kind::write, nSize);
+    HANDLE r = insert_handle(read, flags, anonymous_access(kind::read));
+    if (!r) return FALSE;
+    HANDLE w = insert_handle(write, flags, anonymous_access(kind::write));
+    if (!w) {
+      close_handle(r);
+      return FALSE;
+    }
+    *hReadPipe = r;
+    *hWritePipe = w;
+    return TRUE;
+  });
+}
+
+HANDLE WINAPI GetStdHandle(DWORD nStdHandle) {
+  return guarded(INVALID_HANDLE_VALUE, [&]() -> HANDLE {
+    int slot = std_slot(nStdHandle);
+    if (slot < 0) {
+      SetLastError(ERROR_INVALID_HANDLE);
+      return INVALID_HANDLE_VALUE;
+    }
+    standard_handles& s = standard();
+    std::lock_guard lock(s.mutex);
+    if (!s.made[slot]) {
+      // Made on first use: a handle over descriptor 0, 1 or 2, if open.
+      s.made[slot] = true;
+      if (::fcntl(slot, F_GETFD) >= 0) {
+        auto object = std::make_shared<anonymous_pipe_object>(
+            slot, anonymous_pipe_object::end_kind::standard);
+        s.handles[slot] = insert_handle(object, 0, anonymous_access(object->kind()));
+      }
+    }
+    return s.handles[slot];
+  });
+}
+
+BOOL WINAPI SetStdHandle(DWORD nStdHandle, HANDLE hHandle) {
+  int slot = std_slot(nStdHandle);
+  if (slot < 0) return fail_with(ERROR_INVALID_HANDLE);
+  standard_handles& s = standard();
+  std::lock_guard lock(s.mutex);
+  s.handles[slot] = hHandle;
+  s.made[slot] = true;
+  return TRUE;
+}
+
+BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine, LPSECURITY_ATTRIBUTES,
+                           LPSECURITY_ATTRIBUTES, BOOL bInheritHandles, DWORD dwCreationFlags,
+                           LPVOID lpEnvironment, LPCSTR lpCurrentDirectory,
+                           LPSTARTUPINFOA lpStartupInfo,
+                           LPPROCESS_INFORMATION lpProcessInformation) {
+  return guarded(FALSE, [&] {
+    if (!lpStartupInfo) return fail_with(ERROR_INVALID_PARAMETER);
+    create_request request;
+    if (lpApplicationName) request.application = lpApplicationName;
+    if (lpCommandLine) request.command_line = lpCommandLine;
+    request.inherit_handles = bInheritHandles != FALSE;
+    if (lpEnvironment) {
+      if (dwCreationFlags & CREATE_UNICODE_ENVIRONMENT) {
+        request.environment = environment_block_wide(static_cast<const WCHAR*>(lpEnvironment));
+        if (!request.environment) return fail_with(ERROR_INVALID_PARAMETER);
+      } else {
+        request.environment = environment_block_ansi(static_cast<const char*>(lpEnvironment));
+      }
+    }
+    if (lpCurrentDirectory) request.directory = lpCurrentDirectory;
+    request.use_std_handles = (lpStartupInfo->dwFlags & STARTF_USESTDHANDLES) != 0;
+    request.std_handles[0] = lpStartupInfo->hStdInput;
+    request.std_handles[1] = lpStartupInfo->hStdOutput;
+    request.std_handles[2] = lpStartupInfo->hStdError;
+    return create_process(request, lpProcessInformation);
+  });
+}
+
+BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine, LPSECURITY_ATTRIBUTES,
+                           LPSECURITY_ATTRIBUTES, BOOL bInheritHandles, DWORD dwCreationFlags,
+                           LPVOID lpEnvironment, LPCWSTR lpCurrentDirectory,
+                           LPSTARTUPINFOW lpStartupInfo,
+                           LPPROCESS_INFORMATION lpProcessInformation) {
+  return guarded(FALSE, [&] {
+    if (!lpStartupInfo) return fail_with(ERROR_INVALID_PARAMETER);
+    create_request request;
+    auto narrow = [](LPCWSTR text, std::optional<std::string>& out) {
+      if (!text) return true;
+      out = to_utf8(text);
+      return out.has_value();
+    };
+    if (!narrow(lpApplicationName, request.application) ||
+        !narrow(lpCommandLine, request.command_line) ||
+        !narrow(lpCurrentDirectory, request.directory))
+      return fail_with(ERROR_INVALID_PARAMETER);
+    request.inherit_handles = bInheritHandles != FALSE;
+    if (lpEnvironment) {
+      if (dwCreationFlags & CREATE_UNICODE_ENVIRONMENT) {
+        request.environment = environment_block_wide(static_cast<const WCHAR*>(lpEnvironment));
+        if (!request.environment) return fail_with(ERROR_INVALID_PARAMETER);
+      } else {
+        request.environment = environment_block_ansi(static_cast<const char*>(lpEnvironment));
+      }
+    }
+    request.use_std_handles = (lpStartupInfo->dwFlags & STARTF_USESTDHANDLES) != 0;
+    request.std_handles[0] = lpStartupInfo->hStdInput;
+    request.std_handles[1] = lpStartupInfo->hStdOutput;
+    request.std_handles[2] = lpStartupInfo->hStdError;
+    return create_process(request, lpProcessInformation);
+  });
+}
+
+HANDLE WINAPI OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId) {
+  return guarded(static_cast<HANDLE>(nullptr), [&]() -> HANDLE {
+    DWORD flags = bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
+    // Windows: pid 0 (the idle process) and pids that do not exist are
+    // invalid parameters.
+    if (dwProcessId == 0 || dwProcessId > 0x3fffffff) {
+      SetLastError(ERROR_INVALID_PARAMETER);
+      return nullptr;
+    }
+    std::shared_ptr<process_object> object;
+    if (auto child = find_child(static_cast<int>(dwProcessId))) {
+      object = std::make_shared<process_object>(child);
+    } else {
+      int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, dwProcessId, 0));
+      if (pidfd < 0) {
+        SetLastError(errno == ESRCH ? ERROR_INVALID_PARAMETER : ERROR_ACCESS_DENIED);
+        return nullptr;
+      }
+      ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+      object = std::make_shared<process_object>(static_cast<int>(dwProcessId), pidfd);
+    }
+    return insert_handle(object, flags, dwDesiredAccess);
+  });
+}
+
+BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode) {
+  return guarded(FALSE, [&] {
+    if (hProcess == current_process_pseudo_handle) {
+      if (!lpExitCode) return fail_with(ERROR_INVALID_PARAMETER);
+      *lpExitCode = STILL_ACTIVE;
+      return TRUE;
+    }
+    auto process =
+        process_for(hProcess, PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION);
+    return process ? process->exit_code(lpExitCode) : FALSE;
+  });
+}
+
+BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode) {
+  return guarded(FALSE, [&] {
+    if (hProcess == current_process_pseudo_handle) ExitProcess(uExitCode);
+    auto process = process_for(hProcess, PROCESS_TERMINATE);
+    return process ? process->terminate(uExitCode) : FALSE;
+  });
+}
+
+VOID WINAPI ExitProcess(UINT uExitCode) {
+  // The C runtime's buffers are written out, as its DLL detach does on
+  // Windows; no destructors run while other threads may still use them.
+  std::fflush(nullptr);
+  ::_exit(static_cast<int>(uExitCode));
+}
+
+LPSTR WINAPI GetCommandLineA(void) {
+  static std::string* line = new std::string(own_command_line());
+  return line->data();
+}
+
+LPWSTR WINAPI GetCommandLineW(void) {
+  static std::u16string* line = new std::u16string(to_utf16(own_command_line()));
+  return reinterpret_cast<LPWSTR>(line->data());
+}
+
+}  // extern "C"

@@ -1,0 +1,49 @@
+// A process handle (CreateProcess, OpenProcess): waitable over a pidfd,
+// signalled once the process has ended.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "conduit/process.hpp"
+#include "conduit/win32/windows.h"
+#include "win32/kernel_object.hpp"
+
+namespace conduit::win32 {
+
+/// A child this process started: one per child, shared by every handle to
+/// it (CreateProcess's hProcess and hThread, OpenProcess of its pid), so its
+/// exit code is known to all of them.
+struct launched_child {
+  std::mutex mutex;
+  conduit::process process;
+};
+
+class process_object final : public kernel_object {
+ public:
+  /// A child of ours.
+  explicit process_object(std::shared_ptr<launched_child> child);
+  /// Any other process (OpenProcess): owns `pidfd`.
+  process_object(int pid, int pidfd);
+  ~process_object() override;
+
+  int wait_fd() const override;
+
+  /// GetExitCodeProcess: STILL_ACTIVE while it runs.
+  BOOL exit_code(LPDWORD code);
+  /// TerminateProcess.
+  BOOL terminate(UINT code);
+
+ private:
+  std::shared_ptr<launched_child> child_;
+  int pid_ = 0;
+  int pidfd_ = -1;  // owned when child_ is null
+};
+
+/// Registers a child CreateProcess started; OpenProcess finds it by pid.
+std::shared_ptr<launched_child> register_child(conduit::process process);
+/// The child of ours with this pid, if it is still known.
+std::shared_ptr<launched_child> find_child(int pid);
+
+}  // namespace conduit::win32
