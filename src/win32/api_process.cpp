@@ -30,6 +30,7 @@
 #include "conduit/win32/windows.h"
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/api_guard.hpp"
+#include "win32/event_object.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/process_object.hpp"
 #include "win32/status.hpp"
@@ -86,15 +87,24 @@ void adopt_inherited_handles() {
     char kind = 0;
     if (std::sscanf(item.c_str(), "%llu:%d:%c", &value, &fd, &kind) != 3) continue;
     if (fd < 3 || ::fcntl(fd, F_GETFD) < 0) continue;
-    if (kind != 'r' && kind != 'w') continue;
     // Close-on-exec again: it goes further only if passed on explicitly.
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    auto end_kind = kind == 'r' ? anonymous_pipe_object::end_kind::read
-                                : anonymous_pipe_object::end_kind::write;
-    auto object = std::make_shared<anonymous_pipe_object>(fd, end_kind);
-    if (!insert_handle_at(handle_from_value(value), object, HANDLE_FLAG_INHERIT,
-                          anonymous_access(end_kind)))
-      ::close(::dup(fd)), object.reset();  // the slot is taken: drop it
+    std::shared_ptr<kernel_object> object;
+    DWORD access = 0;
+    if (kind == 'r' || kind == 'w') {
+      auto end_kind = kind == 'r' ? anonymous_pipe_object::end_kind::read
+                                  : anonymous_pipe_object::end_kind::write;
+      object = std::make_shared<anonymous_pipe_object>(fd, end_kind);
+      access = anonymous_access(end_kind);
+    } else if (kind == 'm' || kind == 'a') {
+      object = std::make_shared<event_object>(conduit::detail::unique_fd(fd), kind == 'm');
+      access = EVENT_ALL_ACCESS;
+    } else {
+      continue;
+    }
+    // A taken slot cannot happen before main; if it does, the object (and
+    // its descriptor) is dropped.
+    insert_handle_at(handle_from_value(value), std::move(object), HANDLE_FLAG_INHERIT, access);
   }
 }
 
@@ -123,9 +133,13 @@ int std_slot(DWORD which) {
 
 // ---- CreateProcess ----
 
+// An inheritable handle the child gets: its descriptor and what it is
+// ('r', 'w': pipe ends; 'm', 'a': manual- and auto-reset events).
 struct inherited {
   HANDLE handle;
-  std::shared_ptr<anonymous_pipe_object> object;
+  std::shared_ptr<kernel_object> object;  // kept alive while the child starts
+  int fd;
+  char kind;
 };
 
 std::vector<inherited> inheritable_handles() {
@@ -133,10 +147,16 @@ std::vector<inherited> inheritable_handles() {
   visit_handles(
       [](HANDLE handle, const handle_entry& entry, void* context) {
         if (!(entry.flags & HANDLE_FLAG_INHERIT)) return;
-        // Only anonymous pipe ends cross over for now (docs/anonymous-pipes.md).
-        auto pipe = std::dynamic_pointer_cast<anonymous_pipe_object>(entry.object);
-        if (!pipe || pipe->kind() == anonymous_pipe_object::end_kind::standard) return;
-        static_cast<std::vector<inherited>*>(context)->push_back({handle, std::move(pipe)});
+        auto& list = *static_cast<std::vector<inherited>*>(context);
+        // Pipe ends and events cross over; other kinds are not passed yet
+        // (docs/anonymous-pipes.md).
+        if (auto pipe = std::dynamic_pointer_cast<anonymous_pipe_object>(entry.object)) {
+          if (pipe->kind() == anonymous_pipe_object::end_kind::standard) return;
+          list.push_back({handle, entry.object, pipe->fd(), static_cast<char>(pipe->kind())});
+        } else if (auto event = std::dynamic_pointer_cast<event_object>(entry.object)) {
+          list.push_back(
+              {handle, entry.object, event->wait_fd(), event->manual_reset() ? 'm' : 'a'});
+        }
       },
       &out);
   return out;
@@ -242,10 +262,10 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
     passed = inheritable_handles();
     std::vector<int> fds;
     for (const auto& h : passed) {
-      int fd = h.object->fd();
+      int fd = h.fd;
       if (fd < 3) continue;
       description += std::to_string(reinterpret_cast<std::uintptr_t>(h.handle)) + ":" +
-                     std::to_string(fd) + ":" + static_cast<char>(h.object->kind()) + ";";
+                     std::to_string(fd) + ":" + h.kind + ";";
       if (std::find(fds.begin(), fds.end(), fd) == fds.end()) {
         fds.push_back(fd);
         options.inherited_handles.push_back(conduit::inherited_handle::native(fd));

@@ -1,6 +1,8 @@
 // Events (CreateEvent): manual or auto reset, on an eventfd.
 #pragma once
 
+#include <utility>
+
 #include "conduit/win32/windows.h"
 #include "core/unique_fd.hpp"
 #include "win32/kernel_object.hpp"
@@ -13,6 +15,10 @@ namespace conduit::win32 {
 class event_object final : public kernel_object {
  public:
   event_object(bool manual_reset, bool initially_set);
+  /// An event over an eventfd a parent process handed down (an inherited
+  /// handle): both processes then share one event.
+  event_object(detail::unique_fd fd, bool manual_reset)
+      : fd_(std::move(fd)), manual_reset_(manual_reset) {}
 
   int wait_fd() const override { return fd_.get(); }
   bool try_acquire() override;

@@ -6,6 +6,8 @@
 //   drain             reads standard input until EOF, discarding it
 //   write-handle H T  writes T to the inherited handle H (a number), closes it;
 //                     exits with GetLastError() if that fails
+//   set-event H       SetEvent on the inherited handle H; exits with
+//                     GetLastError() if that fails
 //   cmdline           writes GetCommandLineA() to standard output
 //   env NAME          writes the variable's value, or "(unset)"
 //   cwd               writes the working directory
@@ -52,6 +54,10 @@ int main(int argc, char** argv) {
     if (!WriteFile(handle, argv[3], static_cast<DWORD>(std::strlen(argv[3])), &n, nullptr))
       ExitProcess(GetLastError());
     ExitProcess(CloseHandle(handle) ? 0 : 102);
+  }
+  if (step == "set-event" && argc >= 3) {
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
+    ExitProcess(SetEvent(handle) ? 0 : GetLastError());
   }
   if (step == "cmdline") {
     put(GetCommandLineA());

@@ -285,6 +285,17 @@ TEST(Win32Process, InheritedHandleUsedByNumber) {
   EXPECT_EQ(read_to_end(read2), "");
 }
 
+TEST(Win32Process, InheritedEventSharedWithChild) {
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  handle_guard event(CreateEventA(&inheritable, TRUE, FALSE, nullptr));
+  ASSERT_NE(event.get(), nullptr);
+  auto value = std::to_string(reinterpret_cast<std::uintptr_t>(event.get()));
+  child_process child;
+  ASSERT_TRUE(start(child, "set-event " + value, TRUE)) << GetLastError();
+  EXPECT_EQ(exit_code_of(child.process), 0u);
+  EXPECT_EQ(WaitForSingleObject(event, 0), WAIT_OBJECT_0);  // set by the child
+}
+
 TEST(Win32Process, ExitCodes) {
   for (DWORD code : {0u, 1u, 42u, 255u}) {
     child_process child;
