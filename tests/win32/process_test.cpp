@@ -9,7 +9,9 @@
 
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -226,6 +228,47 @@ TEST(Win32Process, TenStepsWithWin32Child) {
 TEST(Win32Process, TenStepsWithLinuxPrograms) {
   redirect_child("cat");
   redirect_child("sort");
+}
+
+// Threads starting children at once: no child gets another's pipe ends,
+// so each child sees EOF on its input and each reader EOF on its output as
+// soon as that child has exited. Every step is bounded: a leaked end shows
+// as a wait timing out or a pipe that is not broken.
+TEST(Win32Process, ConcurrentLaunchesLeakNothing) {
+  auto run = [] {
+    for (int i = 0; i < 10; ++i) {
+      handle_guard in_read, in_write, out_read, out_write;
+      ASSERT_TRUE(CreatePipe(in_read.out(), in_write.out(), nullptr, 0));
+      ASSERT_TRUE(CreatePipe(out_read.out(), out_write.out(), nullptr, 0));
+      STARTUPINFOA startup{};
+      startup.cb = sizeof(startup);
+      startup.dwFlags = STARTF_USESTDHANDLES;
+      startup.hStdInput = in_read;
+      startup.hStdOutput = out_write;
+      PROCESS_INFORMATION info{};
+      char line[] = "cat";
+      ASSERT_TRUE(CreateProcessA(nullptr, line, nullptr, nullptr, FALSE, 0, nullptr, nullptr,
+                                 &startup, &info))
+          << GetLastError();
+      handle_guard process(info.hProcess), thread(info.hThread);
+      in_read.reset();
+      out_write.reset();
+      DWORD n = 0;
+      ASSERT_TRUE(WriteFile(in_write, "data", 4, &n, nullptr));
+      in_write.reset();
+      ASSERT_EQ(WaitForSingleObject(process, bounded), WAIT_OBJECT_0);
+      DWORD available = 0;
+      ASSERT_TRUE(PeekNamedPipe(out_read, nullptr, 0, nullptr, &available, nullptr));
+      EXPECT_EQ(available, 4u);
+      char buffer[8];
+      ASSERT_TRUE(ReadFile(out_read, buffer, available, &n, nullptr));
+      EXPECT_FALSE(PeekNamedPipe(out_read, nullptr, 0, nullptr, &available, nullptr));
+      EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) threads.emplace_back(run);
+  for (auto& t : threads) t.join();
 }
 
 // A child that inherited a stray write end keeps the reader from seeing
