@@ -94,6 +94,10 @@ for p in $programs; do
         l = got_order[i]
         if (!(l in want)) differ(l, "(no such line)", got[l])
       }
+      for (k in why) {
+        l = substr(k, length(program) + 2)
+        if (!(l in want) && !(l in got)) printf "  stale in pending.txt (no such line): %s\n", l
+      }
       printf "%d %d %d %d\n", match_count, expected, bad, pend > counts
     }' "$here/expected/$p.txt" "$work/$p.out" >"$work/$p.report"
   read -r m e b d <"$work/$p.counts"
