@@ -101,6 +101,7 @@ HANDLE open_mailslot_file(const create_file_args& args) {
   DWORD access = SYNCHRONIZE | FILE_READ_ATTRIBUTES;
   if (write) access |= FILE_GENERIC_WRITE;
   auto object = std::make_shared<mailslot_object>(std::move(writer), access);
+  if (!object->claim_share(write, args.share)) return INVALID_HANDLE_VALUE;
   HANDLE handle = insert_handle(std::move(object), args.handle_flags, access);
   if (!handle) return INVALID_HANDLE_VALUE;
   SetLastError(args.disposition == OPEN_ALWAYS ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);

@@ -183,7 +183,20 @@ TEST_F(MailslotApi, CreateFileShareAndAccessRules) {
   EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
   EXPECT_FALSE(SetMailslotInfo(always.get(), 5));
   EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+  // Writers share with each other only when all share writing.
+  EXPECT_EQ(open_writer(name, FILE_SHARE_READ | FILE_SHARE_WRITE), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_SHARING_VIOLATION);
   EXPECT_TRUE(FlushFileBuffers(always.get()));
+  always.reset();
+  handle_guard first(open_writer(name, FILE_SHARE_READ | FILE_SHARE_WRITE));
+  ASSERT_NE(first.get(), INVALID_HANDLE_VALUE);
+  handle_guard second(open_writer(name, FILE_SHARE_READ | FILE_SHARE_WRITE));
+  ASSERT_NE(second.get(), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(open_writer(name, FILE_SHARE_READ), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_SHARING_VIOLATION);
+  ASSERT_TRUE(write(first.get(), "1"));
+  ASSERT_TRUE(write(second.get(), "2"));
+  EXPECT_EQ(count(slot.get()), 2u);
   EXPECT_FALSE(FlushFileBuffers(slot.get()));
   EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
 }
