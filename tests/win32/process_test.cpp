@@ -230,6 +230,51 @@ TEST(Win32Process, TenStepsWithLinuxPrograms) {
   redirect_child("sort");
 }
 
+// Seed 001's steps exactly as written: the child's handles go through
+// SetStdHandle, saved and restored with non-inheritable duplicates.
+TEST(Win32Process, TenStepsThroughSetStdHandle) {
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  HANDLE self = GetCurrentProcess();
+  // 1: the pipes, both ends inheritable.
+  handle_guard out_read_inheritable, out_write, in_read, in_write_inheritable;
+  ASSERT_TRUE(CreatePipe(out_read_inheritable.out(), out_write.out(), &inheritable, 0));
+  ASSERT_TRUE(CreatePipe(in_read.out(), in_write_inheritable.out(), &inheritable, 0));
+  // 2-4: save stdout, keep a non-inheritable read end, redirect stdout.
+  HANDLE saved_stdout = nullptr;
+  ASSERT_TRUE(DuplicateHandle(self, GetStdHandle(STD_OUTPUT_HANDLE), self, &saved_stdout, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS));
+  handle_guard out_read;
+  ASSERT_TRUE(DuplicateHandle(self, out_read_inheritable, self, out_read.out(), 0, FALSE,
+                              DUPLICATE_SAME_ACCESS));
+  out_read_inheritable.reset();
+  ASSERT_TRUE(SetStdHandle(STD_OUTPUT_HANDLE, out_write));
+  // 5-7: the same for stdin.
+  HANDLE saved_stdin = nullptr;
+  ASSERT_TRUE(DuplicateHandle(self, GetStdHandle(STD_INPUT_HANDLE), self, &saved_stdin, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS));
+  handle_guard in_write;
+  ASSERT_TRUE(DuplicateHandle(self, in_write_inheritable, self, in_write.out(), 0, FALSE,
+                              DUPLICATE_SAME_ACCESS));
+  in_write_inheritable.reset();
+  ASSERT_TRUE(SetStdHandle(STD_INPUT_HANDLE, in_read));
+  // 9: the child, inheriting open handles.
+  child_process child;
+  bool started = start(child, "cat", TRUE);
+  DWORD error = GetLastError();
+  // 10: restore.
+  ASSERT_TRUE(SetStdHandle(STD_OUTPUT_HANDLE, saved_stdout));
+  ASSERT_TRUE(SetStdHandle(STD_INPUT_HANDLE, saved_stdin));
+  ASSERT_TRUE(started) << error;
+  // The parent closes the child's ends, writes, and reads to EOF.
+  out_write.reset();
+  in_read.reset();
+  DWORD n = 0;
+  ASSERT_TRUE(WriteFile(in_write, "seed one\n", 9, &n, nullptr));
+  in_write.reset();
+  EXPECT_EQ(read_to_end(out_read), "seed one\n");
+  EXPECT_EQ(exit_code_of(child.process), 0u);
+}
+
 // Threads starting children at once: no child gets another's pipe ends,
 // so each child sees EOF on its input and each reader EOF on its output as
 // soon as that child has exited. Every step is bounded: a leaked end shows
