@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -77,6 +78,9 @@ void adopt_inherited_handles() {
   std::string text = list;
   ::unsetenv(inherited_variable);
   std::size_t pos = 0;
+  // Duplicates of one handle share a descriptor: they become one object
+  // again, as they were in the parent.
+  std::map<int, std::shared_ptr<kernel_object>> objects;
   while (pos < text.size()) {
     std::size_t end = text.find(';', pos);
     if (end == std::string::npos) end = text.size();
@@ -85,26 +89,31 @@ void adopt_inherited_handles() {
     unsigned long long value = 0;
     int fd = -1;
     char kind = 0;
-    if (std::sscanf(item.c_str(), "%llu:%d:%c", &value, &fd, &kind) != 3) continue;
-    if (fd < 3 || ::fcntl(fd, F_GETFD) < 0) continue;
-    // Close-on-exec again: it goes further only if passed on explicitly.
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    std::shared_ptr<kernel_object> object;
-    DWORD access = 0;
-    if (kind == 'r' || kind == 'w') {
-      auto end_kind = kind == 'r' ? anonymous_pipe_object::end_kind::read
-                                  : anonymous_pipe_object::end_kind::write;
-      object = std::make_shared<anonymous_pipe_object>(fd, end_kind);
-      access = anonymous_access(end_kind);
-    } else if (kind == 'm' || kind == 'a') {
-      object = std::make_shared<event_object>(conduit::detail::unique_fd(fd), kind == 'm');
-      access = EVENT_ALL_ACCESS;
-    } else {
-      continue;
+    unsigned long access = 0;
+    int fields = std::sscanf(item.c_str(), "%llu:%d:%c:%lu", &value, &fd, &kind, &access);
+    if (fields < 3 || fd < 3 || ::fcntl(fd, F_GETFD) < 0) continue;
+    std::shared_ptr<kernel_object>& object = objects[fd];
+    if (!object) {
+      // Close-on-exec again: it goes further only if passed on explicitly.
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      if (kind == 'r' || kind == 'w') {
+        object = std::make_shared<anonymous_pipe_object>(
+            fd, kind == 'r' ? anonymous_pipe_object::end_kind::read
+                            : anonymous_pipe_object::end_kind::write);
+      } else if (kind == 'm' || kind == 'a') {
+        object = std::make_shared<event_object>(conduit::detail::unique_fd(fd), kind == 'm');
+      } else {
+        continue;
+      }
     }
-    // A taken slot cannot happen before main; if it does, the object (and
-    // its descriptor) is dropped.
-    insert_handle_at(handle_from_value(value), std::move(object), HANDLE_FLAG_INHERIT, access);
+    if (fields < 4)
+      access = kind == 'r'   ? anonymous_access(anonymous_pipe_object::end_kind::read)
+               : kind == 'w' ? anonymous_access(anonymous_pipe_object::end_kind::write)
+                             : EVENT_ALL_ACCESS;
+    // A taken slot cannot happen before main; if it does, that handle is
+    // dropped (and the object with it if no other handle holds it).
+    insert_handle_at(handle_from_value(value), object, HANDLE_FLAG_INHERIT,
+                     static_cast<DWORD>(access));
   }
 }
 
@@ -140,6 +149,7 @@ struct inherited {
   std::shared_ptr<kernel_object> object;  // kept alive while the child starts
   int fd;
   char kind;
+  DWORD access;
 };
 
 std::vector<inherited> inheritable_handles() {
@@ -152,10 +162,11 @@ std::vector<inherited> inheritable_handles() {
         // (docs/anonymous-pipes.md).
         if (auto pipe = std::dynamic_pointer_cast<anonymous_pipe_object>(entry.object)) {
           if (pipe->kind() == anonymous_pipe_object::end_kind::standard) return;
-          list.push_back({handle, entry.object, pipe->fd(), static_cast<char>(pipe->kind())});
-        } else if (auto event = std::dynamic_pointer_cast<event_object>(entry.object)) {
           list.push_back(
-              {handle, entry.object, event->wait_fd(), event->manual_reset() ? 'm' : 'a'});
+              {handle, entry.object, pipe->fd(), static_cast<char>(pipe->kind()), entry.access});
+        } else if (auto event = std::dynamic_pointer_cast<event_object>(entry.object)) {
+          list.push_back({handle, entry.object, event->wait_fd(), event->manual_reset() ? 'm' : 'a',
+                          entry.access});
         }
       },
       &out);
@@ -265,7 +276,7 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
       int fd = h.fd;
       if (fd < 3) continue;
       description += std::to_string(reinterpret_cast<std::uintptr_t>(h.handle)) + ":" +
-                     std::to_string(fd) + ":" + h.kind + ";";
+                     std::to_string(fd) + ":" + h.kind + ":" + std::to_string(h.access) + ";";
       if (std::find(fds.begin(), fds.end(), fd) == fds.end()) {
         fds.push_back(fd);
         options.inherited_handles.push_back(conduit::inherited_handle::native(fd));

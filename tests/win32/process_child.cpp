@@ -8,6 +8,8 @@
 //                     exits with GetLastError() if that fails
 //   set-event H       SetEvent on the inherited handle H; exits with
 //                     GetLastError() if that fails
+//   two-handles A B T closes A, then writes T to B (duplicates of one end
+//                     must stay one object in the child)
 //   cmdline           writes GetCommandLineA() to standard output
 //   env NAME          writes the variable's value, or "(unset)"
 //   cwd               writes the working directory
@@ -58,6 +60,15 @@ int main(int argc, char** argv) {
   if (step == "set-event" && argc >= 3) {
     auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
     ExitProcess(SetEvent(handle) ? 0 : GetLastError());
+  }
+  if (step == "two-handles" && argc >= 5) {
+    auto first = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
+    auto second = reinterpret_cast<HANDLE>(std::strtoull(argv[3], nullptr, 0));
+    if (!CloseHandle(first)) ExitProcess(GetLastError());
+    DWORD n = 0;
+    if (!WriteFile(second, argv[4], static_cast<DWORD>(std::strlen(argv[4])), &n, nullptr))
+      ExitProcess(GetLastError());
+    ExitProcess(0);
   }
   if (step == "cmdline") {
     put(GetCommandLineA());

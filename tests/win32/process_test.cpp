@@ -373,6 +373,23 @@ TEST(Win32Process, InheritedHandleUsedByNumber) {
   EXPECT_EQ(read_to_end(read2), "");
 }
 
+TEST(Win32Process, InheritedDuplicatesStayOneObject) {
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  handle_guard read_end, write_end, copy;
+  ASSERT_TRUE(CreatePipe(read_end.out(), write_end.out(), &inheritable, 0));
+  ASSERT_TRUE(SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0));
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), write_end, GetCurrentProcess(), copy.out(), 0,
+                              TRUE, DUPLICATE_SAME_ACCESS));
+  auto number = [](HANDLE h) { return std::to_string(reinterpret_cast<std::uintptr_t>(h)); };
+  child_process child;
+  ASSERT_TRUE(start(child, "two-handles " + number(write_end) + " " + number(copy) + " both", TRUE))
+      << GetLastError();
+  write_end.reset();
+  copy.reset();
+  EXPECT_EQ(read_to_end(read_end), "both");
+  EXPECT_EQ(exit_code_of(child.process), 0u);
+}
+
 TEST(Win32Process, InheritedEventSharedWithChild) {
   SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
   handle_guard event(CreateEventA(&inheritable, TRUE, FALSE, nullptr));
