@@ -107,6 +107,36 @@ std::string output_of(const std::string& arguments, LPVOID environment = nullptr
   return out;
 }
 
+namespace {
+DWORD routine_error = 99, routine_bytes = 99;
+void CALLBACK read_done(DWORD error, DWORD bytes, LPOVERLAPPED) {
+  routine_error = error;
+  routine_bytes = bytes;
+}
+}  // namespace
+
+// What Wine gives: ReadFileEx on a synchronous pipe end completes at once
+// and queues its routine; the handle is signalled; it is no process.
+TEST(Win32Process, AnonymousEndsAsOtherCallsSeeThem) {
+  handle_guard r, w;
+  ASSERT_TRUE(CreatePipe(r.out(), w.out(), nullptr, 0));
+  DWORD n = 0;
+  ASSERT_TRUE(WriteFile(w, "abc", 3, &n, nullptr));
+  char buffer[8];
+  OVERLAPPED ov{};
+  ASSERT_TRUE(ReadFileEx(r, buffer, sizeof(buffer), &ov, read_done)) << GetLastError();
+  EXPECT_EQ(ov.Internal, 0u);
+  EXPECT_EQ(SleepEx(0, TRUE), static_cast<DWORD>(WAIT_IO_COMPLETION));
+  EXPECT_EQ(routine_error, 0u);
+  EXPECT_EQ(routine_bytes, 3u);
+  EXPECT_EQ(WaitForSingleObject(r, 0), WAIT_OBJECT_0);
+  DWORD code = 0;
+  EXPECT_FALSE(GetExitCodeProcess(r, &code));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_FALSE(TerminateProcess(w, 1));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+}
+
 TEST(Win32Process, CreatePipeReportsAsWindows) {
   SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
   for (DWORD size : {0u, 5000u}) {
