@@ -373,6 +373,27 @@ TEST_F(MailslotApi, OverlappedReadSeesMessagesGetMailslotInfoCounted) {
   }
 }
 
+TEST_F(MailslotApi, CancelAPendingRead) {
+  std::string name = slot_name();
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  OVERLAPPED ov{};
+  ov.hEvent = event.get();
+  char buffer[8];
+  DWORD n = 7;
+  ASSERT_FALSE(ReadFile(slot.get(), buffer, sizeof buffer, &n, &ov));
+  ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+  ASSERT_TRUE(CancelIoEx(slot.get(), &ov));
+  EXPECT_FALSE(GetOverlappedResult(slot.get(), &ov, &n, TRUE));
+  EXPECT_EQ(GetLastError(), ERROR_OPERATION_ABORTED);
+  // The slot goes on: a message written now is read next.
+  handle_guard out(open_writer(name));
+  ASSERT_TRUE(write(out.get(), "next"));
+  ASSERT_TRUE(ReadFile(slot.get(), buffer, sizeof buffer, &n, &ov));
+  EXPECT_EQ(std::string(buffer, n), "next");
+}
+
 TEST_F(MailslotApi, ClosingTheSlot) {
   std::string name = slot_name();
   handle_guard slot(CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr));
