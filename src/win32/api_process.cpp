@@ -335,7 +335,6 @@ std::shared_ptr<process_object> process_for(HANDLE handle, DWORD needed) {
 // ---- The command line ----
 
 std::string own_command_line() {
-  if (startup().command_line) return *startup().command_line;
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<std::string> argv;
@@ -346,6 +345,10 @@ std::string own_command_line() {
     argv.push_back(raw.substr(pos, end - pos));
     pos = end + 1;
   }
+  // The parent's line, if it is really ours: a program the child ran in
+  // turn (sh -c "prog x") inherits the variable but has other arguments.
+  const auto& given = startup().command_line;
+  if (given && conduit::split_command_line(*given) == argv) return *given;
   std::error_code ec;
   return conduit::join_command_line(argv, ec);
 }

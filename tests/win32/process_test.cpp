@@ -87,9 +87,10 @@ DWORD exit_code_of(HANDLE process) {
   return code;
 }
 
-// Runs the child with standard output to a pipe and returns what it wrote.
-std::string output_of(const std::string& arguments, LPVOID environment = nullptr,
-                      const char* directory = nullptr) {
+// Runs a command line with standard output to a pipe and returns what it
+// wrote.
+std::string output_of_line(const std::string& line, LPVOID environment = nullptr,
+                           const char* directory = nullptr) {
   SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
   handle_guard read_end, write_end;
   EXPECT_TRUE(CreatePipe(read_end.out(), write_end.out(), &inheritable, 0));
@@ -99,12 +100,22 @@ std::string output_of(const std::string& arguments, LPVOID environment = nullptr
   startup.dwFlags = STARTF_USESTDHANDLES;
   startup.hStdOutput = write_end;
   startup.hStdError = write_end;
-  child_process child;
-  EXPECT_TRUE(start(child, arguments, TRUE, &startup, environment, directory)) << GetLastError();
+  PROCESS_INFORMATION info{};
+  std::string copy = line;
+  EXPECT_TRUE(CreateProcessA(nullptr, copy.data(), nullptr, nullptr, TRUE, 0, environment,
+                             directory, &startup, &info))
+      << GetLastError();
+  handle_guard process(info.hProcess), thread(info.hThread);
   write_end.reset();
   std::string out = read_to_end(read_end);
-  EXPECT_EQ(exit_code_of(child.process), 0u);
+  EXPECT_EQ(exit_code_of(process), 0u);
   return out;
+}
+
+// The same for the test child with `arguments`.
+std::string output_of(const std::string& arguments, LPVOID environment = nullptr,
+                      const char* directory = nullptr) {
+  return output_of_line(quoted(child_path) + " " + arguments, environment, directory);
 }
 
 namespace {
@@ -555,6 +566,9 @@ TEST(Win32Process, CommandLinePassedExactly) {
   write_end.reset();
   EXPECT_EQ(read_to_end(read_end), "anything.exe cmdline x");
   EXPECT_EQ(exit_code_of(process), 0u);
+  // A program the child runs some other way does not take its line.
+  EXPECT_EQ(output_of_line("sh -c \"exec '" + std::string(child_path) + "' cmdline   x\""),
+            std::string(child_path) + " cmdline x");
   // This process was not started by CreateProcess: its arguments, joined.
   std::string own = GetCommandLineA();
   EXPECT_FALSE(own.empty());
