@@ -10,6 +10,7 @@
 // the child. CONDUIT_COMMAND_LINE carries the exact command line the parent
 // gave, for GetCommandLine.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conduit/anonymous_pipe.hpp"
@@ -66,6 +68,22 @@ startup_state& startup() {
   return *s;
 }
 
+// Whether descriptor `fd` is still what the parent described: a program in
+// between (sh -c) may have passed the variable on with the number reused.
+bool descriptor_is(int fd, char kind) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  if (kind == 'r' || kind == 'w') {
+    struct stat st {};
+    int mode = kind == 'r' ? O_RDONLY : O_WRONLY;
+    return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && (flags & O_ACCMODE) == mode;
+  }
+  char target[64] = {};
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
+  return n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == "anon_inode:[eventfd]";
+}
+
 // Puts each inherited handle back at its number. The variables are removed
 // so that programs this one starts some other way do not see stale values.
 void adopt_inherited_handles() {
@@ -91,7 +109,7 @@ void adopt_inherited_handles() {
     char kind = 0;
     unsigned long access = 0;
     int fields = std::sscanf(item.c_str(), "%llu:%d:%c:%lu", &value, &fd, &kind, &access);
-    if (fields < 3 || fd < 3 || ::fcntl(fd, F_GETFD) < 0) continue;
+    if (fields < 3 || fd < 3 || !descriptor_is(fd, kind)) continue;
     std::shared_ptr<kernel_object>& object = objects[fd];
     if (!object) {
       // Close-on-exec again: it goes further only if passed on explicitly.
