@@ -598,6 +598,34 @@ TEST(Win32Process, CommandLineWide) {
   EXPECT_EQ(exit_code_of(process), 0u);
 }
 
+TEST(Win32Process, UnicodeEnvironmentBlock) {
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  handle_guard read_end, write_end;
+  ASSERT_TRUE(CreatePipe(read_end.out(), write_end.out(), &inheritable, 0));
+  ASSERT_TRUE(SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0));
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdOutput = write_end;
+  std::u16string line;
+  for (char c : quoted(child_path) + " env WIDE") line.push_back(static_cast<char16_t>(c));
+  std::u16string block = u"WIDE=caf\u00e9";
+  block.push_back(u'\0');
+  block += u"X=1";
+  block.push_back(u'\0');
+  block.push_back(u'\0');
+  std::u16string directory = u"/";
+  PROCESS_INFORMATION info{};
+  ASSERT_TRUE(CreateProcessW(nullptr, reinterpret_cast<LPWSTR>(line.data()), nullptr, nullptr, TRUE,
+                             CREATE_UNICODE_ENVIRONMENT, block.data(),
+                             reinterpret_cast<LPCWSTR>(directory.c_str()), &startup, &info))
+      << GetLastError();
+  handle_guard process(info.hProcess), thread(info.hThread);
+  write_end.reset();
+  EXPECT_EQ(read_to_end(read_end), "caf\xc3\xa9");
+  EXPECT_EQ(exit_code_of(process), 0u);
+}
+
 TEST(Win32Process, EnvironmentAndDirectory) {
   char block[] = "CONDUIT_TEST_VALUE=forty two\0OTHER=1\0";
   EXPECT_EQ(output_of("env CONDUIT_TEST_VALUE", block), "forty two");
