@@ -151,8 +151,11 @@ BOOL call_named_pipe(const char* name, LPVOID in, DWORD in_size, LPVOID out, DWO
 // error: only a client that allowed impersonation can be named.
 DWORD client_user_name(const pipe_object& pipe, std::string& name) {
   if (!pipe.server()) return ERROR_INVALID_PARAMETER;  // "must be NULL" on a client end
+  // Asking for the pid takes a client that has arrived but not been seen yet.
+  std::error_code ec;
+  pipe.server()->client_process_id(ec);
   conduit::detail::wire::connect_record client;
-  if (!pipe.server()->client_record(client)) return ERROR_CANNOT_IMPERSONATE;
+  if (ec || !pipe.server()->client_record(client)) return ERROR_CANNOT_IMPERSONATE;
   DWORD level = client.sqos_flags & SECURITY_SQOS_PRESENT ? (client.sqos_flags >> 16) & 3 : 2;
   if (level < 2) return ERROR_BAD_IMPERSONATION_LEVEL;  // anonymous or identification only
   std::vector<char> buffer(16384);
