@@ -1,0 +1,523 @@
+// The named pipe API on handles without FILE_FLAG_OVERLAPPED: creating,
+// opening, connecting, reading and writing, peeking, transacting, calling,
+// handle state and information, process and session ids, and their errors.
+// The other process is conduit_test_helper, as another program would be.
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <windows.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "support/helper_process.hpp"
+#include "support/sandbox.hpp"
+#include "win32/win32_test_support.hpp"
+
+namespace conduit::test {
+namespace {
+
+constexpr DWORD message_pipe = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE;
+
+class PipeApi : public sandbox {};
+
+std::string user_name() {
+  passwd* entry = ::getpwuid(::getuid());
+  return entry ? entry->pw_name : std::to_string(::getuid());
+}
+
+TEST_F(PipeApi, CreateNamedPipeErrors) {
+  auto create = [&](const char* name, DWORD open_mode, DWORD pipe_mode, DWORD instances) {
+    return CreateNamedPipeA(name, open_mode, pipe_mode, instances, 0, 0, 0, nullptr);
+  };
+  std::string name = pipe_name();
+  EXPECT_EQ(create(nullptr, PIPE_ACCESS_DUPLEX, 0, 1), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_PATH_NOT_FOUND);
+  EXPECT_EQ(create("not a named pipe", PIPE_ACCESS_DUPLEX, 0, 1), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_NAME);
+  EXPECT_EQ(create(name.c_str(), 0, 0, 1), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_READMODE_MESSAGE, 1),
+            INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0, 0), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0, 256), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+
+  SetLastError(1234);
+  handle_guard first(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0, 2));
+  ASSERT_NE(first.get(), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_SUCCESS);
+  handle_guard second(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0, 2));
+  ASSERT_NE(second.get(), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_ALREADY_EXISTS);  // another instance of a pipe that exists
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0, 2), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_BUSY);
+  second.reset();
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_INBOUND, 0, 2), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE, 0, 2),
+            INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+
+  // The W twin and inheritance.
+  SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  std::u16string wide = u"\\\\.\\pipe\\wide-" + std::u16string(name.begin() + 9, name.end());
+  handle_guard w(CreateNamedPipeW(wide.c_str(), PIPE_ACCESS_DUPLEX, 0, 1, 0, 0, 0, &inherit));
+  ASSERT_NE(w.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  DWORD flags = 0;
+  EXPECT_TRUE(GetHandleInformation(w, &flags));
+  EXPECT_EQ(flags, static_cast<DWORD>(HANDLE_FLAG_INHERIT));
+  handle_guard client(
+      CreateFileW(wide.c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING, 0, nullptr));
+  EXPECT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+}
+
+TEST_F(PipeApi, CreateFileOnNamesThatAreNotPipes) {
+  auto open = [](const char* name, DWORD disposition = OPEN_EXISTING) {
+    return CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, nullptr, disposition, 0, nullptr);
+  };
+  EXPECT_EQ(open(pipe_name().c_str()), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+  EXPECT_EQ(open(nullptr), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_PATH_NOT_FOUND);
+  EXPECT_EQ(open(""), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_PATH_NOT_FOUND);
+  EXPECT_EQ(open("\\\\.\\nosuchdevice"), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+  EXPECT_EQ(open("C:\\nosuchfile.txt"), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+  EXPECT_EQ(open("C:\\no\\such\\dir\\file"), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_PATH_NOT_FOUND);
+  EXPECT_EQ(open("\\\\server\\share\\file"), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_BAD_NETPATH);
+  // A mailslot name goes to the mailslot code: a slot nobody made is not found.
+  EXPECT_EQ(CreateFileA("\\\\.\\mailslot\\nobody-reads-this", GENERIC_WRITE, FILE_SHARE_READ,
+                        nullptr, OPEN_EXISTING, 0, nullptr),
+            INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+}
+
+TEST_F(PipeApi, CreateFileDispositionsAndAccess) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  auto open = [&](DWORD disposition, DWORD access = GENERIC_READ | GENERIC_WRITE) {
+    return handle_guard(
+        CreateFileA(pipe_name().c_str(), access, 0, nullptr, disposition, 0, nullptr));
+  };
+  EXPECT_EQ(open(0).get(), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(open(6).get(), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  {
+    // A pipe opens whatever the disposition, as on Windows.
+    handle_guard client = open(OPEN_ALWAYS);
+    ASSERT_NE(client.get(), INVALID_HANDLE_VALUE);
+    EXPECT_EQ(GetLastError(), ERROR_ALREADY_EXISTS);
+    EXPECT_EQ(open(OPEN_EXISTING).get(), INVALID_HANDLE_VALUE);
+    EXPECT_EQ(GetLastError(), ERROR_PIPE_BUSY);
+  }
+  // Data rights come from GENERIC_* or FILE_*_DATA; FILE_APPEND_DATA is not writing.
+  handle_guard another(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  handle_guard appender = open(CREATE_NEW, FILE_APPEND_DATA | FILE_READ_DATA);
+  ASSERT_NE(appender.get(), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_SUCCESS);
+  DWORD n;
+  EXPECT_FALSE(WriteFile(appender, "x", 1, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+  appender.reset();
+
+  handle_guard inbound(make_server(pipe_name("in"), PIPE_ACCESS_INBOUND, PIPE_TYPE_BYTE));
+  EXPECT_EQ(
+      CreateFileA(pipe_name("in").c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING, 0, nullptr),
+      INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+  // MAXIMUM_ALLOWED takes the direction the pipe has.
+  handle_guard most(
+      CreateFileA(pipe_name("in").c_str(), MAXIMUM_ALLOWED, 0, nullptr, OPEN_EXISTING, 0, nullptr));
+  ASSERT_NE(most.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  EXPECT_EQ(write_text(most, "max"), 3u);
+  EXPECT_EQ(read_text(inbound), "max");
+  char c;
+  EXPECT_FALSE(ReadFile(most, &c, 1, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+}
+
+TEST_F(PipeApi, ServeAClientInAnotherProcess) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE);
+  helper_process client;
+  client.send("& open c1 " + pipe_name());
+  // A client may come before or while ConnectNamedPipe waits: both are a connection.
+  if (!ConnectNamedPipe(server, nullptr)) {
+    EXPECT_EQ(GetLastError(), ERROR_PIPE_CONNECTED);
+  }
+  EXPECT_EQ(client.background_answer(), "ok");
+  EXPECT_FALSE(ConnectNamedPipe(server, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_CONNECTED);
+  ASSERT_EQ(client.call("write c1 hello"), "ok 5");
+  EXPECT_EQ(read_text(server), "hello");
+  EXPECT_EQ(write_text(server, "world"), 5u);
+  client.send("read c1 64");
+  EXPECT_TRUE(FlushFileBuffers(server));  // returns once the client has read it
+  EXPECT_EQ(client.answer(), "ok world");
+  ASSERT_TRUE(DisconnectNamedPipe(server));
+  EXPECT_EQ(client.call("read c1 64"), "err 233");
+  EXPECT_FALSE(DisconnectNamedPipe(server));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_NOT_CONNECTED);
+  char buffer[8];
+  DWORD n;
+  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_NOT_CONNECTED);
+  // A second client once the instance listens again (ConnectNamedPipe does that).
+  BOOL connected = FALSE;
+  std::thread connector([&] { connected = ConnectNamedPipe(server, nullptr); });
+  EXPECT_EQ(client.call("wait " + pipe_name() + " 10000"), "ok");
+  EXPECT_EQ(client.call("open c2 " + pipe_name()), "ok");
+  connector.join();
+  EXPECT_TRUE(connected);
+  ASSERT_EQ(client.call("close c2"), "ok");
+  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_BROKEN_PIPE);
+  EXPECT_FALSE(WriteFile(server, "x", 1, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_NO_DATA);
+}
+
+TEST_F(PipeApi, ConnectAndDisconnectErrors) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  char buffer[4];
+  DWORD n;
+  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_LISTENING);
+  EXPECT_FALSE(WriteFile(server, "x", 1, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_LISTENING);
+  EXPECT_FALSE(DisconnectNamedPipe(server));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_LISTENING);
+  handle_guard client(open_client(pipe_name()));
+  EXPECT_FALSE(ConnectNamedPipe(client, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_FUNCTION);
+  EXPECT_FALSE(DisconnectNamedPipe(client));
+  EXPECT_EQ(GetLastError(), ERROR_NOT_SUPPORTED);
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  EXPECT_FALSE(ConnectNamedPipe(event, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+  EXPECT_FALSE(ReadFile(event, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+  EXPECT_FALSE(ReadFile(server, nullptr, 4, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_NOACCESS);
+  client.reset();
+  EXPECT_FALSE(ConnectNamedPipe(server, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_NO_DATA);  // came and went
+}
+
+TEST_F(PipeApi, MessagesAndTheirBoundaries) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, message_pipe));
+  handle_guard client(open_client(pipe_name()));
+  DWORD mode = PIPE_READMODE_MESSAGE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr));
+  write_text(server, "hello world");
+  write_text(server, "");
+  write_text(server, "next");
+  char buffer[64];
+  DWORD n = 99;
+  EXPECT_FALSE(ReadFile(client, buffer, 5, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_MORE_DATA);
+  EXPECT_EQ(n, 5u);  // without an OVERLAPPED, the count comes back
+  EXPECT_TRUE(ReadFile(client, buffer + 5, sizeof(buffer) - 5, &n, nullptr));
+  EXPECT_EQ(std::string(buffer, 5 + n), "hello world");
+  EXPECT_TRUE(ReadFile(client, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(n, 0u);  // the empty message
+  // An OVERLAPPED on a handle without FILE_FLAG_OVERLAPPED: the call still
+  // blocks, and the block is filled in as for an overlapped one.
+  overlapped_block ov;
+  n = 99;
+  EXPECT_FALSE(ReadFile(client, buffer, 2, &n, &ov.ov));
+  EXPECT_EQ(GetLastError(), ERROR_MORE_DATA);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(ov.status(), STATUS_BUFFER_OVERFLOW);
+  EXPECT_EQ(ov.ov.InternalHigh, 2u);
+  EXPECT_TRUE(signalled(ov.event));
+  EXPECT_TRUE(ReadFile(client, buffer, sizeof(buffer), &n, &ov.ov));
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(ov.status(), STATUS_SUCCESS);
+  // Byte read mode joins messages.
+  mode = PIPE_READMODE_BYTE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr));
+  write_text(server, "ab");
+  write_text(server, "cd");
+  std::string joined;
+  while (joined.size() < 4) joined += read_text(client);
+  EXPECT_EQ(joined, "abcd");
+}
+
+TEST_F(PipeApi, PeekNamedPipe) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, message_pipe));
+  DWORD read = 9, avail = 9, left = 9;
+  EXPECT_FALSE(PeekNamedPipe(server, nullptr, 0, &read, &avail, &left));
+  EXPECT_EQ(GetLastError(), ERROR_BAD_PIPE);  // listening
+  handle_guard client(open_client(pipe_name()));
+  EXPECT_TRUE(PeekNamedPipe(server, nullptr, 0, nullptr, nullptr, nullptr));
+  EXPECT_TRUE(PeekNamedPipe(server, nullptr, 0, &read, &avail, &left));
+  EXPECT_EQ(read, 0u);
+  EXPECT_EQ(avail, 0u);
+  EXPECT_EQ(left, 0u);
+  write_text(client, "first");
+  write_text(client, "second");
+  char buffer[3];
+  EXPECT_TRUE(PeekNamedPipe(server, buffer, sizeof(buffer), &read, &avail, &left));
+  EXPECT_EQ(read, 3u);
+  EXPECT_EQ(std::string(buffer, 3), "fir");
+  EXPECT_EQ(avail, 11u);
+  EXPECT_EQ(left, 2u);  // of this message, past what was copied
+  // A byte pipe has no messages: nothing is left "of this message".
+  handle_guard bytes(make_server(pipe_name("bytes"), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  handle_guard writer(open_client(pipe_name("bytes")));
+  write_text(writer, "12345");
+  EXPECT_TRUE(PeekNamedPipe(bytes, buffer, sizeof(buffer), &read, &avail, &left));
+  EXPECT_EQ(read, 3u);
+  EXPECT_EQ(avail, 5u);
+  EXPECT_EQ(left, 0u);
+  // Peeking needs read access; an end closed and drained is broken.
+  handle_guard write_only(make_server(pipe_name("wo"), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  handle_guard w(open_client(pipe_name("wo"), 0, GENERIC_WRITE));
+  EXPECT_FALSE(PeekNamedPipe(w, nullptr, 0, &read, &avail, &left));
+  EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+  w.reset();
+  EXPECT_FALSE(PeekNamedPipe(write_only, nullptr, 0, &read, &avail, &left));
+  EXPECT_EQ(GetLastError(), ERROR_BROKEN_PIPE);
+}
+
+TEST_F(PipeApi, InfoAndHandleState) {
+  handle_guard server(CreateNamedPipeA(pipe_name().c_str(), PIPE_ACCESS_DUPLEX,
+                                       message_pipe | PIPE_NOWAIT, 3, 1024, 2048, 0, nullptr));
+  handle_guard second(CreateNamedPipeA(pipe_name().c_str(), PIPE_ACCESS_DUPLEX, message_pipe, 3,
+                                       1024, 2048, 0, nullptr));
+  DWORD flags = 9, out = 9, in = 9, max = 9;
+  EXPECT_TRUE(GetNamedPipeInfo(server, &flags, &out, &in, &max));
+  EXPECT_EQ(flags, static_cast<DWORD>(PIPE_SERVER_END | PIPE_TYPE_MESSAGE));
+  EXPECT_EQ(out, 1024u);
+  EXPECT_EQ(in, 2048u);
+  EXPECT_EQ(max, 3u);
+  EXPECT_TRUE(GetNamedPipeInfo(server, nullptr, nullptr, nullptr, nullptr));
+  handle_guard client(open_client(pipe_name()));
+  EXPECT_TRUE(GetNamedPipeInfo(client, &flags, nullptr, nullptr, nullptr));
+  EXPECT_EQ(flags, static_cast<DWORD>(PIPE_CLIENT_END | PIPE_TYPE_MESSAGE));
+
+  DWORD state = 9, instances = 9;
+  EXPECT_TRUE(GetNamedPipeHandleStateA(server, &state, &instances, nullptr, nullptr, nullptr, 0));
+  EXPECT_EQ(state, static_cast<DWORD>(PIPE_NOWAIT | PIPE_READMODE_MESSAGE));
+  EXPECT_EQ(instances, 2u);
+  EXPECT_TRUE(GetNamedPipeHandleStateA(client, &state, nullptr, nullptr, nullptr, nullptr, 0));
+  EXPECT_EQ(state, static_cast<DWORD>(PIPE_WAIT | PIPE_READMODE_BYTE));  // a client starts so
+  DWORD count, timeout;
+  EXPECT_FALSE(GetNamedPipeHandleStateA(server, &state, nullptr, &count, nullptr, nullptr, 0));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);  // meaningful for remote clients only
+  EXPECT_FALSE(GetNamedPipeHandleStateA(client, nullptr, nullptr, nullptr, &timeout, nullptr, 0));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+
+  // The mode: read mode and wait mode, nothing else.
+  DWORD mode = PIPE_READMODE_MESSAGE | PIPE_NOWAIT;
+  EXPECT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr));
+  EXPECT_TRUE(GetNamedPipeHandleStateW(client, &state, nullptr, nullptr, nullptr, nullptr, 0));
+  EXPECT_EQ(state, mode);
+  char c;
+  DWORD n;
+  EXPECT_FALSE(ReadFile(client, &c, 1, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_NO_DATA);
+  mode = PIPE_TYPE_MESSAGE;
+  EXPECT_FALSE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  count = 10;
+  timeout = 100;
+  EXPECT_TRUE(SetNamedPipeHandleState(client, nullptr, &count, &timeout));  // accepted
+  EXPECT_TRUE(SetNamedPipeHandleState(client, nullptr, nullptr, nullptr));
+
+  handle_guard byte_server(make_server(pipe_name("byte"), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  handle_guard reader(open_client(pipe_name("byte"), 0, GENERIC_READ));
+  mode = PIPE_READMODE_MESSAGE;
+  EXPECT_FALSE(SetNamedPipeHandleState(byte_server, &mode, nullptr, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  // As documented: changing the state takes FILE_WRITE_ATTRIBUTES.
+  mode = PIPE_READMODE_BYTE;
+  EXPECT_FALSE(SetNamedPipeHandleState(reader, &mode, nullptr, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+}
+
+TEST_F(PipeApi, ClientUserName) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  char name[256];
+  EXPECT_FALSE(
+      GetNamedPipeHandleStateA(server, nullptr, nullptr, nullptr, nullptr, name, sizeof(name)));
+  EXPECT_EQ(GetLastError(), ERROR_CANNOT_IMPERSONATE);  // no client
+  helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  EXPECT_TRUE(
+      GetNamedPipeHandleStateA(server, nullptr, nullptr, nullptr, nullptr, name, sizeof(name)))
+      << GetLastError();
+  EXPECT_EQ(std::string(name), user_name());
+  WCHAR wide[256];
+  EXPECT_TRUE(GetNamedPipeHandleStateW(server, nullptr, nullptr, nullptr, nullptr, wide, 256));
+  EXPECT_EQ(wide[0], static_cast<WCHAR>(user_name()[0]));
+  EXPECT_FALSE(GetNamedPipeHandleStateA(server, nullptr, nullptr, nullptr, nullptr, name, 1));
+  EXPECT_EQ(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+
+  // A client that allowed identification only cannot be named.
+  handle_guard second(make_server(pipe_name("ident"), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  handle_guard ident(CreateFileA(pipe_name("ident").c_str(), GENERIC_READ | GENERIC_WRITE, 0,
+                                 nullptr, OPEN_EXISTING,
+                                 SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr));
+  ASSERT_NE(ident.get(), INVALID_HANDLE_VALUE);
+  EXPECT_FALSE(
+      GetNamedPipeHandleStateA(second, nullptr, nullptr, nullptr, nullptr, name, sizeof(name)));
+  EXPECT_EQ(GetLastError(), ERROR_BAD_IMPERSONATION_LEVEL);
+  // The client end has no client to name.
+  EXPECT_FALSE(
+      GetNamedPipeHandleStateA(ident, nullptr, nullptr, nullptr, nullptr, name, sizeof(name)));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+}
+
+TEST_F(PipeApi, ProcessAndSessionIds) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ULONG id = 9;
+  EXPECT_FALSE(GetNamedPipeClientProcessId(server, &id));
+  EXPECT_EQ(GetLastError(), ERROR_NOT_FOUND);  // listening
+  EXPECT_FALSE(GetNamedPipeClientProcessId(server, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+  EXPECT_FALSE(GetNamedPipeServerSessionId(server, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+  EXPECT_TRUE(GetNamedPipeServerProcessId(server, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(::getpid()));
+
+  helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  EXPECT_TRUE(GetNamedPipeClientProcessId(server, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(client.pid()));
+  EXPECT_TRUE(GetNamedPipeClientSessionId(server, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(::getsid(client.pid())));
+  EXPECT_TRUE(GetNamedPipeServerSessionId(server, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(::getsid(0)));
+  ASSERT_TRUE(DisconnectNamedPipe(server));
+  EXPECT_FALSE(GetNamedPipeClientProcessId(server, &id));
+  EXPECT_EQ(GetLastError(), ERROR_NOT_FOUND);
+  EXPECT_FALSE(GetNamedPipeClientSessionId(server, &id));
+  EXPECT_EQ(GetLastError(), ERROR_NOT_FOUND);
+
+  // From the client side, with the server in another process.
+  helper_process other;
+  ASSERT_EQ(other.call("create s1 " + pipe_name("theirs")), "ok");
+  handle_guard mine(open_client(pipe_name("theirs")));
+  ASSERT_NE(mine.get(), INVALID_HANDLE_VALUE);
+  EXPECT_TRUE(GetNamedPipeServerProcessId(mine, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(other.pid()));
+  EXPECT_TRUE(GetNamedPipeClientProcessId(mine, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(::getpid()));
+  EXPECT_TRUE(GetNamedPipeClientSessionId(mine, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(::getsid(0)));
+  EXPECT_TRUE(GetNamedPipeServerSessionId(mine, &id));
+  EXPECT_EQ(id, static_cast<ULONG>(::getsid(other.pid())));
+  ASSERT_EQ(other.call("connect s1"), "ok already");
+  ASSERT_EQ(other.call("disconnect s1"), "ok");
+  // A client the server disconnected answers nothing else.
+  EXPECT_FALSE(GetNamedPipeServerProcessId(mine, &id));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_NOT_CONNECTED);
+  EXPECT_FALSE(GetNamedPipeClientProcessId(mine, &id));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_NOT_CONNECTED);
+  DWORD flags;
+  EXPECT_FALSE(GetNamedPipeInfo(mine, &flags, nullptr, nullptr, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_NOT_CONNECTED);
+}
+
+TEST_F(PipeApi, WaitNamedPipe) {
+  EXPECT_FALSE(WaitNamedPipeA(pipe_name().c_str(), 10));
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+  EXPECT_FALSE(WaitNamedPipeA("\\\\.\\notapipe\\x", 10));
+  EXPECT_EQ(GetLastError(), ERROR_PATH_NOT_FOUND);
+  EXPECT_FALSE(WaitNamedPipeA("not a pipe", 10));
+  EXPECT_EQ(GetLastError(), ERROR_PATH_NOT_FOUND);
+  EXPECT_FALSE(WaitNamedPipeA(nullptr, 10));
+  EXPECT_EQ(GetLastError(), ERROR_PATH_NOT_FOUND);
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1));
+  EXPECT_TRUE(WaitNamedPipeA(pipe_name().c_str(), NMPWAIT_USE_DEFAULT_WAIT));
+  handle_guard client(open_client(pipe_name()));
+  EXPECT_FALSE(WaitNamedPipeA(pipe_name().c_str(), 20));
+  EXPECT_EQ(GetLastError(), ERROR_SEM_TIMEOUT);
+  // A waiter is woken when the instance listens again.
+  std::atomic<BOOL> woke{FALSE};
+  std::thread waiter([&] { woke = WaitNamedPipeA(pipe_name().c_str(), NMPWAIT_WAIT_FOREVER); });
+  client.reset();
+  ASSERT_TRUE(DisconnectNamedPipe(server));
+  std::thread connector([&] { ConnectNamedPipe(server, nullptr); });
+  waiter.join();
+  EXPECT_TRUE(woke);
+  handle_guard last(open_client(pipe_name()));
+  EXPECT_NE(last.get(), INVALID_HANDLE_VALUE);
+  connector.join();
+  std::u16string wide(pipe_name().begin(), pipe_name().end());
+  EXPECT_FALSE(WaitNamedPipeW(wide.c_str(), 10));
+  EXPECT_EQ(GetLastError(), ERROR_SEM_TIMEOUT);
+}
+
+TEST_F(PipeApi, CallAndTransact) {
+  helper_process echo;
+  ASSERT_EQ(echo.call("echo-server " + pipe_name() + " 1 3 type=message"), "ok");
+  char reply[16];
+  DWORD n = 0;
+  ASSERT_TRUE(CallNamedPipeA(pipe_name().c_str(), const_cast<char*>("call"), 4, reply,
+                             sizeof(reply), &n, NMPWAIT_WAIT_FOREVER))
+      << GetLastError();
+  EXPECT_EQ(std::string(reply, n), "call");
+  // A reply cut to fit: the part that fits, and ERROR_MORE_DATA.
+  EXPECT_FALSE(CallNamedPipeA(pipe_name().c_str(), const_cast<char*>("longer"), 6, reply, 2, &n,
+                              NMPWAIT_WAIT_FOREVER));
+  EXPECT_EQ(GetLastError(), ERROR_MORE_DATA);
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(std::string(reply, 2), "lo");
+  EXPECT_FALSE(CallNamedPipeA(pipe_name("none").c_str(), const_cast<char*>("x"), 1, reply,
+                              sizeof(reply), &n, 10));
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+
+  // TransactNamedPipe on the third connection, once the instance listens again.
+  ASSERT_TRUE(WaitNamedPipeA(pipe_name().c_str(), NMPWAIT_WAIT_FOREVER)) << GetLastError();
+  handle_guard client(open_client(pipe_name()));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  EXPECT_FALSE(
+      TransactNamedPipe(client, const_cast<char*>("t"), 1, reply, sizeof(reply), &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_BAD_PIPE);  // byte read mode
+  DWORD mode = PIPE_READMODE_MESSAGE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr));
+  EXPECT_TRUE(
+      TransactNamedPipe(client, const_cast<char*>("trans"), 5, reply, sizeof(reply), &n, nullptr));
+  EXPECT_EQ(std::string(reply, n), "trans");
+  client.reset();
+  EXPECT_EQ(echo.call("echo-join"), "ok 3");
+}
+
+TEST_F(PipeApi, ClosingAHandleWakesAThreadBlockedOnIt) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  HANDLE client = open_client(pipe_name());
+  std::atomic<DWORD> reader_tid{0};
+  DWORD error = 0;
+  std::thread reader([&] {
+    reader_tid = GetCurrentThreadId();
+    char c;
+    DWORD n;
+    if (!ReadFile(client, &c, 1, &n, nullptr)) error = GetLastError();
+  });
+  // Closing the reader's own handle ends its read, as the pipe is closing.
+  while (reader_tid == 0) std::this_thread::yield();
+  ASSERT_TRUE(wait_until_blocked(reader_tid, SYS_recvfrom));
+  EXPECT_TRUE(CloseHandle(client));
+  reader.join();
+  EXPECT_EQ(error, ERROR_BROKEN_PIPE);
+  // And the server sees the client gone.
+  char c;
+  DWORD n;
+  EXPECT_FALSE(ReadFile(server, &c, 1, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_BROKEN_PIPE);
+}
+
+}  // namespace
+}  // namespace conduit::test

@@ -1,0 +1,121 @@
+// What the Win32 API tests share: handles closed at scope exit, OVERLAPPED
+// blocks with their events, and small checks.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <windows.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace conduit::test {
+
+/// Closes a handle when it goes out of scope.
+class handle_guard {
+ public:
+  handle_guard() = default;
+  explicit handle_guard(HANDLE h) : h_(h) {}
+  handle_guard(handle_guard&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  handle_guard& operator=(handle_guard&& other) noexcept {
+    if (this != &other) {
+      reset();
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
+  ~handle_guard() { reset(); }
+  [[nodiscard]] HANDLE get() const { return h_; }
+  operator HANDLE() const { return h_; }
+  /// Closes now (CloseHandle's result checked).
+  void reset() {
+    if (h_ && h_ != INVALID_HANDLE_VALUE) {
+      EXPECT_TRUE(CloseHandle(h_)) << GetLastError();
+    }
+    h_ = nullptr;
+  }
+  HANDLE release() { return std::exchange(h_, nullptr); }
+
+ private:
+  HANDLE h_ = nullptr;
+};
+
+/// An OVERLAPPED with a manual-reset event of its own.
+struct overlapped_block {
+  OVERLAPPED ov{};
+  handle_guard event;
+  explicit overlapped_block(bool with_event = true) {
+    if (with_event) {
+      event = handle_guard(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+      ov.hEvent = event.get();
+    }
+  }
+  [[nodiscard]] NTSTATUS status() const {
+    return static_cast<NTSTATUS>(static_cast<DWORD>(ov.Internal));
+  }
+};
+
+/// Whether a handle is signalled now.
+inline bool signalled(HANDLE h) {
+  return WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
+}
+
+/// Waits (bounded) for a handle; true if it was signalled.
+inline bool wait_for(HANDLE h, DWORD ms = 10000) {
+  return WaitForSingleObject(h, ms) == WAIT_OBJECT_0;
+}
+
+/// Whether thread `tid` of this process is inside system call `number`
+/// now (SYS_poll, SYS_recvfrom, ...): how a test knows, without sleeping,
+/// that another thread has got to where it blocks.
+inline bool blocked_in(DWORD tid, long number) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  long current = -1;
+  in >> current;
+  return current == number;
+}
+
+/// Waits (bounded) until thread `tid` blocks in system call `number`.
+inline bool wait_until_blocked(DWORD tid, long number) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!blocked_in(tid, number)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+/// A server instance made with CreateNamedPipeA.
+inline HANDLE make_server(const std::string& name, DWORD open_mode, DWORD pipe_mode,
+                          DWORD max_instances = PIPE_UNLIMITED_INSTANCES, DWORD buffer = 0) {
+  return CreateNamedPipeA(name.c_str(), open_mode, pipe_mode, max_instances, buffer, buffer, 0,
+                          nullptr);
+}
+
+/// A client end opened with CreateFileA.
+inline HANDLE open_client(const std::string& name, DWORD flags = 0,
+                          DWORD access = GENERIC_READ | GENERIC_WRITE) {
+  return CreateFileA(name.c_str(), access, 0, nullptr, OPEN_EXISTING, flags, nullptr);
+}
+
+/// Writes `text` whole (synchronous handles, or overlapped ones given no OVERLAPPED).
+inline DWORD write_text(HANDLE h, std::string_view text) {
+  DWORD n = 0;
+  EXPECT_TRUE(WriteFile(h, text.data(), static_cast<DWORD>(text.size()), &n, nullptr))
+      << GetLastError();
+  return n;
+}
+
+/// Reads once into a 4 KiB buffer and returns the text.
+inline std::string read_text(HANDLE h) {
+  char buffer[4096];
+  DWORD n = 0;
+  EXPECT_TRUE(ReadFile(h, buffer, sizeof(buffer), &n, nullptr)) << GetLastError();
+  return std::string(buffer, n);
+}
+
+}  // namespace conduit::test
