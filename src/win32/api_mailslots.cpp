@@ -81,21 +81,23 @@ HANDLE create_mailslot(const char* name, DWORD max_size, DWORD timeout,
 
 namespace conduit::win32 {
 
-// CreateFile on a mailslot name: a writer. Windows grants it only with
-// write access and FILE_SHARE_READ (the slot's own handle reads); see
-// docs/mailslots.md for what each other combination answers.
+// CreateFile on a mailslot name: a writer. Windows opens it with any
+// access, but only with FILE_SHARE_READ (the slot's own handle reads); only
+// write access writes. docs/mailslots.md has the rules.
 HANDLE open_mailslot_file(const create_file_args& args) {
   bool wants_all = args.access & (GENERIC_ALL | MAXIMUM_ALLOWED);
   bool write = wants_all || (args.access & (GENERIC_WRITE | FILE_WRITE_DATA));
-  if (!(args.share & FILE_SHARE_READ)) {
-    SetLastError(ERROR_SHARING_VIOLATION);
-    return INVALID_HANDLE_VALUE;
-  }
   std::error_code ec;
   auto writer = conduit::detail::mailslot_writer::open(args.name,
                                                        write ? conduit::detail::want_write : 0, ec);
   if (!writer) {
     report(ec ? ec : make_error_code(conduit::errc::file_not_found));
+    return INVALID_HANDLE_VALUE;
+  }
+  // The name is looked up first: a slot nobody made is not found, whatever
+  // the share mode.
+  if (!(args.share & FILE_SHARE_READ)) {
+    SetLastError(ERROR_SHARING_VIOLATION);
     return INVALID_HANDLE_VALUE;
   }
   DWORD access = SYNCHRONIZE | FILE_READ_ATTRIBUTES;

@@ -153,6 +153,8 @@ TEST_F(MailslotApi, CreateFileShareAndAccessRules) {
   std::string name = slot_name();
   EXPECT_EQ(open_writer(name), INVALID_HANDLE_VALUE);
   EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+  EXPECT_EQ(open_writer(name, 0), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
   handle_guard slot(CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr));
   ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
   // The slot's handle reads: a writer must share reading.
