@@ -396,6 +396,43 @@ TEST_F(MailslotApi, CancelAPendingRead) {
   EXPECT_EQ(std::string(buffer, n), "next");
 }
 
+DWORD routine_error = 12345;
+DWORD routine_bytes = 12345;
+void WINAPI read_done(DWORD error, DWORD bytes, LPOVERLAPPED) {
+  routine_error = error;
+  routine_bytes = bytes;
+}
+
+TEST_F(MailslotApi, ReadFileExAndCompletionPort) {
+  std::string name = slot_name();
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  handle_guard out(open_writer(name));
+  ASSERT_NE(out.get(), INVALID_HANDLE_VALUE);
+  char buffer[16];
+  OVERLAPPED ov{};
+  ASSERT_TRUE(ReadFileEx(slot.get(), buffer, sizeof buffer, &ov, &read_done));
+  ASSERT_TRUE(write(out.get(), "routine"));
+  ASSERT_EQ(SleepEx(10000, TRUE), DWORD{WAIT_IO_COMPLETION});
+  EXPECT_EQ(routine_error, 0u);
+  ASSERT_EQ(routine_bytes, 7u);
+  EXPECT_EQ(std::string(buffer, 7), "routine");
+
+  handle_guard port(CreateIoCompletionPort(slot.get(), nullptr, 42, 0));
+  ASSERT_NE(port.get(), nullptr);
+  DWORD n = 0;
+  ASSERT_FALSE(ReadFile(slot.get(), buffer, sizeof buffer, &n, &ov));
+  ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+  ASSERT_TRUE(write(out.get(), "port"));
+  ULONG_PTR key = 0;
+  LPOVERLAPPED done = nullptr;
+  ASSERT_TRUE(GetQueuedCompletionStatus(port.get(), &n, &key, &done, 10000));
+  EXPECT_EQ(key, 42u);
+  EXPECT_EQ(done, &ov);
+  ASSERT_EQ(n, 4u);
+  EXPECT_EQ(std::string(buffer, n), "port");
+}
+
 TEST_F(MailslotApi, ClosingTheSlot) {
   std::string name = slot_name();
   handle_guard slot(CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr));
