@@ -1,5 +1,6 @@
 #include "win32/mailslot_object.hpp"
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -73,12 +74,27 @@ class slot_read_operation final : public io_operation {
   bool attempt() override {
     std::error_code ec;
     std::size_t n = reader_->read(buffer_, 0, ec);
-    if (ec == errc::sem_timeout && !expired()) return false;
+    if (ec == errc::sem_timeout && !expired()) {
+      ignore_socket_if_cut_off();
+      return false;
+    }
     finish(error_from_code(ec), ec ? 0 : n);
     return true;
   }
 
  private:
+  // Once a writer has shut the shared sending end down no message can come
+  // and the socket polls readable for ever: stop watching it, or the engine
+  // would spin on this read until its timer (or a cancel) ends it.
+  void ignore_socket_if_cut_off() {
+    if (socket_ignored_) return;
+    pollfd p{reader_->socket(), POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP))) {
+      ::epoll_ctl(waiter_.set.get(), EPOLL_CTL_DEL, reader_->socket(), nullptr);
+      socket_ignored_ = true;
+    }
+  }
+
   bool expired() {
     if (!timed_out_ && waiter_.timer) {
       std::uint64_t ticks = 0;
@@ -91,6 +107,7 @@ class slot_read_operation final : public io_operation {
   std::span<std::byte> buffer_;
   read_waiter waiter_;
   bool timed_out_;
+  bool socket_ignored_ = false;
 };
 
 // This process's open writers, for the sharing rule. A slot is known by its

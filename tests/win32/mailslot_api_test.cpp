@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "conduit/mailslot.hpp"
+#include "runtime/mailslot_writer.hpp"
 #include "support/sandbox.hpp"
 
 extern char** environ;
@@ -431,6 +435,33 @@ TEST_F(MailslotApi, ReadFileExAndCompletionPort) {
   EXPECT_EQ(done, &ov);
   ASSERT_EQ(n, 4u);
   EXPECT_EQ(std::string(buffer, n), "port");
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// A writer that shuts the slot's shared sending end down (no conduit writer
+// does; another program might) leaves the socket readable for ever: a
+// pending read still waits for its timeout, without spinning.
+TEST_F(MailslotApi, PendingReadAfterWritersAreCutOff) {
+  std::string name = slot_name();
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, 300, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  auto rogue = conduit::mailslot_client::open(name);
+  OVERLAPPED ov{};
+  char buffer[8];
+  DWORD n = 0;
+  ASSERT_FALSE(ReadFile(slot.get(), buffer, sizeof buffer, &n, &ov));
+  ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+  double cpu_before = cpu_seconds();
+  ASSERT_EQ(::shutdown(rogue.impl()->socket(), SHUT_WR), 0);
+  EXPECT_FALSE(GetOverlappedResult(slot.get(), &ov, &n, TRUE));
+  EXPECT_EQ(GetLastError(), ERROR_SEM_TIMEOUT);
+  EXPECT_LT(cpu_seconds() - cpu_before, 0.15);
 }
 
 TEST_F(MailslotApi, ClosingTheSlot) {
