@@ -2,6 +2,7 @@
 
 #include "win32/completion_port.hpp"
 #include "win32/event_object.hpp"
+#include "win32/handle_table.hpp"
 #include "win32/io_engine.hpp"
 #include "win32/io_operation.hpp"
 #include "win32/status.hpp"
@@ -9,13 +10,6 @@
 #include "win32/wait.hpp"
 
 namespace conduit::win32 {
-namespace {
-
-bool low_bit_set(HANDLE event) {
-  return reinterpret_cast<std::uintptr_t>(event) & 1;
-}
-
-}  // namespace
 
 // The handle starts signalled, as a new file object's event is.
 file_object::file_object(bool overlapped, DWORD access)
@@ -42,8 +36,9 @@ bool file_object::has_port() {
   return port_ != nullptr;
 }
 
-BOOL file_object::read(std::span<std::byte> buffer, const io_request& request) {
-  prepare(request);
+BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
+  io_request request = call;
+  if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped_) {
     std::size_t n = read_blocking(buffer, ec);
@@ -53,8 +48,9 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& request) {
   return op ? start(op, request) : fail(error_from_code(ec), request);
 }
 
-BOOL file_object::write(std::span<const std::byte> data, const io_request& request) {
-  prepare(request);
+BOOL file_object::write(std::span<const std::byte> data, const io_request& call) {
+  io_request request = call;
+  if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped_) {
     std::size_t n = write_blocking(data, ec);
@@ -72,12 +68,25 @@ void file_object::abandon_io(DWORD error) {
   if (overlapped_) io_engine::get().cancel(this, 0, nullptr, error, true);
 }
 
-void file_object::prepare(const io_request& request) const {
+bool file_object::prepare(io_request& request) {
   OVERLAPPED* ov = request.overlapped;
-  if (!ov) return;
+  if (!ov) return true;
+  // ReadFileEx and WriteFileEx take no event: hEvent is the program's own.
+  if (request.call != io_call::routine && ov->hEvent) {
+    auto value = reinterpret_cast<std::uintptr_t>(ov->hEvent);
+    request.no_packet = value & 1;
+    // The kernel ignores a handle value's two low bits.
+    HANDLE event = reinterpret_cast<HANDLE>(value & ~std::uintptr_t{3});
+    request.event = std::dynamic_pointer_cast<event_object>(lookup_handle(event).object);
+    if (!request.event) {
+      SetLastError(ERROR_INVALID_HANDLE);
+      return false;
+    }
+  }
   store_status(ov, static_cast<NTSTATUS>(STATUS_PENDING));
   if (request.call != io_call::transfer) ov->InternalHigh = 0;
-  if (request.call != io_call::routine && ov->hEvent) reset_event_handle(ov->hEvent);
+  if (request.event) request.event->reset();
+  return true;
 }
 
 BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_request& request) {
@@ -99,9 +108,9 @@ BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_reques
     c.apc_thread = current_thread_object();
     c.routine = request.routine;
   } else if (request.overlapped) {
-    c.event = request.overlapped->hEvent;
+    c.event = request.event;
     std::lock_guard lock(port_mutex_);
-    if (port_ && !low_bit_set(c.event)) {
+    if (port_ && !request.no_packet) {
       c.port = port_;
       c.key = key_;
     }
@@ -139,8 +148,8 @@ BOOL file_object::complete(DWORD error, std::size_t bytes, const io_request& req
     if (request.call == io_call::routine) {
       c.apc_thread = current_thread_object();
       c.routine = request.routine;
-    } else if (request.overlapped) {
-      c.event = request.overlapped->hEvent;
+    } else {
+      c.event = request.event;
     }
     c.deliver(error, bytes);
   }

@@ -40,6 +40,10 @@ struct io_request {
   DWORD* result = nullptr;  // lpNumberOf..., may be null
   LPOVERLAPPED_COMPLETION_ROUTINE routine = nullptr;
   io_call call = io_call::transfer;
+  /// Filled in by file_object::prepare: the event hEvent names, and
+  /// whether its low bit asks for no completion packet.
+  std::shared_ptr<event_object> event = nullptr;
+  bool no_packet = false;
 };
 
 class file_object : public kernel_object {
@@ -79,9 +83,10 @@ class file_object : public kernel_object {
   virtual std::shared_ptr<io_operation> make_write(std::span<const std::byte> data,
                                                    std::error_code& ec) = 0;
 
-  /// Marks the OVERLAPPED pending and resets its event, as every call that
-  /// takes one does first.
-  void prepare(const io_request& request) const;
+  /// What every call that takes an OVERLAPPED does first: finds the event
+  /// hEvent names (false, ERROR_INVALID_HANDLE set, if it names none),
+  /// marks the OVERLAPPED pending and resets the event.
+  static bool prepare(io_request& request);
   /// Runs an overlapped operation and reports it as the request's call does.
   BOOL start(const std::shared_ptr<io_operation>& op, const io_request& request);
   /// Reports an operation that ran to its end in the calling thread.

@@ -32,7 +32,7 @@ void io_completion::deliver(DWORD error, std::size_t bytes) const {
     store_status(overlapped, status);
   }
   if (event) {
-    signal_event_handle(event);
+    event->set();
   } else if (file_signal) {
     file_signal->set();
   }

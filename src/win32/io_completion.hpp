@@ -19,8 +19,9 @@ struct io_completion {
   /// Where Internal and InternalHigh go (the program's, or one of our own
   /// when the program passed none).
   OVERLAPPED* overlapped = nullptr;
-  /// hEvent as the program gave it (its low bit asks for no port packet).
-  HANDLE event = nullptr;
+  /// The event hEvent named when the call was made (closing the handle
+  /// later does not change which event is set, as on Windows).
+  std::shared_ptr<event_object> event;
   /// Set when there is no event: the file handle itself is signalled.
   std::shared_ptr<event_object> file_signal;
   /// Set for a call that waits for its own operation (no OVERLAPPED given).

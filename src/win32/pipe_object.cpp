@@ -172,9 +172,10 @@ void pipe_object::last_handle_closed() {
   }
 }
 
-BOOL pipe_object::connect(const io_request& request) {
-  if (!server_) return fail(ERROR_INVALID_FUNCTION, request);
-  prepare(request);
+BOOL pipe_object::connect(const io_request& call) {
+  if (!server_) return fail(ERROR_INVALID_FUNCTION, call);
+  io_request request = call;
+  if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped()) {
     server_->connect(-1, ec);
@@ -187,8 +188,9 @@ BOOL pipe_object::connect(const io_request& request) {
 }
 
 BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::byte> reply,
-                           const io_request& request) {
-  prepare(request);
+                           const io_request& call) {
+  io_request request = call;
+  if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped()) {
     std::size_t n = end_->transact(message, reply, ec);

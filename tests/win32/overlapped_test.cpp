@@ -171,6 +171,32 @@ TEST_F(Overlapped, ReadCompletesAtOnceWhenDataWaits) {
   EXPECT_EQ(ov, &read.ov);
 }
 
+TEST_F(Overlapped, TheEventIsTheOneNamedWhenTheCallWasMade) {
+  handle_guard server, client;
+  connect_pair(PIPE_TYPE_BYTE, server, client);
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  HANDLE copy = nullptr;
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), event, GetCurrentProcess(), &copy, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS));
+  OVERLAPPED ov{};
+  ov.hEvent = copy;
+  char buffer[8];
+  DWORD n;
+  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, &ov));
+  EXPECT_EQ(GetLastError(), ERROR_IO_PENDING);
+  // The handle goes (and its value may be reused); the event it named stays.
+  ASSERT_TRUE(CloseHandle(copy));
+  write_text(client, "e");
+  EXPECT_TRUE(wait_for(event));
+
+  // hEvent must name an event.
+  ov.hEvent = reinterpret_cast<HANDLE>(0x7ffc);
+  ov.Internal = 77;
+  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, &ov));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+  EXPECT_EQ(ov.Internal, 77u);
+}
+
 TEST_F(Overlapped, ReadWaitsForAnotherProcess) {
   handle_guard server(make_server(pipe_name(), overlapped_duplex, PIPE_TYPE_BYTE));
   helper_process client;
