@@ -99,8 +99,9 @@ std::size_t io_engine::cancel(const void* owner, DWORD thread_id, const OVERLAPP
   std::size_t matched = 0;
   {
     std::lock_guard lock(mutex_);
-    std::vector<int> touched;
+    std::vector<int> touched;  // whose queues changed: only those are re-armed
     for (auto& [fd, w] : watches_) {
+      std::size_t before = done.size();
       for (int d : {in, out}) {
         auto& queue = w.queue[d];
         for (auto it = queue.begin(); it != queue.end();) {
@@ -123,7 +124,7 @@ std::size_t io_engine::cancel(const void* owner, DWORD thread_id, const OVERLAPP
           }
         }
       }
-      touched.push_back(fd);
+      if (done.size() != before) touched.push_back(fd);
     }
     for (int fd : touched) update_locked(fd);
   }
