@@ -81,9 +81,9 @@ HANDLE create_mailslot(const char* name, DWORD max_size, DWORD timeout,
 
 namespace conduit::win32 {
 
-// CreateFile on a mailslot name: a writer. Windows opens it with any
-// access, but only with FILE_SHARE_READ (the slot's own handle reads); only
-// write access writes. docs/mailslots.md has the rules.
+// CreateFile on a mailslot name: a writer. Windows (since Vista) opens it
+// with any access and any share mode, and any number of writers at once;
+// only write access writes. docs/mailslots.md has the rules.
 HANDLE open_mailslot_file(const create_file_args& args) {
   bool wants_all = args.access & (GENERIC_ALL | MAXIMUM_ALLOWED);
   bool write = wants_all || (args.access & (GENERIC_WRITE | FILE_WRITE_DATA));
@@ -94,16 +94,9 @@ HANDLE open_mailslot_file(const create_file_args& args) {
     report(ec ? ec : make_error_code(conduit::errc::file_not_found));
     return INVALID_HANDLE_VALUE;
   }
-  // The name is looked up first: a slot nobody made is not found, whatever
-  // the share mode.
-  if (!(args.share & FILE_SHARE_READ)) {
-    SetLastError(ERROR_SHARING_VIOLATION);
-    return INVALID_HANDLE_VALUE;
-  }
   DWORD access = SYNCHRONIZE | FILE_READ_ATTRIBUTES;
   if (write) access |= FILE_GENERIC_WRITE;
   auto object = std::make_shared<mailslot_object>(std::move(writer), access);
-  if (!object->claim_share(write, args.share)) return INVALID_HANDLE_VALUE;
   HANDLE handle = insert_handle(std::move(object), args.handle_flags, access);
   if (!handle) return INVALID_HANDLE_VALUE;
   SetLastError(args.disposition == OPEN_ALWAYS ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);

@@ -110,36 +110,7 @@ class slot_read_operation final : public io_operation {
   bool socket_ignored_ = false;
 };
 
-// This process's open writers, for the sharing rule. A slot is known by its
-// sending socket, which every writer holds a duplicate of: a slot created
-// again under the same name is another slot.
-struct writer_share {
-  ino_t slot;
-  bool writes;
-  bool shares_write;
-  const void* owner;
-};
-std::mutex share_mutex;
-std::vector<writer_share> shares;
-
 }  // namespace
-
-bool mailslot_object::claim_share(bool writes, DWORD share) {
-  struct stat st {};
-  if (!writer_ || ::fstat(writer_->socket(), &st) != 0) return true;
-  bool shares_write = share & FILE_SHARE_WRITE;
-  std::lock_guard lock(share_mutex);
-  for (const writer_share& other : shares) {
-    if (other.slot != st.st_ino) continue;
-    if ((writes || other.writes) && !(shares_write && other.shares_write)) {
-      SetLastError(ERROR_SHARING_VIOLATION);
-      return false;
-    }
-  }
-  shares.push_back({st.st_ino, writes, shares_write, this});
-  shared_ = true;
-  return true;
-}
 
 // A slot handle is asynchronous whatever CreateMailslot was told (it takes
 // no FILE_FLAG_OVERLAPPED); a writer's is synchronous: a write never waits
@@ -150,16 +121,7 @@ mailslot_object::mailslot_object(std::shared_ptr<detail::mailslot_reader> reader
 mailslot_object::mailslot_object(std::shared_ptr<detail::mailslot_writer> writer, DWORD access)
     : file_object(false, access), writer_(std::move(writer)) {}
 
-mailslot_object::~mailslot_object() {
-  release_share();
-}
-
-void mailslot_object::release_share() {
-  std::lock_guard lock(share_mutex);
-  if (!shared_) return;
-  shared_ = false;
-  std::erase_if(shares, [this](const writer_share& w) { return w.owner == this; });
-}
+mailslot_object::~mailslot_object() = default;
 
 void mailslot_object::last_handle_closed() {
   if (reader_) {
@@ -167,7 +129,6 @@ void mailslot_object::last_handle_closed() {
     reader_->close();
   } else {
     writer_->close();
-    release_share();
   }
 }
 

@@ -37,13 +37,6 @@ class mailslot_object final : public file_object {
   [[nodiscard]] const std::shared_ptr<detail::mailslot_reader>& reader() const { return reader_; }
   [[nodiscard]] const std::shared_ptr<detail::mailslot_writer>& writer() const { return writer_; }
 
-  /// Windows's sharing rule between a slot's writers: a writer opening the
-  /// slot while another has it open needs FILE_SHARE_WRITE in both when
-  /// either writes. Checked among this process's writers only (the broker
-  /// does not know share modes); false, with ERROR_SHARING_VIOLATION set,
-  /// on a conflict. Otherwise this writer counts until its last handle goes.
-  bool claim_share(bool writes, DWORD share);
-
   /// GetMailslotInfo's numbers. It may take waiting messages off the
   /// socket into the reader's queue; pending reads are told to look again.
   BOOL info(DWORD* max_size, DWORD* next_size, DWORD* count, DWORD* timeout);
@@ -60,11 +53,8 @@ class mailslot_object final : public file_object {
                                            std::error_code& ec) override;
 
  private:
-  void release_share();
-
   std::shared_ptr<detail::mailslot_reader> reader_;
   std::shared_ptr<detail::mailslot_writer> writer_;
-  bool shared_ = false;  // counted by claim_share
   std::mutex reads_mutex_;
   std::vector<std::weak_ptr<io_operation>> reads_;  // pending reads, to kick
 };
