@@ -32,7 +32,9 @@ class handle_guard {
     return &h_;
   }
   void reset() {
-    if (h_ && h_ != INVALID_HANDLE_VALUE) EXPECT_TRUE(CloseHandle(h_)) << GetLastError();
+    if (h_ && h_ != INVALID_HANDLE_VALUE) {
+      EXPECT_TRUE(CloseHandle(h_)) << GetLastError();
+    }
     h_ = nullptr;
   }
 
