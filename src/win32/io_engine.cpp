@@ -173,9 +173,10 @@ void io_engine::serve(int fd, std::uint32_t events) {
   {
     std::unique_lock lock(mutex_);
     if (!watches_.count(fd)) return;  // a late event for a descriptor no longer watched
-    bool hangup = events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP);
+    bool hangup = events & (EPOLLHUP | EPOLLERR);
     for (int d : {in, out}) {
-      bool ready = hangup || (events & (d == in ? EPOLLIN : EPOLLOUT));
+      // The peer no longer writing ends reads (at end of stream), not writes.
+      bool ready = hangup || (events & (d == in ? EPOLLIN | EPOLLRDHUP : EPOLLOUT));
       watch& w = watches_.at(fd);
       if (!ready || w.queue[d].empty()) continue;
       if (w.busy[d]) {
@@ -221,7 +222,7 @@ void io_engine::update_locked(int fd) {
   if (it == watches_.end()) return;
   watch& w = it->second;
   std::uint32_t events = 0;
-  if (!w.queue[in].empty() && !w.busy[in]) events |= EPOLLIN;
+  if (!w.queue[in].empty() && !w.busy[in]) events |= EPOLLIN | EPOLLRDHUP;
   if (!w.queue[out].empty() && !w.busy[out]) events |= EPOLLOUT;
   if (events == 0) {
     // Removed rather than left disarmed: a hang-up would still be reported.
@@ -232,7 +233,7 @@ void io_engine::update_locked(int fd) {
     return;
   }
   epoll_event ev{};
-  ev.events = events | EPOLLRDHUP | EPOLLONESHOT;
+  ev.events = events | EPOLLONESHOT;
   ev.data.fd = fd;
   if (::epoll_ctl(epoll_.get(), w.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0 &&
       errno == (w.registered ? ENOENT : EEXIST))
