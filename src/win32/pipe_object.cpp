@@ -162,7 +162,12 @@ pipe_object::pipe_object(std::shared_ptr<detail::server_instance> server, bool o
 pipe_object::pipe_object(std::shared_ptr<detail::client_end> client, bool overlapped, DWORD access)
     : file_object(overlapped, access), end_(client), client_(std::move(client)) {}
 
+void pipe_object::closed_under(std::error_code& ec) const {
+  if (ec && closed_.load()) ec = errc::broken_pipe;
+}
+
 void pipe_object::last_handle_closed() {
+  closed_.store(true);
   abandon_io(ERROR_BROKEN_PIPE);
   if (server_) {
     server_->set_connect_listener(nullptr);
@@ -179,6 +184,7 @@ BOOL pipe_object::connect(const io_request& call) {
   std::error_code ec;
   if (!overlapped()) {
     server_->connect(-1, ec);
+    closed_under(ec);
     return complete(error_from_code(ec), 0, request);
   }
   connect_status status;
@@ -194,6 +200,7 @@ BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::by
   std::error_code ec;
   if (!overlapped()) {
     std::size_t n = end_->transact(message, reply, ec);
+    closed_under(ec);
     return complete(error_from_code(ec), n, request);
   }
   auto channel = end_->channel_for_transact(ec);
@@ -215,11 +222,15 @@ void pipe_object::flush(std::error_code& ec) {
 }
 
 std::size_t pipe_object::read_blocking(std::span<std::byte> buffer, std::error_code& ec) {
-  return end_->read(buffer, ec);
+  std::size_t n = end_->read(buffer, ec);
+  closed_under(ec);
+  return n;
 }
 
 std::size_t pipe_object::write_blocking(std::span<const std::byte> data, std::error_code& ec) {
-  return end_->write(data, ec);
+  std::size_t n = end_->write(data, ec);
+  closed_under(ec);
+  return n;
 }
 
 std::shared_ptr<io_operation> pipe_object::make_read(std::span<std::byte> buffer,

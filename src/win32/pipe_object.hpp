@@ -6,6 +6,7 @@
 // connection, even while other threads are blocked in calls on it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <span>
 #include <system_error>
@@ -48,9 +49,14 @@ class pipe_object final : public file_object {
                                            std::error_code& ec) override;
 
  private:
+  /// A blocking call that its handle's closing ended: the pipe is broken
+  /// for it, as for a pending operation (not "invalid handle").
+  void closed_under(std::error_code& ec) const;
+
   std::shared_ptr<detail::pipe_end> end_;
   std::shared_ptr<detail::server_instance> server_;
   std::shared_ptr<detail::client_end> client_;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace conduit::win32

@@ -519,5 +519,22 @@ TEST_F(PipeApi, ClosingAHandleWakesAThreadBlockedOnIt) {
   EXPECT_EQ(GetLastError(), ERROR_BROKEN_PIPE);
 }
 
+TEST_F(PipeApi, ClosingAServerHandleWakesAThreadConnectingOnIt) {
+  HANDLE server = make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE);
+  std::atomic<DWORD> connector_tid{0};
+  DWORD error = 0;
+  std::thread connector([&] {
+    connector_tid = GetCurrentThreadId();
+    if (!ConnectNamedPipe(server, nullptr)) error = GetLastError();
+  });
+  while (connector_tid == 0) std::this_thread::yield();
+  ASSERT_TRUE(wait_until_blocked(connector_tid, SYS_poll));
+  EXPECT_TRUE(CloseHandle(server));
+  connector.join();
+  EXPECT_EQ(error, ERROR_BROKEN_PIPE);
+  EXPECT_EQ(open_client(pipe_name()), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace conduit::test
