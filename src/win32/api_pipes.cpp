@@ -171,6 +171,15 @@ DWORD client_user_name(const pipe_object& pipe, std::string& name) {
 template <typename Char>
 BOOL get_handle_state(HANDLE handle, LPDWORD state, LPDWORD instances, LPDWORD max_count,
                       LPDWORD timeout, Char* user, DWORD user_size) {
+  // An anonymous pipe is a byte pipe of one instance, always blocking, with
+  // no client to name.
+  if (anonymous_end(handle)) {
+    if (max_count || timeout) return fail_with(ERROR_INVALID_PARAMETER);
+    if (user) return fail_with(ERROR_CANNOT_IMPERSONATE);
+    if (instances) *instances = 1;
+    if (state) *state = PIPE_WAIT | PIPE_READMODE_BYTE;
+    return TRUE;
+  }
   auto pipe = pipe_to_ask(handle);
   if (!pipe) return FALSE;
   // Collection count and timeout mean something only for a remote client.

@@ -4,6 +4,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "win32/process_object.hpp"
 #include "win32/thread_object.hpp"
 
 namespace conduit::win32 {
@@ -69,6 +70,7 @@ bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWOR
 
 handle_entry lookup_handle(HANDLE handle) {
   if (handle == current_thread_pseudo_handle) return {current_thread_object(), 0, 0};
+  if (handle == current_process_pseudo_handle) return {current_process_object(), 0, PROCESS_ALL_ACCESS};
   table& t = the_table();
   std::size_t i = index_of(handle);
   std::shared_lock lock(t.mutex);

@@ -1,5 +1,7 @@
 #include "win32/process_object.hpp"
 
+#include <fcntl.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -95,6 +97,16 @@ BOOL process_object::terminate(UINT code) {
     return FALSE;
   }
   return TRUE;
+}
+
+const std::shared_ptr<process_object>& current_process_object() {
+  static const auto self = [] {
+    int pid = static_cast<int>(::getpid());
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd >= 0) ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+    return std::make_shared<process_object>(pid, pidfd);
+  }();
+  return self;
 }
 
 }  // namespace conduit::win32

@@ -41,6 +41,10 @@ class process_object final : public kernel_object {
   int pidfd_ = -1;  // owned when child_ is null
 };
 
+/// This process, for GetCurrentProcess(): waitable (it never ends while
+/// anyone waits on it), so a wait on it times out as on Windows.
+const std::shared_ptr<process_object>& current_process_object();
+
 /// Registers a child CreateProcess started; OpenProcess finds it by pid.
 std::shared_ptr<launched_child> register_child(conduit::process process);
 /// The child of ours with this pid, if it is still known.
