@@ -430,7 +430,7 @@ TEST_F(PipeApi, ProcessAndSessionIds) {
   EXPECT_EQ(GetLastError(), ERROR_PIPE_NOT_CONNECTED);
 }
 
-TEST_F(PipeApi, WaitNamedPipe) {
+TEST_F(PipeApi, WaitForAFreeInstance) {
   EXPECT_FALSE(WaitNamedPipeA(pipe_name().c_str(), 10));
   EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
   EXPECT_FALSE(WaitNamedPipeA("\\\\.\\notapipe\\x", 10));
@@ -455,7 +455,8 @@ TEST_F(PipeApi, WaitNamedPipe) {
   handle_guard last(open_client(pipe_name()));
   EXPECT_NE(last.get(), INVALID_HANDLE_VALUE);
   connector.join();
-  std::u16string wide(pipe_name().begin(), pipe_name().end());
+  std::string name = pipe_name();
+  std::u16string wide(name.begin(), name.end());
   EXPECT_FALSE(WaitNamedPipeW(wide.c_str(), 10));
   EXPECT_EQ(GetLastError(), ERROR_SEM_TIMEOUT);
 }
