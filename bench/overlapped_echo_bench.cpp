@@ -1,0 +1,477 @@
+// overlapped_echo_bench: requests per second of a Win32-style overlapped echo
+// server on ONE thread with 1,000 connected clients (CreateNamedPipe with
+// FILE_FLAG_OVERLAPPED, overlapped ConnectNamedPipe/ReadFile/WriteFile, one
+// completion port), against a raw one-thread epoll AF_UNIX echo server with
+// 1,000 accepted connections, in the same run.
+//
+// The two servers are forked before this process touches the library; this
+// process then plays all 2,000 clients from a few threads, each owning a
+// slice of both kinds of connections. A block sends one 64-byte request on
+// every connection of the slice, then reads every echo, and repeats for a
+// fixed time; blocks alternate conduit, raw, conduit, raw... so both share
+// the machine's noise, and the table shows the median over the blocks.
+//
+//   overlapped_echo_bench [--clients=N] [--threads=T] [--blocks=B] [--block-ms=M]
+//                         [--per-name=P]  (pipe instances per pipe name)
+
+#include <windows.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_support.hpp"
+
+namespace {
+
+constexpr std::size_t request_size = 64;
+// Instances per pipe name. The broker caps a pipe at 255 instances even with
+// PIPE_UNLIMITED_INSTANCES (src/broker/pipe_namespace.cpp), so by default the
+// 1,000 instances are spread over several names: still one thread, one port.
+int per_name = 250;
+std::string pipe_name(int i) {
+  return "\\\\.\\pipe\\overlapped-echo-bench-" + std::to_string(i / per_name);
+}
+
+int clients = 1000;
+int threads = 4;
+int blocks = 6;  // per server
+int block_ms = 700;
+
+volatile sig_atomic_t stop_requested = 0;
+void on_term(int) {
+  stop_requested = 1;
+}
+
+// A child that stops on SIGTERM (no SA_RESTART, so blocking waits return),
+// dies with its parent, and gives up on its own after a bound.
+void child_setup() {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct sigaction sa {};
+  sa.sa_handler = on_term;
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::alarm(120);
+}
+
+void signal_ready(int fd) {
+  char c = 'R';
+  (void)!::write(fd, &c, 1);
+  ::close(fd);
+}
+
+// ---- (a) the overlapped echo server: one thread, one completion port ----
+
+struct instance {
+  OVERLAPPED ov;  // first: the OVERLAPPED pointer is the instance's
+  HANDLE pipe;
+  enum { connecting, reading, writing } state;
+  char buffer[request_size];
+};
+
+int conduit_server(int ready_fd) {
+  child_setup();
+  long errors = 0, restarts = 0, immediate = 0, completions = 0;
+  HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+  if (!port) {
+    std::fprintf(stderr, "server: CreateIoCompletionPort: %u\n", GetLastError());
+    return 1;
+  }
+  std::vector<instance> pipes(static_cast<std::size_t>(clients));
+  auto listen = [&](instance& p) {
+    std::memset(&p.ov, 0, sizeof(p.ov));
+    p.state = instance::connecting;
+    if (!ConnectNamedPipe(p.pipe, &p.ov)) {
+      DWORD e = GetLastError();
+      if (e == ERROR_PIPE_CONNECTED) return PostQueuedCompletionStatus(port, 0, 0, &p.ov) != 0;
+      if (e != ERROR_IO_PENDING) {
+        std::fprintf(stderr, "server: ConnectNamedPipe: %u\n", e);
+        return false;
+      }
+    }
+    return true;
+  };
+  auto restart = [&](instance& p) {
+    ++restarts;
+    DisconnectNamedPipe(p.pipe);
+    return listen(p);
+  };
+  for (auto& p : pipes) {
+    p.pipe = CreateNamedPipeA(pipe_name(static_cast<int>(&p - pipes.data())).c_str(),
+                              PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+                              PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT,
+                              PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, nullptr);
+    if (p.pipe == INVALID_HANDLE_VALUE) {
+      std::fprintf(stderr, "server: CreateNamedPipe #%zu: %u\n",
+                   static_cast<std::size_t>(&p - pipes.data()), GetLastError());
+      return 1;
+    }
+    if (!CreateIoCompletionPort(p.pipe, port, 0, 0)) {
+      std::fprintf(stderr, "server: associate: %u\n", GetLastError());
+      return 1;
+    }
+    if (!listen(p)) return 1;
+  }
+  signal_ready(ready_fd);
+
+  while (!stop_requested) {
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    LPOVERLAPPED ov = nullptr;
+    BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &ov, 200);
+    if (!ov) {
+      if (!ok && GetLastError() != WAIT_TIMEOUT && GetLastError() != ERROR_TIMEOUT &&
+          !stop_requested) {
+        std::fprintf(stderr, "server: GetQueuedCompletionStatus: %u\n", GetLastError());
+        ++errors;
+      }
+      continue;
+    }
+    ++completions;
+    auto& p = *reinterpret_cast<instance*>(ov);
+    if (!ok || (p.state == instance::reading && bytes == 0)) {
+      DWORD e = ok ? 0 : GetLastError();
+      if (e != ERROR_BROKEN_PIPE && e != 0) ++errors;
+      if (!restart(p)) return 1;
+      continue;
+    }
+    std::memset(&p.ov, 0, sizeof(p.ov));
+    if (p.state == instance::reading) {
+      p.state = instance::writing;
+      if (WriteFile(p.pipe, p.buffer, bytes, nullptr, &p.ov)) {
+        ++immediate;  // completed at once; the packet still comes
+      } else if (GetLastError() != ERROR_IO_PENDING) {
+        ++errors;
+        if (!restart(p)) return 1;
+      }
+    } else {  // connected, or the echo went out: read the next request
+      p.state = instance::reading;
+      if (ReadFile(p.pipe, p.buffer, sizeof(p.buffer), nullptr, &p.ov)) {
+        ++immediate;
+      } else if (GetLastError() != ERROR_IO_PENDING) {
+        DWORD e = GetLastError();
+        if (e != ERROR_BROKEN_PIPE) ++errors;
+        if (!restart(p)) return 1;
+      }
+    }
+  }
+  std::fprintf(stderr,
+               "conduit server: %ld completions, %ld completed at once, %ld restarts, "
+               "%ld errors\n",
+               completions, immediate, restarts, errors);
+  for (auto& p : pipes) CloseHandle(p.pipe);
+  CloseHandle(port);
+  return errors ? 2 : 0;
+}
+
+// ---- (b) the raw baseline: one thread, epoll, AF_UNIX stream -------------
+
+int raw_server(const std::string& path, int ready_fd) {
+  child_setup();
+  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::listen(listener, 4096) != 0) {
+    std::perror("raw server: listen");
+    return 1;
+  }
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listener;
+  ::epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
+  signal_ready(ready_fd);
+  long errors = 0;
+  std::vector<epoll_event> events(256);
+  char buffer[request_size];
+  while (!stop_requested) {
+    int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 200);
+    for (int i = 0; i < n; ++i) {
+      int fd = events[static_cast<std::size_t>(i)].data.fd;
+      if (fd == listener) {
+        for (;;) {
+          int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+          if (c < 0) break;
+          epoll_event cev{};
+          cev.events = EPOLLIN;
+          cev.data.fd = c;
+          ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+        }
+        continue;
+      }
+      ssize_t r = ::read(fd, buffer, sizeof(buffer));
+      if (r <= 0) {
+        if (r < 0) ++errors;
+        ::close(fd);
+        continue;
+      }
+      if (::write(fd, buffer, static_cast<std::size_t>(r)) != r) ++errors;
+    }
+  }
+  std::fprintf(stderr, "raw server: %ld errors\n", errors);
+  return errors ? 2 : 0;
+}
+
+pid_t start_child(int (*body)(int, const std::string&), const std::string& arg) {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(ready[0]);
+    std::fflush(nullptr);
+    ::_exit(body(ready[1], arg));
+  }
+  ::close(ready[1]);
+  pollfd p{ready[0], POLLIN, 0};
+  char c = 0;
+  bool ok = ::poll(&p, 1, 30'000) == 1 && ::read(ready[0], &c, 1) == 1 && c == 'R';
+  ::close(ready[0]);
+  if (!ok) {
+    std::fprintf(stderr, "overlapped_echo_bench: a server did not start\n");
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+  }
+  return pid;
+}
+
+int stop_child(pid_t pid) {
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+// ---- the clients ----------------------------------------------------------
+
+bool full_write(HANDLE h, const char* data, std::size_t size) {
+  while (size) {
+    DWORD n = 0;
+    if (!WriteFile(h, data, static_cast<DWORD>(size), &n, nullptr)) return false;
+    data += n;
+    size -= n;
+  }
+  return true;
+}
+bool full_read(HANDLE h, char* data, std::size_t size) {
+  while (size) {
+    DWORD n = 0;
+    if (!ReadFile(h, data, static_cast<DWORD>(size), &n, nullptr) || n == 0) return false;
+    data += n;
+    size -= n;
+  }
+  return true;
+}
+bool full_write(int fd, const char* data, std::size_t size) {
+  while (size) {
+    ssize_t n = ::write(fd, data, size);
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+bool full_read(int fd, char* data, std::size_t size) {
+  while (size) {
+    ssize_t n = ::read(fd, data, size);
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// One block on one slice of connections: every connection has a request in
+// flight, then every echo is read and checked; repeated until `until`.
+template <typename End>
+long run_slice(std::vector<End>& ends, std::chrono::steady_clock::time_point until, bool& failed) {
+  char request[request_size], reply[request_size];
+  long done = 0;
+  unsigned seq = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    std::memset(request, static_cast<int>(seq++ & 0xff), sizeof(request));
+    for (auto& e : ends)
+      if (!full_write(e, request, sizeof(request))) return failed = true, done;
+    for (auto& e : ends) {
+      if (!full_read(e, reply, sizeof(reply)) || std::memcmp(reply, request, sizeof(reply)))
+        return failed = true, done;
+      ++done;
+    }
+  }
+  return done;
+}
+
+template <typename End>
+double run_block(std::vector<std::vector<End>>& slices, bool& failed) {
+  std::vector<long> counts(slices.size());
+  std::vector<char> fails(slices.size());
+  auto start = std::chrono::steady_clock::now();
+  auto until = start + std::chrono::milliseconds(block_ms);
+  std::vector<std::thread> workers;
+  for (std::size_t t = 0; t < slices.size(); ++t)
+    workers.emplace_back([&, t] {
+      bool f = false;
+      counts[t] = run_slice(slices[t], until, f);
+      fails[t] = f;
+    });
+  for (auto& w : workers) w.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  long total = 0;
+  for (std::size_t t = 0; t < slices.size(); ++t) {
+    total += counts[t];
+    if (fails[t]) failed = true;
+  }
+  return static_cast<double>(total) / secs;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int parse_int(const char* arg, const char* name, int fallback) {
+  std::size_t len = std::strlen(name);
+  if (std::strncmp(arg, name, len) == 0 && arg[len] == '=') return std::atoi(arg + len + 1);
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    clients = parse_int(argv[i], "--clients", clients);
+    threads = parse_int(argv[i], "--threads", threads);
+    blocks = parse_int(argv[i], "--blocks", blocks);
+    block_ms = parse_int(argv[i], "--block-ms", block_ms);
+    per_name = parse_int(argv[i], "--per-name", per_name);
+  }
+  if (clients < 1 || threads < 1 || blocks < 1 || block_ms < 1 || per_name < 1) {
+    std::fprintf(
+        stderr,
+        "usage: %s [--clients=N] [--threads=T] [--blocks=B] [--block-ms=M] [--per-name=P]\n",
+        argv[0]);
+    return 1;
+  }
+  threads = std::min(threads, clients);
+
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &lim);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  conduit_bench::runtime_session session;  // sets CONDUIT_RUNTIME_DIR for all
+  conduit_bench::watchdog_scope watchdog("overlapped_echo_bench", std::chrono::seconds(90));
+  std::string socket_path = session.dir() + "/raw-echo.sock";
+
+  // Both servers before this process uses the library.
+  pid_t conduit_pid =
+      start_child([](int fd, const std::string&) { return conduit_server(fd); }, socket_path);
+  if (conduit_pid < 0) return 1;
+  pid_t raw_pid =
+      start_child([](int fd, const std::string& p) { return raw_server(p, fd); }, socket_path);
+  if (raw_pid < 0) return 1;
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::vector<HANDLE>> pipe_slices(static_cast<std::size_t>(threads));
+  std::vector<std::vector<int>> raw_slices(static_cast<std::size_t>(threads));
+  for (int i = 0; i < clients; ++i) {
+    HANDLE h = INVALID_HANDLE_VALUE;
+    for (int attempt = 0; attempt < 100 && h == INVALID_HANDLE_VALUE; ++attempt) {
+      h = CreateFileA(pipe_name(i).c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                      0, nullptr);
+      if (h == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        if (e != ERROR_PIPE_BUSY) {
+          std::fprintf(stderr, "client #%d: CreateFile: %u\n", i, e);
+          return 1;
+        }
+        WaitNamedPipeA(pipe_name(i).c_str(), 1000);
+      }
+    }
+    if (h == INVALID_HANDLE_VALUE) {
+      std::fprintf(stderr, "client #%d: pipe stayed busy\n", i);
+      return 1;
+    }
+    pipe_slices[static_cast<std::size_t>(i % threads)].push_back(h);
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < clients; ++i) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path.c_str());
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      std::fprintf(stderr, "raw client #%d: %s\n", i, std::strerror(errno));
+      return 1;
+    }
+    raw_slices[static_cast<std::size_t>(i % threads)].push_back(fd);
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  std::printf("%d clients per server (%d pipe names), %d client threads, %d blocks of %d ms\n",
+              clients, (clients + per_name - 1) / per_name, threads, blocks, block_ms);
+  std::printf("connect all: conduit %.0f ms, raw %.0f ms\n", ms(t1 - t0), ms(t2 - t1));
+
+  std::vector<double> conduit_rates, raw_rates, ratios;
+  bool failed = false;
+  // One short warm-up block each, not counted.
+  {
+    auto saved = block_ms;
+    block_ms = 200;
+    run_block(pipe_slices, failed);
+    run_block(raw_slices, failed);
+    block_ms = saved;
+  }
+  for (int b = 0; b < blocks && !failed; ++b) {
+    double c = run_block(pipe_slices, failed);
+    double r = run_block(raw_slices, failed);
+    conduit_rates.push_back(c);
+    raw_rates.push_back(r);
+    ratios.push_back(c / r);
+    std::printf("block %d: conduit %9.0f req/s   raw %9.0f req/s   ratio %.2f\n", b + 1, c, r,
+                c / r);
+    std::fflush(stdout);
+  }
+  if (failed) std::fprintf(stderr, "overlapped_echo_bench: a request failed or echoed wrong\n");
+
+  if (!failed) {
+    std::printf("\n| server | requests/s (median of %d blocks) |\n| --- | --- |\n", blocks);
+    std::printf("| conduit overlapped, 1 thread, IOCP | %.0f |\n", median(conduit_rates));
+    std::printf("| raw epoll AF_UNIX, 1 thread | %.0f |\n", median(raw_rates));
+    std::printf("| ratio conduit / raw (median of per-block ratios) | %.2f |\n", median(ratios));
+  }
+
+  for (auto& s : pipe_slices)
+    for (HANDLE h : s) CloseHandle(h);
+  for (auto& s : raw_slices)
+    for (int fd : s) ::close(fd);
+  std::fflush(stdout);
+  int cs = stop_child(conduit_pid);
+  int rs = stop_child(raw_pid);
+  if (!WIFEXITED(cs) || WEXITSTATUS(cs) != 0 || !WIFEXITED(rs) || WEXITSTATUS(rs) != 0) {
+    std::fprintf(stderr, "overlapped_echo_bench: server exit status conduit %d, raw %d\n", cs, rs);
+    failed = true;
+  }
+  return failed ? 1 : 0;
+}
