@@ -6,6 +6,14 @@
 //   echo-raw -            echo on helper_data_fd
 //   sink-conduit NAME     one instance: read an 8-byte count, that many bytes, answer 1 byte
 //   sink-raw -            the same on helper_data_fd
+//   msg-echo-conduit NAME   echo-conduit on a message pipe read in message mode
+//   msg-sink-conduit NAME   one message-pipe instance read in message mode: a
+//                           16-byte message {count, size}, count messages of
+//                           size bytes (one read each), answer a 1-byte message
+//   msg-sink-seqpacket -    the same on helper_data_fd (SOCK_SEQPACKET)
+//   msg-sink-stream -       the same on helper_data_fd (SOCK_STREAM), each
+//                           message read back as exactly size bytes
+// (echo-raw serves the message ping-pong too, on a SOCK_SEQPACKET pair.)
 //
 // It writes 'R' on helper_control_fd once the client may start, and exits
 // when that descriptor reaches end of file.
@@ -61,6 +69,25 @@ void sink(End& end) {
       left -= n;
     }
     // Tells the writer that everything arrived: its clock stops here.
+    std::array<std::byte, 1> ack{std::byte{'A'}};
+    if (end.write(ack, ec) != 1 || ec) return;
+  }
+}
+
+// Whole messages: `read_one` is read_whole (message mode, SEQPACKET) or
+// read_exact (the stream baseline).
+template <typename End, typename ReadOne>
+void message_sink(End& end, ReadOne read_one) {
+  std::vector<std::byte> buffer(message_large);
+  std::error_code ec;
+  for (;;) {
+    std::array<std::uint64_t, 2> header{};  // count, size
+    if (!read_one(end, std::as_writable_bytes(std::span(header)), ec)) return;
+    if (header[1] > buffer.size())
+      fail("message size", std::make_error_code(std::errc::message_size));
+    auto message = std::span(buffer).first(header[1]);
+    for (std::uint64_t i = 0; i < header[0]; ++i)
+      if (!read_one(end, message, ec)) fail("message sink read", ec);
     std::array<std::byte, 1> ack{std::byte{'A'}};
     if (end.write(ack, ec) != 1 || ec) return;
   }
@@ -124,9 +151,10 @@ bool start_connect_raw(const std::string& path) {
 
 // A single-client server instance running `loop` once its client is there.
 template <typename Loop>
-bool start_conduit_server(const std::string& name, Loop loop) {
+bool start_conduit_server(const std::string& name, Loop loop,
+                          const conduit::pipe_options& options = {}) {
   std::error_code ec;
-  auto server = conduit::pipe_server::create(name, {}, ec);
+  auto server = conduit::pipe_server::create(name, options, ec);
   if (ec) fail("pipe_server::create", ec);
   std::thread([server = std::move(server), loop]() mutable {
     std::error_code error;
@@ -153,6 +181,13 @@ int helper_main(std::string_view mode, std::string_view arg, int cpu) {
   cpu_pin_scope pin(cpu);
   std::string a(arg);
   bool started = false;
+  // PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE; buffers 0: the Linux default,
+  // as the baselines' sockets have.
+  conduit::pipe_options message_pipe;
+  message_pipe.type = conduit::pipe_type::message;
+  message_pipe.mode = conduit::read_mode::message;
+  message_pipe.out_buffer_size = 0;
+  message_pipe.in_buffer_size = 0;
   if (mode == "connect-conduit") {
     started = start_connect_conduit(a);
   } else if (mode == "connect-raw") {
@@ -165,6 +200,24 @@ int helper_main(std::string_view mode, std::string_view arg, int cpu) {
     started = start_conduit_server(a, [](auto& end) { sink(end); });
   } else if (mode == "sink-raw") {
     started = start_raw_server([](auto& end) { sink(end); });
+  } else if (mode == "msg-echo-conduit") {
+    started = start_conduit_server(
+        a, [](auto& end) { echo(end); }, message_pipe);
+  } else if (mode == "msg-sink-conduit") {
+    started = start_conduit_server(
+        a,
+        [](auto& end) {
+          message_sink(end, [](auto& e, auto b, auto& ec) { return read_whole(e, b, ec); });
+        },
+        message_pipe);
+  } else if (mode == "msg-sink-seqpacket") {
+    started = start_raw_server([](auto& end) {
+      message_sink(end, [](auto& e, auto b, auto& ec) { return read_whole(e, b, ec); });
+    });
+  } else if (mode == "msg-sink-stream") {
+    started = start_raw_server([](auto& end) {
+      message_sink(end, [](auto& e, auto b, auto& ec) { return read_exact(e, b, ec); });
+    });
   }
   if (!started) {
     std::fprintf(stderr, "conduit_bench helper: cannot start '%.*s'\n",

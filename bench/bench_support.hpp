@@ -104,6 +104,16 @@ bool read_exact(End& end, std::span<std::byte> buffer, std::error_code& ec) {
   return true;
 }
 
+/// Reads one message of exactly buffer.size() bytes with a single read, as
+/// a message-mode reader does: a conduit end in message read mode or a
+/// SOCK_SEQPACKET raw_end (one read, one record). Any other size is an error.
+template <typename End>
+bool read_whole(End& end, std::span<std::byte> buffer, std::error_code& ec) {
+  std::size_t n = end.read(buffer, ec);
+  if (!ec && n != buffer.size()) ec = std::make_error_code(std::errc::message_size);
+  return !ec;
+}
+
 /// The helper side: runs MODE (on `cpu` only, unless -1) until told to
 /// stop; returns the exit status.
 int helper_main(std::string_view mode, std::string_view arg, int cpu);
@@ -113,5 +123,8 @@ inline constexpr int connect_servers = 4;
 /// Block size of the throughput benchmark and message size of the ping-pong.
 inline constexpr std::size_t throughput_block = 64 * 1024;
 inline constexpr std::size_t ping_size = 64;
+/// Message sizes of the message throughput benchmarks.
+inline constexpr std::size_t message_small = 4 * 1024;
+inline constexpr std::size_t message_large = 1024 * 1024;
 
 }  // namespace conduit_bench

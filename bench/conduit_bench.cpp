@@ -5,6 +5,13 @@
 //                     disconnects (raw: connect/accept on a socket path)
 //   ping_pong_64B     64-byte round trips to an echo server (raw: socketpair)
 //   throughput_64KiB  64 KiB writes to a reader (raw: socketpair)
+//   msg_ping_pong_64B    64-byte round trips on a message pipe in message read
+//                        mode (raw: SOCK_SEQPACKET socketpair)
+//   msg_throughput_4KiB  4 KiB messages read whole in message mode (raw:
+//                        SOCK_SEQPACKET socketpair)
+//   msg_throughput_1MiB  1 MiB messages read whole in message mode (raw: stream
+//                        socketpair, 1 MiB writes read back as 1 MiB: a
+//                        SEQPACKET record cannot exceed the send buffer)
 //
 // Each benchmark keeps both sides' servers running and alternates short timed
 // blocks of conduit and raw work, so that whatever else the machine does
@@ -107,9 +114,9 @@ void run_pair(benchmark::State& state, double conduit_work, ConduitBlock conduit
 
 // Starts `mode` on the other end of a new socket pair; `ours` gets this end.
 bool start_on_socketpair(helper_process& helper, std::string_view mode, owned_fd& ours,
-                         std::string& error, int cpu) {
+                         std::string& error, int cpu, int type = SOCK_STREAM) {
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0) {
     error = "socketpair failed";
     return false;
   }
@@ -222,13 +229,16 @@ void connect_close(benchmark::State& state) {
 
 constexpr int round_trips_per_block = 500;
 
-template <typename End>
+// Whole: each answer must come as one whole message from a single read
+// (message read mode, SEQPACKET); otherwise bytes are read until 64 are in.
+template <bool Whole = false, typename End>
 bool ping_pong(benchmark::State& state, End& end) {
   std::array<std::byte, ping_size> out{};
   std::array<std::byte, ping_size> in{};
   std::error_code ec;
   for (int i = 0; i < round_trips_per_block; ++i) {
-    if (end.write(out, ec) != out.size() || ec || !read_exact(end, in, ec)) {
+    if (end.write(out, ec) != out.size() || ec ||
+        !(Whole ? read_whole(end, std::span(in), ec) : read_exact(end, std::span(in), ec))) {
       skip(state, "ping-pong", ec);
       return false;
     }
@@ -308,6 +318,93 @@ void throughput_64KiB(benchmark::State& state) {
       [&] { return stream(state, raw, data); }, true);
 }
 
+// ---- message pipes -----------------------------------------------------------
+
+// A client of a message pipe, switched to message read mode as a Windows
+// client does with SetNamedPipeHandleState(PIPE_READMODE_MESSAGE).
+conduit::pipe_client open_message_client(const std::string& name, std::error_code& ec) {
+  auto client = conduit::pipe_client::open(name, conduit::pipe_access::duplex, ec);
+  if (!ec) client.set_read_mode(conduit::read_mode::message, ec);
+  return client;
+}
+
+void msg_ping_pong_64B(benchmark::State& state) {
+  watchdog_scope guard("msg_ping_pong_64B", benchmark_time_limit);
+  std::string name = pipe_name("msg-ping");
+  data_path_cpus cpus;
+  cpu_pin_scope pin(cpus.client);
+  helper_process conduit_server;
+  helper_process raw_server;
+  owned_fd raw_socket;
+  std::string error;
+  if (!conduit_server.start("msg-echo-conduit", name, -1, error, cpus.server) ||
+      !start_on_socketpair(raw_server, "echo-raw", raw_socket, error, cpus.server, SOCK_SEQPACKET))
+    return state.SkipWithError(error.c_str());
+  std::error_code ec;
+  auto client = open_message_client(name, ec);
+  if (ec) return skip(state, "open/set_read_mode", ec);
+  raw_end raw{raw_socket.fd};
+  run_pair(
+      state, round_trips_per_block, [&] { return ping_pong<true>(state, client); },
+      round_trips_per_block, [&] { return ping_pong<true>(state, raw); }, false);
+}
+
+// One block: a {count, size} message, count messages, then the reader's
+// 1-byte acknowledgement message. Whole: the acknowledgement is read as one
+// message (conduit, SEQPACKET); the stream baseline reads it as a byte.
+template <bool Whole, typename End>
+bool message_stream(benchmark::State& state, End& end, std::span<const std::byte> data,
+                    std::uint64_t count) {
+  std::array<std::uint64_t, 2> header{count, data.size()};
+  std::array<std::byte, 1> ack;
+  std::error_code ec;
+  if (end.write(std::as_bytes(std::span(header)), ec) != sizeof(header) || ec) {
+    skip(state, "write header", ec);
+    return false;
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (end.write(data, ec) != data.size() || ec) {
+      skip(state, "write message", ec);
+      return false;
+    }
+  }
+  if (!(Whole ? read_whole(end, std::span(ack), ec) : read_exact(end, std::span(ack), ec))) {
+    skip(state, "read acknowledgement", ec);
+    return false;
+  }
+  return true;
+}
+
+// Size-byte messages, PerBlock of them per block; the baseline is a
+// SEQPACKET pair, or for StreamBaseline a stream pair read size bytes at a
+// time.
+template <std::size_t Size, std::uint64_t PerBlock, bool StreamBaseline>
+void message_throughput(benchmark::State& state) {
+  watchdog_scope guard("msg_throughput", benchmark_time_limit);
+  std::string name = pipe_name("msg-stream");
+  data_path_cpus cpus;
+  cpu_pin_scope pin(cpus.client);
+  helper_process conduit_server;
+  helper_process raw_server;
+  owned_fd raw_socket;
+  std::string error;
+  if (!conduit_server.start("msg-sink-conduit", name, -1, error, cpus.server) ||
+      !start_on_socketpair(raw_server, StreamBaseline ? "msg-sink-stream" : "msg-sink-seqpacket",
+                           raw_socket, error, cpus.server,
+                           StreamBaseline ? SOCK_STREAM : SOCK_SEQPACKET))
+    return state.SkipWithError(error.c_str());
+  std::error_code ec;
+  auto client = open_message_client(name, ec);
+  if (ec) return skip(state, "open/set_read_mode", ec);
+  raw_end raw{raw_socket.fd};
+  std::vector<std::byte> data(Size, std::byte{0x5a});
+  constexpr double bytes_per_block = double(PerBlock) * Size;
+  run_pair(
+      state, bytes_per_block, [&] { return message_stream<true>(state, client, data, PerBlock); },
+      bytes_per_block, [&] { return message_stream<!StreamBaseline>(state, raw, data, PerBlock); },
+      true);
+}
+
 // ---- the table ---------------------------------------------------------------
 
 struct pair_spec {
@@ -319,10 +416,14 @@ struct pair_spec {
 };
 // A repetition of each takes a few tenths of a second on the 2-core
 // reference machine, so the default 15 repetitions keep the run short.
-constexpr std::array<pair_spec, 3> pairs{{
+constexpr std::array<pair_spec, 6> pairs{{
     {"connect_close", connect_close, 20, false, 0.5},
     {"ping_pong_64B", ping_pong_64B, 25, false, 0.9},
     {"throughput_64KiB", throughput_64KiB, 15, true, 0.9},
+    {"msg_ping_pong_64B", msg_ping_pong_64B, 25, false, 0.9},
+    // 2048 x 4 KiB = 8 MiB and 16 x 1 MiB = 16 MiB per block.
+    {"msg_throughput_4KiB", message_throughput<message_small, 2048, false>, 15, true, 0.9},
+    {"msg_throughput_1MiB", message_throughput<message_large, 16, true>, 15, true, 0.9},
 }};
 
 std::string format_rate(double rate, bool bytes) {
@@ -372,7 +473,7 @@ class table_reporter : public benchmark::ConsoleReporter {
   void Finalize() override {
     auto& out = GetOutputStream();
     char line[200];
-    std::snprintf(line, sizeof(line), "\n%-18s %20s %20s %16s   %s\n", "benchmark", "conduit (cv)",
+    std::snprintf(line, sizeof(line), "\n%-20s %20s %20s %16s   %s\n", "benchmark", "conduit (cv)",
                   "raw (cv)", "conduit/raw (cv)", "target");
     out << line;
     for (const auto& spec : pairs) {
@@ -386,7 +487,7 @@ class table_reporter : public benchmark::ConsoleReporter {
         std::snprintf(ratio_text, sizeof(ratio_text), "%.2f", ratio.value);
         verdict = ratio.value >= spec.target ? "met" : "below";
       }
-      std::snprintf(line, sizeof(line), "%-18s %20s %20s %16s   >= %.1f %s\n", spec.name,
+      std::snprintf(line, sizeof(line), "%-20s %20s %20s %16s   >= %.1f %s\n", spec.name,
                     shown(row["conduit"], format_rate(row["conduit"].value, spec.bytes)).c_str(),
                     shown(row["raw"], format_rate(row["raw"].value, spec.bytes)).c_str(),
                     shown(ratio, ratio_text).c_str(), spec.target, verdict);
