@@ -9,8 +9,10 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -455,6 +457,92 @@ TEST_F(Overlapped, CompletionRoutinesRunInAlertableWaits) {
   EXPECT_EQ(SleepEx(0, TRUE), static_cast<DWORD>(WAIT_IO_COMPLETION));
   EXPECT_EQ(routine_log::error, ERROR_MORE_DATA);
   EXPECT_EQ(routine_log::bytes, 3u);
+}
+
+// The shape of Microsoft's "server using completion routines" sample: each
+// routine issues the next ReadFileEx or WriteFileEx from inside the APC.
+struct echo_instance {
+  OVERLAPPED ov{};  // first, so the routine finds the instance from it
+  HANDLE pipe = nullptr;
+  char buffer[64];
+  DWORD size = 0;
+  static inline int finished = 0;  // touched only by the serving thread's routines
+  static inline HANDLE all_finished = nullptr;
+  static constexpr int expected = 3;
+
+  static void end() {
+    if (++finished == expected && all_finished) SetEvent(all_finished);
+  }
+  static void WINAPI wrote(DWORD error, DWORD, LPOVERLAPPED ov) {
+    auto* self = reinterpret_cast<echo_instance*>(ov);
+    if (error || !ReadFileEx(self->pipe, self->buffer, sizeof(self->buffer), ov, &read)) end();
+  }
+  static void WINAPI read(DWORD error, DWORD n, LPOVERLAPPED ov) {
+    auto* self = reinterpret_cast<echo_instance*>(ov);
+    if (error || !WriteFileEx(self->pipe, self->buffer, n, ov, &wrote)) end();
+  }
+};
+
+TEST_F(Overlapped, CompletionRoutineChainsServeClients) {
+  constexpr int clients = echo_instance::expected;
+  echo_instance::finished = 0;
+  echo_instance::all_finished = nullptr;
+  std::vector<std::unique_ptr<echo_instance>> instances;
+  helper_process others;
+  handle_guard connected(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  for (int i = 0; i < clients; ++i) {
+    auto instance = std::make_unique<echo_instance>();
+    instance->pipe = make_server(pipe_name(), overlapped_duplex, PIPE_TYPE_BYTE, clients);
+    ASSERT_NE(instance->pipe, INVALID_HANDLE_VALUE);
+    OVERLAPPED connect{};
+    connect.hEvent = connected;
+    ASSERT_TRUE(ResetEvent(connected));
+    EXPECT_FALSE(ConnectNamedPipe(instance->pipe, &connect));
+    EXPECT_EQ(GetLastError(), ERROR_IO_PENDING);
+    ASSERT_EQ(others.call("open c" + std::to_string(i) + " " + pipe_name()), "ok");
+    DWORD waited;
+    do {
+      waited = WaitForSingleObjectEx(connected, 10000, TRUE);  // routines run meanwhile
+    } while (waited == WAIT_IO_COMPLETION);
+    ASSERT_EQ(waited, WAIT_OBJECT_0);
+    ASSERT_TRUE(ReadFileEx(instance->pipe, instance->buffer, sizeof(instance->buffer),
+                           &instance->ov, &echo_instance::read));
+    instances.push_back(std::move(instance));
+  }
+  for (int i = 0; i < clients; ++i) {
+    std::string id = "c" + std::to_string(i);
+    others.send("write " + id + " hello-" + id);
+    others.send("read " + id + " 64");
+  }
+  // This thread moves every echo on in its alertable waits, while another
+  // takes the helper's answers.
+  auto pump_until = [](HANDLE done) {
+    DWORD waited;
+    do {
+      waited = WaitForSingleObjectEx(done, 10000, TRUE);
+    } while (waited == WAIT_IO_COMPLETION);
+    return waited == WAIT_OBJECT_0;
+  };
+  std::vector<std::string> answers;
+  handle_guard answered(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  std::thread reader([&] {
+    for (int i = 0; i < 2 * clients; ++i) answers.push_back(others.answer());
+    SetEvent(answered);
+  });
+  ASSERT_TRUE(pump_until(answered));
+  reader.join();
+  for (int i = 0; i < clients; ++i) {
+    std::string id = "c" + std::to_string(i);
+    EXPECT_EQ(answers[2 * i], "ok " + std::to_string(6 + id.size()));
+    EXPECT_EQ(answers[2 * i + 1], "ok hello-" + id);
+  }
+  // Each chain ends when its client closes.
+  echo_instance::all_finished = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  for (int i = 0; i < clients; ++i) ASSERT_EQ(others.call("close c" + std::to_string(i)), "ok");
+  EXPECT_TRUE(pump_until(echo_instance::all_finished));
+  EXPECT_EQ(echo_instance::finished, clients);
+  EXPECT_TRUE(CloseHandle(echo_instance::all_finished));
+  for (auto& instance : instances) EXPECT_TRUE(CloseHandle(instance->pipe));
 }
 
 TEST_F(Overlapped, CompletionRoutineErrors) {
