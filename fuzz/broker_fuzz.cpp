@@ -192,7 +192,8 @@ class driver {
     require(page_kind == 0, "instance created with an unsafe page");
     require(reply.instance_id != 0 && !model_.count(reply.instance_id), "instance id reused");
     require(reply.max_instances >= 1 && reply.max_instances <= 255, "max instances out of range");
-    require(reply.cur_instances >= 1 && reply.cur_instances <= reply.max_instances,
+    require(reply.cur_instances >= 1 &&
+                (reply.max_instances == 255 || reply.cur_instances <= reply.max_instances),
             "more instances than allowed");
     std::string key = pipes_.key_of_instance(reply.instance_id);
     conduit::detail::object_name name;
@@ -304,7 +305,8 @@ class driver {
     wire::reply reply = pipes_.query(r);
     check_reply(reply);
     if (reply.error == 0)
-      require(reply.cur_instances >= 1 && reply.cur_instances <= reply.max_instances,
+      require(reply.cur_instances >= 1 &&
+                  (reply.max_instances == 255 || reply.cur_instances <= reply.max_instances),
               "query counts");
   }
 

@@ -80,6 +80,17 @@ TEST_F(PipeCreate, MaxInstancesHoldsAcrossProcesses) {
   EXPECT_FALSE(create_error(pipe_name(), o));
 }
 
+TEST_F(PipeCreate, UnlimitedInstancesHaveNoLimit) {
+  // 255 is PIPE_UNLIMITED_INSTANCES, not a count: 300 instances fit.
+  std::vector<pipe_server> servers;
+  for (int i = 0; i < 300; ++i) {
+    std::error_code ec;
+    servers.push_back(pipe_server::create(pipe_name(), {.max_instances = unlimited_instances}, ec));
+    ASSERT_FALSE(ec) << "instance " << i << ": " << ec.message();
+  }
+  EXPECT_EQ(servers.front().current_instances(), 300u);
+}
+
 TEST_F(PipeCreate, LaterInstancesMustMatchDirection) {
   test::helper_process other;
   ASSERT_EQ(other.call("create s1 " + pipe_name() + " dir=duplex max=4"), "ok");

@@ -110,7 +110,11 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
   } else {
     named_pipe& pipe = it->second;
     // As on Windows, a full pipe is busy before any other mismatch is reported.
-    if (pipe.instances.size() >= pipe.max_instances) return error_reply(errc::pipe_busy);
+    // PIPE_UNLIMITED_INSTANCES (255) is no limit at all, only what the
+    // per-peer quota allows.
+    if (pipe.max_instances != detail::unlimited_instances &&
+        pipe.instances.size() >= pipe.max_instances)
+      return error_reply(errc::pipe_busy);
     if (request.open_mode & detail::first_pipe_instance) return error_reply(errc::access_denied);
     if ((pipe.open_mode & detail::access_duplex) != access) return error_reply(errc::access_denied);
   }

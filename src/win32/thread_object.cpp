@@ -56,6 +56,10 @@ void adopt_thread_object(std::shared_ptr<thread_object> object) {
   this_thread_object = std::move(object);
 }
 
-DWORD current_thread_id() { return static_cast<DWORD>(::gettid()); }
+// Asked on every overlapped operation (for CancelIo): ask the kernel once.
+DWORD current_thread_id() {
+  thread_local const DWORD id = static_cast<DWORD>(::gettid());
+  return id;
+}
 
 }  // namespace conduit::win32
