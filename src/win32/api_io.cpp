@@ -72,7 +72,7 @@ BOOL WINAPI CancelIo(HANDLE hFile) {
   return guarded(FALSE, [&] {
     auto file = lookup_as<file_object>(hFile);
     if (!file) return FALSE;
-    file->cancel(current_thread_id(), nullptr);
+    file->cancel(true, nullptr);
     return TRUE;
   });
 }
@@ -81,7 +81,7 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
   return guarded(FALSE, [&] {
     auto file = lookup_as<file_object>(hFile);
     if (!file) return FALSE;
-    if (file->cancel(0, lpOverlapped) == 0) return fail_with(ERROR_NOT_FOUND);
+    if (file->cancel(false, lpOverlapped) == 0) return fail_with(ERROR_NOT_FOUND);
     return TRUE;
   });
 }

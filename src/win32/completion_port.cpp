@@ -27,8 +27,20 @@ completion_port::completion_port() : ready_(::eventfd(0, EFD_CLOEXEC | EFD_NONBL
 void completion_port::post(const completion_packet& packet) {
   std::lock_guard lock(mutex_);
   if (closed_) return;
-  if (packets_.empty()) make_readable(ready_.get());
+  if (!readable_) {
+    make_readable(ready_.get());
+    readable_ = true;
+  }
   packets_.push_back(packet);
+}
+
+bool completion_port::try_acquire() {
+  std::lock_guard lock(mutex_);
+  if (closed_ || !packets_.empty()) return true;
+  // Readable from packets taken since: drained now, so the wait goes on.
+  make_unreadable(ready_.get());
+  readable_ = false;
+  return false;
 }
 
 std::size_t completion_port::take_locked(std::span<completion_packet> out) {
@@ -37,7 +49,6 @@ std::size_t completion_port::take_locked(std::span<completion_packet> out) {
     out[n++] = packets_.front();
     packets_.pop_front();
   }
-  if (n > 0 && packets_.empty()) make_unreadable(ready_.get());
   return n;
 }
 
@@ -74,7 +85,8 @@ void completion_port::close() {
   if (closed_) return;
   closed_ = true;
   packets_.clear();
-  make_readable(ready_.get());
+  if (!readable_) make_readable(ready_.get());
+  readable_ = true;
 }
 
 }  // namespace conduit::win32

@@ -28,11 +28,17 @@ struct completion_packet {
 
 /// Waitable: signalled while packets wait (WaitForSingleObject on a port
 /// does not take one).
+///
+/// The eventfd behind wait_fd() is made readable when a packet comes to an
+/// empty queue, but not drained when the queue empties: try_acquire()
+/// drains it once a waiter finds nothing there. A thread that keeps taking
+/// packets then costs no eventfd system call per packet.
 class completion_port final : public kernel_object {
  public:
   completion_port();
 
   int wait_fd() const override { return ready_.get(); }
+  bool try_acquire() override;
 
   /// Adds a packet (dropped if the queue is closed).
   void post(const completion_packet& packet);
@@ -55,6 +61,7 @@ class completion_port final : public kernel_object {
   std::mutex mutex_;
   std::deque<completion_packet> packets_;
   bool closed_ = false;
+  bool readable_ = false;    // ready_ is readable (a packet may wait)
   detail::unique_fd ready_;  // eventfd: readable while packets wait, or once closed
 };
 

@@ -2,6 +2,7 @@
 
 #include "win32/completion_port.hpp"
 #include "win32/event_object.hpp"
+#include "win32/file_signal.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/io_engine.hpp"
 #include "win32/io_operation.hpp"
@@ -13,14 +14,16 @@ namespace conduit::win32 {
 
 // The handle starts signalled, as a new file object's event is.
 file_object::file_object(bool overlapped, DWORD access)
-    : overlapped_(overlapped),
-      access_(access),
-      signal_(std::make_shared<event_object>(true, true)) {}
+    : overlapped_(overlapped), access_(access), signal_(std::make_shared<file_signal>()) {}
 
 file_object::~file_object() = default;
 
 int file_object::wait_fd() const {
   return signal_->wait_fd();
+}
+
+bool file_object::try_acquire() {
+  return signal_->claim();
 }
 
 bool file_object::associate(std::shared_ptr<completion_port> port, ULONG_PTR key) {
@@ -60,12 +63,13 @@ BOOL file_object::write(std::span<const std::byte> data, const io_request& call)
   return op ? start(op, request) : fail(error_from_code(ec), request);
 }
 
-std::size_t file_object::cancel(DWORD thread_id, const OVERLAPPED* which) {
-  return io_engine::get().cancel(this, thread_id, which, ERROR_OPERATION_ABORTED, false);
+std::size_t file_object::cancel(bool this_thread_only, const OVERLAPPED* which) {
+  const void* thread = this_thread_only ? current_thread_object().get() : nullptr;
+  return io_engine::get().cancel(this, thread, which, ERROR_OPERATION_ABORTED, false);
 }
 
 void file_object::abandon_io(DWORD error) {
-  if (overlapped_) io_engine::get().cancel(this, 0, nullptr, error, true);
+  if (overlapped_) io_engine::get().cancel(this, nullptr, nullptr, error, true);
 }
 
 bool file_object::prepare(io_request& request) {
@@ -91,7 +95,7 @@ bool file_object::prepare(io_request& request) {
 
 BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_request& request) {
   op->owner = this;
-  op->thread_id = current_thread_id();
+  op->thread = current_thread_object().get();
   io_completion& c = op->completion;
   c.file_signal = signal_;
   c.packet_overlapped = request.overlapped;

@@ -24,6 +24,7 @@
 namespace conduit::win32 {
 
 class event_object;
+class file_signal;
 class io_operation;
 class completion_port;
 
@@ -52,6 +53,7 @@ class file_object : public kernel_object {
   ~file_object() override;
 
   int wait_fd() const override;
+  bool try_acquire() override;
 
   [[nodiscard]] bool overlapped() const { return overlapped_; }
   /// The access rights the handle was granted (FILE_READ_DATA, ...).
@@ -68,9 +70,9 @@ class file_object : public kernel_object {
   /// FlushFileBuffers: waits until the other end has read everything.
   virtual void flush(std::error_code& ec) = 0;
 
-  /// CancelIo (this thread's operations) and CancelIoEx (thread_id 0; one
-  /// OVERLAPPED or, with null, all): how many were found.
-  std::size_t cancel(DWORD thread_id, const OVERLAPPED* which);
+  /// CancelIo (this thread's operations: `this_thread_only`) and CancelIoEx
+  /// (one OVERLAPPED or, with null, all): how many were found.
+  std::size_t cancel(bool this_thread_only, const OVERLAPPED* which);
 
  protected:
   /// A read or write for a handle without FILE_FLAG_OVERLAPPED: may block.
@@ -103,7 +105,7 @@ class file_object : public kernel_object {
 
   bool overlapped_;
   DWORD access_;
-  std::shared_ptr<event_object> signal_;
+  std::shared_ptr<file_signal> signal_;
   std::mutex port_mutex_;
   std::shared_ptr<completion_port> port_;
   ULONG_PTR key_ = 0;

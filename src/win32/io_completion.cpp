@@ -4,6 +4,7 @@
 
 #include "win32/completion_port.hpp"
 #include "win32/event_object.hpp"
+#include "win32/file_signal.hpp"
 #include "win32/status.hpp"
 #include "win32/thread_object.hpp"
 

@@ -12,6 +12,7 @@
 namespace conduit::win32 {
 
 class event_object;
+class file_signal;
 class completion_port;
 class thread_object;
 
@@ -23,7 +24,7 @@ struct io_completion {
   /// later does not change which event is set, as on Windows).
   std::shared_ptr<event_object> event;
   /// Set when there is no event: the file handle itself is signalled.
-  std::shared_ptr<event_object> file_signal;
+  std::shared_ptr<conduit::win32::file_signal> file_signal;
   /// Set for a call that waits for its own operation (no OVERLAPPED given).
   std::shared_ptr<event_object> private_signal;
   /// The file's completion port and key, when a packet is due.

@@ -15,10 +15,9 @@ namespace {
 constexpr int in = static_cast<int>(io_operation::direction::in);
 constexpr int out = static_cast<int>(io_operation::direction::out);
 
-bool matches(const io_operation& op, const void* owner, DWORD thread_id,
+bool matches(const io_operation& op, const void* owner, const void* thread,
              const OVERLAPPED* overlapped, bool forced) {
-  return op.owner == owner && (!op.internal || forced) &&
-         (thread_id == 0 || op.thread_id == thread_id) &&
+  return op.owner == owner && (!op.internal || forced) && (!thread || op.thread == thread) &&
          (!overlapped || op.completion.packet_overlapped == overlapped);
 }
 
@@ -93,7 +92,7 @@ bool io_engine::start(const operation_ptr& op) {
   return finished;
 }
 
-std::size_t io_engine::cancel(const void* owner, DWORD thread_id, const OVERLAPPED* overlapped,
+std::size_t io_engine::cancel(const void* owner, const void* thread, const OVERLAPPED* overlapped,
                               DWORD error, bool forced) {
   std::vector<operation_ptr> done;
   std::size_t matched = 0;
@@ -106,7 +105,7 @@ std::size_t io_engine::cancel(const void* owner, DWORD thread_id, const OVERLAPP
         auto& queue = w.queue[d];
         for (auto it = queue.begin(); it != queue.end();) {
           io_operation& op = **it;
-          if (!matches(op, owner, thread_id, overlapped, forced)) {
+          if (!matches(op, owner, thread, overlapped, forced)) {
             ++it;
             continue;
           }

@@ -43,13 +43,13 @@ class io_engine {
   /// delivers its completion when it ends.
   bool start(const std::shared_ptr<io_operation>& op);
 
-  /// Ends the waiting operations of `owner` that were issued by thread
-  /// `thread_id` (0: any) for `overlapped` (null: any), with `error`.
+  /// Ends the waiting operations of `owner` that were issued by `thread`
+  /// (its thread_object; null: any) for `overlapped` (null: any), with `error`.
   /// Returns how many matched; one that cannot end yet (io_operation::stop)
   /// still counts and ends by itself. Internal operations match only when
   /// `forced` (the owner is going away).
-  std::size_t cancel(const void* owner, DWORD thread_id, const OVERLAPPED* overlapped, DWORD error,
-                     bool forced);
+  std::size_t cancel(const void* owner, const void* thread, const OVERLAPPED* overlapped,
+                     DWORD error, bool forced);
 
   /// Makes the engine run again what waits on `fd`: something changed that
   /// the descriptor's readiness does not show (a pipe client's arrival

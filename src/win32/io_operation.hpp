@@ -50,9 +50,10 @@ class io_operation {
   [[nodiscard]] DWORD error() const { return error_; }
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
 
-  /// Who issued it, for CancelIo and CancelIoEx.
+  /// Who issued it, for CancelIo and CancelIoEx: the file, and the issuing
+  /// thread's object (a pointer, so telling costs no system call).
   const void* owner = nullptr;
-  DWORD thread_id = 0;
+  const void* thread = nullptr;
   /// Internal operations (a transact's request) are not the program's to
   /// cancel and report to no one.
   bool internal = false;
