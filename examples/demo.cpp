@@ -44,7 +44,8 @@ int run_client(const std::string& name, int number) {
   client.write(message);
   std::string echo(message.size(), '\0');
   std::size_t got = 0;
-  while (got < echo.size()) got += client.read(std::as_writable_bytes(std::span(echo)).subspan(got));
+  while (got < echo.size())
+    got += client.read(std::as_writable_bytes(std::span(echo)).subspan(got));
   std::printf("client %d (pid %d): server pid %u echoed \"%s\"\n", number, ::getpid(),
               client.server_process_id(), echo.c_str());
   return echo == message ? 0 : 1;
@@ -56,7 +57,8 @@ void serve(conduit::pipe_server& server, int instance, std::atomic<int>& remaini
     std::error_code ec;
     server.connect(std::chrono::seconds(10), ec);
     if (ec) break;
-    std::printf("server instance %d: client pid %u connected\n", instance, server.client_process_id());
+    std::printf("server instance %d: client pid %u connected\n", instance,
+                server.client_process_id());
     std::fflush(stdout);
     std::array<std::byte, 256> buffer;
     for (;;) {
@@ -87,14 +89,17 @@ int main(int argc, char** argv) {
   std::array<conduit::pipe_server, 2> servers{conduit::pipe_server::create(name, options),
                                               conduit::pipe_server::create(name, options)};
   std::vector<std::thread> instances;
-  for (int i = 0; i < 2; ++i) instances.emplace_back(serve, std::ref(servers[i]), i + 1, std::ref(remaining));
+  for (int i = 0; i < 2; ++i)
+    instances.emplace_back(serve, std::ref(servers[i]), i + 1, std::ref(remaining));
 
   std::vector<pid_t> clients;
   for (int i = 1; i <= client_count; ++i) {
     std::string number = std::to_string(i);
-    std::array<char*, 5> args{argv[0], const_cast<char*>("client"), name.data(), number.data(), nullptr};
+    std::array<char*, 5> args{argv[0], const_cast<char*>("client"), name.data(), number.data(),
+                              nullptr};
     pid_t pid = 0;
-    if (::posix_spawn(&pid, argv[0], nullptr, nullptr, args.data(), environ) == 0) clients.push_back(pid);
+    if (::posix_spawn(&pid, argv[0], nullptr, nullptr, args.data(), environ) == 0)
+      clients.push_back(pid);
   }
   int failures = 0;
   for (pid_t pid : clients) {

@@ -144,7 +144,10 @@ TEST_F(Fault, CrowdOfClientsOnEightInstances) {
       std::size_t got = 0;
       while (!ec && got < echo.size())
         got += client.read(std::as_writable_bytes(std::span(echo)).subspan(got), ec);
-      if (!ec && echo == message) ++served; else ++failures;
+      if (!ec && echo == message)
+        ++served;
+      else
+        ++failures;
     });
   }
   for (auto& t : threads) t.join();

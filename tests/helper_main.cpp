@@ -43,17 +43,17 @@
 
 #include <array>
 #include <atomic>
-#include <deque>
-#include <filesystem>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conduit/error.hpp"
@@ -196,14 +196,16 @@ std::string run(const std::vector<std::string>& w) {
   if (cmd == "create" && w.size() >= 3) {
     conduit::pipe_options o;
     std::string dir = option(w, "dir", "duplex");
-    o.direction = dir == "in" ? conduit::pipe_direction::inbound
+    o.direction = dir == "in"    ? conduit::pipe_direction::inbound
                   : dir == "out" ? conduit::pipe_direction::outbound
                                  : conduit::pipe_direction::duplex;
     o.max_instances = std::stoul(option(w, "max", "255"));
     o.default_timeout = std::chrono::milliseconds(std::stoul(option(w, "timeout", "0")));
     o.first_instance = option(w, "first", "0") == "1";
-    o.type = option(w, "type", "byte") == "message" ? conduit::pipe_type::message : conduit::pipe_type::byte;
-    o.mode = option(w, "mode", "byte") == "message" ? conduit::read_mode::message : conduit::read_mode::byte;
+    o.type = option(w, "type", "byte") == "message" ? conduit::pipe_type::message
+                                                    : conduit::pipe_type::byte;
+    o.mode = option(w, "mode", "byte") == "message" ? conduit::read_mode::message
+                                                    : conduit::read_mode::byte;
     o.out_buffer_size = std::stoul(option(w, "out", "0"));
     o.in_buffer_size = std::stoul(option(w, "in", "0"));
     servers[id] = conduit::pipe_server::create(w[2], o, ec);
@@ -223,13 +225,14 @@ std::string run(const std::vector<std::string>& w) {
       echo_servers.push_back(conduit::pipe_server::create(w[1], o, ec));
       if (ec) return result(ec);
     }
-    for (auto& server : echo_servers) echo_threads.emplace_back(echo_instance, std::ref(server), total);
+    for (auto& server : echo_servers)
+      echo_threads.emplace_back(echo_instance, std::ref(server), total);
     return "ok";
   }
   if (cmd == "open" && w.size() >= 3) {
     std::string a = option(w, "access", "rw");
-    auto access = a == "r" ? conduit::pipe_access::read
-                  : a == "w" ? conduit::pipe_access::write
+    auto access = a == "r"      ? conduit::pipe_access::read
+                  : a == "w"    ? conduit::pipe_access::write
                   : a == "none" ? conduit::pipe_access::none
                                 : conduit::pipe_access::duplex;
     clients[id] = conduit::pipe_client::open(w[2], access, ec);
@@ -264,7 +267,8 @@ std::string run(const std::vector<std::string>& w) {
         });
       }
       for (auto& t : threads) t.join();
-      return failures ? std::string("err failures ") + std::to_string(failures.load()) : std::string("ok");
+      return failures ? std::string("err failures ") + std::to_string(failures.load())
+                      : std::string("ok");
     });
   }
   if (cmd == "connect") {
@@ -285,11 +289,15 @@ std::string run(const std::vector<std::string>& w) {
     return "ok";
   }
   if (cmd == "write" && w.size() >= 3) {
-    return with_end(id, [&](auto& end) { return result(ec, std::to_string(end.write(std::as_bytes(std::span(w[2])), ec))); });
+    return with_end(id, [&](auto& end) {
+      return result(ec, std::to_string(end.write(std::as_bytes(std::span(w[2])), ec)));
+    });
   }
   if (cmd == "fill" && w.size() >= 3) {
     std::string data(std::stoul(w[2]), 'x');
-    return with_end(id, [&](auto& end) { return result(ec, std::to_string(end.write(std::as_bytes(std::span(data)), ec))); });
+    return with_end(id, [&](auto& end) {
+      return result(ec, std::to_string(end.write(std::as_bytes(std::span(data)), ec)));
+    });
   }
   if (cmd == "read" && w.size() >= 3) {
     std::vector<std::byte> buffer(std::stoul(w[2]));

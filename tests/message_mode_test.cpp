@@ -24,7 +24,8 @@ class MessageMode : public test::sandbox {
  protected:
   // A message server in a helper process and a client here, connected.
   pipe_client connect_to_helper(test::helper_process& server, const std::string& extra = "") {
-    EXPECT_EQ(server.call("create s1 " + pipe_name() + " type=message mode=message " + extra), "ok");
+    EXPECT_EQ(server.call("create s1 " + pipe_name() + " type=message mode=message " + extra),
+              "ok");
     auto client = pipe_client::open(pipe_name());
     EXPECT_EQ(server.call("connect s1"), "ok already");
     return client;
@@ -38,7 +39,8 @@ std::string text(std::span<const std::byte> bytes) {
 TEST_F(MessageMode, EachWriteIsOneMessage) {
   test::helper_process server;
   auto client = connect_to_helper(server);
-  for (const char* m : {"one", "two", "three"}) ASSERT_EQ(server.call(std::string("write s1 ") + m), "ok " + std::to_string(strlen(m)));
+  for (const char* m : {"one", "two", "three"})
+    ASSERT_EQ(server.call(std::string("write s1 ") + m), "ok " + std::to_string(strlen(m)));
   client.set_read_mode(read_mode::message);
   std::array<std::byte, 64> buffer;
   EXPECT_EQ(text(std::span(buffer).first(client.read(buffer))), "one");
@@ -85,7 +87,8 @@ TEST_F(MessageMode, TooSmallBufferGetsMoreData) {
 }
 
 TEST_F(MessageMode, ZeroLengthMessagesAreMessages) {
-  auto server = pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
   test::helper_process client;
   ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
   server.connect();
@@ -108,7 +111,8 @@ TEST_F(MessageMode, HugeMessageArrivesWhole) {
   auto message = client.read_message();
   EXPECT_EQ(server.background_answer(30s), "ok " + std::to_string(size));
   ASSERT_EQ(message.size(), size);
-  EXPECT_EQ(std::count(message.begin(), message.end(), std::byte{'x'}), static_cast<std::ptrdiff_t>(size));
+  EXPECT_EQ(std::count(message.begin(), message.end(), std::byte{'x'}),
+            static_cast<std::ptrdiff_t>(size));
 }
 
 TEST_F(MessageMode, ByteReadModeOnlyOnMessagePipes) {
@@ -144,8 +148,8 @@ TEST_F(MessageMode, FourWritersTenThousandMessages) {
   test::helper_process server;
   auto client = connect_to_helper(server);
   client.set_read_mode(read_mode::message);
-  server.send("& stress-write s1 " + std::to_string(writers) + " " + std::to_string(per_writer) + " " +
-              std::to_string(seed));
+  server.send("& stress-write s1 " + std::to_string(writers) + " " + std::to_string(per_writer) +
+              " " + std::to_string(seed));
   test::stress_checker checker(seed, writers, per_writer);
   std::vector<std::byte> buffer(test::stress_max_size);
   for (int received = 0; received < writers * per_writer; ++received) {

@@ -129,7 +129,8 @@ TEST_F(PipeConnect, AccessMustFitTheDirection) {
 // the time the instance started listening again.
 TEST_F(PipeConnect, InstancesServeInListeningOrder) {
   test::helper_process server;
-  for (const char* id : {"a", "b", "c"}) ASSERT_EQ(server.call(std::string("create ") + id + " " + pipe_name()), "ok");
+  for (const char* id : {"a", "b", "c"})
+    ASSERT_EQ(server.call(std::string("create ") + id + " " + pipe_name()), "ok");
   // Every instance with a client writes its own name; what this client reads
   // names the instance it holds.
   auto identify = [&](pipe_client& client) {

@@ -128,9 +128,7 @@ TEST_F(PipeCreate, PipeNameCannotAlsoBeAFolder) {
 }
 
 TEST_F(PipeCreate, PipeVanishesWithItsLastInstance) {
-  {
-    auto server = pipe_server::create(pipe_name());
-  }
+  { auto server = pipe_server::create(pipe_name()); }
   std::error_code ec;
   auto client = pipe_client::open(pipe_name(), pipe_access::duplex, ec);
   EXPECT_EQ(ec, errc::file_not_found);

@@ -226,7 +226,8 @@ TEST_F(PipeData, BlockingWriteWaitsForRoom) {
   auto server = pipe_server::create(pipe_name(), o);
   auto client = pipe_client::open(pipe_name());
   server.connect();
-  auto writer = std::async(std::launch::async, [&] { return server.write(std::string(1 << 20, 'w')); });
+  auto writer =
+      std::async(std::launch::async, [&] { return server.write(std::string(1 << 20, 'w')); });
   // The writer cannot finish while the client reads nothing; what waits in
   // the pipe stays near the quota.
   EXPECT_EQ(writer.wait_for(100ms), std::future_status::timeout);

@@ -20,8 +20,8 @@ struct pipe_info {
 
 /// What a peek found (PeekNamedPipe), without taking anything.
 struct peek_result {
-  std::size_t bytes_read = 0;       // copied into the buffer
-  std::size_t bytes_available = 0;  // waiting in all
+  std::size_t bytes_read = 0;          // copied into the buffer
+  std::size_t bytes_available = 0;     // waiting in all
   std::size_t message_bytes_left = 0;  // left in the current message (message pipes)
 };
 

@@ -18,9 +18,9 @@
 #include <string>
 
 #include "conduit/error.hpp"
+#include "core/fd_passing.hpp"
 #include "core/object_name.hpp"
 #include "core/pipe_flags.hpp"
-#include "core/fd_passing.hpp"
 #include "core/runtime_dir.hpp"
 
 namespace conduit::broker {
@@ -30,7 +30,9 @@ using detail::unique_fd;
 constexpr std::uint64_t listener_tag = 0;
 constexpr std::uint64_t signal_tag = 1;
 
-void log_error(const char* what) { std::fprintf(stderr, "conduitd: %s: %s\n", what, std::strerror(errno)); }
+void log_error(const char* what) {
+  std::fprintf(stderr, "conduitd: %s: %s\n", what, std::strerror(errno));
+}
 
 // A peer's credentials as the kernel recorded them at connect time.
 bool read_credentials(int fd, credentials& out) {
@@ -77,7 +79,8 @@ bool broker::set_up() {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
       (!options_.system && (st.st_mode & 022) != 0)) {
-    std::fprintf(stderr, "conduitd: %s must be a folder owned by this user, writable by no one else\n",
+    std::fprintf(stderr,
+                 "conduitd: %s must be a folder owned by this user, writable by no one else\n",
                  dir.c_str());
     return false;
   }
@@ -96,8 +99,10 @@ bool broker::set_up() {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   ::unlink(path.c_str());  // a stale socket from a broker that died; we hold the lock
   listener_.reset(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!listener_ || ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::chmod(path.c_str(), options_.system ? 0666 : 0600) != 0 || ::listen(listener_.get(), 512) != 0) {
+  if (!listener_ ||
+      ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::chmod(path.c_str(), options_.system ? 0666 : 0600) != 0 ||
+      ::listen(listener_.get(), 512) != 0) {
     log_error(("cannot listen on " + path).c_str());
     return false;
   }
@@ -151,7 +156,8 @@ int broker::run() {
     }
     expire_waiters();
     if (options_.idle_exit_seconds > 0 && peers_.empty() &&
-        std::chrono::steady_clock::now() - idle_since_ >= std::chrono::seconds(options_.idle_exit_seconds)) {
+        std::chrono::steady_clock::now() - idle_since_ >=
+            std::chrono::seconds(options_.idle_exit_seconds)) {
       remove_files(options_.runtime_dir);
       return 0;
     }
@@ -202,7 +208,8 @@ void broker::serve(peer& p) {
   }
 }
 
-bool broker::reply(peer& p, std::uint32_t request_id, const wire::reply& r, std::span<const int> fds) {
+bool broker::reply(peer& p, std::uint32_t request_id, const wire::reply& r,
+                   std::span<const int> fds) {
   auto bytes = wire::encode(r, request_id);
   // The socket is non-blocking: a peer that does not read its answers is dropped.
   return !detail::send_packet(p.socket.get(), bytes, fds);

@@ -39,7 +39,8 @@ class broker {
   void serve(peer& p);
   /// Handles one packet; false drops the peer.
   bool handle(peer& p, std::span<const std::byte> packet, std::vector<detail::unique_fd> fds);
-  bool reply(peer& p, std::uint32_t request_id, const wire::reply& r, std::span<const int> fds = {});
+  bool reply(peer& p, std::uint32_t request_id, const wire::reply& r,
+             std::span<const int> fds = {});
   void drop(peer_id id);
   void wake_waiters(const std::string& key);
   void expire_waiters();

@@ -13,7 +13,8 @@ namespace {
 
 void usage() {
   std::fputs(
-      "usage: conduitd [--system] [--runtime-dir DIR] [--idle-exit SECONDS] [--detach] [--ready-fd N]\n"
+      "usage: conduitd [--system] [--runtime-dir DIR] [--idle-exit SECONDS] [--detach] [--ready-fd "
+      "N]\n"
       "  --system         serve all users from /run/conduit\n"
       "  --runtime-dir    serve from DIR (default: CONDUIT_RUNTIME_DIR, or the session folder)\n"
       "  --idle-exit      exit after SECONDS with no process connected (0: never)\n"

@@ -4,8 +4,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "core/instance_page.hpp"
 #include "conduit/error.hpp"
+#include "core/instance_page.hpp"
 #include "core/object_name.hpp"
 #include "core/pipe_flags.hpp"
 
@@ -14,10 +14,9 @@ namespace {
 
 using detail::unique_fd;
 
-constexpr std::uint32_t known_open_mode_bits = detail::access_duplex | detail::first_pipe_instance |
-                                               detail::write_through | detail::overlapped |
-                                               0x00040000 /* WRITE_DAC */ |
-                                               0x01000000 /* ACCESS_SYSTEM_SECURITY */;
+constexpr std::uint32_t known_open_mode_bits =
+    detail::access_duplex | detail::first_pipe_instance | detail::write_through |
+    detail::overlapped | 0x00040000 /* WRITE_DAC */ | 0x01000000 /* ACCESS_SYSTEM_SECURITY */;
 
 wire::reply error_reply(errc e) {
   wire::reply r;
@@ -61,7 +60,8 @@ std::size_t pipe_namespace::instances_of(peer_id id) const {
   return it == owned_.end() ? 0 : it->second;
 }
 
-void pipe_namespace::start_listening(named_pipe& pipe, pipe_instance& instance, unique_fd endpoint) {
+void pipe_namespace::start_listening(named_pipe& pipe, pipe_instance& instance,
+                                     unique_fd endpoint) {
   if (instance.listen_order != 0) pipe.listening.erase(instance.listen_order);
   instance.endpoint = std::move(endpoint);
   instance.listen_order = next_listen_order_++;
@@ -79,11 +79,13 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
   if (access == 0 || (request.open_mode & ~known_open_mode_bits) != 0)
     return error_reply(errc::invalid_parameter);
   if ((request.pipe_mode & ~detail::known_pipe_mode_bits) != 0 ||
-      ((request.pipe_mode & detail::readmode_message) && !(request.pipe_mode & detail::type_message)))
+      ((request.pipe_mode & detail::readmode_message) &&
+       !(request.pipe_mode & detail::type_message)))
     return error_reply(errc::invalid_parameter);
   if (request.max_instances == 0 || request.max_instances > detail::unlimited_instances)
     return error_reply(errc::invalid_parameter);
-  if (!page || !detail::instance_page_is_safe(page.get())) return error_reply(errc::invalid_parameter);
+  if (!page || !detail::instance_page_is_safe(page.get()))
+    return error_reply(errc::invalid_parameter);
   if (instances_of(owner.id) >= max_instances_per_peer) return error_reply(errc::not_enough_memory);
 
   // A pipe name cannot also be a folder of another pipe name (KB Q100291).
@@ -217,7 +219,8 @@ open_result pipe_namespace::open(const peer& client, const wire::open_request& r
     record.groups.assign(client.creds.groups.begin(), client.creds.groups.end());
     record.desired_access = request.desired_access;
     record.sqos_flags = request.sqos_flags;
-    record.session_id = static_cast<std::uint32_t>(::getsid(client.creds.pid) > 0 ? ::getsid(client.creds.pid) : 0);
+    record.session_id =
+        static_cast<std::uint32_t>(::getsid(client.creds.pid) > 0 ? ::getsid(client.creds.pid) : 0);
     record.serial = instance.serial;
     auto bytes = wire::encode(record);
     // The endpoint is fresh and empty, so the record fits in one send; a
@@ -255,8 +258,9 @@ wire::reply pipe_namespace::wait(const wire::wait_request& request, bool& must_w
   if (!it->second.listening.empty()) return {};
   must_wait = true;
   key = name.key;
-  effective_timeout_ms =
-      request.timeout_ms == detail::wait_use_default ? it->second.default_timeout_ms : request.timeout_ms;
+  effective_timeout_ms = request.timeout_ms == detail::wait_use_default
+                             ? it->second.default_timeout_ms
+                             : request.timeout_ms;
   return {};
 }
 

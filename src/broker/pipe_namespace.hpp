@@ -84,7 +84,7 @@ class pipe_namespace {
   void remove_instance(named_pipe& pipe, std::uint64_t instance_id);
   void start_listening(named_pipe& pipe, pipe_instance& instance, detail::unique_fd endpoint);
 
-  std::map<std::string, named_pipe> pipes_;  // by key
+  std::map<std::string, named_pipe> pipes_;             // by key
   std::map<std::uint64_t, std::string> instance_pipe_;  // instance id -> pipe key
   // Kept here, where every instance comes and goes, so that no way an
   // instance ends (close, its owner gone, a dead server end found at open)

@@ -32,7 +32,8 @@ instance_page instance_page::create(std::error_code& ec) {
     ec = {errno, std::generic_category()};
     return {};
   }
-  void* map = ::mmap(nullptr, instance_page_size, PROT_READ | PROT_WRITE, MAP_SHARED, page.fd_.get(), 0);
+  void* map =
+      ::mmap(nullptr, instance_page_size, PROT_READ | PROT_WRITE, MAP_SHARED, page.fd_.get(), 0);
   if (map == MAP_FAILED) {
     ec = {errno, std::generic_category()};
     return {};

@@ -24,8 +24,8 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
 /// Seals a page must carry before the broker passes it on: it cannot grow,
 /// shrink (which would fault its readers) or be mapped writable again.
-inline constexpr int instance_page_seals = 0x0002 /* F_SEAL_SHRINK */ | 0x0004 /* F_SEAL_GROW */ |
-                                           0x0010 /* F_SEAL_FUTURE_WRITE */;
+inline constexpr int instance_page_seals =
+    0x0002 /* F_SEAL_SHRINK */ | 0x0004 /* F_SEAL_GROW */ | 0x0010 /* F_SEAL_FUTURE_WRITE */;
 
 /// A mapping of an instance page; unmapped on destruction.
 class instance_page {

@@ -81,7 +81,9 @@ class reader {
   bool ok_ = true;
 };
 
-std::error_code bad_message() { return {EBADMSG, std::generic_category()}; }
+std::error_code bad_message() {
+  return {EBADMSG, std::generic_category()};
+}
 
 struct request_encoder {
   writer& w;

@@ -132,13 +132,17 @@ void basic_pipe::set_read_mode(conduit::read_mode mode, std::error_code& ec) noe
   });
 }
 
-bool basic_pipe::nowait() const noexcept { return end_ && end_->nowait(); }
+bool basic_pipe::nowait() const noexcept {
+  return end_ && end_->nowait();
+}
 
 void basic_pipe::set_nowait(bool on) noexcept {
   if (end_) end_->set_nowait(on);
 }
 
-pipe_info basic_pipe::info() const noexcept { return end_ ? end_->info() : pipe_info{}; }
+pipe_info basic_pipe::info() const noexcept {
+  return end_ ? end_->info() : pipe_info{};
+}
 
 std::uint32_t basic_pipe::current_instances() const {
   std::error_code ec;

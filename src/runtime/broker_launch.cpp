@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,8 +89,13 @@ std::error_code spawn_broker(const std::string& dir) {
   unique_fd ready_read(ready[0]), ready_write(ready[1]);
   std::string exe = broker_executable();
   constexpr int child_ready_fd = 3;
-  std::vector<std::string> args = {exe,         "--runtime-dir", dir, "--idle-exit",
-                                   session_idle_exit_seconds, "--detach", "--ready-fd",
+  std::vector<std::string> args = {exe,
+                                   "--runtime-dir",
+                                   dir,
+                                   "--idle-exit",
+                                   session_idle_exit_seconds,
+                                   "--detach",
+                                   "--ready-fd",
                                    std::to_string(child_ready_fd)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

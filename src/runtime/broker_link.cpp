@@ -85,7 +85,8 @@ std::error_code broker_link::ensure_connected_locked() {
 }
 
 std::error_code broker_link::exchange_locked(const wire::request& request, std::span<const int> fds,
-                                             wire::reply& reply, std::vector<unique_fd>* reply_fds) {
+                                             wire::reply& reply,
+                                             std::vector<unique_fd>* reply_fds) {
   for (int attempt = 0;; ++attempt) {
     if (auto ec = ensure_connected_locked()) return ec;
     auto ec = exchange_on(socket_.get(), next_request_id_++, request, fds, reply, reply_fds);

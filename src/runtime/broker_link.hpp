@@ -25,10 +25,10 @@ namespace conduit::detail {
 /// link's mutex, through the link's methods.
 struct registration {
   wire::create_instance_request params;  // serial kept current
-  int page_fd = -1;                       // owned by the instance
-  int server_end = -1;                    // owned by the instance; read to see a connect
-  unique_fd listening_endpoint;  // our copy of the client end while listening
-  std::uint64_t broker_id = 0;   // 0 when the current broker does not know it
+  int page_fd = -1;                      // owned by the instance
+  int server_end = -1;                   // owned by the instance; read to see a connect
+  unique_fd listening_endpoint;          // our copy of the client end while listening
+  std::uint64_t broker_id = 0;           // 0 when the current broker does not know it
 };
 
 /// One mailslot as the broker knows it: what its reader registered, kept to

@@ -137,7 +137,8 @@ bool pipe_channel::read_header(bool nowait, std::error_code& ec) {
   return true;
 }
 
-std::size_t pipe_channel::read_message(std::span<std::byte> buffer, bool nowait, std::error_code& ec) {
+std::size_t pipe_channel::read_message(std::span<std::byte> buffer, bool nowait,
+                                       std::error_code& ec) {
   if (message_left_.load(std::memory_order_acquire) == 0) {
     if (!read_header(nowait, ec)) {
       if (!ec) ec = errc::no_data;
@@ -155,7 +156,8 @@ std::size_t pipe_channel::read_message(std::span<std::byte> buffer, bool nowait,
 
 // Byte read mode on a message pipe: the data of as many messages as are
 // there and fit, headers stripped. Waits (unless nowait) only for the first byte.
-std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait, std::error_code& ec) {
+std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait,
+                                      std::error_code& ec) {
   std::size_t got = 0;
   for (;;) {
     bool may_block = got == 0 && !nowait;
@@ -213,7 +215,8 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
     int queued = 0;
     ::getsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
     ::ioctl(socket_.get(), SIOCOUTQ, &queued);
-    if (static_cast<std::size_t>(queued) + data.size() + header.size() > static_cast<std::size_t>(sndbuf) / 2)
+    if (static_cast<std::size_t>(queued) + data.size() + header.size() >
+        static_cast<std::size_t>(sndbuf) / 2)
       return 0;
   }
   std::size_t sent = 0;
@@ -386,6 +389,8 @@ void pipe_channel::flush(std::error_code& ec) {
   }
 }
 
-void pipe_channel::shut_down() { ::shutdown(socket_.get(), SHUT_RDWR); }
+void pipe_channel::shut_down() {
+  ::shutdown(socket_.get(), SHUT_RDWR);
+}
 
 }  // namespace conduit::detail

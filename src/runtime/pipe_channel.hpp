@@ -56,7 +56,8 @@ class pipe_channel {
   /// Reads in message read mode (at most one message; ERROR_MORE_DATA with
   /// the part that fits) or byte read mode (what is there, messages joined).
   /// `nowait`: ERROR_NO_DATA instead of blocking on an empty pipe.
-  std::size_t read(std::span<std::byte> buffer, bool message_read, bool nowait, std::error_code& ec);
+  std::size_t read(std::span<std::byte> buffer, bool message_read, bool nowait,
+                   std::error_code& ec);
 
   /// Writes one message (message pipes) or bytes. Blocking writes wait while
   /// the peer's buffer is full. `nowait`: writes what fits (bytes) or

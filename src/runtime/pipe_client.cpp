@@ -52,7 +52,9 @@ std::uint32_t pipe_client::client_process_id() const noexcept {
   return static_cast<std::uint32_t>(::getpid());
 }
 
-void pipe_client::close() noexcept { end_.reset(); }
+void pipe_client::close() noexcept {
+  end_.reset();
+}
 
 bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout) {
   std::error_code ec;
@@ -77,10 +79,12 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
     else if (timeout.count() <= 0)
       ms = detail::wait_use_default;
     else
-      ms = static_cast<std::uint32_t>(std::min<std::int64_t>(timeout.count(), detail::wait_forever - 1));
+      ms = static_cast<std::uint32_t>(
+          std::min<std::int64_t>(timeout.count(), detail::wait_forever - 1));
     detail::wire::reply reply;
     // Its own connection: a long wait must not hold up this process's other calls.
-    if ((ec = detail::broker_link::get().call_alone(detail::wire::wait_request{std::string(name), ms}, reply)))
+    if ((ec = detail::broker_link::get().call_alone(
+             detail::wire::wait_request{std::string(name), ms}, reply)))
       return false;
     if (reply.error != 0) ec = {static_cast<int>(reply.error), win32_category()};
     return !ec;

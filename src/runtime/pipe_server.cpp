@@ -30,7 +30,9 @@ pipe_server& pipe_server::operator=(pipe_server&& other) noexcept {
   }
   return *this;
 }
-pipe_server::~pipe_server() { close(); }
+pipe_server::~pipe_server() {
+  close();
+}
 
 pipe_server pipe_server::create(std::string_view name, const pipe_options& options) {
   std::error_code ec;
@@ -49,7 +51,9 @@ pipe_server pipe_server::create(std::string_view name, const pipe_options& optio
   }
 }
 
-connect_status pipe_server::connect() { return connect(std::chrono::milliseconds(-1)); }
+connect_status pipe_server::connect() {
+  return connect(std::chrono::milliseconds(-1));
+}
 
 connect_status pipe_server::connect(std::error_code& ec) noexcept {
   return connect(std::chrono::milliseconds(-1), ec);
@@ -62,7 +66,8 @@ connect_status pipe_server::connect(std::chrono::milliseconds timeout) {
   return status;
 }
 
-connect_status pipe_server::connect(std::chrono::milliseconds timeout, std::error_code& ec) noexcept {
+connect_status pipe_server::connect(std::chrono::milliseconds timeout,
+                                    std::error_code& ec) noexcept {
   if (!end_) {
     ec = errc::invalid_handle;
     return connect_status::connected;
@@ -112,6 +117,8 @@ void pipe_server::close() noexcept {
   if (end_) instance()->close();
 }
 
-bool pipe_server::is_open() const noexcept { return end_ && instance()->is_open(); }
+bool pipe_server::is_open() const noexcept {
+  return end_ && instance()->is_open();
+}
 
 }  // namespace conduit

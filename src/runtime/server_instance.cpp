@@ -44,7 +44,8 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
       options.max_instances > unlimited_instances ||
       (options.type == pipe_type::byte && options.mode == read_mode::message) ||
       options.default_timeout.count() < 0 ||
-      options.default_timeout > std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max() - 1)) {
+      options.default_timeout >
+          std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max() - 1)) {
     ec = errc::invalid_parameter;
     return nullptr;
   }
@@ -53,7 +54,8 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
   self->open_mode_ = direction | (options.first_instance ? first_pipe_instance : 0) |
                      (options.write_through ? write_through : 0);
   self->pipe_mode_ = static_cast<std::uint32_t>(options.type) |
-                     static_cast<std::uint32_t>(options.mode) | (options.nowait ? detail::nowait : 0) |
+                     static_cast<std::uint32_t>(options.mode) |
+                     (options.nowait ? detail::nowait : 0) |
                      (options.reject_remote_clients ? reject_remote_clients : 0);
   self->page_ = instance_page::create(ec);
   if (ec) {
@@ -88,11 +90,14 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
   return self;
 }
 
-server_instance::~server_instance() { close(); }
+server_instance::~server_instance() {
+  close();
+}
 
 std::error_code server_instance::listen_locked(bool first) {
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return error_from_errno(errno);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    return error_from_errno(errno);
   // Each side's send buffer is the write quota of what it writes: ours is
   // the out buffer, the client's the in buffer.
   set_write_quota(pair[0], info_.out_buffer_size);
@@ -120,7 +125,8 @@ bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
   int fd = channel_->socket();
   pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return false;
-  std::array<std::byte, wire::connect_record::fixed_size + 4 * wire::connect_record::max_groups> buffer;
+  std::array<std::byte, wire::connect_record::fixed_size + 4 * wire::connect_record::max_groups>
+      buffer;
   ssize_t n = ::recv(fd, buffer.data(), 8, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return false;  // no client yet; the endpoint is still ours too
   std::size_t size = n == 8 ? wire::connect_record_size(std::span(buffer).first(8)) : 0;

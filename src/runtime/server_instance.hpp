@@ -8,8 +8,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "conduit/pipe_options.hpp"
 #include "conduit/error.hpp"
+#include "conduit/pipe_options.hpp"
 #include "conduit/pipe_server.hpp"
 #include "core/instance_page.hpp"
 #include "core/wire.hpp"

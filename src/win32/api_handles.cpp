@@ -17,13 +17,18 @@ bool is_current_process(HANDLE process) {
 
 extern "C" {
 
-DWORD WINAPI GetLastError(void) { return last_error; }
+DWORD WINAPI GetLastError(void) {
+  return last_error;
+}
 
-VOID WINAPI SetLastError(DWORD dwErrCode) { last_error = dwErrCode; }
+VOID WINAPI SetLastError(DWORD dwErrCode) {
+  last_error = dwErrCode;
+}
 
 BOOL WINAPI CloseHandle(HANDLE hObject) {
   // Closing a pseudo-handle does nothing, successfully, as on Windows.
-  if (hObject == current_process_pseudo_handle || hObject == current_thread_pseudo_handle) return TRUE;
+  if (hObject == current_process_pseudo_handle || hObject == current_thread_pseudo_handle)
+    return TRUE;
   return close_handle(hObject) ? TRUE : FALSE;
 }
 
@@ -70,9 +75,17 @@ BOOL WINAPI SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags) {
   return set_handle_flags(hObject, dwMask, dwFlags) ? TRUE : FALSE;
 }
 
-HANDLE WINAPI GetCurrentProcess(void) { return current_process_pseudo_handle; }
-HANDLE WINAPI GetCurrentThread(void) { return current_thread_pseudo_handle; }
-DWORD WINAPI GetCurrentProcessId(void) { return static_cast<DWORD>(::getpid()); }
-DWORD WINAPI GetCurrentThreadId(void) { return current_thread_id(); }
+HANDLE WINAPI GetCurrentProcess(void) {
+  return current_process_pseudo_handle;
+}
+HANDLE WINAPI GetCurrentThread(void) {
+  return current_thread_pseudo_handle;
+}
+DWORD WINAPI GetCurrentProcessId(void) {
+  return static_cast<DWORD>(::getpid());
+}
+DWORD WINAPI GetCurrentThreadId(void) {
+  return current_thread_id();
+}
 
 }  // extern "C"

@@ -27,7 +27,8 @@ std::map<std::string, std::weak_ptr<event_object>> named_events;
 HANDLE create_event(LPSECURITY_ATTRIBUTES attributes, BOOL manual, BOOL initial, const char* name) {
   DWORD flags = attributes && attributes->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
   if (!name) {
-    HANDLE h = insert_handle(std::make_shared<event_object>(manual, initial), flags, EVENT_ALL_ACCESS);
+    HANDLE h =
+        insert_handle(std::make_shared<event_object>(manual, initial), flags, EVENT_ALL_ACCESS);
     if (h) SetLastError(ERROR_SUCCESS);
     return h;
   }
@@ -144,7 +145,9 @@ DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE* lpHandles, BOO
   return wait_handles(nCount, lpHandles, bWaitAll, dwMilliseconds, bAlertable);
 }
 
-VOID WINAPI Sleep(DWORD dwMilliseconds) { SleepEx(dwMilliseconds, FALSE); }
+VOID WINAPI Sleep(DWORD dwMilliseconds) {
+  SleepEx(dwMilliseconds, FALSE);
+}
 
 DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
   DWORD result = wait_for_objects({}, false, dwMilliseconds, bAlertable);
@@ -212,7 +215,9 @@ BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode) {
   return TRUE;
 }
 
-DWORD WINAPI GetTickCount(void) { return static_cast<DWORD>(GetTickCount64()); }
+DWORD WINAPI GetTickCount(void) {
+  return static_cast<DWORD>(GetTickCount64());
+}
 
 ULONGLONG WINAPI GetTickCount64(void) {
   timespec ts{};

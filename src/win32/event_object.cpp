@@ -8,7 +8,8 @@
 namespace conduit::win32 {
 
 event_object::event_object(bool manual_reset, bool initially_set)
-    : fd_(::eventfd(initially_set ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK)), manual_reset_(manual_reset) {}
+    : fd_(::eventfd(initially_set ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      manual_reset_(manual_reset) {}
 
 bool event_object::try_acquire() {
   if (manual_reset_) return true;

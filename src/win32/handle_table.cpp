@@ -56,7 +56,8 @@ HANDLE insert_handle(std::shared_ptr<kernel_object> object, DWORD flags, DWORD a
   return handle_of(i);
 }
 
-bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWORD flags, DWORD access) {
+bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWORD flags,
+                      DWORD access) {
   std::size_t i = index_of(handle);
   if (i >= max_handles) return false;
   table& t = the_table();
@@ -70,7 +71,8 @@ bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWOR
 
 handle_entry lookup_handle(HANDLE handle) {
   if (handle == current_thread_pseudo_handle) return {current_thread_object(), 0, 0};
-  if (handle == current_process_pseudo_handle) return {current_process_object(), 0, PROCESS_ALL_ACCESS};
+  if (handle == current_process_pseudo_handle)
+    return {current_process_object(), 0, PROCESS_ALL_ACCESS};
   table& t = the_table();
   std::size_t i = index_of(handle);
   std::shared_lock lock(t.mutex);

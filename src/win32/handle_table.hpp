@@ -15,8 +15,10 @@
 namespace conduit::win32 {
 
 /// GetCurrentProcess() and GetCurrentThread().
-inline const HANDLE current_process_pseudo_handle = reinterpret_cast<HANDLE>(static_cast<intptr_t>(-1));
-inline const HANDLE current_thread_pseudo_handle = reinterpret_cast<HANDLE>(static_cast<intptr_t>(-2));
+inline const HANDLE current_process_pseudo_handle =
+    reinterpret_cast<HANDLE>(static_cast<intptr_t>(-1));
+inline const HANDLE current_thread_pseudo_handle =
+    reinterpret_cast<HANDLE>(static_cast<intptr_t>(-2));
 
 struct handle_entry {
   std::shared_ptr<kernel_object> object;
@@ -30,7 +32,8 @@ HANDLE insert_handle(std::shared_ptr<kernel_object> object, DWORD flags = 0, DWO
 
 /// Adds an object at a given handle value (a handle inherited from a parent
 /// keeps its number). False if that value is taken.
-bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWORD flags, DWORD access);
+bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWORD flags,
+                      DWORD access);
 
 /// The entry behind a handle, resolving the two pseudo-handles; an empty
 /// entry for a handle that is not open.
@@ -50,7 +53,6 @@ bool close_handle(HANDLE handle);
 
 /// Changes an entry's flags under `mask`.
 bool set_handle_flags(HANDLE handle, DWORD mask, DWORD flags);
-
 
 /// Calls f(handle, entry) for every open handle (under the table's lock:
 /// f must not use the table).

@@ -37,8 +37,8 @@ class thread_object final : public kernel_object {
   bool run_apcs();
 
  private:
-  detail::unique_fd exited_;    // eventfd, written once at exit
-  detail::unique_fd apc_ready_; // eventfd, readable while APCs wait
+  detail::unique_fd exited_;     // eventfd, written once at exit
+  detail::unique_fd apc_ready_;  // eventfd, readable while APCs wait
   std::atomic<bool> finished_{false};
   std::atomic<DWORD> exit_code_{STILL_ACTIVE};
   DWORD id_ = 0;

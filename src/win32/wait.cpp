@@ -41,7 +41,8 @@ DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, 
     if (alertable && self->run_apcs()) return WAIT_IO_COMPLETION;
     if (!wait_all) {
       for (std::size_t i = 0; i < objects.size(); ++i)
-        if (readable_now(fds[i].fd) && objects[i]->try_acquire()) return WAIT_OBJECT_0 + static_cast<DWORD>(i);
+        if (readable_now(fds[i].fd) && objects[i]->try_acquire())
+          return WAIT_OBJECT_0 + static_cast<DWORD>(i);
     } else {
       bool all = !objects.empty();
       for (std::size_t i = 0; i < objects.size() && all; ++i) all = readable_now(fds[i].fd);

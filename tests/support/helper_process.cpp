@@ -75,7 +75,8 @@ std::string helper_process::next_line(std::chrono::steady_clock::time_point dead
       buffered_.erase(0, newline + 1);
       return line;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     pollfd p{from_child_, POLLIN, 0};
     if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
       ADD_FAILURE() << "helper " << pid_ << " gave no answer in time";

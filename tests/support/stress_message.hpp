@@ -23,7 +23,8 @@ inline std::vector<std::byte> stress_message(std::uint32_t seed, int writer, int
   std::mt19937 random(seed * 7919u + static_cast<std::uint32_t>(writer) * 104729u +
                       static_cast<std::uint32_t>(seq));
   double exponent = std::uniform_real_distribution<double>(0.0, 20.0)(random);
-  std::size_t size = std::min<std::size_t>(stress_max_size, static_cast<std::size_t>(std::exp2(exponent)) - 1);
+  std::size_t size =
+      std::min<std::size_t>(stress_max_size, static_cast<std::size_t>(std::exp2(exponent)) - 1);
   if (seq % 97 == 0) size = 0;  // zero-length messages are messages too
   std::vector<std::byte> message(size);
   auto w = static_cast<unsigned>(writer), s = static_cast<unsigned>(seq);

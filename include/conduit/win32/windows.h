@@ -317,8 +317,7 @@ typedef struct _PROCESS_INFORMATION {
 #define STATUS_IO_TIMEOUT ((NTSTATUS)0xC00000B5)
 #define STATUS_INVALID_DEVICE_REQUEST ((NTSTATUS)0xC0000010)
 
-#define HasOverlappedIoCompleted(lpOverlapped) \
-  (((DWORD)(lpOverlapped)->Internal) != STATUS_PENDING)
+#define HasOverlappedIoCompleted(lpOverlapped) (((DWORD)(lpOverlapped)->Internal) != STATUS_PENDING)
 
 /* ---- Error codes (GetLastError) ---- */
 #define ERROR_SUCCESS 0L
@@ -463,9 +462,10 @@ HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletio
 BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred,
                                       PULONG_PTR lpCompletionKey, LPOVERLAPPED* lpOverlapped,
                                       DWORD dwMilliseconds);
-BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort, LPOVERLAPPED_ENTRY lpCompletionPortEntries,
-                                        ULONG ulCount, PULONG ulNumEntriesRemoved,
-                                        DWORD dwMilliseconds, BOOL fAlertable);
+BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort,
+                                        LPOVERLAPPED_ENTRY lpCompletionPortEntries, ULONG ulCount,
+                                        PULONG ulNumEntriesRemoved, DWORD dwMilliseconds,
+                                        BOOL fAlertable);
 BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBytesTransferred,
                                        ULONG_PTR dwCompletionKey, LPOVERLAPPED lpOverlapped);
 
@@ -500,12 +500,14 @@ BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,
                            DWORD dwCreationFlags, LPVOID lpEnvironment, LPCSTR lpCurrentDirectory,
-                           LPSTARTUPINFOA lpStartupInfo, LPPROCESS_INFORMATION lpProcessInformation);
+                           LPSTARTUPINFOA lpStartupInfo,
+                           LPPROCESS_INFORMATION lpProcessInformation);
 BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
                            LPSECURITY_ATTRIBUTES lpProcessAttributes,
                            LPSECURITY_ATTRIBUTES lpThreadAttributes, BOOL bInheritHandles,
                            DWORD dwCreationFlags, LPVOID lpEnvironment, LPCWSTR lpCurrentDirectory,
-                           LPSTARTUPINFOW lpStartupInfo, LPPROCESS_INFORMATION lpProcessInformation);
+                           LPSTARTUPINFOW lpStartupInfo,
+                           LPPROCESS_INFORMATION lpProcessInformation);
 HANDLE WINAPI OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
 BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode);
 BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode);
