@@ -40,6 +40,12 @@ std::error_code exchange_on(int socket, std::uint32_t id, const wire::request& r
   return {};
 }
 
+// The broker's "no" to a request, as the Win32 error it carries.
+std::error_code refusal(const wire::reply& reply) {
+  if (reply.error == 0) return {};
+  return {static_cast<int>(reply.error), win32_category()};
+}
+
 bool has_data(int fd) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
@@ -90,7 +96,7 @@ std::error_code broker_link::exchange_locked(const wire::request& request, std::
   for (int attempt = 0;; ++attempt) {
     if (auto ec = ensure_connected_locked()) return ec;
     auto ec = exchange_on(socket_.get(), next_request_id_++, request, fds, reply, reply_fds);
-    if (!ec) return {};
+    if (!ec) return refusal(reply);
     socket_.reset();
     if (!broker_went_away(ec) || attempt == 1) return errc::service_not_active;
   }
@@ -107,7 +113,7 @@ std::error_code broker_link::call_alone(const wire::request& request, wire::repl
   unique_fd socket = connect_broker(ec);
   if (ec) return ec;
   if (exchange_on(socket.get(), 1, request, {}, reply, nullptr)) return errc::service_not_active;
-  return {};
+  return refusal(reply);
 }
 
 std::error_code broker_link::register_instance(const std::shared_ptr<registration>& reg,
@@ -117,7 +123,6 @@ std::error_code broker_link::register_instance(const std::shared_ptr<registratio
   auto ec = exchange_locked(reg->params, std::span(fds).first(reg->listening_endpoint ? 2 : 1),
                             reply, nullptr);
   if (ec) return ec;
-  if (reply.error != 0) return {static_cast<int>(reply.error), win32_category()};
   reg->broker_id = reply.instance_id;
   registrations_.insert(reg);
   start_watcher_locked();
@@ -135,10 +140,7 @@ std::error_code broker_link::relisten(const std::shared_ptr<registration>& reg, 
   if (reg->broker_id == 0) return errc::service_not_active;
   wire::reply reply;
   std::array<int, 1> fds{reg->listening_endpoint.get()};
-  auto ec = exchange_locked(wire::listen_request{reg->broker_id, serial}, fds, reply, nullptr);
-  if (ec) return ec;
-  if (reply.error != 0) return {static_cast<int>(reply.error), win32_category()};
-  return {};
+  return exchange_locked(wire::listen_request{reg->broker_id, serial}, fds, reply, nullptr);
 }
 
 void broker_link::mark_connected(const std::shared_ptr<registration>& reg) {
@@ -162,7 +164,6 @@ std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_re
   std::lock_guard lock(mutex_);
   std::array<int, 1> fds{reg->sending_end};
   if (auto ec = exchange_locked(reg->params, fds, reply, nullptr)) return ec;
-  if (reply.error != 0) return {static_cast<int>(reply.error), win32_category()};
   reg->broker_id = reply.instance_id;
   mailslots_.insert(reg);
   start_watcher_locked();

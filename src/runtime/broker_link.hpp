@@ -46,6 +46,7 @@ class broker_link {
 
   /// One request, one reply; descriptors ride along both ways. Reconnects
   /// (starting a broker if need be) and retries once if the broker is gone.
+  /// The broker's refusal (the reply's Win32 error) is returned as the error.
   std::error_code call(const wire::request& request, std::span<const int> fds, wire::reply& reply,
                        std::vector<unique_fd>* reply_fds = nullptr);
 

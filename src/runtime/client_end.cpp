@@ -22,10 +22,6 @@ std::shared_ptr<client_end> client_end::open(std::string_view name, std::uint32_
   wire::reply reply;
   std::vector<unique_fd> fds;
   if ((ec = broker_link::get().call(request, {}, reply, &fds))) return nullptr;
-  if (reply.error != 0) {
-    ec = {static_cast<int>(reply.error), win32_category()};
-    return nullptr;
-  }
   if (fds.size() != 2) {
     ec = errc::bad_pipe;
     return nullptr;

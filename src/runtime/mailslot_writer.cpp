@@ -60,10 +60,6 @@ std::shared_ptr<mailslot_writer> mailslot_writer::open(std::string_view name, st
   wire::reply reply;
   std::vector<unique_fd> fds;
   if ((ec = broker_link::get().call(request, {}, reply, &fds))) return nullptr;
-  if (reply.error != 0) {
-    ec = {static_cast<int>(reply.error), win32_category()};
-    return nullptr;
-  }
   if (fds.size() != 1) {
     ec = errc::invalid_handle;
     return nullptr;

@@ -83,10 +83,8 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
           std::min<std::int64_t>(timeout.count(), detail::wait_forever - 1));
     detail::wire::reply reply;
     // Its own connection: a long wait must not hold up this process's other calls.
-    if ((ec = detail::broker_link::get().call_alone(
-             detail::wire::wait_request{std::string(name), ms}, reply)))
-      return false;
-    if (reply.error != 0) ec = {static_cast<int>(reply.error), win32_category()};
+    ec = detail::broker_link::get().call_alone(detail::wire::wait_request{std::string(name), ms},
+                                               reply);
     return !ec;
   } catch (const std::bad_alloc&) {
     ec = errc::not_enough_memory;
