@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
       {"wait", wire::encode(wire::request(wire::wait_request{b, 0xFFFFFFFF}), 5)},
       {"query", wire::encode(wire::request(wire::query_request{a}), 6)},
       {"list", wire::encode(wire::request(wire::list_request{}), 7)},
+      {"create-event",
+       wire::encode(wire::request(wire::create_event_request{"Global\\ev", 1}), 11)},
+      {"open-event", wire::encode(wire::request(wire::open_event_request{"ev"}), 12)},
+      {"close-event", wire::encode(wire::request(wire::close_event_request{1}), 13)},
   };
   wire::reply reply;
   reply.instance_id = 1;

@@ -139,6 +139,19 @@ struct request_encoder {
     w.u64(r.slot_id);
     return message_type::close_mailslot;
   }
+  message_type operator()(const create_event_request& r) {
+    w.str(r.name);
+    w.u32(r.flags);
+    return message_type::create_event;
+  }
+  message_type operator()(const open_event_request& r) {
+    w.str(r.name);
+    return message_type::open_event;
+  }
+  message_type operator()(const close_event_request& r) {
+    w.u64(r.event_id);
+    return message_type::close_event;
+  }
 };
 
 }  // namespace
@@ -248,6 +261,19 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
     case message_type::close_mailslot:
       out = close_mailslot_request{r.u64()};
       break;
+    case message_type::create_event: {
+      create_event_request m;
+      m.name = r.str();
+      m.flags = r.u32();
+      out = std::move(m);
+      break;
+    }
+    case message_type::open_event:
+      out = open_event_request{r.str()};
+      break;
+    case message_type::close_event:
+      out = close_event_request{r.u64()};
+      break;
     default:
       return bad_message();
   }
@@ -282,6 +308,7 @@ std::size_t fds_expected(const request& r) {
   if (std::holds_alternative<create_instance_request>(r)) return 2;
   if (std::holds_alternative<listen_request>(r)) return 1;
   if (std::holds_alternative<create_mailslot_request>(r)) return 1;
+  if (std::holds_alternative<create_event_request>(r)) return 1;
   return 0;
 }
 

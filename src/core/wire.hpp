@@ -34,9 +34,19 @@ enum class message_type : std::uint16_t {
   create_mailslot = 8,  // fds: the slot's sending end
   open_mailslot = 9,
   close_mailslot = 10,
+  create_event = 11,  // fds: the event's eventfd
+  open_event = 12,
+  close_event = 13,
   reply = 0x8000,  // fds on an open reply: endpoint, instance page; on an
-                   // open_mailslot reply: the slot's sending end
+                   // open_mailslot reply: the slot's sending end; on an
+                   // open_event reply, or a create_event one that found the
+                   // name taken: the event's eventfd
 };
+
+/// Event flags: in a create_event request (manual reset only) and in the
+/// open_mode of an event reply.
+inline constexpr std::uint32_t event_manual_reset = 1;
+inline constexpr std::uint32_t event_existed = 2;  // replies only: the name was taken
 
 struct header {
   std::uint32_t magic = wire::magic;
@@ -107,15 +117,33 @@ struct close_mailslot_request {
   std::uint64_t slot_id = 0;
 };
 
-using request =
-    std::variant<create_instance_request, listen_request, close_instance_request, open_request,
-                 wait_request, query_request, list_request, create_mailslot_request,
-                 open_mailslot_request, close_mailslot_request>;
+/// A process creates a named event with its eventfd, or opens the event
+/// that already has the name (the reply then carries that event's eventfd).
+struct create_event_request {
+  std::string name;         // as CreateEvent was given it
+  std::uint32_t flags = 0;  // event_manual_reset
+};
+
+/// A process opens an existing named event; the reply carries its eventfd.
+struct open_event_request {
+  std::string name;
+};
+
+/// The process's last handle to a named event has closed.
+struct close_event_request {
+  std::uint64_t event_id = 0;
+};
+
+using request = std::variant<create_instance_request, listen_request, close_instance_request,
+                             open_request, wait_request, query_request, list_request,
+                             create_mailslot_request, open_mailslot_request, close_mailslot_request,
+                             create_event_request, open_event_request, close_event_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the
 /// reader's pid and in_buffer for the maximum message size (what the slot
-/// takes in).
+/// takes in). Event replies use instance_id for the event id and open_mode
+/// for the event flags.
 struct reply {
   std::uint32_t error = 0;  // Win32 error number, 0 on success
   std::uint64_t instance_id = 0;

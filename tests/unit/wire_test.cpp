@@ -47,6 +47,34 @@ TEST(Wire, ReplyRoundTrip) {
   EXPECT_EQ(out.names, in.names);
 }
 
+TEST(Wire, EventRequestsRoundTrip) {
+  for (const request& in :
+       {request(create_event_request{R"(Global\ev)", event_manual_reset}),
+        request(open_event_request{"ev"}), request(close_event_request{1ull << 40})}) {
+    auto bytes = encode(in, 5);
+    header h;
+    request out;
+    ASSERT_FALSE(decode_request(bytes, h, out));
+    EXPECT_EQ(h.request_id, 5u);
+    EXPECT_EQ(out.index(), in.index());
+    EXPECT_EQ(encode(out, 5), bytes);
+    for (std::size_t cut = header_size; cut < bytes.size(); ++cut) {
+      auto shorter = std::vector(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+      shorter[8] = std::byte{static_cast<std::uint8_t>(cut)};  // a length that matches
+      EXPECT_EQ(decode_request(shorter, h, out), std::errc::bad_message) << "cut at " << cut;
+    }
+  }
+  EXPECT_EQ(fds_expected(create_event_request{}), 1u);
+  EXPECT_EQ(fds_expected(open_event_request{}), 0u);
+  EXPECT_EQ(fds_expected(close_event_request{}), 0u);
+  // The type after the last is unknown.
+  auto bytes = encode(request(close_event_request{1}), 1);
+  bytes[6] = std::byte{14};
+  header h;
+  request out;
+  EXPECT_EQ(decode_request(bytes, h, out), std::errc::bad_message);
+}
+
 TEST(Wire, RejectsTruncationAndTrailingBytes) {
   auto bytes = encode(request(open_request{R"(\\.\pipe\x)", 3, 0}), 1);
   header h;
