@@ -241,6 +241,10 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     if (fds.size() != 1) return false;
     return reply(p, h.request_id, mailslots_.create(p, *create, std::move(fds[0])));
   }
+  if (auto* create = std::get_if<wire::create_event_request>(&request)) {
+    if (fds.size() != 1) return false;
+    return reply_event(p, h.request_id, events_.create(p, *create, std::move(fds[0])));
+  }
   if (!fds.empty() && !std::holds_alternative<wire::listen_request>(request)) return false;
   if (auto* listen = std::get_if<wire::listen_request>(&request)) {
     if (fds.size() != 1) return false;
@@ -291,7 +295,17 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   }
   if (auto* close = std::get_if<wire::close_mailslot_request>(&request))
     return reply(p, h.request_id, mailslots_.close(p, *close));
+  if (auto* open = std::get_if<wire::open_event_request>(&request))
+    return reply_event(p, h.request_id, events_.open(p, *open));
+  if (auto* close = std::get_if<wire::close_event_request>(&request))
+    return reply(p, h.request_id, events_.close(p, *close));
   return false;
+}
+
+bool broker::reply_event(peer& p, std::uint32_t request_id, const event_result& result) {
+  std::array<int, 1> pass{result.eventfd};
+  return reply(p, request_id, result.reply,
+               std::span<const int>(pass).first(result.eventfd >= 0 ? 1 : 0));
 }
 
 void broker::wake_waiters(const std::string& key) {
@@ -333,6 +347,7 @@ void broker::drop(peer_id id) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
   pipes_.drop_peer(id);
   mailslots_.drop_peer(id);
+  events_.drop_peer(id);
   waiters_.remove_if([id](const waiter& w) { return w.peer == id; });
   peers_.erase(it);
   if (peers_.empty()) idle_since_ = std::chrono::steady_clock::now();

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "broker/event_namespace.hpp"
 #include "broker/mailslot_namespace.hpp"
 #include "broker/peer.hpp"
 #include "broker/pipe_namespace.hpp"
@@ -41,6 +42,8 @@ class broker {
   bool handle(peer& p, std::span<const std::byte> packet, std::vector<detail::unique_fd> fds);
   bool reply(peer& p, std::uint32_t request_id, const wire::reply& r,
              std::span<const int> fds = {});
+  /// Replies with the event's eventfd when the result carries one.
+  bool reply_event(peer& p, std::uint32_t request_id, const event_result& result);
   void drop(peer_id id);
   void wake_waiters(const std::string& key);
   void expire_waiters();
@@ -55,6 +58,7 @@ class broker {
   peer_id next_peer_ = 2;  // 0 and 1 are the listener and signalfd in epoll data
   pipe_namespace pipes_;
   mailslot_namespace mailslots_;
+  event_namespace events_;
   std::list<waiter> waiters_;
   std::chrono::steady_clock::time_point idle_since_;
 };

@@ -1,0 +1,116 @@
+#include "broker/event_namespace.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "conduit/error.hpp"
+#include "core/event_name.hpp"
+
+namespace conduit::broker {
+namespace {
+
+using detail::unique_fd;
+
+event_result error_result(errc e) {
+  event_result r;
+  r.reply.error = static_cast<std::uint32_t>(e);
+  return r;
+}
+
+}  // namespace
+
+bool is_event_descriptor(int fd) {
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  char target[64] = {};
+  ssize_t n = ::readlink(self.c_str(), target, sizeof(target) - 1);
+  if (n <= 0 || std::string_view(target, static_cast<std::size_t>(n)) != "anon_inode:[eventfd]")
+    return false;
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || (flags & O_NONBLOCK) == 0) return false;
+  // Kernels since 6.6 say whether the eventfd counts as a semaphore.
+  std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
+  for (std::string line; std::getline(info, line);)
+    if (line.starts_with("eventfd-semaphore:") && line.find('1') != std::string::npos) return false;
+  return true;
+}
+
+std::size_t event_namespace::events_of(peer_id id) const {
+  auto it = held_.find(id);
+  return it == held_.end() ? 0 : it->second.size();
+}
+
+event_result event_namespace::create(const peer& p, const wire::create_event_request& request,
+                                     unique_fd eventfd) {
+  std::string key;
+  if (errc e = detail::parse_event_name(request.name, key); e != errc::success)
+    return error_result(e);
+  if ((request.flags & ~wire::event_manual_reset) != 0 || !eventfd ||
+      !is_event_descriptor(eventfd.get()))
+    return error_result(errc::invalid_parameter);
+  if (auto it = names_.find(key); it != names_.end())
+    return hold(p, events_.at(it->second), wire::event_existed);
+  if (events_of(p.id) >= max_events_per_peer) return error_result(errc::not_enough_memory);
+  named_event event;
+  event.id = next_id_++;
+  event.key = key;
+  event.manual_reset = (request.flags & wire::event_manual_reset) != 0;
+  event.eventfd = std::move(eventfd);
+  names_.emplace(key, event.id);
+  auto& stored = events_.emplace(event.id, std::move(event)).first->second;
+  event_result result = hold(p, stored, 0);
+  result.eventfd = -1;  // the creator has it already
+  return result;
+}
+
+event_result event_namespace::open(const peer& p, const wire::open_event_request& request) {
+  std::string key;
+  if (errc e = detail::parse_event_name(request.name, key); e != errc::success)
+    return error_result(e);
+  auto it = names_.find(key);
+  if (it == names_.end()) return error_result(errc::file_not_found);
+  return hold(p, events_.at(it->second), 0);
+}
+
+event_result event_namespace::hold(const peer& p, named_event& event, std::uint32_t flags) {
+  if (!event.holders.contains(p.id)) {
+    if (events_of(p.id) >= max_events_per_peer) return error_result(errc::not_enough_memory);
+    event.holders.insert(p.id);
+    held_[p.id].insert(event.id);
+  }
+  event_result result;
+  result.reply.instance_id = event.id;
+  result.reply.open_mode = flags | (event.manual_reset ? wire::event_manual_reset : 0);
+  result.eventfd = event.eventfd.get();
+  return result;
+}
+
+wire::reply event_namespace::close(const peer& p, const wire::close_event_request& request) {
+  auto it = events_.find(request.event_id);
+  if (it == events_.end() || !it->second.holders.contains(p.id))
+    return error_result(errc::invalid_handle).reply;
+  release(request.event_id, p.id);
+  return {};
+}
+
+void event_namespace::drop_peer(peer_id id) {
+  auto it = held_.find(id);
+  if (it == held_.end()) return;
+  std::set<std::uint64_t> ids = it->second;
+  for (std::uint64_t event_id : ids) release(event_id, id);
+}
+
+void event_namespace::release(std::uint64_t event_id, peer_id holder) {
+  auto held = held_.find(holder);
+  if (held != held_.end() && held->second.erase(event_id) && held->second.empty())
+    held_.erase(held);
+  auto it = events_.find(event_id);
+  if (it == events_.end()) return;
+  it->second.holders.erase(holder);
+  if (!it->second.holders.empty()) return;
+  names_.erase(it->second.key);
+  events_.erase(it);  // closes the broker's eventfd; holders keep theirs
+}
+
+}  // namespace conduit::broker

@@ -1,0 +1,79 @@
+// The broker's table of named events (CreateEvent with a name).
+//
+// A named event is a name, its reset kind and the eventfd that is the event:
+// the process that created it handed the eventfd here, and every process
+// that opens the name gets a duplicate, so they all share one counter. The
+// broker never reads, writes or waits on that counter. The name lives while
+// some process holds it (has a handle to the event): each peer holds an
+// event at most once, and the last one to let go takes the name with it.
+// Like the other namespaces this is bookkeeping only, driven by
+// broker::handle.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+#include "broker/peer.hpp"
+#include "core/unique_fd.hpp"
+#include "core/wire.hpp"
+
+namespace conduit::broker {
+
+/// Most named events one peer may hold at once.
+inline constexpr std::size_t max_events_per_peer = 4096;
+
+struct named_event {
+  std::uint64_t id = 0;
+  std::string key;  // the name without Global\ or Local\ (event_name.hpp)
+  bool manual_reset = false;
+  detail::unique_fd eventfd;
+  std::set<peer_id> holders;
+};
+
+/// A reply, and the eventfd to hand over with it (-1 for none).
+struct event_result {
+  wire::reply reply;
+  int eventfd = -1;  // still owned by the event
+};
+
+class event_namespace {
+ public:
+  /// Creates the event with `eventfd`, or, if the name is taken, holds the
+  /// existing event for the peer and hands its eventfd back (the reply's
+  /// flags say event_existed; `eventfd` is closed). Errors: the name's
+  /// (event_name.hpp), ERROR_INVALID_PARAMETER for unknown flags or a
+  /// descriptor that is not a non-blocking, non-semaphore eventfd,
+  /// ERROR_NOT_ENOUGH_MEMORY past max_events_per_peer.
+  event_result create(const peer& p, const wire::create_event_request& request,
+                      detail::unique_fd eventfd);
+  /// Holds an existing event for the peer and hands its eventfd over.
+  /// Errors: the name's, ERROR_FILE_NOT_FOUND, ERROR_NOT_ENOUGH_MEMORY.
+  event_result open(const peer& p, const wire::open_event_request& request);
+  /// The peer lets go of an event. ERROR_INVALID_HANDLE if it holds none
+  /// of that id.
+  wire::reply close(const peer& p, const wire::close_event_request& request);
+  /// Lets go of every event a peer holds (its process is gone).
+  void drop_peer(peer_id id);
+
+  [[nodiscard]] std::size_t event_count() const { return events_.size(); }
+  [[nodiscard]] std::size_t events_of(peer_id id) const;
+
+ private:
+  /// Holds `event` for `p` unless over quota; fills the reply.
+  event_result hold(const peer& p, named_event& event, std::uint32_t flags);
+  void release(std::uint64_t event_id, peer_id holder);
+
+  std::map<std::uint64_t, named_event> events_;  // by id
+  std::map<std::string, std::uint64_t> names_;   // key -> id
+  std::map<peer_id, std::set<std::uint64_t>> held_;
+  std::uint64_t next_id_ = 1;
+};
+
+/// Whether `fd` is an eventfd a named event can be: non-blocking (waiters
+/// claim an auto-reset event with a read that must not block) and not in
+/// semaphore mode (a read must take the whole count).
+[[nodiscard]] bool is_event_descriptor(int fd);
+
+}  // namespace conduit::broker

@@ -1,0 +1,150 @@
+// The broker's table of named events (src/broker/event_namespace.cpp), in
+// process: names, holders, validation and the per-peer quota.
+#include "broker/event_namespace.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+namespace conduit::broker {
+namespace {
+
+using detail::unique_fd;
+
+unique_fd new_eventfd(int flags = EFD_NONBLOCK | EFD_CLOEXEC) {
+  return unique_fd(::eventfd(0, flags));
+}
+
+class EventNamespace : public ::testing::Test {
+ protected:
+  EventNamespace() {
+    a.id = 10;
+    a.creds.pid = 100;
+    b.id = 11;
+    b.creds.pid = 101;
+  }
+  event_result create(const peer& p, const std::string& name, std::uint32_t flags = 0) {
+    return events.create(p, wire::create_event_request{name, flags}, new_eventfd());
+  }
+  std::uint32_t open_error(const peer& p, const std::string& name) {
+    return events.open(p, wire::open_event_request{name}).reply.error;
+  }
+
+  event_namespace events;
+  peer a, b;
+};
+
+TEST_F(EventNamespace, CreateThenCreateAgainFindsTheFirst) {
+  auto first = create(a, "ev", wire::event_manual_reset);
+  ASSERT_EQ(first.reply.error, 0u);
+  EXPECT_EQ(first.reply.open_mode, wire::event_manual_reset);
+  EXPECT_EQ(first.eventfd, -1);             // the creator keeps its own
+  auto second = create(b, R"(Global\ev)");  // flags of a later create are ignored
+  ASSERT_EQ(second.reply.error, 0u);
+  EXPECT_EQ(second.reply.instance_id, first.reply.instance_id);
+  EXPECT_EQ(second.reply.open_mode, wire::event_manual_reset | wire::event_existed);
+  EXPECT_GE(second.eventfd, 0);
+  EXPECT_EQ(events.event_count(), 1u);
+}
+
+TEST_F(EventNamespace, OpenFindsOnlyExistingNames) {
+  EXPECT_EQ(open_error(a, "ev"), 2u);
+  auto created = create(a, R"(Local\ev)");
+  auto opened = events.open(b, wire::open_event_request{"ev"});
+  ASSERT_EQ(opened.reply.error, 0u);
+  EXPECT_EQ(opened.reply.instance_id, created.reply.instance_id);
+  EXPECT_EQ(opened.reply.open_mode, 0u);
+  EXPECT_GE(opened.eventfd, 0);
+  EXPECT_EQ(open_error(b, "EV"), 2u);  // names are case-sensitive
+}
+
+TEST_F(EventNamespace, TheNameLivesWhileSomePeerHoldsIt) {
+  std::uint64_t id = create(a, "ev").reply.instance_id;
+  ASSERT_EQ(events.open(b, wire::open_event_request{"ev"}).reply.error, 0u);
+  EXPECT_EQ(events.close(a, wire::close_event_request{id}).error, 0u);
+  EXPECT_EQ(open_error(a, "ev"), 0u);  // b still holds it; a holds it again
+  EXPECT_EQ(events.close(a, wire::close_event_request{id}).error, 0u);
+  EXPECT_EQ(events.close(a, wire::close_event_request{id}).error, 6u);  // a holds it no more
+  EXPECT_EQ(events.close(b, wire::close_event_request{id}).error, 0u);
+  EXPECT_EQ(open_error(a, "ev"), 2u);
+  EXPECT_EQ(events.event_count(), 0u);
+  // A new event of that name is another event.
+  EXPECT_NE(create(a, "ev").reply.instance_id, id);
+}
+
+TEST_F(EventNamespace, APeerHoldsAnEventOnce) {
+  std::uint64_t id = create(a, "ev").reply.instance_id;
+  create(a, "ev");
+  events.open(a, wire::open_event_request{"ev"});
+  EXPECT_EQ(events.events_of(a.id), 1u);
+  EXPECT_EQ(events.close(a, wire::close_event_request{id}).error, 0u);
+  EXPECT_EQ(open_error(b, "ev"), 2u);
+}
+
+TEST_F(EventNamespace, OnlyHoldersClose) {
+  std::uint64_t id = create(a, "ev").reply.instance_id;
+  EXPECT_EQ(events.close(b, wire::close_event_request{id}).error, 6u);
+  EXPECT_EQ(events.close(b, wire::close_event_request{id + 100}).error, 6u);
+  EXPECT_EQ(open_error(b, "ev"), 0u);
+}
+
+TEST_F(EventNamespace, APeerThatGoesLetsGo) {
+  create(a, "one");
+  create(a, "two");
+  ASSERT_EQ(events.open(b, wire::open_event_request{"two"}).reply.error, 0u);
+  events.drop_peer(a.id);
+  EXPECT_EQ(events.events_of(a.id), 0u);
+  EXPECT_EQ(open_error(b, "one"), 2u);
+  EXPECT_EQ(open_error(b, "two"), 0u);
+  events.drop_peer(b.id);
+  EXPECT_EQ(events.event_count(), 0u);
+}
+
+TEST_F(EventNamespace, RefusesBadNamesAndFlags) {
+  EXPECT_EQ(create(a, "").reply.error, 123u);
+  EXPECT_EQ(create(a, R"(a\b)").reply.error, 3u);
+  EXPECT_EQ(create(a, R"(\a)").reply.error, 161u);
+  EXPECT_EQ(create(a, std::string(260, 'x')).reply.error, 206u);
+  EXPECT_EQ(create(a, "bad\xFF").reply.error, 123u);
+  EXPECT_EQ(create(a, "ev", 2).reply.error, 87u);  // event_existed is no request flag
+  EXPECT_EQ(create(a, "ev", 0x80000000).reply.error, 87u);
+  EXPECT_EQ(open_error(a, R"(Global\)"), 123u);
+  EXPECT_EQ(events.event_count(), 0u);
+}
+
+TEST_F(EventNamespace, RefusesDescriptorsThatAreNoEvent) {
+  auto refused = [&](unique_fd fd) {
+    return events.create(a, wire::create_event_request{"ev", 0}, std::move(fd)).reply.error;
+  };
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  ::close(p[1]);
+  EXPECT_EQ(refused(unique_fd(p[0])), 87u);
+  EXPECT_EQ(refused(unique_fd()), 87u);
+  EXPECT_EQ(refused(new_eventfd(EFD_CLOEXEC)), 87u);  // blocking
+  unique_fd semaphore = new_eventfd(EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE);
+  std::ifstream info("/proc/self/fdinfo/" + std::to_string(semaphore.get()));
+  std::string text((std::istreambuf_iterator<char>(info)), std::istreambuf_iterator<char>());
+  if (text.find("eventfd-semaphore:") != std::string::npos) {
+    EXPECT_EQ(refused(std::move(semaphore)), 87u);
+  }
+  EXPECT_EQ(events.event_count(), 0u);
+}
+
+TEST_F(EventNamespace, QuotaPerPeer) {
+  for (std::size_t i = 0; i < max_events_per_peer; ++i)
+    ASSERT_EQ(create(a, "e" + std::to_string(i)).reply.error, 0u) << i;
+  EXPECT_EQ(create(a, "one-more").reply.error, 8u);
+  ASSERT_EQ(create(b, "bs").reply.error, 0u);
+  EXPECT_EQ(open_error(a, "bs"), 8u);
+  EXPECT_EQ(create(a, "e0").reply.error, 0u);  // holding again costs nothing
+  // Another peer is not held back by a's quota.
+  EXPECT_EQ(open_error(b, "e1"), 0u);
+}
+
+}  // namespace
+}  // namespace conduit::broker
