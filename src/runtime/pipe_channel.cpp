@@ -16,9 +16,10 @@
 namespace conduit::detail {
 namespace {
 
-std::uint32_t decode_length(const std::array<std::byte, pipe_channel::header_size>& h) {
+std::uint32_t decode_length(const std::byte* h) {
   std::uint32_t n = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) n |= std::to_integer<std::uint32_t>(h[i]) << (8 * i);
+  for (std::size_t i = 0; i < pipe_channel::header_size; ++i)
+    n |= std::to_integer<std::uint32_t>(h[i]) << (8 * i);
   return n;
 }
 
@@ -31,22 +32,6 @@ ssize_t receive(int fd, void* data, std::size_t size, int flags) {
   return n;
 }
 
-// Reads exactly `size` bytes (a message's rest is on its way once its
-// header is here). End of stream midway is ERROR_BROKEN_PIPE.
-std::size_t receive_all(int fd, std::byte* data, std::size_t size, std::error_code& ec) {
-  std::size_t got = 0;
-  while (got < size) {
-    ssize_t n = receive(fd, data + got, size - got, MSG_WAITALL);
-    if (n > 0) {
-      got += static_cast<std::size_t>(n);
-    } else {
-      ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
-      break;
-    }
-  }
-  return got;
-}
-
 bool peer_has_closed(int fd) {
   pollfd p{fd, POLLRDHUP, 0};
   return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
@@ -57,41 +42,76 @@ std::size_t queued_bytes(int fd) {
   return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
-// Sends a header and its message from byte `sent` of the two on, advancing
-// `sent`. True when all is sent or sending failed (`ec`); false when the
-// socket is full and `flags` say not to wait.
-bool send_message(int fd, std::span<const std::byte, pipe_channel::header_size> header,
-                  std::span<const std::byte> data, std::size_t& sent, int flags,
+// A message's next record, from byte `sent` of it on (its header counted),
+// for a record of at most `limit` bytes: the header leads the first.
+struct next_record {
+  std::array<iovec, 2> iov;
+  std::size_t count;
+};
+
+next_record slice_record(std::span<const std::byte, pipe_channel::header_size> header,
+                         std::span<const std::byte> data, std::size_t sent, std::size_t limit) {
+  next_record r{};
+  if (sent == 0) {
+    std::size_t part = std::min(data.size(), limit - header.size());
+    r.iov[0] = {const_cast<std::byte*>(header.data()), header.size()};
+    r.iov[1] = {const_cast<std::byte*>(data.data()), part};
+    r.count = part > 0 ? 2 : 1;
+  } else {
+    std::size_t offset = sent - header.size();
+    r.iov[0] = {const_cast<std::byte*>(data.data() + offset),
+                std::min(data.size() - offset, limit)};
+    r.count = 1;
+  }
+  return r;
+}
+
+// Sends a message's records from byte `sent` on (its header counted),
+// advancing `sent` a record at a time. True when all is sent or sending
+// failed (`ec`); false when the socket is full and `flags` say not to wait.
+bool send_records(int fd, std::span<const std::byte, pipe_channel::header_size> header,
+                  std::span<const std::byte> data, std::size_t limit, std::size_t& sent, int flags,
                   std::error_code& ec) {
   std::size_t total = header.size() + data.size();
   while (sent < total) {
-    // Skip what has gone already, across the two pieces.
-    std::array<iovec, 2> rest{iovec{const_cast<std::byte*>(header.data()), header.size()},
-                              iovec{const_cast<std::byte*>(data.data()), data.size()}};
-    std::size_t skip = sent;
-    int first = 0;
-    if (skip >= rest[0].iov_len) {
-      skip -= rest[0].iov_len;
-      first = 1;
-    }
-    rest[first].iov_base = static_cast<std::byte*>(rest[first].iov_base) + skip;
-    rest[first].iov_len -= skip;
+    next_record r = slice_record(header, data, sent, limit);
     msghdr msg{};
-    msg.msg_iov = rest.data() + first;
-    msg.msg_iovlen = 2 - first;
+    msg.msg_iov = r.iov.data();
+    msg.msg_iovlen = r.count;
     ssize_t n = ::sendmsg(fd, &msg, flags);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return false;
-      ec = errno == ECONNRESET ? make_error_code(errc::no_data) : error_from_errno(errno);
+      ec = errno == ECONNRESET || errno == EPIPE ? make_error_code(errc::no_data)
+                                                 : error_from_errno(errno);
       return true;
     }
-    sent += static_cast<std::size_t>(n);
+    sent += static_cast<std::size_t>(n);  // a record goes whole or not at all
   }
   return true;
 }
 
+std::array<std::byte, pipe_channel::header_size> encode_length(std::size_t size) {
+  std::array<std::byte, pipe_channel::header_size> header;
+  for (std::size_t i = 0; i < header.size(); ++i)
+    header[i] = static_cast<std::byte>((size >> (8 * i)) & 0xFF);
+  return header;
+}
+
 }  // namespace
+
+pipe_channel::pipe_channel(unique_fd socket, bool message_type, read_state state)
+    : socket_(std::move(socket)), message_type_(message_type) {
+  if (!message_type_) return;
+  // What was taken belongs to the message's rest, and is at most a record.
+  std::size_t taken =
+      std::min({state.taken.size(), std::size_t{state.message_left}, max_record_size});
+  message_left_ = state.message_left;
+  if (taken == 0) return;
+  spill_ = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
+  std::copy_n(state.taken.begin(), taken, spill_.get());
+  spill_end_ = taken;
+}
 
 std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, bool nowait,
                                std::error_code& ec) {
@@ -107,79 +127,127 @@ std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, b
   return message_read ? read_message(buffer, nowait, ec) : read_joined(buffer, nowait, ec);
 }
 
-bool pipe_channel::read_header(bool nowait, std::error_code& ec) {
-  // Bytes of a header an earlier read that could not wait took already.
-  std::uint64_t partial = partial_header_.load(std::memory_order_acquire);
-  std::array<std::byte, header_size> header;
-  std::size_t got = static_cast<std::size_t>(partial >> 32);
-  for (std::size_t i = 0; i < header.size(); ++i)
-    header[i] = static_cast<std::byte>((partial >> (8 * i)) & 0xFF);
-  while (got < header.size()) {
-    ssize_t n = receive(socket_.get(), header.data() + got, header.size() - got,
-                        nowait ? MSG_DONTWAIT : MSG_WAITALL);
-    if (n > 0) {
-      got += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EAGAIN && nowait) {
-      // Keep the part that came: the rest follows it in the stream.
-      std::uint64_t kept = static_cast<std::uint64_t>(got) << 32;
-      for (std::size_t i = 0; i < got; ++i)
-        kept |= std::to_integer<std::uint64_t>(header[i]) << (8 * i);
-      partial_header_.store(kept, std::memory_order_release);
-      return false;
-    }
+std::size_t pipe_channel::receive_record(std::span<std::byte> head, std::span<std::byte> out,
+                                         wait_for wait, std::error_code& ec) {
+  // The spill buffer takes what does not fit. It is empty whenever a record
+  // is received, so peek never reads what recv is writing.
+  std::array<iovec, 3> iov;
+  std::size_t count = 0;
+  if (!head.empty()) iov[count++] = {head.data(), head.size()};
+  if (!out.empty()) iov[count++] = {out.data(), out.size()};
+  if (head.size() + out.size() < max_record_size) {
+    if (!spill_) spill_ = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
+    iov[count++] = {spill_.get(), max_record_size};
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = count;
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket_.get(), &msg, wait == wait_for::none ? MSG_DONTWAIT : 0);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0 && !(msg.msg_flags & MSG_TRUNC)) return static_cast<std::size_t>(n);
+  if (n < 0 && errno == EAGAIN && wait == wait_for::none) return 0;
+  if (n > 0)
+    ec = errc::bad_pipe;  // longer than any record a writer here sends: not this framing
+  else
     ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
+  return 0;
+}
+
+void pipe_channel::keep_record(std::size_t data, std::size_t delivered,
+                               std::uint32_t message_left) {
+  std::lock_guard lock(spill_mutex_);
+  spill_begin_ = 0;
+  spill_end_ = data - delivered;
+  message_left_ = message_left - static_cast<std::uint32_t>(delivered);
+}
+
+bool pipe_channel::start_message(std::span<std::byte> out, wait_for wait, std::size_t& delivered,
+                                 std::error_code& ec) {
+  delivered = 0;
+  std::array<std::byte, header_size> header;
+  std::size_t size = receive_record(header, out, wait, ec);
+  if (size == 0) return false;
+  std::uint32_t length = decode_length(header.data());
+  if (size < header_size || size - header_size > length) {
+    ec = errc::bad_pipe;  // a record that starts no message
     return false;
   }
-  message_left_.store(decode_length(header), std::memory_order_release);
-  partial_header_.store(0, std::memory_order_release);
+  std::size_t data = size - header_size;
+  delivered = std::min(data, out.size());
+  keep_record(data, delivered, length);
   return true;
+}
+
+std::size_t pipe_channel::continue_message(std::span<std::byte> out, wait_for wait,
+                                           std::error_code& ec) {
+  std::size_t want = std::min<std::size_t>(out.size(), message_left_);
+  std::size_t got = 0;
+  while (got < want) {
+    if (spill_end_ > spill_begin_) {
+      std::size_t n = std::min(want - got, spill_end_ - spill_begin_);
+      std::copy_n(spill_.get() + spill_begin_, n, out.data() + got);
+      std::lock_guard lock(spill_mutex_);
+      spill_begin_ += n;
+      message_left_ -= static_cast<std::uint32_t>(n);
+      got += n;
+    } else {
+      std::size_t size = receive_record({}, out.subspan(got, want - got), wait, ec);
+      if (size == 0) break;
+      if (size > message_left_) {
+        ec = errc::bad_pipe;  // a continuation longer than its message
+        break;
+      }
+      std::size_t delivered = std::min(size, want - got);
+      keep_record(size, delivered, message_left_);
+      got += delivered;
+    }
+    if (wait == wait_for::some) wait = wait_for::none;
+  }
+  return got;
 }
 
 std::size_t pipe_channel::read_message(std::span<std::byte> buffer, bool nowait,
                                        std::error_code& ec) {
-  if (message_left_.load(std::memory_order_acquire) == 0) {
-    if (!read_header(nowait, ec)) {
+  std::size_t got = 0;
+  if (message_left_ == 0) {
+    if (!start_message(buffer, nowait ? wait_for::none : wait_for::all, got, ec)) {
       if (!ec) ec = errc::no_data;
       return 0;
     }
-    if (message_left_.load(std::memory_order_acquire) == 0) return 0;  // a zero-length message
+    if (message_left_ == 0) return got;  // all of it (or a zero-length message)
   }
-  std::uint32_t left = message_left_.load(std::memory_order_acquire);
-  std::size_t want = std::min<std::size_t>(left, buffer.size());
-  std::size_t got = receive_all(socket_.get(), buffer.data(), want, ec);
-  message_left_.store(left - static_cast<std::uint32_t>(got), std::memory_order_release);
-  if (!ec && got < left) ec = errc::more_data;
+  // Once a message has begun, its rest is on its way: wait for it.
+  got += continue_message(buffer.subspan(got), wait_for::all, ec);
+  if (!ec && message_left_ > 0) ec = errc::more_data;
   return got;
 }
 
 // Byte read mode on a message pipe: the data of as many messages as are
-// there and fit, headers stripped. Waits (unless nowait) only for the first byte.
+// there and fit. Waits (unless nowait) only for the first byte.
 std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait,
                                       std::error_code& ec) {
   std::size_t got = 0;
   for (;;) {
-    bool may_block = got == 0 && !nowait;
-    if (message_left_.load(std::memory_order_acquire) == 0) {
+    wait_for wait = got == 0 && !nowait ? wait_for::some : wait_for::none;
+    std::error_code step_ec;
+    std::size_t n = 0;
+    bool progressed;
+    if (message_left_ == 0) {
       if (got == buffer.size() && got > 0) break;
-      std::error_code header_ec;
-      if (!read_header(!may_block, header_ec)) {
-        if (got == 0) ec = header_ec ? header_ec : make_error_code(errc::no_data);
-        break;
-      }
-      continue;  // zero-length messages add nothing in byte read mode
+      // A zero-length message is progress that adds nothing.
+      progressed = start_message(buffer.subspan(got), wait, n, step_ec);
+    } else {
+      if (got == buffer.size()) break;
+      n = continue_message(buffer.subspan(got), wait, step_ec);
+      progressed = n > 0;
     }
-    if (got == buffer.size()) break;
-    std::uint32_t left = message_left_.load(std::memory_order_acquire);
-    std::size_t want = std::min<std::size_t>(left, buffer.size() - got);
-    ssize_t n = receive(socket_.get(), buffer.data() + got, want, may_block ? 0 : MSG_DONTWAIT);
-    if (n <= 0) {
-      if (got == 0) ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
+    got += n;
+    if (!progressed || step_ec) {
+      if (got == 0) ec = step_ec ? step_ec : make_error_code(errc::no_data);
       break;
     }
-    got += static_cast<std::size_t>(n);
-    message_left_.store(left - static_cast<std::uint32_t>(n), std::memory_order_release);
   }
   return got;
 }
@@ -196,31 +264,49 @@ std::size_t pipe_channel::write(std::span<const std::byte> data, bool nowait, st
   return 0;
 }
 
+std::size_t pipe_channel::record_limit() {
+  std::size_t limit = record_limit_.load(std::memory_order_relaxed);
+  if (limit != 0) return limit;
+  // A record must fit the send buffer (the write quota); at half of it the
+  // next record can queue while the reader takes one.
+  int sndbuf = 0;
+  socklen_t len = sizeof(sndbuf);
+  ::getsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+  limit = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(sndbuf, 0)) / 2, 512,
+                                  max_record_size);
+  record_limit_.store(limit, std::memory_order_relaxed);
+  return limit;
+}
+
 std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool nowait,
                                         std::error_code& ec) {
   if (data.size() > UINT32_MAX) {
     ec = errc::invalid_parameter;
     return 0;
   }
-  std::array<std::byte, header_size> header;
-  for (std::size_t i = 0; i < header.size(); ++i)
-    header[i] = static_cast<std::byte>((data.size() >> (8 * i)) & 0xFF);
+  auto header = encode_length(data.size());
+  std::size_t limit = record_limit();
   std::lock_guard lock(write_mutex_);
   int flags = MSG_NOSIGNAL;
   if (nowait) {
-    // A message goes whole or not at all: send it only if the socket has
-    // room for all of it, and then finish it even if that means waiting.
-    int sndbuf = 0;
-    socklen_t len = sizeof(sndbuf);
-    int queued = 0;
-    ::getsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
-    ::ioctl(socket_.get(), SIOCOUTQ, &queued);
-    if (static_cast<std::size_t>(queued) + data.size() + header.size() >
-        static_cast<std::size_t>(sndbuf) / 2)
-      return 0;
+    // A message goes whole or not at all. One record does that by itself; a
+    // longer message is sent only if the socket has room for all of it, and
+    // is then finished even if that means waiting.
+    if (header.size() + data.size() <= limit) {
+      flags |= MSG_DONTWAIT;
+    } else {
+      int sndbuf = 0;
+      socklen_t len = sizeof(sndbuf);
+      int queued = 0;
+      ::getsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+      ::ioctl(socket_.get(), SIOCOUTQ, &queued);
+      if (static_cast<std::size_t>(queued) + data.size() + header.size() >
+          static_cast<std::size_t>(sndbuf) / 2)
+        return 0;
+    }
   }
   std::size_t sent = 0;
-  send_message(socket_.get(), header, data, sent, flags, ec);
+  send_records(socket_.get(), header, data, limit, sent, flags, ec);
   return sent > header.size() ? sent - header.size() : 0;
 }
 
@@ -255,27 +341,17 @@ bool pipe_channel::read_some(std::span<std::byte> buffer, bool message_read, rea
     }
     return true;
   }
-  if (p.got == 0 && message_left_.load(std::memory_order_acquire) == 0) {
-    if (!read_header(true, ec)) return static_cast<bool>(ec);
-    if (message_left_.load(std::memory_order_acquire) == 0) return true;  // a zero-length message
+  if (p.got == 0 && message_left_ == 0) {
+    if (!start_message(buffer, wait_for::none, p.got, ec)) return static_cast<bool>(ec);
+    if (message_left_ == 0) return true;  // all of it (or a zero-length message)
   }
-  for (;;) {
-    std::uint32_t left = message_left_.load(std::memory_order_acquire);
-    if (left == 0) return true;
-    if (p.got == buffer.size()) {
-      ec = errc::more_data;
-      return true;
-    }
-    std::size_t want = std::min<std::size_t>(left, buffer.size() - p.got);
-    ssize_t n = receive(fd, buffer.data() + p.got, want, MSG_DONTWAIT);
-    if (n <= 0) {
-      if (n < 0 && errno == EAGAIN) return false;
-      ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
-      return true;
-    }
-    p.got += static_cast<std::size_t>(n);
-    message_left_.store(left - static_cast<std::uint32_t>(n), std::memory_order_release);
+  p.got += continue_message(buffer.subspan(p.got), wait_for::none, ec);
+  if (ec || message_left_ == 0) return true;
+  if (p.got == buffer.size()) {
+    ec = errc::more_data;
+    return true;
   }
+  return false;
 }
 
 bool pipe_channel::write_some(std::span<const std::byte> data, write_progress& p,
@@ -287,10 +363,8 @@ bool pipe_channel::write_some(std::span<const std::byte> data, write_progress& p
       ec = errc::invalid_parameter;
       return true;
     }
-    std::array<std::byte, header_size> header;
-    for (std::size_t i = 0; i < header.size(); ++i)
-      header[i] = static_cast<std::byte>((data.size() >> (8 * i)) & 0xFF);
-    return send_message(socket_.get(), header, data, p.sent, flags, ec);
+    return send_records(socket_.get(), encode_length(data.size()), data, record_limit(), p.sent,
+                        flags, ec);
   }
   while (p.sent < data.size()) {
     ssize_t n = ::send(socket_.get(), data.data() + p.sent, data.size() - p.sent, flags);
@@ -310,57 +384,89 @@ peek_counts pipe_channel::peek(std::span<std::byte> buffer, std::error_code& ec)
   ec.clear();
   peek_counts counts;
   int fd = socket_.get();
-  std::size_t raw = queued_bytes(fd);
-  if (raw == 0) {
-    if (peer_has_closed(fd)) ec = errc::broken_pipe;
-    return counts;
-  }
   if (!message_type_) {
+    std::size_t raw = queued_bytes(fd);
+    if (raw == 0) {
+      if (peer_has_closed(fd)) ec = errc::broken_pipe;
+      return counts;
+    }
     ssize_t n = receive(fd, buffer.data(), std::min(buffer.size(), raw), MSG_PEEK | MSG_DONTWAIT);
     counts.copied = n > 0 ? static_cast<std::size_t>(n) : 0;
     counts.available = raw;
     return counts;
   }
-  // Walk the queued bytes, headers and all, to count data and copy one message.
-  std::vector<std::byte> queued(raw);
-  ssize_t n = receive(fd, queued.data(), queued.size(), MSG_PEEK | MSG_DONTWAIT);
-  std::size_t size = n > 0 ? static_cast<std::size_t>(n) : 0;
-  std::size_t pos = 0;
-  // The rest of a message partly read already comes first, with no header.
-  std::size_t left = message_left_.load(std::memory_order_acquire);
-  // Or the rest of a header a non-blocking read took in part.
-  std::uint64_t partial = partial_header_.load(std::memory_order_acquire);
-  std::size_t taken = static_cast<std::size_t>(partial >> 32);
-  bool first_message = true;
-  for (;;) {
-    if (left == 0) {
-      if (size - pos < header_size - taken) break;
-      std::array<std::byte, header_size> header;
-      for (std::size_t i = 0; i < taken; ++i)
-        header[i] = static_cast<std::byte>((partial >> (8 * i)) & 0xFF);
-      std::copy_n(queued.begin() + static_cast<std::ptrdiff_t>(pos), header_size - taken,
-                  header.begin() + static_cast<std::ptrdiff_t>(taken));
-      left = decode_length(header);
-      pos += header_size - taken;
-      taken = 0;
-    }
-    std::size_t chunk = std::min(left, size - pos);
-    if (first_message) {
-      counts.message_left = left;
-      counts.copied = std::min(chunk, buffer.size());
-      std::copy_n(queued.begin() + static_cast<std::ptrdiff_t>(pos), counts.copied, buffer.begin());
-      first_message = false;
-    }
-    counts.available += chunk;
-    pos += chunk;
-    left = 0;
-    if (pos >= size) break;
+  std::size_t left_in_socket;
+  {
+    // The rest of a message partly read comes first: what spilled, then its
+    // continuation records.
+    std::lock_guard lock(spill_mutex_);
+    std::size_t spilled = spill_end_ - spill_begin_;
+    counts.message_left = message_left_;
+    counts.available = spilled;
+    counts.copied = std::min(spilled, buffer.size());
+    if (counts.copied > 0) std::copy_n(spill_.get() + spill_begin_, counts.copied, buffer.begin());
+    left_in_socket = message_left_ - spilled;
   }
+  peek_records(buffer, left_in_socket, counts);
+  if (counts.available == 0 && counts.message_left == 0 && queued_bytes(fd) == 0 &&
+      peer_has_closed(fd))
+    ec = errc::broken_pipe;
   return counts;
 }
 
+void pipe_channel::peek_records(std::span<std::byte> buffer, std::size_t left,
+                                peek_counts& counts) {
+  int fd = socket_.get();
+  if (queued_bytes(fd) == 0) return;
+  // A peek offset walks the records one by one without taking them.
+  std::lock_guard lock(peek_mutex_);
+  int offset = 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof(offset)) != 0) return;
+  std::vector<std::byte> record(max_record_size);
+  // Copying goes on while the records belong to the first message seen.
+  bool in_first = counts.message_left > 0;
+  bool copying = true;
+  for (;;) {
+    ssize_t n = receive(fd, record.data(), record.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) break;
+    std::span<const std::byte> data(record.data(), static_cast<std::size_t>(n));
+    if (left == 0) {
+      if (data.size() < header_size) break;  // not this framing: count no further
+      left = decode_length(data.data());
+      data = data.subspan(header_size);
+      if (in_first) copying = false;  // a later message: counted, not copied
+      if (counts.message_left == 0 && !in_first) counts.message_left = left;
+      in_first = true;
+    }
+    std::size_t chunk = std::min(data.size(), left);
+    if (copying) {
+      std::size_t part = std::min(chunk, buffer.size() - counts.copied);
+      std::copy_n(data.begin(), part, buffer.begin() + static_cast<std::ptrdiff_t>(counts.copied));
+      counts.copied += part;
+    }
+    counts.available += chunk;
+    left -= chunk;
+  }
+  offset = -1;
+  ::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof(offset));
+}
+
 bool pipe_channel::has_unread_data() {
-  return message_left_.load(std::memory_order_acquire) > 0 || queued_bytes(socket_.get()) > 0;
+  {
+    std::lock_guard lock(spill_mutex_);
+    if (message_left_ > 0) return true;
+  }
+  return queued_bytes(socket_.get()) > 0;
+}
+
+read_state pipe_channel::export_read_state() {
+  std::scoped_lock lock(read_mutex_, spill_mutex_);
+  read_state state;
+  state.message_left = message_left_;
+  if (spill_) state.taken.assign(spill_.get() + spill_begin_, spill_.get() + spill_end_);
+  message_left_ = 0;
+  spill_begin_ = spill_end_ = 0;
+  return state;
 }
 
 void pipe_channel::flush(std::error_code& ec) {

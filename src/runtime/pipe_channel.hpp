@@ -1,11 +1,15 @@
 // One end of a connected pipe: its socket, and for message pipes the framing.
 //
-// Byte pipes carry a raw stream: no framing, a read is a recv. Message pipes
-// put a 4-byte little-endian length before each message (docs/message-wire.md).
-// The reader keeps how much of the current message is left, so a message
-// read with too small a buffer (ERROR_MORE_DATA) continues on the next read,
-// from any thread. Writers on one end hold a lock for a whole message, so
-// messages from concurrent writers never interleave.
+// Byte pipes ride a stream socket and carry a raw stream: no framing, a read
+// is a recv. Message pipes ride a SOCK_SEQPACKET socket (docs/named-pipes.md):
+// a message is one record that starts with its 4-byte little-endian length,
+// or, when longer than a record may be, that record and continuation records
+// of data alone. One recv thus takes a small message whole, and never a byte
+// of the next one. The reader keeps how much of the current message is left
+// and what of it did not fit the caller's buffer, so a message read with too
+// small a buffer (ERROR_MORE_DATA) continues on the next read, from any
+// thread. Writers on one end hold a lock for a whole message, so messages
+// from concurrent writers never interleave.
 //
 // read_some and write_some serve overlapped I/O (the Win32 layer's engine):
 // they never block, and a call that cannot finish keeps its progress in the
@@ -17,9 +21,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <system_error>
+#include <vector>
 
 #include "core/unique_fd.hpp"
 
@@ -30,6 +36,14 @@ struct peek_counts {
   std::size_t copied = 0;        // bytes copied into the caller's buffer
   std::size_t available = 0;     // data bytes waiting in all, headers excluded
   std::size_t message_left = 0;  // bytes left in the current message (message pipes)
+};
+
+/// Where a message pipe's reader stands, to carry it to another handle
+/// (DuplicateHandle): the current message's bytes still to deliver, of
+/// which `taken` came off the socket already.
+struct read_state {
+  std::uint32_t message_left = 0;
+  std::vector<std::byte> taken;
 };
 
 /// How far a read_some has got: bytes already in the caller's buffer.
@@ -46,9 +60,18 @@ class pipe_channel {
  public:
   /// Bytes of framing before each message.
   static constexpr std::size_t header_size = 4;
+  /// The largest record a message pipe carries, header included; a message
+  /// that does not fit goes as several. Writers use less when the socket's
+  /// send buffer is small.
+  static constexpr std::size_t max_record_size = 64 * 1024;
 
+  /// `socket` is a stream socket for a byte pipe, a SOCK_SEQPACKET one for
+  /// a message pipe.
   pipe_channel(unique_fd socket, bool message_type)
       : socket_(std::move(socket)), message_type_(message_type) {}
+  /// A message pipe's channel that continues where another handle's reader
+  /// stopped.
+  pipe_channel(unique_fd socket, bool message_type, read_state state);
 
   [[nodiscard]] int socket() const { return socket_.get(); }
   [[nodiscard]] bool message_type() const { return message_type_; }
@@ -91,25 +114,55 @@ class pipe_channel {
   /// Wakes every thread blocked on this end; I/O fails from now on.
   void shut_down();
 
+  /// Takes the reader's place in the current message out of this channel.
+  read_state export_read_state();
+
  private:
+  /// How long a read may wait: for all it asks, for the first byte, or not at all.
+  enum class wait_for { all, some, none };
+
   std::size_t read_message(std::span<std::byte> buffer, bool nowait, std::error_code& ec);
   std::size_t read_joined(std::span<std::byte> buffer, bool nowait, std::error_code& ec);
-  /// Reads the next header; false with no error when `nowait` and it is not
-  /// all there (the part that is stays taken, in partial_header_).
-  bool read_header(bool nowait, std::error_code& ec);
+  /// Receives the next message's first record: its data goes to `out`, what
+  /// does not fit to the spill buffer. False with no error when `wait` is
+  /// none and no message is there.
+  bool start_message(std::span<std::byte> out, wait_for wait, std::size_t& delivered,
+                     std::error_code& ec);
+  /// Continues the current message into `out` (at most the message's rest):
+  /// spilled bytes first, then continuation records. Returns bytes copied.
+  std::size_t continue_message(std::span<std::byte> out, wait_for wait, std::error_code& ec);
+  /// One record into `head` (the header, or nothing for a continuation),
+  /// then `out`, then the spill buffer. Returns its size; 0 with no error
+  /// when `wait` is none and there is none.
+  std::size_t receive_record(std::span<std::byte> head, std::span<std::byte> out, wait_for wait,
+                             std::error_code& ec);
+  /// Accounts a received record's data: `delivered` of it in the caller's
+  /// buffer, the rest in the spill buffer.
+  void keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left);
   std::size_t write_message(std::span<const std::byte> data, bool nowait, std::error_code& ec);
+  /// The largest record this end may send: its send buffer bounds it.
+  std::size_t record_limit();
+  /// Counts the queued records into `counts`, copying the first message's
+  /// data on from `copied`; `left` is what of the current message remains
+  /// in the socket.
+  void peek_records(std::span<std::byte> buffer, std::size_t left, peek_counts& counts);
 
   unique_fd socket_;
   bool message_type_;
   std::mutex read_mutex_;
   std::mutex write_mutex_;
-  // Bytes of the current message not read yet; atomic so peek can look
-  // without waiting for a blocked reader.
-  std::atomic<std::uint32_t> message_left_{0};
-  // A header read in part by a read that must not wait: the bytes so far
-  // (little-endian, low 32 bits) and their count (bits 32 and up), in one
-  // word so that peek sees both at once.
-  std::atomic<std::uint64_t> partial_header_{0};
+  std::mutex peek_mutex_;  // one peek at a time walks the socket's records
+  // Held briefly whenever the read position changes, so that peek sees the
+  // spilled bytes and message_left_ together without waiting for a reader
+  // blocked in recv (which fills the spill buffer only while it is empty).
+  std::mutex spill_mutex_;
+  std::unique_ptr<std::byte[]> spill_;
+  std::size_t spill_begin_ = 0;
+  std::size_t spill_end_ = 0;
+  // Bytes of the current message not delivered yet: the spilled ones, then
+  // those still in the socket.
+  std::uint32_t message_left_ = 0;
+  std::atomic<std::size_t> record_limit_{0};  // 0 until first asked
 };
 
 }  // namespace conduit::detail

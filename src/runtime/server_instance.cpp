@@ -96,7 +96,9 @@ server_instance::~server_instance() {
 
 std::error_code server_instance::listen_locked(bool first) {
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+  // Message pipes ride records (see pipe_channel), byte pipes a stream.
+  int type = info_.type == pipe_type::message ? SOCK_SEQPACKET : SOCK_STREAM;
+  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0)
     return error_from_errno(errno);
   // Each side's send buffer is the write quota of what it writes: ours is
   // the out buffer, the client's the in buffer.
