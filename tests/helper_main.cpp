@@ -32,6 +32,12 @@
 //   slot-info ID                    -> ok MAX NEXT COUNT TIMEOUT_MS (NEXT: none or a size)
 //   slot-burst ID WRITER COUNT SEED -> writes mailslot_message(SEED, WRITER, 0..COUNT-1)
 //   slot-close ID
+//   event-create ID NAME [manual] [set] -> CreateEventA: ok created | ok existed
+//   event-open ID NAME              -> OpenEventA
+//   event-set ID | event-reset ID
+//   event-wait ID MS [DONE_ID]      -> ok signalled | ok timeout; a signalled
+//                                      wait then sets event DONE_ID
+//   event-close ID
 //   exit
 // A command written "& CMD" runs on a thread of its own, and its answer comes
 // later as "& ANSWER", so a test can keep talking while it blocks.
@@ -60,6 +66,7 @@
 #include "conduit/mailslot.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
+#include "helper_events.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/stress_message.hpp"
 
@@ -336,6 +343,7 @@ std::string run(const std::vector<std::string>& w) {
   if (cmd == "server-pid")
     return with_end(id, [&](auto& end) { return "ok " + std::to_string(end.server_process_id()); });
   if (cmd.rfind("slot-", 0) == 0) return run_slot(w);
+  if (cmd.rfind("event-", 0) == 0) return run_event(w);
   return "err 1";
 }
 

@@ -71,6 +71,7 @@ void broker_link::after_fork_in_child() {
   for (const auto& reg : link.registrations_) reg->listening_endpoint.reset();
   link.registrations_.clear();
   link.mailslots_.clear();
+  link.events_.clear();
   link.watcher_started_ = false;
   link.wake_.reset();
   link.mutex_.unlock();
@@ -180,6 +181,35 @@ void broker_link::unregister_mailslot(const std::shared_ptr<mailslot_registratio
   reg->broker_id = 0;
 }
 
+std::error_code broker_link::hold_event(const std::shared_ptr<event_registration>& reg,
+                                        const wire::request& request, wire::reply& reply,
+                                        unique_fd& received) {
+  std::lock_guard lock(mutex_);
+  std::array<int, 1> fds{reg->eventfd};
+  std::vector<unique_fd> reply_fds;
+  auto ec = exchange_locked(request, std::span(fds).first(wire::fds_expected(request)), reply,
+                            &reply_fds);
+  if (ec) return ec;
+  if (!reply_fds.empty()) {
+    received = std::move(reply_fds.front());
+    reg->eventfd = received.get();
+  }
+  reg->params.flags = reply.open_mode & wire::event_manual_reset;
+  reg->broker_id = reply.instance_id;
+  events_.insert(reg);
+  start_watcher_locked();
+  return {};
+}
+
+void broker_link::release_event(const std::shared_ptr<event_registration>& reg) {
+  std::lock_guard lock(mutex_);
+  if (!events_.erase(reg) || reg->broker_id == 0 || !socket_) return;
+  wire::reply reply;
+  // Best effort: if the broker is gone, so is its record of our hold.
+  (void)exchange_locked(wire::close_event_request{reg->broker_id}, {}, reply, nullptr);
+  reg->broker_id = 0;
+}
+
 void broker_link::reregister_all_locked() {
   for (const auto& reg : registrations_) {
     reg->broker_id = 0;
@@ -206,6 +236,18 @@ void broker_link::reregister_all_locked() {
     }
     // A slot whose name another reader took meanwhile stays unknown: its
     // writers keep writing, new ones cannot find it.
+    if (reply.error == 0) reg->broker_id = reply.instance_id;
+  }
+  for (const auto& reg : events_) {
+    reg->broker_id = 0;
+    std::array<int, 1> fds{reg->eventfd};
+    wire::reply reply;
+    // Another holder may have named the event again first: the broker then
+    // counts us in and offers its eventfd, which is ours already.
+    if (exchange_on(socket_.get(), next_request_id_++, reg->params, fds, reply, nullptr)) {
+      socket_.reset();
+      return;
+    }
     if (reply.error == 0) reg->broker_id = reply.instance_id;
   }
 }
@@ -243,7 +285,7 @@ void broker_link::watch() {
     std::lock_guard lock(mutex_);
     if (generation_ != generation && socket >= 0) continue;
     if (socket >= 0 && !(fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR))) continue;
-    if (registrations_.empty() && mailslots_.empty()) continue;
+    if (registrations_.empty() && mailslots_.empty() && events_.empty()) continue;
     socket_.reset();
     (void)ensure_connected_locked();
   }

@@ -2,8 +2,8 @@
 //
 // One connection serves every thread: a request and its reply are one
 // exchange under a mutex (waits that may block for long use a connection of
-// their own). The link also remembers each server instance and each mailslot
-// it registered, so that when the broker goes away (a restart) it reconnects
+// their own). The link also remembers each server instance, each mailslot
+// and each named event it registered, so that when the broker goes away (a restart) it reconnects
 // and registers them again by itself: a background thread watches for the
 // hang-up.
 #pragma once
@@ -39,6 +39,14 @@ struct mailslot_registration {
   std::uint64_t broker_id = 0;  // 0 when the current broker does not know it
 };
 
+/// One named event this process holds: kept to hold it again at a new
+/// broker, which learns the name and the eventfd afresh.
+struct event_registration {
+  wire::create_event_request params;  // the name, and the event's reset kind
+  int eventfd = -1;                   // owned by the event object
+  std::uint64_t broker_id = 0;        // 0 when the current broker does not know it
+};
+
 class broker_link {
  public:
   /// The process-wide link (never destroyed, so threads may use it at exit).
@@ -70,6 +78,17 @@ class broker_link {
   /// The mailslot is closed: the broker forgets it.
   void unregister_mailslot(const std::shared_ptr<mailslot_registration>& reg);
 
+  /// Holds a named event at the broker and remembers it. `request` is either
+  /// reg's create_event, sent with reg->eventfd, or an open_event. When the
+  /// broker hands an eventfd back (an open, or a create that found the name
+  /// taken) it lands in `received`, reg->eventfd names it and reg->params
+  /// takes the event's reset kind. Errors are the broker's or
+  /// ERROR_SERVICE_NOT_ACTIVE.
+  std::error_code hold_event(const std::shared_ptr<event_registration>& reg,
+                             const wire::request& request, wire::reply& reply, unique_fd& received);
+  /// This process holds the event no more (no-op if it did not).
+  void release_event(const std::shared_ptr<event_registration>& reg);
+
  private:
   broker_link() = default;
   std::error_code ensure_connected_locked();
@@ -86,6 +105,7 @@ class broker_link {
   std::uint32_t next_request_id_ = 1;
   std::unordered_set<std::shared_ptr<registration>> registrations_;
   std::unordered_set<std::shared_ptr<mailslot_registration>> mailslots_;
+  std::unordered_set<std::shared_ptr<event_registration>> events_;
   bool watcher_started_ = false;
   unique_fd wake_;  // eventfd: tells the watcher the connection changed
 };

@@ -2,15 +2,13 @@
 #include <time.h>
 
 #include <future>
-#include <map>
-#include <mutex>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include "conduit/win32/windows.h"
 #include "win32/event_object.hpp"
 #include "win32/handle_table.hpp"
+#include "win32/named_event.hpp"
 #include "win32/text.hpp"
 #include "win32/thread_object.hpp"
 #include "win32/wait.hpp"
@@ -19,29 +17,12 @@ using namespace conduit::win32;
 
 namespace {
 
-// Named events of this process. (Names shared with other processes go
-// through the broker; see docs/win32.md.)
-std::mutex names_mutex;
-std::map<std::string, std::weak_ptr<event_object>> named_events;
-
 HANDLE create_event(LPSECURITY_ATTRIBUTES attributes, BOOL manual, BOOL initial, const char* name) {
   DWORD flags = attributes && attributes->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
-  if (!name) {
-    HANDLE h =
-        insert_handle(std::make_shared<event_object>(manual, initial), flags, EVENT_ALL_ACCESS);
-    if (h) SetLastError(ERROR_SUCCESS);
-    return h;
-  }
-  std::lock_guard lock(names_mutex);
-  auto& slot = named_events[name];
-  if (auto existing = slot.lock()) {
-    HANDLE h = insert_handle(existing, flags, EVENT_ALL_ACCESS);
-    if (h) SetLastError(ERROR_ALREADY_EXISTS);  // the existing event, its state untouched
-    return h;
-  }
-  auto event = std::make_shared<event_object>(manual, initial);
-  slot = event;
-  HANDLE h = insert_handle(event, flags, EVENT_ALL_ACCESS);
+  // An empty name makes an unnamed event, as on Windows.
+  if (name && *name) return create_named_event(name, manual, initial, flags);
+  HANDLE h =
+      insert_handle(std::make_shared<event_object>(manual, initial), flags, EVENT_ALL_ACCESS);
   if (h) SetLastError(ERROR_SUCCESS);
   return h;
 }
@@ -51,14 +32,11 @@ HANDLE open_event(BOOL inherit, const char* name) {
     SetLastError(ERROR_INVALID_PARAMETER);
     return nullptr;
   }
-  std::lock_guard lock(names_mutex);
-  auto it = named_events.find(name);
-  auto existing = it == named_events.end() ? nullptr : it->second.lock();
-  if (!existing) {
-    SetLastError(ERROR_FILE_NOT_FOUND);
+  if (!*name) {
+    SetLastError(ERROR_INVALID_HANDLE);  // what Windows says to an empty name
     return nullptr;
   }
-  return insert_handle(existing, inherit ? HANDLE_FLAG_INHERIT : 0, EVENT_ALL_ACCESS);
+  return open_named_event(name, inherit ? HANDLE_FLAG_INHERIT : 0);
 }
 
 DWORD wait_handles(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, BOOL alertable) {
@@ -102,6 +80,18 @@ HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManual
     return nullptr;
   }
   return create_event(lpEventAttributes, bManualReset, bInitialState, name->c_str());
+}
+
+HANDLE WINAPI CreateEventExA(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCSTR lpName, DWORD dwFlags,
+                             DWORD) {
+  return CreateEventA(lpEventAttributes, (dwFlags & CREATE_EVENT_MANUAL_RESET) != 0,
+                      (dwFlags & CREATE_EVENT_INITIAL_SET) != 0, lpName);
+}
+
+HANDLE WINAPI CreateEventExW(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCWSTR lpName, DWORD dwFlags,
+                             DWORD) {
+  return CreateEventW(lpEventAttributes, (dwFlags & CREATE_EVENT_MANUAL_RESET) != 0,
+                      (dwFlags & CREATE_EVENT_INITIAL_SET) != 0, lpName);
 }
 
 HANDLE WINAPI OpenEventA(DWORD, BOOL bInheritHandle, LPCSTR lpName) {

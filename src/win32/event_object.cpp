@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "win32/handle_table.hpp"
+#include "win32/named_event.hpp"
 
 namespace conduit::win32 {
 
@@ -25,6 +26,10 @@ void event_object::set() {
 void event_object::reset() {
   std::uint64_t count;
   (void)!::read(fd_.get(), &count, sizeof(count));
+}
+
+void event_object::last_handle_closed() {
+  if (!name_key_.empty()) release_named_event(*this);
 }
 
 namespace {

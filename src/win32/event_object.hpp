@@ -1,6 +1,7 @@
 // Events (CreateEvent): manual or auto reset, on an eventfd.
 #pragma once
 
+#include <string>
 #include <utility>
 
 #include "conduit/win32/windows.h"
@@ -19,6 +20,10 @@ class event_object final : public kernel_object {
   /// handle): both processes then share one event.
   event_object(detail::unique_fd fd, bool manual_reset)
       : fd_(std::move(fd)), manual_reset_(manual_reset) {}
+  /// A named event (named_event.hpp): `name_key` says which, so that its
+  /// last handle can let go of the name.
+  event_object(detail::unique_fd fd, bool manual_reset, std::string name_key)
+      : fd_(std::move(fd)), manual_reset_(manual_reset), name_key_(std::move(name_key)) {}
 
   int wait_fd() const override { return fd_.get(); }
   bool try_acquire() override;
@@ -26,10 +31,16 @@ class event_object final : public kernel_object {
   void set();
   void reset();
   [[nodiscard]] bool manual_reset() const { return manual_reset_; }
+  /// The key of the event's name (event_name.hpp); empty for an unnamed event.
+  [[nodiscard]] const std::string& name_key() const { return name_key_; }
+
+ protected:
+  void last_handle_closed() override;
 
  private:
   detail::unique_fd fd_;
   bool manual_reset_;
+  std::string name_key_;
 };
 
 /// Sets the event behind a handle an OVERLAPPED names (the low bit, which

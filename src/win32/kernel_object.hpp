@@ -28,6 +28,8 @@ class kernel_object : public std::enable_shared_from_this<kernel_object> {
   void handle_closed() {
     if (handles_.fetch_sub(1, std::memory_order_acq_rel) == 1) last_handle_closed();
   }
+  /// Handles open now: lets last_handle_closed() see that one was opened again.
+  [[nodiscard]] int handle_count() const { return handles_.load(std::memory_order_acquire); }
 
  protected:
   /// The last handle has closed: Windows's cleanup, which is not the

@@ -32,22 +32,6 @@ TEST(Sync, ManualAndAutoResetEvents) {
   EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
 }
 
-TEST(Sync, NamedEvents) {
-  SetLastError(77);
-  handle_guard first(CreateEventA(nullptr, TRUE, FALSE, "conduit-sync-test"));
-  EXPECT_EQ(GetLastError(), ERROR_SUCCESS);
-  handle_guard second(CreateEventA(nullptr, FALSE, TRUE, "conduit-sync-test"));
-  EXPECT_EQ(GetLastError(), ERROR_ALREADY_EXISTS);
-  EXPECT_EQ(WaitForSingleObject(second, 0), static_cast<DWORD>(WAIT_TIMEOUT));  // the same event
-  EXPECT_TRUE(SetEvent(first));
-  EXPECT_EQ(WaitForSingleObject(second, 0), WAIT_OBJECT_0);
-  handle_guard opened(OpenEventA(EVENT_ALL_ACCESS, FALSE, "conduit-sync-test"));
-  EXPECT_NE(opened.get(), nullptr);
-  EXPECT_EQ(OpenEventA(EVENT_ALL_ACCESS, FALSE, "conduit-no-such-event"), nullptr);
-  EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
-  EXPECT_EQ(OpenEventW(EVENT_ALL_ACCESS, FALSE, u"conduit-sync-test") != nullptr, true);
-}
-
 TEST(Sync, WaitForMultipleObjects) {
   handle_guard a(CreateEventA(nullptr, TRUE, FALSE, nullptr));
   handle_guard b(CreateEventA(nullptr, TRUE, FALSE, nullptr));

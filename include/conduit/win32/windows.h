@@ -298,6 +298,8 @@ typedef struct _PROCESS_INFORMATION {
 #define PROCESS_ALL_ACCESS 0x001FFFFF
 #define EVENT_MODIFY_STATE 0x0002
 #define EVENT_ALL_ACCESS 0x001F0003
+#define CREATE_EVENT_MANUAL_RESET 0x00000001
+#define CREATE_EVENT_INITIAL_SET 0x00000002
 
 /* ---- Status codes an OVERLAPPED's Internal holds ---- */
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000)
@@ -474,6 +476,10 @@ HANDLE WINAPI CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManual
                            BOOL bInitialState, LPCSTR lpName);
 HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
                            BOOL bInitialState, LPCWSTR lpName);
+HANDLE WINAPI CreateEventExA(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCSTR lpName, DWORD dwFlags,
+                             DWORD dwDesiredAccess);
+HANDLE WINAPI CreateEventExW(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCWSTR lpName,
+                             DWORD dwFlags, DWORD dwDesiredAccess);
 HANDLE WINAPI OpenEventA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
 HANDLE WINAPI OpenEventW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
 BOOL WINAPI SetEvent(HANDLE hEvent);
@@ -532,6 +538,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 #define GetNamedPipeHandleState GetNamedPipeHandleStateW
 #define CreateMailslot CreateMailslotW
 #define CreateEvent CreateEventW
+#define CreateEventEx CreateEventExW
 #define OpenEvent OpenEventW
 #define CreateProcess CreateProcessW
 #define STARTUPINFO STARTUPINFOW
@@ -545,6 +552,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 #define GetNamedPipeHandleState GetNamedPipeHandleStateA
 #define CreateMailslot CreateMailslotA
 #define CreateEvent CreateEventA
+#define CreateEventEx CreateEventExA
 #define OpenEvent OpenEventA
 #define CreateProcess CreateProcessA
 #define STARTUPINFO STARTUPINFOA

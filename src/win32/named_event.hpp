@@ -1,0 +1,36 @@
+// Named events (CreateEvent, OpenEvent with a name), shared with every
+// process of this broker.
+//
+// The broker keeps each name with the eventfd that is the event; every
+// process that opens the name gets a duplicate of it, so they all share one
+// counter. This process asks the broker only for the first handle it opens
+// to a name: later ones find the event in the process's own table, and the
+// process lets go of the name at the broker when its last handle closes.
+#pragma once
+
+#include <string_view>
+
+#include "conduit/win32/windows.h"
+
+namespace conduit::win32 {
+
+class event_object;
+
+/// CreateEvent with a name: a new handle to the event of that name if there
+/// is one (last error ERROR_ALREADY_EXISTS; the reset kind and initial state
+/// asked for are ignored), else to a new event (last error 0). nullptr with
+/// the last error set on failure: the name's error (event_name.hpp),
+/// ERROR_NOT_ENOUGH_MEMORY past the broker's quota, ERROR_SERVICE_NOT_ACTIVE
+/// without a broker.
+HANDLE create_named_event(std::string_view name, bool manual_reset, bool initially_set,
+                          DWORD handle_flags);
+
+/// OpenEvent: a new handle to the event of that name; ERROR_FILE_NOT_FOUND
+/// if there is none.
+HANDLE open_named_event(std::string_view name, DWORD handle_flags);
+
+/// The last handle to a named event has closed: the process lets go of the
+/// name, unless a handle to the event was opened again meanwhile.
+void release_named_event(event_object& event);
+
+}  // namespace conduit::win32
