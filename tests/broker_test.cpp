@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -34,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/event_namespace.hpp"
 #include "broker/peer.hpp"
 #include "conduit/error.hpp"
 #include "conduit/pipe_client.hpp"
@@ -654,6 +656,148 @@ TEST_F(BrokerQuota, DeadInstancesFreeTheirQuota) {
     ASSERT_EQ(request(client.get(), wire::open_request{pipe_name(), 3, 0}), "reply 2") << i;
   }
   EXPECT_EQ(request(server.get(), create_request(pipe_name()), std::array{page.fd()}), "reply 0");
+}
+
+// Named events (event_namespace.cpp): names and descriptors checked, one
+// eventfd shared, the name held while some peer holds it.
+unique_fd new_eventfd(int flags = EFD_NONBLOCK | EFD_CLOEXEC) {
+  return unique_fd(::eventfd(0, flags));
+}
+
+TEST_F(Broker, EventsRefuseBadNamesFlagsAndDescriptors) {
+  start_broker();
+  unique_fd event = new_eventfd();
+  std::array fds{event.get()};
+  std::vector<std::pair<std::string, std::string>> names = {
+      {"", "reply 123"},
+      {R"(a\b)", "reply 3"},
+      {R"(Global\a\b)", "reply 3"},
+      {R"(\a)", "reply 161"},
+      {R"(Global\)", "reply 123"},
+      {std::string(260, 'x'), "reply 206"},
+      {"not utf-8 \xFF", "reply 123"},
+  };
+  int fds_before = fd_count_of(broker_.pid());
+  for (const auto& [name, answer] : names) {
+    EXPECT_EQ(request(bystander_.get(), wire::create_event_request{name, 0}, fds), answer) << name;
+    EXPECT_EQ(request(bystander_.get(), wire::open_event_request{name}), answer) << name;
+  }
+  // event_existed is the broker's to say; other bits mean nothing.
+  EXPECT_EQ(request(bystander_.get(), wire::create_event_request{"ev", 2}, fds), "reply 87");
+  EXPECT_EQ(request(bystander_.get(), wire::create_event_request{"ev", 0x100}, fds), "reply 87");
+  // Only a non-blocking eventfd in counting mode can be an event.
+  auto page = sealed_page();
+  auto [server_end, endpoint] = endpoint_pair();
+  unique_fd blocking = new_eventfd(EFD_CLOEXEC);
+  unique_fd semaphore = new_eventfd(EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE);
+  for (int fd : {page.fd(), endpoint.get(), blocking.get()})
+    EXPECT_EQ(request(bystander_.get(), wire::create_event_request{"ev", 0}, std::array{fd}),
+              "reply 87");
+  std::string semaphore_answer =
+      request(bystander_.get(), wire::create_event_request{"sem", 0}, std::array{semaphore.get()});
+  std::ifstream info("/proc/self/fdinfo/" + std::to_string(semaphore.get()));
+  std::string text((std::istreambuf_iterator<char>(info)), std::istreambuf_iterator<char>());
+  if (text.find("eventfd-semaphore:") != std::string::npos) {
+    EXPECT_EQ(semaphore_answer, "reply 87");
+  }
+  EXPECT_EQ(request(bystander_.get(), wire::open_event_request{"ev"}), "reply 2");
+  // Every refused descriptor was closed.
+  if (semaphore_answer == "reply 87") {
+    EXPECT_EQ(fd_count_of(broker_.pid()), fds_before);
+  }
+  EXPECT_EQ(request(bystander_.get(), wire::create_event_request{"ev", 1}, fds), "reply 0");
+  expect_still_serving();
+}
+
+TEST_F(Broker, EventsDropWrongDescriptorCounts) {
+  start_broker();
+  unique_fd event = new_eventfd();
+  int e = event.get();
+  auto create = encoded(wire::create_event_request{"ev", 0});
+  struct bad_case {
+    std::string what;
+    std::vector<std::byte> packet;
+    std::vector<int> fds;
+  };
+  std::vector<bad_case> cases = {
+      {"create without a descriptor", create, {}},
+      {"create with two", create, {e, e}},
+      {"create with five", create, {e, e, e, e, e}},
+      {"open with one", encoded(wire::open_event_request{"ev"}), {e}},
+      {"close with one", encoded(wire::close_event_request{1}), {e}},
+  };
+  int fds_before = fd_count_of(broker_.pid());
+  for (const auto& c : cases) EXPECT_EQ(on_fresh_connection(c.packet, c.fds), "dropped") << c.what;
+  EXPECT_EQ(fd_count_of(broker_.pid()), fds_before);
+  EXPECT_EQ(request(bystander_.get(), wire::open_event_request{"ev"}), "reply 2");
+  expect_still_serving();
+}
+
+TEST_F(Broker, EventsShareOneEventfdWhileSomePeerHoldsThem) {
+  start_broker();
+  unique_fd a = connect_raw(runtime_dir_);
+  unique_fd b = connect_raw(runtime_dir_);
+  unique_fd event = new_eventfd();
+  wire::reply created;
+  ASSERT_EQ(
+      request(a.get(), wire::create_event_request{"ev", 1}, std::array{event.get()}, &created),
+      "reply 0");
+  EXPECT_EQ(created.open_mode, wire::event_manual_reset);
+  // b's create finds a's event and gets its eventfd: one counter for both.
+  unique_fd other = new_eventfd();
+  send_raw(b.get(), encoded(wire::create_event_request{R"(Local\ev)", 0}), std::array{other.get()});
+  wire::reply existed;
+  std::vector<unique_fd> received;
+  ASSERT_EQ(outcome(b.get(), &existed, nullptr, &received), "reply 0");
+  EXPECT_EQ(existed.instance_id, created.instance_id);
+  EXPECT_EQ(existed.open_mode, wire::event_manual_reset | wire::event_existed);
+  ASSERT_EQ(received.size(), 1u);
+  std::uint64_t one = 1, count = 0;
+  ASSERT_EQ(::write(received[0].get(), &one, sizeof(one)), 8);
+  ASSERT_EQ(::read(event.get(), &count, sizeof(count)), 8);
+  EXPECT_EQ(count, 1u);
+  // Only holders let go; the name stays while b holds it.
+  EXPECT_EQ(request(bystander_.get(), wire::close_event_request{created.instance_id}), "reply 6");
+  EXPECT_EQ(request(a.get(), wire::close_event_request{created.instance_id}), "reply 0");
+  EXPECT_EQ(request(a.get(), wire::close_event_request{created.instance_id}), "reply 6");
+  send_raw(a.get(), encoded(wire::open_event_request{"ev"}));
+  received.clear();
+  ASSERT_EQ(outcome(a.get(), nullptr, nullptr, &received), "reply 0");
+  EXPECT_EQ(received.size(), 1u);
+  // A peer that goes lets go of all it held.
+  a.reset();
+  b.reset();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
+  std::string answer;
+  do {
+    answer = request(bystander_.get(), wire::open_event_request{"ev"});
+    if (answer == "reply 0")
+      request(bystander_.get(), wire::close_event_request{created.instance_id});
+  } while (answer == "reply 0" && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(answer, "reply 2");
+  expect_still_serving();
+}
+
+TEST_F(Broker, LimitsEventsPerPeer) {
+  start_broker();
+  unique_fd hog = connect_raw(runtime_dir_);
+  unique_fd event = new_eventfd();
+  std::array fds{event.get()};
+  for (std::size_t i = 0; i < broker::max_events_per_peer; ++i)
+    ASSERT_EQ(request(hog.get(), wire::create_event_request{"e" + std::to_string(i), 0}, fds),
+              "reply 0")
+        << i;
+  // ERROR_NOT_ENOUGH_MEMORY, for a new name and for holding another's.
+  EXPECT_EQ(request(hog.get(), wire::create_event_request{"one-more", 0}, fds), "reply 8");
+  EXPECT_EQ(request(bystander_.get(), wire::create_event_request{"theirs", 0}, fds), "reply 0");
+  EXPECT_EQ(request(hog.get(), wire::open_event_request{"theirs"}), "reply 8");
+  // What it holds already costs nothing more; another peer is not held back.
+  EXPECT_EQ(request(hog.get(), wire::open_event_request{"e0"}), "reply 0");
+  EXPECT_EQ(request(bystander_.get(), wire::open_event_request{"e1"}), "reply 0");
+  // Letting go makes room. Event ids start at 1 in a fresh broker.
+  EXPECT_EQ(request(hog.get(), wire::close_event_request{1}), "reply 0");
+  EXPECT_EQ(request(hog.get(), wire::create_event_request{"one-more", 0}, fds), "reply 0");
+  expect_still_serving();
 }
 
 TEST_F(Broker, OneBrokerForManyProcessesStartingAtOnce) {
