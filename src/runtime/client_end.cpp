@@ -27,24 +27,49 @@ std::shared_ptr<client_end> client_end::open(std::string_view name, std::uint32_
     return nullptr;
   }
   std::shared_ptr<client_end> self(new client_end());
-  self->page_ = instance_page::map_readonly(fds[1].get(), ec);
+  bool message_type = reply.pipe_mode & type_message;
+  description d;
+  d.name = std::string(name);
+  d.info.server_end = false;
+  d.info.type = message_type ? pipe_type::message : pipe_type::byte;
+  d.info.out_buffer_size = reply.out_buffer;
+  d.info.in_buffer_size = reply.in_buffer;
+  d.info.max_instances = reply.max_instances;
+  d.serial = reply.serial;
+  d.access = access;
+  d.server_pid = reply.server_pid;
+  // A client starts in byte read mode and blocking, whatever the server chose.
+  return adopt(d, std::move(fds[0]), std::move(fds[1]), ec);
+}
+
+std::shared_ptr<client_end> client_end::adopt(const description& d, unique_fd socket,
+                                              unique_fd page, std::error_code& ec) {
+  std::shared_ptr<client_end> self(new client_end());
+  self->page_ = instance_page::map_readonly(page.get(), ec);
   if (ec) {
     ec = errc::bad_pipe;
     return nullptr;
   }
-  bool message_type = reply.pipe_mode & type_message;
-  self->channel_ = std::make_shared<pipe_channel>(std::move(fds[0]), message_type);
-  self->serial_ = reply.serial;
-  self->access_ = access;
-  self->server_pid_ = reply.server_pid;
-  self->name_ = std::string(name);
+  self->page_fd_ = std::move(page);
+  self->channel_ = d.info.type == pipe_type::message
+                       ? std::make_shared<pipe_channel>(std::move(socket), true, d.reading)
+                       : std::make_shared<pipe_channel>(std::move(socket), false);
+  self->serial_ = d.serial;
+  self->access_ = d.access;
+  self->server_pid_ = d.server_pid;
+  self->name_ = d.name;
+  self->info_ = d.info;
   self->info_.server_end = false;
-  self->info_.type = message_type ? pipe_type::message : pipe_type::byte;
-  self->info_.out_buffer_size = reply.out_buffer;
-  self->info_.in_buffer_size = reply.in_buffer;
-  self->info_.max_instances = reply.max_instances;
-  // A client starts in byte read mode and blocking, whatever the server chose.
+  self->message_read_.store(d.message_read && d.info.type == pipe_type::message);
+  self->nowait_.store(d.nowait);
   return self;
+}
+
+client_end::description client_end::describe(bool take_reader) {
+  description d{name_,          info_, serial_, access_, server_pid_, message_read_.load(),
+                nowait_.load(), {}};
+  if (take_reader && info_.type == pipe_type::message) d.reading = channel_->export_read_state();
+  return d;
 }
 
 std::shared_ptr<pipe_channel> client_end::acquire(std::error_code& ec) {

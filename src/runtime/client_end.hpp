@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -17,7 +18,29 @@ class client_end final : public pipe_end {
   static std::shared_ptr<client_end> open(std::string_view name, std::uint32_t access,
                                           std::uint32_t sqos_flags, std::error_code& ec);
 
+  /// What another process needs to take this end over (DuplicateHandle
+  /// into it): the connection's numbers; the socket and the instance page
+  /// travel as descriptors (socket(), page_fd()).
+  struct description {
+    std::string name;
+    pipe_info info;
+    std::uint32_t serial = 0;
+    std::uint32_t access = 0;
+    std::uint32_t server_pid = 0;
+    bool message_read = false;
+    bool nowait = false;
+    read_state reading;  // a message pipe's place in the current message
+  };
+  /// This end's description. `take_reader`: the reader's place in the
+  /// current message goes along and leaves this end (the handle moves).
+  [[nodiscard]] description describe(bool take_reader);
+  /// An end over a socket and instance page another process handed over.
+  /// ERROR_BAD_PIPE when the page is not a sealed instance page.
+  static std::shared_ptr<client_end> adopt(const description& d, unique_fd socket, unique_fd page,
+                                           std::error_code& ec);
+
   [[nodiscard]] std::uint32_t server_process_id() const { return server_pid_; }
+  [[nodiscard]] int page_fd() const { return page_fd_.get(); }
   [[nodiscard]] int socket() const { return channel_->socket(); }
   /// Ends the connection now, as closing it does, even while other threads
   /// still use this end (their calls fail from here on).
@@ -37,6 +60,7 @@ class client_end final : public pipe_end {
   client_end() = default;
   std::shared_ptr<pipe_channel> channel_;
   instance_page page_;
+  unique_fd page_fd_;  // kept to hand the page on
   std::uint32_t serial_ = 0;
   std::uint32_t access_ = 0;
   std::uint32_t server_pid_ = 0;

@@ -64,11 +64,17 @@ std::shared_ptr<mailslot_writer> mailslot_writer::open(std::string_view name, st
     ec = errc::invalid_handle;
     return nullptr;
   }
+  return adopt(std::move(fds[0]), access, reply.in_buffer, reply.server_pid);
+}
+
+std::shared_ptr<mailslot_writer> mailslot_writer::adopt(unique_fd socket, std::uint32_t access,
+                                                        std::uint32_t max_message_size,
+                                                        std::uint32_t reader_pid) {
   std::shared_ptr<mailslot_writer> self(new mailslot_writer());
-  self->socket_ = std::move(fds[0]);
+  self->socket_ = std::move(socket);
   self->access_ = access;
-  self->max_message_size_ = reply.in_buffer;
-  self->reader_pid_ = reply.server_pid;
+  self->max_message_size_ = max_message_size;
+  self->reader_pid_ = reader_pid;
   return self;
 }
 

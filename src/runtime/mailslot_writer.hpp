@@ -20,6 +20,13 @@ class mailslot_writer {
   static std::shared_ptr<mailslot_writer> open(std::string_view name, std::uint32_t access,
                                                std::error_code& ec);
 
+  /// A writer over a sending end another process handed over
+  /// (DuplicateHandle), with what that writer knew of the slot.
+  static std::shared_ptr<mailslot_writer> adopt(unique_fd socket, std::uint32_t access,
+                                                std::uint32_t max_message_size,
+                                                std::uint32_t reader_pid);
+  [[nodiscard]] std::uint32_t access() const { return access_; }
+
   std::size_t write(std::span<const std::byte> data, std::error_code& ec);
   [[nodiscard]] std::uint32_t max_message_size() const { return max_message_size_; }
   [[nodiscard]] std::uint32_t reader_pid() const { return reader_pid_; }
