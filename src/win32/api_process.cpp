@@ -33,8 +33,8 @@
 #include "conduit/win32/windows.h"
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/api_guard.hpp"
-#include "win32/event_object.hpp"
 #include "win32/handle_table.hpp"
+#include "win32/object_transfer.hpp"
 #include "win32/process_object.hpp"
 #include "win32/status.hpp"
 #include "win32/text.hpp"
@@ -68,20 +68,19 @@ startup_state& startup() {
   return *s;
 }
 
-// Whether descriptor `fd` is still what the parent described: a program in
-// between (sh -c) may have passed the variable on with the number reused.
-bool descriptor_is(int fd, char kind) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0) return false;
-  if (kind == 'r' || kind == 'w') {
-    struct stat st {};
-    int mode = kind == 'r' ? O_RDONLY : O_WRONLY;
-    return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && (flags & O_ACCMODE) == mode;
+// Whether a kind crosses by inheritance: one descriptor and nothing else.
+// (Standard handles cross as the child's descriptors 0, 1 and 2.)
+bool inheritable_kind(char kind) {
+  switch (static_cast<transfer_kind>(kind)) {
+    case transfer_kind::read_end:
+    case transfer_kind::write_end:
+    case transfer_kind::manual_event:
+    case transfer_kind::auto_event:
+    case transfer_kind::process:
+      return true;
+    default:
+      return false;
   }
-  char target[64] = {};
-  std::string link = "/proc/self/fd/" + std::to_string(fd);
-  ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
-  return n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == "anon_inode:[eventfd]";
 }
 
 // Puts each inherited handle back at its number. The variables are removed
@@ -109,24 +108,24 @@ void adopt_inherited_handles() {
     char kind = 0;
     unsigned long access = 0;
     int fields = std::sscanf(item.c_str(), "%llu:%d:%c:%lu", &value, &fd, &kind, &access);
-    if (fields < 3 || fd < 3 || !descriptor_is(fd, kind)) continue;
+    // The descriptor must still be what the parent described: a program in
+    // between (sh -c) may have passed the variable on with the number reused.
+    if (fields < 3 || fd < 3 || !inheritable_kind(kind) ||
+        !descriptor_fits(static_cast<transfer_kind>(kind), fd))
+      continue;
     std::shared_ptr<kernel_object>& object = objects[fd];
     if (!object) {
       // Close-on-exec again: it goes further only if passed on explicitly.
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-      if (kind == 'r' || kind == 'w') {
-        object = std::make_shared<anonymous_pipe_object>(
-            fd, kind == 'r' ? anonymous_pipe_object::end_kind::read
-                            : anonymous_pipe_object::end_kind::write);
-      } else if (kind == 'm' || kind == 'a') {
-        object = std::make_shared<event_object>(conduit::detail::unique_fd(fd), kind == 'm');
-      } else {
-        continue;
-      }
+      std::vector<conduit::detail::unique_fd> fds;
+      fds.emplace_back(fd);
+      object = rebuild_object(kind, std::move(fds), {});
+      if (!object) continue;
     }
     if (fields < 4)
       access = kind == 'r'   ? anonymous_access(anonymous_pipe_object::end_kind::read)
                : kind == 'w' ? anonymous_access(anonymous_pipe_object::end_kind::write)
+               : kind == 'p' ? PROCESS_ALL_ACCESS
                              : EVENT_ALL_ACCESS;
     // A taken slot cannot happen before main; if it does, that handle is
     // dropped (and the object with it if no other handle holds it).
@@ -160,13 +159,10 @@ int std_slot(DWORD which) {
 
 // ---- CreateProcess ----
 
-// An inheritable handle the child gets: its descriptor and what it is
-// ('r', 'w': pipe ends; 'm', 'a': manual- and auto-reset events).
+// An inheritable handle the child gets: its descriptor and what it is.
 struct inherited {
   HANDLE handle;
-  std::shared_ptr<kernel_object> object;  // kept alive while the child starts
-  int fd;
-  char kind;
+  portable_object object;  // keeps the descriptor open while the child starts
   DWORD access;
 };
 
@@ -176,16 +172,11 @@ std::vector<inherited> inheritable_handles() {
       [](HANDLE handle, const handle_entry& entry, void* context) {
         if (!(entry.flags & HANDLE_FLAG_INHERIT)) return;
         auto& list = *static_cast<std::vector<inherited>*>(context);
-        // Pipe ends and events cross over; other kinds are not passed yet
-        // (docs/anonymous-pipes.md).
-        if (auto pipe = std::dynamic_pointer_cast<anonymous_pipe_object>(entry.object)) {
-          if (pipe->kind() == anonymous_pipe_object::end_kind::standard) return;
-          list.push_back(
-              {handle, entry.object, pipe->fd(), static_cast<char>(pipe->kind()), entry.access});
-        } else if (auto event = std::dynamic_pointer_cast<event_object>(entry.object)) {
-          list.push_back({handle, entry.object, event->wait_fd(), event->manual_reset() ? 'm' : 'a',
-                          entry.access});
-        }
+        // Other kinds are not passed (docs/anonymous-pipes.md); the child
+        // sees an invalid handle.
+        auto portable = make_portable(entry.object);
+        if (portable && inheritable_kind(static_cast<char>(portable->kind)))
+          list.push_back({handle, std::move(*portable), entry.access});
       },
       &out);
   return out;
@@ -291,10 +282,11 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
     passed = inheritable_handles();
     std::vector<int> fds;
     for (const auto& h : passed) {
-      int fd = h.fd;
+      int fd = h.object.fds[0];
       if (fd < 3) continue;
       description += std::to_string(reinterpret_cast<std::uintptr_t>(h.handle)) + ":" +
-                     std::to_string(fd) + ":" + h.kind + ":" + std::to_string(h.access) + ";";
+                     std::to_string(fd) + ":" + static_cast<char>(h.object.kind) + ":" +
+                     std::to_string(h.access) + ";";
       if (std::find(fds.begin(), fds.end(), fd) == fds.end()) {
         fds.push_back(fd);
         options.inherited_handles.push_back(conduit::inherited_handle::native(fd));
@@ -334,20 +326,6 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
   info->dwProcessId = pid;
   info->dwThreadId = pid;
   return TRUE;
-}
-
-std::shared_ptr<process_object> process_for(HANDLE handle, DWORD needed) {
-  handle_entry entry = lookup_handle(handle);
-  auto object = std::dynamic_pointer_cast<process_object>(entry.object);
-  if (!object) {
-    SetLastError(ERROR_INVALID_HANDLE);
-    return nullptr;
-  }
-  if (!(entry.access & needed)) {
-    SetLastError(ERROR_ACCESS_DENIED);
-    return nullptr;
-  }
-  return object;
 }
 
 // ---- The command line ----

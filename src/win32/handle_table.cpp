@@ -80,24 +80,24 @@ handle_entry lookup_handle(HANDLE handle) {
   return t.entries[i];
 }
 
-bool close_handle(HANDLE handle) {
+std::shared_ptr<kernel_object> remove_handle(HANDLE handle) {
   table& t = the_table();
   std::size_t i = index_of(handle);
-  std::shared_ptr<kernel_object> doomed;  // released outside the lock
-  {
-    std::unique_lock lock(t.mutex);
-    if (i >= t.entries.size() || !t.entries[i].object) {
-      SetLastError(ERROR_INVALID_HANDLE);
-      return false;
-    }
-    if (t.entries[i].flags & HANDLE_FLAG_PROTECT_FROM_CLOSE) {
-      SetLastError(ERROR_INVALID_HANDLE);
-      return false;
-    }
-    doomed = std::move(t.entries[i].object);
-    t.entries[i] = {};
-    if (i < t.lowest_free) t.lowest_free = i;
+  std::unique_lock lock(t.mutex);
+  if (i >= t.entries.size() || !t.entries[i].object ||
+      (t.entries[i].flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) {
+    SetLastError(ERROR_INVALID_HANDLE);
+    return nullptr;
   }
+  auto removed = std::move(t.entries[i].object);
+  t.entries[i] = {};
+  if (i < t.lowest_free) t.lowest_free = i;
+  return removed;
+}
+
+bool close_handle(HANDLE handle) {
+  auto doomed = remove_handle(handle);
+  if (!doomed) return false;
   doomed->handle_closed();  // outside the lock: a pipe's cleanup may take time
   return true;
 }

@@ -51,6 +51,14 @@ std::shared_ptr<T> lookup_as(HANDLE handle) {
 /// Removes a handle. ERROR_INVALID_HANDLE if it is not open.
 bool close_handle(HANDLE handle);
 
+/// Removes a handle but leaves its closing to the caller, who must call
+/// handle_closed() on the object returned: DuplicateHandle with
+/// DUPLICATE_CLOSE_SOURCE takes the handle away at once, yet sends the
+/// object to another process before its last-handle cleanup may close the
+/// descriptors. Null, ERROR_INVALID_HANDLE set, if it is not open (or
+/// protected from close).
+std::shared_ptr<kernel_object> remove_handle(HANDLE handle);
+
 /// Changes an entry's flags under `mask`.
 bool set_handle_flags(HANDLE handle, DWORD mask, DWORD flags);
 

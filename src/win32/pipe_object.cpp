@@ -172,7 +172,7 @@ void pipe_object::last_handle_closed() {
   if (server_) {
     server_->set_connect_listener(nullptr);
     server_->close();
-  } else {
+  } else if (!shared_.load()) {
     client_->shut_down();
   }
 }

@@ -32,6 +32,11 @@ class pipe_object final : public file_object {
   /// The client end, or null for a server end.
   [[nodiscard]] const std::shared_ptr<detail::client_end>& client() const { return client_; }
 
+  /// The connection is held by another process too (DuplicateHandle):
+  /// closing the last handle here then only lets go of it, since shutting
+  /// the socket down would end it for that process as well.
+  void share_with_another_process() { shared_.store(true); }
+
   /// ConnectNamedPipe (a server end).
   BOOL connect(const io_request& request);
   /// TransactNamedPipe.
@@ -57,6 +62,7 @@ class pipe_object final : public file_object {
   std::shared_ptr<detail::server_instance> server_;
   std::shared_ptr<detail::client_end> client_;
   std::atomic<bool> closed_{false};
+  std::atomic<bool> shared_{false};
 };
 
 }  // namespace conduit::win32

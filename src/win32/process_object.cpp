@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "win32/handle_table.hpp"
 #include "win32/status.hpp"
 
 namespace conduit::win32 {
@@ -97,6 +98,20 @@ BOOL process_object::terminate(UINT code) {
     return FALSE;
   }
   return TRUE;
+}
+
+std::shared_ptr<process_object> process_for(HANDLE handle, DWORD needed) {
+  handle_entry entry = lookup_handle(handle);
+  auto object = std::dynamic_pointer_cast<process_object>(entry.object);
+  if (!object) {
+    SetLastError(ERROR_INVALID_HANDLE);
+    return nullptr;
+  }
+  if (!(entry.access & needed)) {
+    SetLastError(ERROR_ACCESS_DENIED);
+    return nullptr;
+  }
+  return object;
 }
 
 const std::shared_ptr<process_object>& current_process_object() {

@@ -29,6 +29,7 @@ class process_object final : public kernel_object {
   ~process_object() override;
 
   int wait_fd() const override;
+  [[nodiscard]] int pid() const { return pid_; }
 
   /// GetExitCodeProcess: STILL_ACTIVE while it runs.
   BOOL exit_code(LPDWORD code);
@@ -44,6 +45,11 @@ class process_object final : public kernel_object {
 /// This process, for GetCurrentProcess(): waitable (it never ends while
 /// anyone waits on it), so a wait on it times out as on Windows.
 const std::shared_ptr<process_object>& current_process_object();
+
+/// The process object behind a handle granted any of the `needed` rights;
+/// null with ERROR_INVALID_HANDLE (not a process handle) or
+/// ERROR_ACCESS_DENIED. The pseudo-handle GetCurrentProcess() has them all.
+std::shared_ptr<process_object> process_for(HANDLE handle, DWORD needed);
 
 /// Registers a child CreateProcess started; OpenProcess finds it by pid.
 std::shared_ptr<launched_child> register_child(conduit::process process);

@@ -14,13 +14,27 @@
 //   env NAME          writes the variable's value, or "(unset)"
 //   cwd               writes the working directory
 //   exit N            ExitProcess(N)
+//   from-stdin STEP ...  reads a handle number from standard input (one
+//                     line), then does STEP with it as STEP's first argument
+//                     (a handle DuplicateHandle put into this process)
+//   offer-event       creates an event, writes its handle number and a
+//                     newline to standard output, reads standard input to
+//                     its end, then exits 0 if the handle is gone, 2 if the
+//                     event is set, 3 if not
+//   read-handle H     reads once from handle H and writes what it got to
+//                     standard output; exits with GetLastError() if the
+//                     read fails (ERROR_MORE_DATA after writing the part)
+//   dup-into PID      DuplicateHandle of a new event into process PID;
+//                     exits 0 or with GetLastError()
 #include <unistd.h>
 
 #include <windows.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -43,11 +57,63 @@ bool copy_input(bool echo) {
   }
 }
 
+// One line of standard input, read a byte at a time so nothing after it is
+// taken from the pipe.
+std::string read_line() {
+  std::string line;
+  char c = 0;
+  DWORD n = 0;
+  while (ReadFile(GetStdHandle(STD_INPUT_HANDLE), &c, 1, &n, nullptr) && n == 1 && c != '\n')
+    line += c;
+  return line;
+}
+
+int run(int argc, char** argv);
+
+int offer_event() {
+  // Standard input's handle first: made later, it could take the number
+  // the event's handle had once that was closed from outside.
+  GetStdHandle(STD_INPUT_HANDLE);
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  if (!event) return 101;
+  put(std::to_string(reinterpret_cast<std::uintptr_t>(event)) + "\n");
+  copy_input(false);
+  DWORD flags = 0;
+  if (!GetHandleInformation(event, &flags)) return GetLastError() == ERROR_INVALID_HANDLE ? 0 : 102;
+  return WaitForSingleObject(event, 0) == WAIT_OBJECT_0 ? 2 : 3;
+}
+
+int dup_into(DWORD pid) {
+  HANDLE process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid);
+  if (!process) return static_cast<int>(GetLastError());
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  HANDLE copy = nullptr;
+  if (!DuplicateHandle(GetCurrentProcess(), event, process, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS))
+    return static_cast<int>(GetLastError());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  return run(argc, argv);
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   if (argc < 2) return 100;
   std::string step = argv[1];
+  if (step == "from-stdin" && argc >= 3) {
+    std::string handle = read_line();
+    std::vector<char*> args = {argv[0], argv[2], handle.data()};
+    for (int i = 3; i < argc; ++i) args.push_back(argv[i]);
+    args.push_back(nullptr);
+    return run(static_cast<int>(args.size()) - 1, args.data());
+  }
+  if (step == "offer-event") ExitProcess(static_cast<UINT>(offer_event()));
+  if (step == "dup-into" && argc >= 3)
+    ExitProcess(static_cast<UINT>(dup_into(static_cast<DWORD>(std::atoi(argv[2])))));
   if (step == "cat") ExitProcess(copy_input(true) ? 0 : 101);
   if (step == "drain") ExitProcess(copy_input(false) ? 0 : 101);
   if (step == "write-handle" && argc >= 4) {
@@ -56,6 +122,15 @@ int main(int argc, char** argv) {
     if (!WriteFile(handle, argv[3], static_cast<DWORD>(std::strlen(argv[3])), &n, nullptr))
       ExitProcess(GetLastError());
     ExitProcess(CloseHandle(handle) ? 0 : 102);
+  }
+  if (step == "read-handle" && argc >= 3) {
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
+    char buffer[4096];
+    DWORD n = 0;
+    BOOL ok = ReadFile(handle, buffer, sizeof(buffer), &n, nullptr);
+    DWORD error = ok ? 0 : GetLastError();
+    put(std::string(buffer, n));
+    ExitProcess(error);
   }
   if (step == "set-event" && argc >= 3) {
     auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
@@ -87,3 +162,5 @@ int main(int argc, char** argv) {
   if (step == "exit" && argc >= 3) ExitProcess(static_cast<UINT>(std::atoi(argv[2])));
   return 100;
 }
+
+}  // namespace

@@ -1,0 +1,300 @@
+#include "win32/handle_agent.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/fd_passing.hpp"
+#include "win32/handle_message.hpp"
+#include "win32/handle_table.hpp"
+#include "win32/object_transfer.hpp"
+
+namespace conduit::win32 {
+namespace {
+
+using detail::unique_fd;
+
+// How long a caller waits for a target to start listening (a child just
+// created is still loading): long enough for a loaded machine, short
+// enough that a process that never uses conduit_win32 fails in time.
+constexpr auto listen_wait = std::chrono::seconds(5);
+// How long one exchange may take, either side: a stuck peer cannot hold
+// the agent's single thread or a caller for longer.
+constexpr timeval exchange_timeout{5, 0};
+
+std::atomic<int> listener{-1};
+
+sockaddr_un agent_address(int pid, socklen_t& length) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  // Abstract: no file to clean up, gone with the process.
+  int n =
+      std::snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "conduit/handles/%d", pid);
+  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+  return address;
+}
+
+bool has_ended(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+void set_timeouts(int fd) {
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &exchange_timeout, sizeof(exchange_timeout));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &exchange_timeout, sizeof(exchange_timeout));
+}
+
+bool send_message(int fd, const handle_message& m, std::span<const int> fds = {}) {
+  auto packet = encode_handle_message(m);
+  return !detail::send_packet(fd, packet, fds);
+}
+
+// Receives one message; false (descriptors closed) if it is not a valid one.
+bool receive_message(int fd, handle_message& m, std::vector<unique_fd>& fds) {
+  std::vector<std::byte> buffer(handle_message_max + 1);  // one more: a longer packet is an error
+  std::error_code ec;
+  std::size_t n = detail::receive_packet(fd, buffer, fds, ec);
+  if (ec || n == 0 || !decode_handle_message(std::span(buffer).first(n), m)) {
+    fds.clear();
+    return false;
+  }
+  return true;
+}
+
+handle_message failure(DWORD error) {
+  handle_message reply;
+  reply.error = error;
+  return reply;
+}
+
+// ---- The agent's side ----
+
+bool may_serve(int connection) {
+  ucred peer{};
+  socklen_t length = sizeof(peer);
+  if (::getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) return false;
+  return peer.uid == 0 || peer.uid == ::geteuid();
+}
+
+void serve_insert(int connection, handle_message& request, std::vector<unique_fd> fds) {
+  auto object = rebuild_object(request.kind, std::move(fds), request.state);
+  if (!object) {
+    send_message(connection, failure(GetLastError()));
+    return;
+  }
+  HANDLE handle = insert_handle(std::move(object), request.flags, request.access);
+  if (!handle) {
+    send_message(connection, failure(GetLastError()));
+    return;
+  }
+  handle_message reply;
+  reply.handle = reinterpret_cast<std::uintptr_t>(handle);
+  // A caller that never learns the value could never close it.
+  if (!send_message(connection, reply)) close_handle(handle);
+}
+
+void serve_fetch(int connection, const handle_message& request) {
+  auto handle = reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(request.handle));
+  handle_entry entry = lookup_handle(handle);
+  // Taken out of the table before the reply: once the caller has its copy,
+  // the handle here must be gone already.
+  std::shared_ptr<kernel_object> removed;
+  if (entry.object && (request.flags & handle_message::close_source))
+    removed = remove_handle(handle);
+  std::optional<portable_object> portable;
+  if (!entry.object) SetLastError(ERROR_INVALID_HANDLE);
+  // The handle moves when it was the object's last one here.
+  if (entry.object) portable = make_portable(entry.object, removed && removed->handle_count() == 1);
+  if (!portable) {
+    send_message(connection, failure(GetLastError()));
+  } else {
+    handle_message reply;
+    reply.kind = static_cast<char>(portable->kind);
+    reply.state = portable->state;
+    reply.access = entry.access;
+    send_message(connection, reply, portable->fds);
+  }
+  // Only now: closing the last handle may close the descriptors just sent.
+  if (removed) removed->handle_closed();
+}
+
+void serve(unique_fd connection) {
+  set_timeouts(connection.get());
+  handle_message request;
+  std::vector<unique_fd> fds;
+  bool valid = receive_message(connection.get(), request, fds);
+  // Read first, so the caller gets its answer rather than a reset
+  // connection; what a refused caller sent is closed unused.
+  if (!may_serve(connection.get())) {
+    send_message(connection.get(), failure(ERROR_ACCESS_DENIED));
+    return;
+  }
+  if (!valid) {
+    send_message(connection.get(), failure(ERROR_INVALID_PARAMETER));
+    return;
+  }
+  if (request.operation == handle_message::op::insert) {
+    serve_insert(connection.get(), request, std::move(fds));
+  } else if (request.operation == handle_message::op::fetch && fds.empty()) {
+    serve_fetch(connection.get(), request);
+  } else {
+    send_message(connection.get(), failure(ERROR_INVALID_PARAMETER));
+  }
+}
+
+void run_agent(int fd) {
+  for (;;) {
+    int connection = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (connection >= 0) {
+      serve(unique_fd(connection));
+    } else if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK) {
+      return;
+    }
+  }
+}
+
+// A forked child is another pid: nobody asks for it by the parent's name,
+// and it has no agent thread. It drops its copy of the listener.
+void forget_listener_in_child() {
+  int fd = listener.exchange(-1);
+  if (fd >= 0) ::close(fd);
+}
+
+// ---- The caller's side ----
+
+// Connects to `target`'s agent, waiting while it may still start.
+unique_fd connect_agent(const remote_process& target) {
+  auto deadline = std::chrono::steady_clock::now() + listen_wait;
+  int delay_ms = 1;
+  socklen_t length = 0;
+  sockaddr_un address = agent_address(target.pid, length);
+  for (;;) {
+    if (has_ended(target.pidfd)) {
+      SetLastError(ERROR_ACCESS_DENIED);  // as Windows says of a process that has ended
+      return {};
+    }
+    unique_fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!s) {
+      SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+      return {};
+    }
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) {
+      ucred peer{};
+      socklen_t size = sizeof(peer);
+      // The listener must be the process meant, still alive: not another
+      // process holding its name, nor a new process with a reused pid.
+      if (::getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 ||
+          peer.pid != target.pid || has_ended(target.pidfd)) {
+        SetLastError(ERROR_ACCESS_DENIED);
+        return {};
+      }
+      set_timeouts(s.get());
+      return s;
+    }
+    if (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN && errno != EINTR) {
+      SetLastError(ERROR_ACCESS_DENIED);
+      return {};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      SetLastError(ERROR_NOT_SUPPORTED);
+      return {};
+    }
+    // Not listening yet: wait a little, or until the process ends.
+    pollfd p{target.pidfd, POLLIN, 0};
+    ::poll(&p, 1, delay_ms);
+    delay_ms = std::min(delay_ms * 2, 100);
+  }
+}
+
+// One exchange with `target`'s agent: the reply, or nullopt (last error set).
+std::optional<handle_message> exchange(const remote_process& target, const handle_message& request,
+                                       std::span<const int> fds,
+                                       std::vector<unique_fd>& reply_fds) {
+  unique_fd s = connect_agent(target);
+  if (!s) return std::nullopt;
+  handle_message reply;
+  // A send that failed still leaves the agent's answer to read, if any.
+  (void)send_message(s.get(), request, fds);
+  if (!receive_message(s.get(), reply, reply_fds) || reply.operation != handle_message::op::reply) {
+    SetLastError(has_ended(target.pidfd) ? ERROR_ACCESS_DENIED : ERROR_INVALID_DATA);
+    return std::nullopt;
+  }
+  if (reply.error != 0) {
+    SetLastError(reply.error);
+    return std::nullopt;
+  }
+  return reply;
+}
+
+}  // namespace
+
+void start_handle_agent() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    unique_fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd) return;
+    socklen_t length = 0;
+    sockaddr_un address = agent_address(static_cast<int>(::getpid()), length);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        ::listen(fd.get(), 16) != 0)
+      return;
+    try {
+      std::thread(run_agent, fd.get()).detach();
+    } catch (const std::system_error&) {
+      return;
+    }
+    listener.store(fd.release());
+    ::pthread_atfork(nullptr, nullptr, forget_listener_in_child);
+  });
+}
+
+std::optional<std::uint64_t> push_object(const remote_process& target, char kind,
+                                         std::string_view state, std::span<const int> fds,
+                                         DWORD access, DWORD flags) {
+  handle_message request;
+  request.operation = handle_message::op::insert;
+  request.kind = kind;
+  request.state = std::string(state);
+  request.access = access;
+  request.flags = flags;
+  std::vector<unique_fd> none;
+  auto reply = exchange(target, request, fds, none);
+  if (!reply) return std::nullopt;
+  if (!none.empty() || reply->handle == 0) {
+    SetLastError(ERROR_INVALID_DATA);
+    return std::nullopt;
+  }
+  return reply->handle;
+}
+
+std::optional<fetched_object> fetch_object(const remote_process& source, std::uint64_t handle,
+                                           bool close_source) {
+  handle_message request;
+  request.operation = handle_message::op::fetch;
+  request.handle = handle;
+  request.flags = close_source ? handle_message::close_source : 0;
+  fetched_object out;
+  auto reply = exchange(source, request, {}, out.fds);
+  if (!reply) return std::nullopt;
+  out.kind = reply->kind;
+  out.state = std::move(reply->state);
+  out.access = reply->access;
+  return out;
+}
+
+namespace {
+// Started before main, so that a child is reachable as soon as it runs.
+[[maybe_unused]] const bool agent_started = (start_handle_agent(), true);
+}  // namespace
+
+}  // namespace conduit::win32

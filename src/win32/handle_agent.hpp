@@ -1,0 +1,65 @@
+// The handle agent: how DuplicateHandle reaches another process's table.
+//
+// Every process that loads conduit_win32 listens, from library start, on an
+// abstract AF_UNIX SOCK_SEQPACKET socket named after its pid
+// ("\0conduit/handles/<pid>"), served by one thread blocked in accept. A
+// peer asks it to insert an object (and learns the handle value it got) or
+// to hand over the object behind a handle (handle_message.hpp).
+//
+// It is a security boundary, as PROCESS_DUP_HANDLE access is on Windows:
+// the agent serves only its own user and root (SO_PEERCRED), reads one
+// bounded packet per connection with a deadline, validates every field and
+// descriptor before use, and closes whatever it received on any error. The
+// caller checks the other way: the socket's listener must be the pid it
+// meant (a process squatting on the name is refused), and the target's
+// pidfd must still be alive once connected (the pid was not reused).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conduit/win32/windows.h"
+#include "core/unique_fd.hpp"
+
+namespace conduit::win32 {
+
+/// Another process, as a process handle knows it.
+struct remote_process {
+  int pid = 0;
+  int pidfd = -1;  // borrowed: readable once the process has ended
+};
+
+/// An object fetched from another process, ready to insert here or pass on.
+struct fetched_object {
+  char kind = 0;
+  std::string state;
+  std::vector<detail::unique_fd> fds;
+  DWORD access = 0;
+};
+
+/// Starts this process's agent; done once at library start (a later call
+/// does nothing). Without an agent (the name taken, no thread) this process
+/// simply cannot be a DuplicateHandle target or source.
+void start_handle_agent();
+
+/// Inserts an object into `target`'s table; its handle value there, or
+/// nullopt with the last error set: ERROR_ACCESS_DENIED if the process has
+/// ended (or its user may not be served), ERROR_NOT_SUPPORTED if it has no
+/// agent within a few seconds (it does not use conduit_win32, or it has not
+/// started yet: a suspended child), or what the target refused with.
+std::optional<std::uint64_t> push_object(const remote_process& target, char kind,
+                                         std::string_view state, std::span<const int> fds,
+                                         DWORD access, DWORD flags);
+
+/// Takes the object behind `handle` in `source`'s table, closing the handle
+/// there if `close_source` (whether or not the fetch worked, as Windows
+/// does); nullopt with the last error set as for push_object, or
+/// ERROR_INVALID_HANDLE if the handle is not open there.
+std::optional<fetched_object> fetch_object(const remote_process& source, std::uint64_t handle,
+                                           bool close_source);
+
+}  // namespace conduit::win32

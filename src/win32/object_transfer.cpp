@@ -1,0 +1,311 @@
+#include "win32/object_transfer.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "runtime/client_end.hpp"
+#include "runtime/mailslot_writer.hpp"
+#include "win32/anonymous_pipe_object.hpp"
+#include "win32/event_object.hpp"
+#include "win32/mailslot_object.hpp"
+#include "win32/pipe_object.hpp"
+#include "win32/process_object.hpp"
+
+namespace conduit::win32 {
+namespace {
+
+using detail::unique_fd;
+
+// State is a few fixed-size numbers and strings, in host order (both sides
+// are on this machine), strings as a length and their bytes.
+class state_writer {
+ public:
+  void u32(std::uint32_t v) { out_.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
+  void text(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// Reads what state_writer wrote; any read past the end, or bytes left over
+// at the end, makes the whole state invalid.
+class state_reader {
+ public:
+  explicit state_reader(std::string_view in) : in_(in) {}
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    if (in_.size() < sizeof(v)) {
+      ok_ = false;
+      return 0;
+    }
+    std::memcpy(&v, in_.data(), sizeof(v));
+    in_.remove_prefix(sizeof(v));
+    return v;
+  }
+  std::string text() {
+    std::uint32_t n = u32();
+    if (n > in_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+  [[nodiscard]] bool done() const { return ok_ && in_.empty(); }
+
+ private:
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+std::string fd_link(int fd) {
+  char target[64] = {};
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
+  return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+}
+
+bool is_socket(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// The pid a pidfd refers to, from the kernel rather than from the sender.
+int pidfd_pid(int fd) {
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+  std::string line;
+  while (std::getline(in, line)) {
+    int pid = 0;
+    if (std::sscanf(line.c_str(), "Pid: %d", &pid) == 1) return pid;
+  }
+  return -1;
+}
+
+std::size_t fd_count(transfer_kind kind) {
+  return kind == transfer_kind::pipe_client ? 2 : 1;
+}
+
+bool known_kind(char kind) {
+  switch (static_cast<transfer_kind>(kind)) {
+    case transfer_kind::read_end:
+    case transfer_kind::write_end:
+    case transfer_kind::standard:
+    case transfer_kind::manual_event:
+    case transfer_kind::auto_event:
+    case transfer_kind::process:
+    case transfer_kind::pipe_client:
+    case transfer_kind::mailslot_writer:
+      return true;
+  }
+  return false;
+}
+
+std::optional<portable_object> portable(transfer_kind kind, std::vector<int> fds, std::string state,
+                                        const std::shared_ptr<kernel_object>& source) {
+  for (int fd : fds) {
+    if (fd < 0) {
+      SetLastError(ERROR_INVALID_HANDLE);
+      return std::nullopt;
+    }
+  }
+  return portable_object{kind, std::move(fds), std::move(state), source};
+}
+
+std::optional<portable_object> portable_pipe(const std::shared_ptr<pipe_object>& pipe,
+                                             bool moving) {
+  // A server end belongs to the broker registration of the process that
+  // made it; docs/win32-named-pipes.md says why it stays there.
+  if (!pipe->client()) {
+    SetLastError(ERROR_NOT_SUPPORTED);
+    return std::nullopt;
+  }
+  auto& client = *pipe->client();
+  pipe->share_with_another_process();
+  auto d = client.describe(moving);
+  state_writer w;
+  w.u32(pipe->overlapped() ? 1 : 0);
+  w.u32(pipe->access());
+  w.text(d.name);
+  w.u32(static_cast<std::uint32_t>(d.info.type));
+  w.u32(d.info.out_buffer_size);
+  w.u32(d.info.in_buffer_size);
+  w.u32(d.info.max_instances);
+  w.u32(d.serial);
+  w.u32(d.access);
+  w.u32(d.server_pid);
+  w.u32((d.message_read ? 1 : 0) | (d.nowait ? 2 : 0));
+  w.u32(d.reading.message_left);
+  w.text(std::string_view(reinterpret_cast<const char*>(d.reading.taken.data()),
+                          d.reading.taken.size()));
+  return portable(transfer_kind::pipe_client, {client.socket(), client.page_fd()}, w.take(), pipe);
+}
+
+std::shared_ptr<kernel_object> rebuild_pipe_client(std::vector<unique_fd>& fds,
+                                                   std::string_view state) {
+  state_reader r(state);
+  bool overlapped = r.u32() != 0;
+  DWORD file_access = r.u32();
+  detail::client_end::description d;
+  d.name = r.text();
+  std::uint32_t type = r.u32();
+  d.info.type = type == 0 ? pipe_type::byte : pipe_type::message;
+  d.info.out_buffer_size = r.u32();
+  d.info.in_buffer_size = r.u32();
+  d.info.max_instances = r.u32();
+  d.serial = r.u32();
+  d.access = r.u32();
+  d.server_pid = r.u32();
+  std::uint32_t modes = r.u32();
+  d.reading.message_left = r.u32();
+  std::string taken = r.text();
+  int socket_type = 0;
+  socklen_t length = sizeof(socket_type);
+  ::getsockopt(fds[0].get(), SOL_SOCKET, SO_TYPE, &socket_type, &length);
+  bool message = d.info.type == pipe_type::message;
+  // Message pipes ride SOCK_SEQPACKET, byte pipes a stream; the part of a
+  // message taken is never more than what is left of it.
+  if (!r.done() || static_cast<pipe_type>(type) != d.info.type || modes > 3 ||
+      socket_type != (message ? SOCK_SEQPACKET : SOCK_STREAM) ||
+      taken.size() > d.reading.message_left || (!message && d.reading.message_left != 0))
+    return nullptr;
+  auto bytes = reinterpret_cast<const std::byte*>(taken.data());
+  d.reading.taken.assign(bytes, bytes + taken.size());
+  d.message_read = modes & 1;
+  d.nowait = modes & 2;
+  std::error_code ec;
+  auto client = detail::client_end::adopt(d, std::move(fds[0]), std::move(fds[1]), ec);
+  if (!client) return nullptr;
+  auto pipe = std::make_shared<pipe_object>(std::move(client), overlapped, file_access);
+  pipe->share_with_another_process();
+  return pipe;
+}
+
+}  // namespace
+
+std::optional<portable_object> make_portable(const std::shared_ptr<kernel_object>& object,
+                                             bool moving) {
+  if (auto pipe = std::dynamic_pointer_cast<anonymous_pipe_object>(object))
+    return portable(static_cast<transfer_kind>(pipe->kind()), {pipe->fd()}, {}, object);
+  if (auto event = std::dynamic_pointer_cast<event_object>(object)) {
+    auto kind = event->manual_reset() ? transfer_kind::manual_event : transfer_kind::auto_event;
+    return portable(kind, {event->wait_fd()}, {}, object);
+  }
+  if (auto process = std::dynamic_pointer_cast<process_object>(object))
+    return portable(transfer_kind::process, {process->wait_fd()}, {}, object);
+  if (auto pipe = std::dynamic_pointer_cast<pipe_object>(object))
+    return portable_pipe(pipe, moving);
+  if (auto slot = std::dynamic_pointer_cast<mailslot_object>(object)) {
+    // The slot itself stays with the process that registered its name.
+    if (!slot->writer()) {
+      SetLastError(ERROR_NOT_SUPPORTED);
+      return std::nullopt;
+    }
+    if (!slot->writer()->is_open()) {
+      SetLastError(ERROR_INVALID_HANDLE);
+      return std::nullopt;
+    }
+    state_writer w;
+    w.u32(slot->access());
+    w.u32(slot->writer()->access());
+    w.u32(slot->writer()->max_message_size());
+    w.u32(slot->writer()->reader_pid());
+    return portable(transfer_kind::mailslot_writer, {slot->writer()->socket()}, w.take(), object);
+  }
+  SetLastError(ERROR_NOT_SUPPORTED);
+  return std::nullopt;
+}
+
+bool descriptor_fits(transfer_kind kind, int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  switch (kind) {
+    case transfer_kind::read_end:
+    case transfer_kind::write_end: {
+      struct stat st {};
+      int mode = kind == transfer_kind::read_end ? O_RDONLY : O_WRONLY;
+      return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && (flags & O_ACCMODE) == mode;
+    }
+    case transfer_kind::standard:
+      return true;
+    case transfer_kind::manual_event:
+    case transfer_kind::auto_event:
+      return fd_link(fd) == "anon_inode:[eventfd]";
+    case transfer_kind::process:
+      return fd_link(fd) == "anon_inode:[pidfd]";
+    case transfer_kind::pipe_client:
+    case transfer_kind::mailslot_writer:
+      return is_socket(fd);
+  }
+  return false;
+}
+
+std::shared_ptr<kernel_object> rebuild_object(char letter, std::vector<unique_fd> fds,
+                                              std::string_view state) {
+  auto invalid = [] {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return nullptr;
+  };
+  if (!known_kind(letter)) return invalid();
+  auto kind = static_cast<transfer_kind>(letter);
+  // The first descriptor is the object's own; a pipe client's second is
+  // its instance page, which adopt() checks for itself.
+  if (fds.size() != fd_count(kind) || state.size() > max_transfer_state ||
+      !descriptor_fits(kind, fds[0].get()))
+    return invalid();
+  std::shared_ptr<kernel_object> object;
+  switch (kind) {
+    case transfer_kind::read_end:
+    case transfer_kind::write_end:
+    case transfer_kind::standard:
+      if (!state.empty()) return invalid();
+      object = std::make_shared<anonymous_pipe_object>(
+          fds[0].release(), static_cast<anonymous_pipe_object::end_kind>(letter));
+      break;
+    case transfer_kind::manual_event:
+    case transfer_kind::auto_event:
+      if (!state.empty()) return invalid();
+      object =
+          std::make_shared<event_object>(std::move(fds[0]), kind == transfer_kind::manual_event);
+      break;
+    case transfer_kind::process: {
+      int pid = pidfd_pid(fds[0].get());
+      if (!state.empty() || pid <= 0) return invalid();
+      // A child of ours keeps its exit code; any other process gets its pidfd.
+      if (auto child = find_child(pid))
+        object = std::make_shared<process_object>(child);
+      else
+        object = std::make_shared<process_object>(pid, fds[0].release());
+      break;
+    }
+    case transfer_kind::pipe_client:
+      object = rebuild_pipe_client(fds, state);
+      break;
+    case transfer_kind::mailslot_writer: {
+      state_reader r(state);
+      DWORD file_access = r.u32();
+      std::uint32_t access = r.u32();
+      std::uint32_t max_size = r.u32();
+      std::uint32_t reader_pid = r.u32();
+      if (!r.done()) return invalid();
+      auto writer = detail::mailslot_writer::adopt(std::move(fds[0]), access, max_size, reader_pid);
+      object = std::make_shared<mailslot_object>(std::move(writer), file_access);
+      break;
+    }
+  }
+  if (!object) return invalid();
+  return object;
+}
+
+}  // namespace conduit::win32

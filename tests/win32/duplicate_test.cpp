@@ -1,0 +1,326 @@
+// DuplicateHandle between processes: pushing an event, a pipe client end
+// and a mailslot writer into a child, pulling a handle out of one (with and
+// without DUPLICATE_CLOSE_SOURCE), and the errors: bad handles, a process
+// that has ended, missing PROCESS_DUP_HANDLE, kinds that cannot cross, a
+// caller of another user. The child is conduit_win32_test_child.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <windows.h>
+
+#include <cstdint>
+#include <string>
+
+#include "support/sandbox.hpp"
+#include "win32/win32_test_support.hpp"
+
+namespace conduit::test {
+namespace {
+
+constexpr const char* child_path = CONDUIT_WIN32_CHILD;
+constexpr DWORD bounded = 10000;  // every wait, in ms
+
+class Duplicate : public sandbox {};
+
+// A child whose standard input and output are pipes this test holds.
+struct child_process {
+  handle_guard process;
+  handle_guard thread;
+  handle_guard input;   // write end of the child's stdin
+  handle_guard output;  // read end of the child's stdout
+  DWORD pid = 0;
+
+  // Waits (bounded) for it to end; its exit code.
+  DWORD exit_code() {
+    EXPECT_TRUE(wait_for(process, bounded));
+    DWORD code = STILL_ACTIVE;
+    EXPECT_TRUE(GetExitCodeProcess(process, &code)) << GetLastError();
+    return code;
+  }
+};
+
+bool start(child_process& child, const std::string& arguments) {
+  SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
+  HANDLE in_read = nullptr;
+  HANDLE in_write = nullptr;
+  HANDLE out_read = nullptr;
+  HANDLE out_write = nullptr;
+  if (!CreatePipe(&in_read, &in_write, &inherit, 0) ||
+      !CreatePipe(&out_read, &out_write, &inherit, 0))
+    return false;
+  child.input = handle_guard(in_write);
+  child.output = handle_guard(out_read);
+  handle_guard child_in(in_read);
+  handle_guard child_out(out_write);
+  std::string line = "\"" + std::string(child_path) + "\" " + arguments;
+  STARTUPINFOA startup{};
+  startup.cb = sizeof(startup);
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdInput = in_read;
+  startup.hStdOutput = out_write;
+  startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  PROCESS_INFORMATION info{};
+  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup,
+                      &info))
+    return false;
+  child.process = handle_guard(info.hProcess);
+  child.thread = handle_guard(info.hThread);
+  child.pid = info.dwProcessId;
+  return true;
+}
+
+std::string value_of(HANDLE h) {
+  return std::to_string(reinterpret_cast<std::uintptr_t>(h));
+}
+
+HANDLE handle_from(const std::string& text) {
+  return reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(std::stoull(text)));
+}
+
+// Tells a "from-stdin" child the handle it was given.
+void tell(child_process& child, HANDLE remote) {
+  write_text(child.input, value_of(remote) + "\n");
+}
+
+// Puts `h` into a "from-stdin" child and tells it the number it got there.
+void hand_over(child_process& child, HANDLE h, DWORD options = 0) {
+  HANDLE remote = nullptr;
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), h, child.process, &remote, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS | options))
+      << GetLastError();
+  EXPECT_NE(remote, nullptr);
+  tell(child, remote);
+}
+
+// The line an "offer-event" child writes.
+std::string read_line(HANDLE h) {
+  std::string line;
+  char c = 0;
+  DWORD n = 0;
+  while (ReadFile(h, &c, 1, &n, nullptr) && n == 1 && c != '\n') line += c;
+  return line;
+}
+
+TEST_F(Duplicate, EventIntoChild) {
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin set-event")) << GetLastError();
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  hand_over(child, event);
+  EXPECT_TRUE(wait_for(event, bounded));
+  EXPECT_EQ(child.exit_code(), 0u);
+}
+
+TEST_F(Duplicate, PipeClientIntoChildTalksToServer) {
+  std::string name = pipe_name();
+  handle_guard server(
+      make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  HANDLE client = open_client(name);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin write-handle hello")) << GetLastError();
+  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
+  // Ours is closed; the child's is the only client end now.
+  DWORD flags = 0;
+  EXPECT_FALSE(GetHandleInformation(client, &flags));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(read_text(server), "hello");
+  EXPECT_EQ(child.exit_code(), 0u);
+  // The child closed the last client end: the server sees the pipe end.
+  char buffer[16];
+  DWORD n = 0;
+  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+}
+
+TEST_F(Duplicate, MessageReadInPartMovesWithTheHandle) {
+  std::string name = pipe_name();
+  handle_guard server(
+      make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  HANDLE client = open_client(name);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  DWORD mode = PIPE_READMODE_MESSAGE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+  EXPECT_EQ(write_text(server, "0123456789"), 10u);
+  EXPECT_EQ(write_text(server, "next"), 4u);
+  char part[4];
+  DWORD n = 0;
+  EXPECT_FALSE(ReadFile(client, part, sizeof(part), &n, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_MORE_DATA));
+  EXPECT_EQ(std::string(part, n), "0123");
+
+  // The child's handle goes on where ours stopped: the rest of the message,
+  // in message read mode, and then the next one is whole.
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin read-handle")) << GetLastError();
+  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
+  EXPECT_EQ(child.exit_code(), 0u);
+  EXPECT_EQ(read_text(child.output), "456789");
+}
+
+TEST_F(Duplicate, MailslotWriterIntoChild) {
+  std::string name = R"(\\.\mailslot\)" + pipe_name().substr(9);
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, 0, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  HANDLE writer =
+      CreateFileA(name.c_str(), GENERIC_WRITE, FILE_SHARE_READ, nullptr, OPEN_EXISTING, 0, nullptr);
+  ASSERT_NE(writer, INVALID_HANDLE_VALUE) << GetLastError();
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin write-handle letter")) << GetLastError();
+  hand_over(child, writer, DUPLICATE_CLOSE_SOURCE);
+  EXPECT_EQ(child.exit_code(), 0u);
+  EXPECT_EQ(read_text(slot), "letter");
+}
+
+// Pulls an "offer-event" child's event with `options`, sets it, and lets
+// the child look at its own handle: the child's exit code.
+DWORD pull_and_set(DWORD options) {
+  child_process child;
+  EXPECT_TRUE(start(child, "offer-event")) << GetLastError();
+  HANDLE theirs = handle_from(read_line(child.output));
+  HANDLE mine = nullptr;
+  EXPECT_TRUE(DuplicateHandle(child.process, theirs, GetCurrentProcess(), &mine, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS | options))
+      << GetLastError();
+  handle_guard pulled(mine);
+  EXPECT_TRUE(SetEvent(pulled)) << GetLastError();
+  child.input.reset();
+  return child.exit_code();
+}
+
+TEST_F(Duplicate, PullFromChildClosesSource) {
+  EXPECT_EQ(pull_and_set(DUPLICATE_CLOSE_SOURCE), 0u);  // its handle is gone
+}
+
+TEST_F(Duplicate, PullFromChildSharesTheEvent) {
+  EXPECT_EQ(pull_and_set(0), 2u);  // still open there, and set
+}
+
+TEST_F(Duplicate, BetweenTwoOtherProcesses) {
+  child_process from;
+  child_process to;
+  ASSERT_TRUE(start(from, "offer-event")) << GetLastError();
+  ASSERT_TRUE(start(to, "from-stdin set-event")) << GetLastError();
+  HANDLE theirs = handle_from(read_line(from.output));
+  HANDLE remote = nullptr;
+  ASSERT_TRUE(
+      DuplicateHandle(from.process, theirs, to.process, &remote, 0, FALSE, DUPLICATE_SAME_ACCESS))
+      << GetLastError();
+  tell(to, remote);
+  EXPECT_EQ(to.exit_code(), 0u);
+  from.input.reset();
+  EXPECT_EQ(from.exit_code(), 2u);  // `to` set the event `from` made
+}
+
+TEST_F(Duplicate, Errors) {
+  child_process child;
+  ASSERT_TRUE(start(child, "offer-event")) << GetLastError();
+  HANDLE theirs = handle_from(read_line(child.output));
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  HANDLE out = nullptr;
+  auto fails_with = [&](HANDLE source_process, HANDLE source, HANDLE target_process,
+                        DWORD options = DUPLICATE_SAME_ACCESS) {
+    SetLastError(0);
+    EXPECT_FALSE(DuplicateHandle(source_process, source, target_process, &out, 0, FALSE, options));
+    return GetLastError();
+  };
+  HANDLE self = GetCurrentProcess();
+  auto bogus = reinterpret_cast<HANDLE>(std::uintptr_t{0x1234});
+  EXPECT_EQ(fails_with(self, bogus, child.process), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(fails_with(child.process, bogus, self), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(fails_with(self, event, bogus), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(fails_with(self, event, event), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(fails_with(self, event, child.process, 0x100),
+            static_cast<DWORD>(ERROR_INVALID_PARAMETER));
+  // A process handle without PROCESS_DUP_HANDLE.
+  handle_guard limited(OpenProcess(SYNCHRONIZE, FALSE, child.pid));
+  ASSERT_NE(limited.get(), nullptr) << GetLastError();
+  EXPECT_EQ(fails_with(self, event, limited), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  // Kinds that stay in their process.
+  handle_guard listening(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  EXPECT_EQ(fails_with(self, listening, child.process), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  EXPECT_EQ(fails_with(self, GetCurrentThread(), child.process),
+            static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  // Nothing was lost on the way: the child's event is still there.
+  HANDLE pulled = nullptr;
+  EXPECT_TRUE(
+      DuplicateHandle(child.process, theirs, self, &pulled, 0, FALSE, DUPLICATE_SAME_ACCESS));
+  handle_guard pulled_guard(pulled);
+  // A process that has ended, either way.
+  child.input.reset();
+  EXPECT_EQ(child.exit_code(), 3u);
+  EXPECT_EQ(fails_with(self, event, child.process), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  EXPECT_EQ(fails_with(child.process, theirs, self), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+}
+
+TEST_F(Duplicate, ProcessHandleIntoChildIsUsable) {
+  child_process waiter;
+  child_process target;
+  ASSERT_TRUE(start(target, "drain")) << GetLastError();
+  ASSERT_TRUE(start(waiter, "offer-event")) << GetLastError();
+  (void)read_line(waiter.output);
+  HANDLE remote = nullptr;
+  // Push the target's process handle into the waiter, then pull it back:
+  // the copy refers to the same process.
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), target.process, waiter.process, &remote, 0,
+                              FALSE, DUPLICATE_SAME_ACCESS))
+      << GetLastError();
+  HANDLE back = nullptr;
+  ASSERT_TRUE(DuplicateHandle(waiter.process, remote, GetCurrentProcess(), &back, 0, FALSE,
+                              DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE))
+      << GetLastError();
+  handle_guard copy(back);
+  EXPECT_FALSE(signalled(copy));
+  target.input.reset();
+  EXPECT_TRUE(wait_for(copy, bounded));
+  waiter.input.reset();
+  EXPECT_EQ(waiter.exit_code(), 3u);
+}
+
+TEST_F(Duplicate, ForeignUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a child as another user";
+  // The child runs as nobody and tries to push a handle into this process.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(90);
+    std::string me = std::to_string(::getppid());
+    ::execl(child_path, child_path, "dup-into", me.c_str(), static_cast<char*>(nullptr));
+    ::_exit(91);
+  }
+  int status = 0;
+  // Bounded: the child's own waits are (a refused agent answers at once).
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 91) GTEST_SKIP() << "nobody cannot run the test child here";
+  EXPECT_EQ(WEXITSTATUS(status), ERROR_ACCESS_DENIED);
+}
+
+TEST_F(Duplicate, LeaksNoDescriptors) {
+  child_process child;
+  ASSERT_TRUE(start(child, "offer-event")) << GetLastError();
+  HANDLE theirs = handle_from(read_line(child.output));
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  auto bogus = reinterpret_cast<HANDLE>(std::uintptr_t{0x1234});
+  int before = open_fd_count();
+  for (int i = 0; i < 20; ++i) {
+    HANDLE out = nullptr;
+    EXPECT_TRUE(DuplicateHandle(GetCurrentProcess(), event, child.process, &out, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS));
+    EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), bogus, child.process, &out, 0, FALSE,
+                                 DUPLICATE_SAME_ACCESS));
+    EXPECT_FALSE(DuplicateHandle(child.process, bogus, GetCurrentProcess(), &out, 0, FALSE,
+                                 DUPLICATE_SAME_ACCESS));
+    ASSERT_TRUE(DuplicateHandle(child.process, theirs, GetCurrentProcess(), &out, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS));
+    EXPECT_TRUE(CloseHandle(out));
+  }
+  EXPECT_EQ(open_fd_count(), before);
+  child.input.reset();
+  EXPECT_EQ(child.exit_code(), 3u);
+}
+
+}  // namespace
+}  // namespace conduit::test
