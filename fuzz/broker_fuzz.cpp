@@ -1,12 +1,14 @@
 // libFuzzer target: the broker's request handling, in process, without sockets.
 //
 // An input is a script of requests from four fake peers against one
-// pipe_namespace (src/broker/pipe_namespace.cpp), the table conduitd keeps.
-// Each step is
+// pipe_namespace (src/broker/pipe_namespace.cpp) and one event_namespace
+// (src/broker/event_namespace.cpp), the tables conduitd keeps. Each step is
 //
 //   u8 control   bits 0-1: which peer; bits 2-3: the page descriptor of a
 //                create (0 a sealed instance page, 1 none, 2 a pipe, 3 an
-//                unsealed memfd); bit 4: an endpoint rides along (create,
+//                unsealed memfd), or the descriptor of a create_event (0 a
+//                non-blocking eventfd, 1 none, 2 a pipe, 3 a blocking
+//                eventfd); bit 4: an endpoint rides along (create,
 //                listen); bit 5: its server end is closed at once (a dead
 //                server)
 //   u8 type      a request type (wire.hpp), or 0xF0: the peer goes away,
@@ -25,10 +27,15 @@
 //   - a client gets the instance that has listened longest, and a busy
 //     answer only when none listens; the connect record the server reads
 //     decodes and carries the client's identity and the instance's serial;
-//   - every reply fits in one packet and decodes again to the same fields.
+//   - every reply fits in one packet and decodes again to the same fields;
+//   - a named event is created only with a good name and a non-blocking
+//     eventfd; whoever creates or opens an existing name gets that event's
+//     id, reset kind and eventfd (the same counter); only a holder lets go,
+//     and the name goes with its last holder (close or going away).
 //
 // Build and run: scripts/fuzz.sh [SECONDS].
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,12 +47,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <span>
 #include <variant>
 #include <vector>
 
+#include "broker/event_namespace.hpp"
 #include "broker/pipe_namespace.hpp"
 #include "conduit/error.hpp"
+#include "core/event_name.hpp"
 #include "core/instance_page.hpp"
 #include "core/object_name.hpp"
 
@@ -97,6 +107,34 @@ unique_fd make_page(int kind) {
   }
 }
 
+unique_fd make_event_fd(int kind) {
+  switch (kind) {
+    case 0:
+      return unique_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    case 2:
+      return make_page(2);
+    case 3:
+      return unique_fd(::eventfd(0, EFD_CLOEXEC));
+    default:
+      return {};
+  }
+}
+
+// Whether two descriptors share one event counter: what one adds, the
+// other takes.
+bool same_counter(int a, int b) {
+  std::uint64_t one = 1, count = 0;
+  return ::write(a, &one, sizeof(one)) == sizeof(one) &&
+         ::read(b, &count, sizeof(count)) == sizeof(count) && count == 1;
+}
+
+struct model_event {
+  std::uint64_t id = 0;
+  bool manual_reset = false;
+  unique_fd counter;  // a duplicate of the creator's eventfd
+  std::set<broker::peer_id> holders;
+};
+
 struct model_instance {
   broker::peer_id owner = 0;
   std::string key;
@@ -123,6 +161,11 @@ class driver {
     broker::peer& p = peers_[control & 3];
     if (type == op_drop_peer) {
       pipes_.drop_peer(p.id);
+      events_.drop_peer(p.id);
+      for (auto it = event_model_.begin(); it != event_model_.end();) {
+        it->second.holders.erase(p.id);
+        it = it->second.holders.empty() ? event_model_.erase(it) : std::next(it);
+      }
       for (auto& [id, m] : model_)
         if (m.owner == p.id) vanish_ok_.push_back(id);
       check_vanished();
@@ -316,6 +359,78 @@ class driver {
     require(reply.names.size() <= pipes_.pipe_count(), "list shows more pipes than exist");
   }
 
+  // The event a reply names: it must be the model's event of that name.
+  void check_event_reply(const broker::event_result& result, const model_event& event) {
+    require(result.reply.instance_id == event.id, "event id");
+    require(((result.reply.open_mode & wire::event_manual_reset) != 0) == event.manual_reset,
+            "reset kind");
+    require(result.eventfd >= 0 && same_counter(result.eventfd, event.counter.get()),
+            "handed another event's descriptor");
+  }
+
+  void handle(broker::peer& p, std::uint8_t control, const wire::create_event_request& r) {
+    int kind = (control >> 2) & 3;
+    unique_fd fd = make_event_fd(kind);
+    unique_fd kept(fd ? ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0) : -1);
+    broker::event_result result = events_.create(p, r, std::move(fd));
+    check_reply(result.reply);
+    std::string key;
+    bool good = conduit::detail::parse_event_name(r.name, key) == conduit::errc::success &&
+                (r.flags & ~wire::event_manual_reset) == 0 && kind == 0;
+    if (result.reply.error != 0) {
+      require(!good, "a good create refused");
+      require(result.eventfd == -1, "failed create hands out a descriptor");
+      return;
+    }
+    require(good, "a bad create accepted");
+    auto it = event_model_.find(key);
+    if (it != event_model_.end()) {
+      require((result.reply.open_mode & wire::event_existed) != 0, "existing event not said so");
+      check_event_reply(result, it->second);
+      it->second.holders.insert(p.id);
+      return;
+    }
+    require(result.reply.open_mode == (r.flags & wire::event_manual_reset), "new event's flags");
+    require(result.eventfd == -1, "creator handed a descriptor");
+    for (const auto& [k, e] : event_model_) require(e.id != result.reply.instance_id, "id reused");
+    model_event& event = event_model_[key];
+    event.id = result.reply.instance_id;
+    event.manual_reset = (r.flags & wire::event_manual_reset) != 0;
+    event.counter = std::move(kept);
+    event.holders.insert(p.id);
+  }
+
+  void handle(broker::peer& p, std::uint8_t, const wire::open_event_request& r) {
+    broker::event_result result = events_.open(p, r);
+    check_reply(result.reply);
+    std::string key;
+    bool parsed = conduit::detail::parse_event_name(r.name, key) == conduit::errc::success;
+    auto it = parsed ? event_model_.find(key) : event_model_.end();
+    if (it == event_model_.end()) {
+      require(result.reply.error != 0 && result.eventfd == -1, "opened a name nobody holds");
+      require(!parsed ||
+                  result.reply.error == static_cast<std::uint32_t>(conduit::errc::file_not_found),
+              "missing event not ERROR_FILE_NOT_FOUND");
+      return;
+    }
+    require(result.reply.error == 0, "open of a held name refused");
+    require((result.reply.open_mode & wire::event_existed) == 0, "open says existed");
+    check_event_reply(result, it->second);
+    it->second.holders.insert(p.id);
+  }
+
+  void handle(broker::peer& p, std::uint8_t, const wire::close_event_request& r) {
+    wire::reply reply = events_.close(p, r);
+    check_reply(reply);
+    auto it = std::find_if(event_model_.begin(), event_model_.end(),
+                           [&](const auto& e) { return e.second.id == r.event_id; });
+    bool held = it != event_model_.end() && it->second.holders.contains(p.id);
+    require((reply.error == 0) == held, "close by a peer that does not hold the event");
+    if (!held) return;
+    it->second.holders.erase(p.id);
+    if (it->second.holders.empty()) event_model_.erase(it);
+  }
+
   // Requests this driver does not model yet (the broker drives them through
   // other tables) are decoded above and otherwise left alone.
   template <typename other_request>
@@ -339,11 +454,20 @@ class driver {
       for (const auto& [id, m] : model_) owned += m.owner == p.id;
       require(pipes_.instances_of(p.id) == owned, "instance count off");
     }
+    // The events are the model's, held by the model's holders.
+    require(events_.event_count() == event_model_.size(), "event count off");
+    for (auto& p : peers_) {
+      std::size_t held = 0;
+      for (const auto& [key, e] : event_model_) held += e.holders.contains(p.id);
+      require(events_.events_of(p.id) == held, "events held off");
+    }
   }
 
   std::array<broker::peer, peer_count> peers_;
   broker::pipe_namespace pipes_;
+  broker::event_namespace events_;
   std::map<std::uint64_t, model_instance> model_;
+  std::map<std::string, model_event> event_model_;  // by key
   std::vector<std::uint64_t> vanish_ok_;
   std::uint64_t listen_clock_ = 0;
 };

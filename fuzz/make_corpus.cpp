@@ -134,6 +134,18 @@ int main(int argc, char** argv) {
                                             .special(0, op_drop_peer)
                                             .step(2, wire::open_request{a, 3, 0})
                                             .step(2, wire::list_request{}));
+  // Control bits 2-3 are the descriptor of a create_event: 0 a good eventfd.
+  const std::uint8_t no_eventfd = 1 << 2;
+  scripts.emplace_back("events", script{}
+                                     .step(0, wire::create_event_request{"ev", 1})
+                                     .step(1, wire::create_event_request{"Global\\ev", 0})
+                                     .step(2, wire::open_event_request{"Local\\ev"})
+                                     .step(3 | no_eventfd, wire::create_event_request{"x", 0})
+                                     .step(3, wire::open_event_request{"a\\b"})
+                                     .step(0, wire::close_event_request{1})
+                                     .step(1, wire::close_event_request{1})
+                                     .special(2, op_drop_peer)
+                                     .step(3, wire::open_event_request{"ev"}));
   for (const auto& [name, s] : scripts) ok &= write_file(broker_dir + "/" + name, s.data);
   return ok ? 0 : 1;
 }

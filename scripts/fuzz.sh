@@ -8,7 +8,8 @@
 #   wire_fuzz    the decoders (requests, replies, connect records) and their
 #                round trip through the encoder            (fuzz/wire_fuzz.cpp)
 #   broker_fuzz  scripts of requests from several fake peers against the
-#                broker's pipe table, checked against a model (fuzz/broker_fuzz.cpp)
+#                broker's pipe and event tables, checked against a model
+#                (fuzz/broker_fuzz.cpp)
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
@@ -35,6 +36,7 @@ echo "fuzz.sh: building into $out/"
 "$out/make_corpus" "$out/seed/wire_fuzz" "$out/seed/broker_fuzz"
 "$cxx" "${flags[@]}" -o "$out/wire_fuzz" fuzz/wire_fuzz.cpp src/core/wire.cpp
 "$cxx" "${flags[@]}" -o "$out/broker_fuzz" fuzz/broker_fuzz.cpp src/broker/pipe_namespace.cpp \
+  src/broker/event_namespace.cpp src/core/event_name.cpp \
   src/core/error.cpp src/core/instance_page.cpp src/core/object_name.cpp src/core/wire.cpp
 
 status=0
