@@ -226,30 +226,27 @@ void broker_link::reregister_all_locked() {
     }
     if (reply.error == 0) reg->broker_id = reply.instance_id;
   }
-  for (const auto& reg : mailslots_) {
-    reg->broker_id = 0;
-    std::array<int, 1> fds{reg->sending_end};
-    wire::reply reply;
-    if (exchange_on(socket_.get(), next_request_id_++, reg->params, fds, reply, nullptr)) {
-      socket_.reset();
-      return;
-    }
-    // A slot whose name another reader took meanwhile stays unknown: its
-    // writers keep writing, new ones cannot find it.
-    if (reply.error == 0) reg->broker_id = reply.instance_id;
+  // A slot whose name another reader took meanwhile stays unknown: its
+  // writers keep writing, new ones cannot find it.
+  for (const auto& reg : mailslots_)
+    if (!register_again_locked(reg->params, reg->sending_end, reg->broker_id)) return;
+  // Another holder may have named an event again first: the broker then
+  // counts us in and offers its eventfd, which is ours already.
+  for (const auto& reg : events_)
+    if (!register_again_locked(reg->params, reg->eventfd, reg->broker_id)) return;
+}
+
+bool broker_link::register_again_locked(const wire::request& request, int fd,
+                                        std::uint64_t& broker_id) {
+  broker_id = 0;
+  std::array<int, 1> fds{fd};
+  wire::reply reply;
+  if (exchange_on(socket_.get(), next_request_id_++, request, fds, reply, nullptr)) {
+    socket_.reset();
+    return false;
   }
-  for (const auto& reg : events_) {
-    reg->broker_id = 0;
-    std::array<int, 1> fds{reg->eventfd};
-    wire::reply reply;
-    // Another holder may have named the event again first: the broker then
-    // counts us in and offers its eventfd, which is ours already.
-    if (exchange_on(socket_.get(), next_request_id_++, reg->params, fds, reply, nullptr)) {
-      socket_.reset();
-      return;
-    }
-    if (reply.error == 0) reg->broker_id = reply.instance_id;
-  }
+  if (reply.error == 0) broker_id = reply.instance_id;
+  return true;
 }
 
 void broker_link::start_watcher_locked() {

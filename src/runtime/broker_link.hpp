@@ -95,6 +95,10 @@ class broker_link {
   std::error_code exchange_locked(const wire::request& request, std::span<const int> fds,
                                   wire::reply& reply, std::vector<unique_fd>* reply_fds);
   void reregister_all_locked();
+  /// Registers one object again with its one descriptor (a mailslot's
+  /// sending end, an event's eventfd); false if the connection broke, which
+  /// is then closed.
+  bool register_again_locked(const wire::request& request, int fd, std::uint64_t& broker_id);
   void start_watcher_locked();
   void watch();
   static void after_fork_in_child();
