@@ -115,6 +115,63 @@ TEST_F(MessageMode, HugeMessageArrivesWhole) {
             static_cast<std::ptrdiff_t>(size));
 }
 
+TEST_F(MessageMode, MessagesOfManyRecordsReadInPieces) {
+  // A small write quota makes small records: a message then spans dozens
+  // of them, and reads and peeks that stop anywhere see one whole message.
+  constexpr std::size_t size = 100'000;
+  test::helper_process server;
+  auto client = connect_to_helper(server, "out=4096");
+  client.set_read_mode(read_mode::message);
+  server.send("& fill s1 " + std::to_string(size));
+  std::array<std::byte, 1000> first;
+  std::error_code ec;
+  EXPECT_EQ(client.read(first, ec), first.size());
+  EXPECT_EQ(ec, errc::more_data);
+  std::array<std::byte, 16> peeked;
+  auto counts = client.peek(peeked);
+  EXPECT_EQ(counts.message_bytes_left, size - first.size());
+  EXPECT_GE(counts.bytes_available, peeked.size());
+  EXPECT_EQ(text(std::span(peeked).first(counts.bytes_read)), std::string(16, 'x'));
+  std::vector<std::byte> rest(7001);  // no multiple of any record size
+  std::size_t total = first.size();
+  do {
+    total += client.read(rest, ec);
+  } while (ec == errc::more_data);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(total, size);
+  EXPECT_EQ(server.background_answer(30s), "ok " + std::to_string(size));
+  ASSERT_EQ(server.call("write s1 next"), "ok 4");
+  std::array<std::byte, 64> buffer;
+  EXPECT_EQ(text(std::span(buffer).first(client.read(buffer, ec))), "next");
+}
+
+TEST_F(MessageMode, ByteReadModeJoinsMessagesOfManyRecords) {
+  test::helper_process server;
+  auto client = connect_to_helper(server, "out=4096");
+  server.send("& fill s1 30000");
+  std::string all;
+  std::array<std::byte, 3001> buffer;
+  while (all.size() < 30000) all += text(std::span(buffer).first(client.read(buffer)));
+  EXPECT_EQ(server.background_answer(30s), "ok 30000");
+  ASSERT_EQ(server.call("write s1 end"), "ok 3");
+  while (all.size() < 30003) all += text(std::span(buffer).first(client.read(buffer)));
+  EXPECT_EQ(all, std::string(30000, 'x') + "end");
+}
+
+TEST_F(MessageMode, ARecordOfNoMessageIsABadPipe) {
+  // What a peer sends that is not this framing ends in ERROR_BAD_PIPE, not
+  // in a made-up message.
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  auto client = pipe_client::open(pipe_name());
+  server.connect();
+  ASSERT_EQ(::send(client.impl()->socket(), "ab", 2, 0), 2);  // shorter than a length
+  std::array<std::byte, 16> buffer;
+  std::error_code ec;
+  EXPECT_EQ(server.read(buffer, ec), 0u);
+  EXPECT_EQ(ec, errc::bad_pipe);
+}
+
 TEST_F(MessageMode, ByteReadModeOnlyOnMessagePipes) {
   auto byte_server = pipe_server::create(pipe_name("bytes"));
   std::error_code ec;

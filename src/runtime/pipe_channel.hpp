@@ -64,6 +64,9 @@ class pipe_channel {
   /// that does not fit goes as several. Writers use less when the socket's
   /// send buffer is small.
   static constexpr std::size_t max_record_size = 64 * 1024;
+  /// Reads into buffers up to this size take the record whole into the
+  /// spill buffer and copy from there.
+  static constexpr std::size_t small_read_size = 16 * 1024;
 
   /// `socket` is a stream socket for a byte pipe, a SOCK_SEQPACKET one for
   /// a message pipe.
@@ -134,11 +137,13 @@ class pipe_channel {
   /// One record into `head` (the header, or nothing for a continuation),
   /// then `out`, then the spill buffer. Returns its size; 0 with no error
   /// when `wait` is none and there is none.
+  /// `spill_from`: where in the spill buffer the rest of the record starts.
   std::size_t receive_record(std::span<std::byte> head, std::span<std::byte> out, wait_for wait,
-                             std::error_code& ec);
+                             std::size_t& spill_from, std::error_code& ec);
   /// Accounts a received record's data: `delivered` of it in the caller's
-  /// buffer, the rest in the spill buffer.
-  void keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left);
+  /// buffer, the rest in the spill buffer from `spill_from` on.
+  void keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left,
+                   std::size_t spill_from);
   std::size_t write_message(std::span<const std::byte> data, bool nowait, std::error_code& ec);
   /// The largest record this end may send: its send buffer bounds it.
   std::size_t record_limit();
