@@ -37,6 +37,7 @@
 #include "win32/object_transfer.hpp"
 #include "win32/process_object.hpp"
 #include "win32/status.hpp"
+#include "win32/suspended_launch.hpp"
 #include "win32/text.hpp"
 
 extern char** environ;
@@ -238,6 +239,7 @@ struct create_request {
   std::optional<std::string> directory;
   bool use_std_handles = false;
   HANDLE std_handles[3] = {nullptr, nullptr, nullptr};
+  bool suspended = false;  // CREATE_SUSPENDED
 };
 
 BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
@@ -306,6 +308,9 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
     environment.push_back(std::string(inherited_variable) + "=" + description);
   options.environment = std::move(environment);
   if (request.directory) options.working_directory = *request.directory;
+  // The child's end of the gate is closed here once the child has started.
+  std::optional<held_back_launch> held;
+  if (request.suspended && !(held = hold_back(options))) return FALSE;
 
   std::error_code ec;
   conduit::process child = conduit::process::launch(options, ec);
@@ -313,6 +318,7 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
   DWORD pid = child.id();
   auto shared = register_child(std::move(child));
   auto object = std::make_shared<process_object>(shared);
+  if (held) object->set_gate(std::move(held->gate));
   HANDLE process = insert_handle(object, 0, PROCESS_ALL_ACCESS);
   if (!process) return FALSE;
   // The "thread": the same object, signalled when the process ends.
@@ -434,6 +440,7 @@ BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine, LPSECU
     request.std_handles[0] = lpStartupInfo->hStdInput;
     request.std_handles[1] = lpStartupInfo->hStdOutput;
     request.std_handles[2] = lpStartupInfo->hStdError;
+    request.suspended = (dwCreationFlags & CREATE_SUSPENDED) != 0;
     return create_process(request, lpProcessInformation);
   });
 }
@@ -468,6 +475,7 @@ BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine, LPSE
     request.std_handles[0] = lpStartupInfo->hStdInput;
     request.std_handles[1] = lpStartupInfo->hStdOutput;
     request.std_handles[2] = lpStartupInfo->hStdError;
+    request.suspended = (dwCreationFlags & CREATE_SUSPENDED) != 0;
     return create_process(request, lpProcessInformation);
   });
 }

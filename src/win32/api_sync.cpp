@@ -161,11 +161,8 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T,
     SetLastError(ERROR_INVALID_PARAMETER);
     return nullptr;
   }
-  if (dwCreationFlags & CREATE_SUSPENDED) {
-    SetLastError(ERROR_NOT_SUPPORTED);
-    return nullptr;
-  }
   auto self = std::make_shared<thread_object>();
+  if (dwCreationFlags & CREATE_SUSPENDED) self->hold_back();  // until ResumeThread
   DWORD flags = lpThreadAttributes && lpThreadAttributes->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
   HANDLE handle = insert_handle(self, flags, 0);
   if (!handle) return nullptr;
@@ -176,6 +173,7 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T,
     std::thread([start = thread_start{lpStartAddress, lpParameter, self}, id] {
       adopt_thread_object(start.self);
       id->set_value(start.self->id());
+      if (start.self->gate()) start.self->gate()->wait();
       DWORD code = start.routine(start.parameter);
       start.self->finish(code);
     }).detach();

@@ -9,6 +9,7 @@
 #include "conduit/process.hpp"
 #include "conduit/win32/windows.h"
 #include "win32/kernel_object.hpp"
+#include "win32/suspend_gate.hpp"
 
 namespace conduit::win32 {
 
@@ -31,6 +32,11 @@ class process_object final : public kernel_object {
   int wait_fd() const override;
   [[nodiscard]] int pid() const { return pid_; }
 
+  /// CREATE_SUSPENDED: what ResumeThread on the process's "thread" opens
+  /// (null when it was not created suspended).
+  void set_gate(std::shared_ptr<suspend_gate> gate) { gate_ = std::move(gate); }
+  [[nodiscard]] const std::shared_ptr<suspend_gate>& gate() const { return gate_; }
+
   /// GetExitCodeProcess: STILL_ACTIVE while it runs.
   BOOL exit_code(LPDWORD code);
   /// TerminateProcess.
@@ -40,6 +46,7 @@ class process_object final : public kernel_object {
   std::shared_ptr<launched_child> child_;
   int pid_ = 0;
   int pidfd_ = -1;  // owned when child_ is null
+  std::shared_ptr<suspend_gate> gate_;
 };
 
 /// This process, for GetCurrentProcess(): waitable (it never ends while

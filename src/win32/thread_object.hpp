@@ -12,6 +12,7 @@
 #include "conduit/win32/windows.h"
 #include "core/unique_fd.hpp"
 #include "win32/kernel_object.hpp"
+#include "win32/suspend_gate.hpp"
 
 namespace conduit::win32 {
 
@@ -28,6 +29,11 @@ class thread_object final : public kernel_object {
   [[nodiscard]] DWORD id() const { return id_; }
   void set_id(DWORD id) { id_ = id; }
 
+  /// CREATE_SUSPENDED: the routine waits behind a gate until ResumeThread.
+  void hold_back() { gate_ = std::make_shared<suspend_gate>(); }
+  /// The gate, or null for a thread that was not created suspended.
+  [[nodiscard]] const std::shared_ptr<suspend_gate>& gate() const { return gate_; }
+
   /// Queues a call to run in this thread at its next alertable wait.
   void queue_apc(std::function<void()> apc);
   /// A descriptor readable while APCs wait (for alertable waits).
@@ -42,6 +48,7 @@ class thread_object final : public kernel_object {
   std::atomic<bool> finished_{false};
   std::atomic<DWORD> exit_code_{STILL_ACTIVE};
   DWORD id_ = 0;
+  std::shared_ptr<suspend_gate> gate_;
   std::mutex apc_mutex_;
   std::deque<std::function<void()>> apcs_;
 };
