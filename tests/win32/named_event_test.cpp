@@ -8,9 +8,12 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/helper_process.hpp"
 #include "support/sandbox.hpp"
@@ -195,6 +198,43 @@ TEST_F(NamedEvent, AKilledProcessLetsGo) {
   handle_guard opened(OpenEventA(EVENT_ALL_ACCESS, FALSE, event_name("kept").c_str()));
   ASSERT_NE(opened.get(), nullptr) << GetLastError();
   EXPECT_TRUE(SetEvent(opened));
+  EXPECT_TRUE(signalled(kept));
+}
+
+// Threads that open and close the name at once, while the last handle
+// comes and goes: the process holds the name exactly while it has a handle.
+TEST_F(NamedEvent, ThreadsOpeningAndClosingAtOnceKeepTheNameRight) {
+  const std::string name = event_name();
+  helper_process helper;
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        HANDLE h = CreateEventA(nullptr, TRUE, FALSE, name.c_str());
+        if (!h || !CloseHandle(h)) failed = true;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_FALSE(failed);
+  // Every handle is closed: no hold may be left behind at the broker.
+  EXPECT_EQ(helper.call("event-open e " + name), "err 2");
+  // While one handle stays, the name does, whatever the others do.
+  handle_guard kept(CreateEventA(nullptr, TRUE, FALSE, name.c_str()));
+  threads.clear();
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        HANDLE h = OpenEventA(EVENT_ALL_ACCESS, FALSE, name.c_str());
+        if (!h || !CloseHandle(h)) failed = true;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_FALSE(failed);
+  ASSERT_EQ(helper.call("event-open e " + name), "ok");
+  EXPECT_EQ(helper.call("event-set e"), "ok");
   EXPECT_TRUE(signalled(kept));
 }
 
