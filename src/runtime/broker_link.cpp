@@ -153,11 +153,7 @@ void broker_link::unregister(const std::shared_ptr<registration>& reg) {
   std::lock_guard lock(mutex_);
   registrations_.erase(reg);
   reg->listening_endpoint.reset();
-  if (reg->broker_id == 0 || !socket_) return;
-  wire::reply reply;
-  // Best effort: if the broker is gone, so is its record of the instance.
-  (void)exchange_locked(wire::close_instance_request{reg->broker_id}, {}, reply, nullptr);
-  reg->broker_id = 0;
+  forget_locked(wire::close_instance_request{reg->broker_id}, reg->broker_id);
 }
 
 std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
@@ -174,11 +170,7 @@ std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_re
 void broker_link::unregister_mailslot(const std::shared_ptr<mailslot_registration>& reg) {
   std::lock_guard lock(mutex_);
   mailslots_.erase(reg);
-  if (reg->broker_id == 0 || !socket_) return;
-  wire::reply reply;
-  // Best effort: if the broker is gone, so is its record of the slot.
-  (void)exchange_locked(wire::close_mailslot_request{reg->broker_id}, {}, reply, nullptr);
-  reg->broker_id = 0;
+  forget_locked(wire::close_mailslot_request{reg->broker_id}, reg->broker_id);
 }
 
 std::error_code broker_link::hold_event(const std::shared_ptr<event_registration>& reg,
@@ -203,11 +195,15 @@ std::error_code broker_link::hold_event(const std::shared_ptr<event_registration
 
 void broker_link::release_event(const std::shared_ptr<event_registration>& reg) {
   std::lock_guard lock(mutex_);
-  if (!events_.erase(reg) || reg->broker_id == 0 || !socket_) return;
+  if (events_.erase(reg)) forget_locked(wire::close_event_request{reg->broker_id}, reg->broker_id);
+}
+
+void broker_link::forget_locked(const wire::request& close, std::uint64_t& broker_id) {
+  if (broker_id == 0 || !socket_) return;
   wire::reply reply;
-  // Best effort: if the broker is gone, so is its record of our hold.
-  (void)exchange_locked(wire::close_event_request{reg->broker_id}, {}, reply, nullptr);
-  reg->broker_id = 0;
+  // Best effort: if the broker is gone, so is its record.
+  (void)exchange_locked(close, {}, reply, nullptr);
+  broker_id = 0;
 }
 
 void broker_link::reregister_all_locked() {

@@ -95,6 +95,9 @@ class broker_link {
   std::error_code exchange_locked(const wire::request& request, std::span<const int> fds,
                                   wire::reply& reply, std::vector<unique_fd>* reply_fds);
   void reregister_all_locked();
+  /// Sends `close` for what the current broker knows as `broker_id`, best
+  /// effort, and marks it unknown.
+  void forget_locked(const wire::request& close, std::uint64_t& broker_id);
   /// Registers one object again with its one descriptor (a mailslot's
   /// sending end, an event's eventfd); false if the connection broke, which
   /// is then closed.
