@@ -273,6 +273,13 @@ std::vector<pid_t> brokers_serving(const std::string& dir) {
   return found;
 }
 
+// A packet the broker must drop, with the descriptors it carries.
+struct bad_case {
+  std::string what;
+  std::vector<std::byte> packet;
+  std::vector<int> fds;
+};
+
 class Broker : public test::sandbox {
  protected:
   void start_broker(std::vector<std::string> extra = {}) {
@@ -306,6 +313,15 @@ class Broker : public test::sandbox {
     unique_fd fd = connect_raw(runtime_dir_);
     send_raw(fd.get(), packet, fds);
     return outcome(fd.get());
+  }
+
+  // Each case, on a connection of its own, is dropped, and every descriptor
+  // it carried is closed with the peer.
+  void expect_dropped(const std::vector<bad_case>& cases) {
+    int fds_before = fd_count_of(broker_.pid());
+    for (const auto& c : cases)
+      EXPECT_EQ(on_fresh_connection(c.packet, c.fds), "dropped") << c.what;
+    EXPECT_EQ(fd_count_of(broker_.pid()), fds_before);
   }
 
   broker_process broker_;
@@ -392,11 +408,6 @@ TEST_F(Broker, DropsWrongDescriptorCounts) {
   int p = page.fd(), e = endpoint.get();
   auto create = encoded(create_request(pipe_name()));
   auto listen = encoded(wire::listen_request{1, 0});
-  struct bad_case {
-    std::string what;
-    std::vector<std::byte> packet;
-    std::vector<int> fds;
-  };
   std::vector<bad_case> cases = {
       {"create without descriptors", create, {}},
       {"create with three", create, {p, e, p}},
@@ -411,10 +422,7 @@ TEST_F(Broker, DropsWrongDescriptorCounts) {
       {"list with five", encoded(wire::list_request{}), {p, p, p, p, p}},
       {"create with five", create, {p, e, p, e, p}},
   };
-  int fds_before = fd_count_of(broker_.pid());
-  for (const auto& c : cases) EXPECT_EQ(on_fresh_connection(c.packet, c.fds), "dropped") << c.what;
-  // Every descriptor those packets carried was closed with the peer.
-  EXPECT_EQ(fd_count_of(broker_.pid()), fds_before);
+  expect_dropped(cases);
   // The instance page alone (no endpoint) is a valid create: an instance
   // that does not listen yet (a library registers a connected one so).
   EXPECT_EQ(request(bystander_.get(), create_request(pipe_name()), std::array{p}), "reply 0");
@@ -714,11 +722,6 @@ TEST_F(Broker, EventsDropWrongDescriptorCounts) {
   unique_fd event = new_eventfd();
   int e = event.get();
   auto create = encoded(wire::create_event_request{"ev", 0});
-  struct bad_case {
-    std::string what;
-    std::vector<std::byte> packet;
-    std::vector<int> fds;
-  };
   std::vector<bad_case> cases = {
       {"create without a descriptor", create, {}},
       {"create with two", create, {e, e}},
@@ -726,9 +729,7 @@ TEST_F(Broker, EventsDropWrongDescriptorCounts) {
       {"open with one", encoded(wire::open_event_request{"ev"}), {e}},
       {"close with one", encoded(wire::close_event_request{1}), {e}},
   };
-  int fds_before = fd_count_of(broker_.pid());
-  for (const auto& c : cases) EXPECT_EQ(on_fresh_connection(c.packet, c.fds), "dropped") << c.what;
-  EXPECT_EQ(fd_count_of(broker_.pid()), fds_before);
+  expect_dropped(cases);
   EXPECT_EQ(request(bystander_.get(), wire::open_event_request{"ev"}), "reply 2");
   expect_still_serving();
 }
