@@ -464,14 +464,14 @@ void pipe_channel::peek_records(std::span<std::byte> buffer, std::size_t left,
   std::lock_guard lock(peek_mutex_);
   int offset = 0;
   if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof(offset)) != 0) return;
-  std::vector<std::byte> record(max_record_size);
+  auto record = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
   // Copying goes on while the records belong to the first message seen.
   bool in_first = counts.message_left > 0;
   bool copying = true;
   for (;;) {
-    ssize_t n = receive(fd, record.data(), record.size(), MSG_PEEK | MSG_DONTWAIT);
+    ssize_t n = receive(fd, record.get(), max_record_size, MSG_PEEK | MSG_DONTWAIT);
     if (n <= 0) break;
-    std::span<const std::byte> data(record.data(), static_cast<std::size_t>(n));
+    std::span<const std::byte> data(record.get(), static_cast<std::size_t>(n));
     if (left == 0) {
       if (data.size() < header_size) break;  // not this framing: count no further
       left = decode_length(data.data());

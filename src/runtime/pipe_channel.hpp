@@ -63,7 +63,7 @@ class pipe_channel {
   /// The largest record a message pipe carries, header included; a message
   /// that does not fit goes as several. Writers use less when the socket's
   /// send buffer is small.
-  static constexpr std::size_t max_record_size = 64 * 1024;
+  static constexpr std::size_t max_record_size = 128 * 1024;
   /// Reads into buffers up to this size take the record whole into the
   /// spill buffer and copy from there.
   static constexpr std::size_t small_read_size = 16 * 1024;
