@@ -1,4 +1,6 @@
 // Events, waits, threads and APCs: what the pipe programs build on.
+#include <string.h>
+
 #include "observe.h"
 
 static int apc_calls;
@@ -76,6 +78,36 @@ int main() {
   CloseHandle(n3);
   show_refused("OpenEvent after all closed",
                OpenEventA(EVENT_ALL_ACCESS, FALSE, "conduit-diff-sync-event"));
+
+  // Event names: case-sensitive; Local\ is this namespace; a backslash
+  // elsewhere is a folder; at most MAX_PATH - 1 characters.
+  HANDLE lower = CreateEventA(NULL, TRUE, FALSE, "conduit-diff-case");
+  show_refused("OpenEvent other case",
+               OpenEventA(EVENT_ALL_ACCESS, FALSE, "CONDUIT-DIFF-CASE"));
+  SetLastError(0xdead);
+  HANDLE local = show_handle("CreateEvent Local prefix",
+                             CreateEventA(NULL, TRUE, FALSE, "Local\\conduit-diff-case"));
+  show_num("CreateEvent Local prefix error", GetLastError());
+  CloseHandle(local);
+  CloseHandle(lower);
+  show_refused("CreateEvent backslash", CreateEventA(NULL, TRUE, FALSE, "conduit\\diff"));
+  show_refused("CreateEvent leading backslash",
+               CreateEventA(NULL, TRUE, FALSE, "\\conduit-diff"));
+  show_refused("CreateEvent bare prefix", CreateEventA(NULL, TRUE, FALSE, "Global\\"));
+  show_refused("CreateEvent lower-case prefix",
+               CreateEventA(NULL, TRUE, FALSE, "global\\conduit-diff"));
+  char long_name[MAX_PATH + 1];
+  memset(long_name, 'x', MAX_PATH);
+  long_name[MAX_PATH] = 0;
+  show_refused("CreateEvent MAX_PATH characters", CreateEventA(NULL, TRUE, FALSE, long_name));
+  long_name[MAX_PATH - 1] = 0;
+  CloseHandle(show_handle("CreateEvent MAX_PATH - 1 characters",
+                          CreateEventA(NULL, TRUE, FALSE, long_name)));
+  SetLastError(0xdead);
+  HANDLE unnamed = show_handle("CreateEvent empty name", CreateEventA(NULL, TRUE, FALSE, ""));
+  show_num("CreateEvent empty name error", GetLastError());
+  CloseHandle(unnamed);
+  show_refused("OpenEvent empty name", OpenEventA(EVENT_ALL_ACCESS, FALSE, ""));
 
   // WaitForMultipleObjects: any (the lowest index wins) and all.
   HANDLE e[3];
