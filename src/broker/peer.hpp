@@ -32,7 +32,9 @@ struct peer {
 };
 
 /// Quotas that keep one peer from exhausting the broker. Instances are
-/// counted by pipe_namespace::instances_of, waits in peer::waits.
+/// counted by pipe_namespace::instances_of, waits in peer::waits; the
+/// mailslot and event tables keep their own (max_mailslots_per_peer,
+/// max_events_per_peer).
 inline constexpr std::size_t max_instances_per_peer = 16384;
 inline constexpr std::size_t max_waits_per_peer = 1024;
 
