@@ -161,6 +161,19 @@ TEST_F(NamedEvent, CreatingAnExistingNameOpensItAcrossProcesses) {
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_SUCCESS));
 }
 
+TEST_F(NamedEvent, WideNamesMeetNarrowOnes) {
+  SetLastError(77);
+  handle_guard event(CreateEventW(nullptr, TRUE, FALSE, u"\u00e9v\u00e9nement-\u540d-\U0001F600"));
+  ASSERT_NE(event.get(), nullptr) << GetLastError();
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_SUCCESS));
+  helper_process helper;
+  // The same name in UTF-8, as the A functions take it here.
+  ASSERT_EQ(helper.call("event-create e \xC3\xA9v\xC3\xA9nement-\xE5\x90\x8D-\xF0\x9F\x98\x80"),
+            "ok existed");
+  EXPECT_EQ(helper.call("event-set e"), "ok");
+  EXPECT_TRUE(signalled(event));
+}
+
 TEST_F(NamedEvent, TheNameGoesWithTheLastHandleInAnyProcess) {
   handle_guard event(CreateEventA(nullptr, TRUE, FALSE, event_name().c_str()));
   handle_guard second(OpenEventA(EVENT_ALL_ACCESS, FALSE, event_name().c_str()));
