@@ -87,7 +87,7 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
 }
 
 HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
-                                     ULONG_PTR CompletionKey, DWORD) {
+                                     ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads) {
   return guarded(HANDLE{nullptr}, [&]() -> HANDLE {
     std::shared_ptr<completion_port> port;
     HANDLE result = ExistingCompletionPort;
@@ -103,9 +103,7 @@ HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletio
         return nullptr;
       }
     } else {
-      // The concurrency limit is accepted and not enforced: any number of
-      // threads may take packets at once.
-      port = std::make_shared<completion_port>();
+      port = std::make_shared<completion_port>(NumberOfConcurrentThreads);
       result = insert_handle(port, 0, 0);
       if (!result) return nullptr;
     }

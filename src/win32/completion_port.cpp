@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 
 #include "win32/wait.hpp"
 
@@ -20,23 +21,66 @@ void make_unreadable(int fd) {
   (void)!::read(fd, &count, sizeof(count));
 }
 
+// The port the calling thread runs on, if any: it took packets from it and
+// has neither asked again nor blocked since. Ending the thread leaves it.
+struct port_membership {
+  std::weak_ptr<completion_port> port;
+  bool running = false;
+  ~port_membership() { completion_port::note_blocking(true); }
+};
+thread_local port_membership membership;
+
+DWORD default_concurrency() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? n : 1;
+}
+
 }  // namespace
 
-completion_port::completion_port() : ready_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+completion_port::completion_port(DWORD concurrency)
+    : limit_(concurrency ? concurrency : default_concurrency()),
+      ready_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 void completion_port::post(const completion_packet& packet) {
   std::lock_guard lock(mutex_);
   if (closed_) return;
-  if (!readable_) {
-    make_readable(ready_.get());
-    readable_ = true;
-  }
   packets_.push_back(packet);
+  wake_locked();
+}
+
+void completion_port::wake_locked() {
+  if (readable_ || packets_.empty() || running_ >= limit_) return;
+  make_readable(ready_.get());
+  readable_ = true;
+}
+
+void completion_port::note_blocking(bool blocking) {
+  if (blocking) {
+    leave_port();
+    return;
+  }
+  // Back from the wait: running on the port again, even past its limit.
+  if (membership.running) return;
+  auto port = membership.port.lock();
+  if (!port) return;
+  std::lock_guard lock(port->mutex_);
+  ++port->running_;
+  membership.running = true;
+}
+
+void completion_port::leave_port() {
+  if (!membership.running) return;
+  membership.running = false;
+  auto port = membership.port.lock();
+  if (!port) return;
+  std::lock_guard lock(port->mutex_);
+  --port->running_;
+  port->wake_locked();
 }
 
 bool completion_port::try_acquire() {
   std::lock_guard lock(mutex_);
-  if (closed_ || !packets_.empty()) return true;
+  if (closed_ || (!packets_.empty() && running_ < limit_)) return true;
   // Readable from packets taken since: drained now, so the wait goes on.
   make_unreadable(ready_.get());
   readable_ = false;
@@ -58,6 +102,10 @@ std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeou
   auto deadline = timeout_ms == INFINITE ? clock::time_point::max()
                                          : clock::now() + std::chrono::milliseconds(timeout_ms);
   std::shared_ptr<kernel_object> self = shared_from_this();
+  // Asking again, a thread no longer runs on what it took before; a thread
+  // that ran on another port leaves it for this one.
+  leave_port();
+  membership.port.reset();
   for (;;) {
     {
       // Packets first: an alertable wait runs APCs only when none waits.
@@ -66,7 +114,14 @@ std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeou
         why = ERROR_ABANDONED_WAIT_0;
         return 0;
       }
-      if (std::size_t n = take_locked(out)) return n;
+      if (running_ < limit_) {
+        if (std::size_t n = take_locked(out)) {
+          ++running_;
+          membership.port = std::static_pointer_cast<completion_port>(self);
+          membership.running = true;
+          return n;
+        }
+      }
     }
     DWORD left = INFINITE;
     if (deadline != clock::time_point::max()) {

@@ -5,6 +5,12 @@
 // port closes, the port closes: threads waiting on it return
 // ERROR_ABANDONED_WAIT_0, and packets posted later are dropped, since no one
 // can take them any more.
+//
+// The concurrency limit works as on Windows, as far as a library can see
+// threads: a thread that took packets counts as running on the port until
+// it asks the port again, blocks in a Win32 wait or sleep (and counts again
+// when that returns), takes from another port, or ends. While as many
+// threads run as the limit allows, packets wait and no thread is woken.
 #pragma once
 
 #include <deque>
@@ -35,7 +41,9 @@ struct completion_packet {
 /// packets then costs no eventfd system call per packet.
 class completion_port final : public kernel_object {
  public:
-  completion_port();
+  /// `concurrency`: how many threads may run on the port's packets at
+  /// once; 0 means as many as there are processors.
+  explicit completion_port(DWORD concurrency = 0);
 
   int wait_fd() const override { return ready_.get(); }
   bool try_acquire() override;
@@ -52,15 +60,25 @@ class completion_port final : public kernel_object {
   /// Wakes every waiter for good.
   void close();
 
+  /// The calling thread blocks (`true`) in a wait or sleep, or returns from
+  /// it: if it runs on a port, that port lets another thread run meanwhile.
+  static void note_blocking(bool blocking);
+
  protected:
   void last_handle_closed() override { close(); }
 
  private:
   std::size_t take_locked(std::span<completion_packet> out);
+  /// Makes the eventfd readable if a waiter may now take a packet.
+  void wake_locked();
+  /// The calling thread stops running on its port, if it ran on one.
+  static void leave_port();
 
   std::mutex mutex_;
   std::deque<completion_packet> packets_;
   bool closed_ = false;
+  DWORD limit_;
+  DWORD running_ = 0;        // threads that took packets and run on them
   bool readable_ = false;    // ready_ is readable (a packet may wait)
   detail::unique_fd ready_;  // eventfd: readable while packets wait, or once closed
 };

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <vector>
 
+#include "win32/completion_port.hpp"
 #include "win32/thread_object.hpp"
 
 namespace conduit::win32 {
@@ -15,6 +16,22 @@ bool readable_now(int fd) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
+
+// Blocking lets another thread run on the completion port this one runs on.
+class blocking_scope {
+ public:
+  explicit blocking_scope(bool blocks) : blocks_(blocks) {
+    if (blocks_) completion_port::note_blocking(true);
+  }
+  ~blocking_scope() {
+    if (blocks_) completion_port::note_blocking(false);
+  }
+  blocking_scope(const blocking_scope&) = delete;
+  blocking_scope& operator=(const blocking_scope&) = delete;
+
+ private:
+  bool blocks_;
+};
 
 }  // namespace
 
@@ -60,6 +77,7 @@ DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, 
       if (left <= 0) return WAIT_TIMEOUT;
       wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
     }
+    blocking_scope blocking(wait_ms != 0);
     if (wait_all) {
       // Wait for whichever is not yet signalled.
       std::vector<pollfd> pending;

@@ -193,6 +193,55 @@ TEST_F(CompletionPort, ManyThreadsTakeEachPacketOnce) {
   EXPECT_EQ(all.size(), static_cast<std::size_t>(packets));
 }
 
+TEST_F(CompletionPort, TheConcurrencyLimitHoldsPacketsBack) {
+  // Limit 1: while one thread runs on a packet, the next packet waits,
+  // until that thread blocks in a wait (or asks the port again).
+  handle_guard port(CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1));
+  handle_guard finish(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  ASSERT_TRUE(PostQueuedCompletionStatus(port, 0, 1, nullptr));
+  ASSERT_TRUE(PostQueuedCompletionStatus(port, 0, 2, nullptr));
+  std::atomic<ULONG_PTR> runner_key{0};
+  std::atomic<bool> may_block{false};
+  std::thread runner([&] {
+    DWORD n;
+    ULONG_PTR key;
+    OVERLAPPED* ov;
+    if (GetQueuedCompletionStatus(port, &n, &key, &ov, 10000)) runner_key = key;
+    while (!may_block) std::this_thread::yield();  // running, in no Win32 wait
+    WaitForSingleObject(finish, 10000);
+  });
+  while (runner_key == 0) std::this_thread::yield();
+  EXPECT_EQ(runner_key, 1u);
+  DWORD n;
+  ULONG_PTR key = 0;
+  OVERLAPPED* ov;
+  // Packet 2 is there, but the one thread the port allows is running.
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &n, &key, &ov, 0));
+  EXPECT_EQ(GetLastError(), WAIT_TIMEOUT);
+  may_block = true;
+  EXPECT_TRUE(GetQueuedCompletionStatus(port, &n, &key, &ov, 10000));
+  EXPECT_EQ(key, 2u);
+  SetEvent(finish);
+  runner.join();
+}
+
+TEST_F(CompletionPort, AThreadThatEndsNoLongerRunsOnThePort) {
+  handle_guard port(CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1));
+  ASSERT_TRUE(PostQueuedCompletionStatus(port, 0, 1, nullptr));
+  std::thread([&] {
+    DWORD n;
+    ULONG_PTR key;
+    OVERLAPPED* ov;
+    EXPECT_TRUE(GetQueuedCompletionStatus(port, &n, &key, &ov, 10000));
+  }).join();
+  ASSERT_TRUE(PostQueuedCompletionStatus(port, 0, 2, nullptr));
+  DWORD n;
+  ULONG_PTR key = 0;
+  OVERLAPPED* ov;
+  EXPECT_TRUE(GetQueuedCompletionStatus(port, &n, &key, &ov, 10000));
+  EXPECT_EQ(key, 2u);
+}
+
 TEST_F(CompletionPort, PipeOperationsSendTheirPackets) {
   handle_guard server(
       make_server(pipe_name(), overlapped_duplex, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
