@@ -197,6 +197,9 @@ std::size_t pipe_channel::receive_record(std::span<std::byte> head, std::span<st
 
 void pipe_channel::keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left,
                                std::size_t spill_from) {
+  // A new message delivered whole changes nothing peek could see: no
+  // message was under way, and the spill buffer was empty and stays so.
+  if (message_left_ == 0 && data == delivered && message_left == delivered) return;
   std::lock_guard lock(spill_mutex_);
   spill_begin_ = spill_from;
   spill_end_ = spill_from + (data - delivered);
