@@ -4,12 +4,16 @@
 // that has ended, missing PROCESS_DUP_HANDLE, kinds that cannot cross, a
 // caller of another user. The child is conduit_win32_test_child.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <windows.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "support/sandbox.hpp"
@@ -40,7 +44,8 @@ struct child_process {
   }
 };
 
-bool start(child_process& child, const std::string& arguments) {
+bool start(child_process& child, const std::string& arguments,
+           const std::string& program = child_path) {
   SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
   HANDLE in_read = nullptr;
   HANDLE in_write = nullptr;
@@ -53,7 +58,7 @@ bool start(child_process& child, const std::string& arguments) {
   child.output = handle_guard(out_read);
   handle_guard child_in(in_read);
   handle_guard child_out(out_write);
-  std::string line = "\"" + std::string(child_path) + "\" " + arguments;
+  std::string line = "\"" + program + "\" " + arguments;
   STARTUPINFOA startup{};
   startup.cb = sizeof(startup);
   startup.dwFlags = STARTF_USESTDHANDLES;
@@ -279,6 +284,34 @@ TEST_F(Duplicate, ProcessHandleIntoChildIsUsable) {
   EXPECT_EQ(waiter.exit_code(), 3u);
 }
 
+TEST_F(Duplicate, ImpostorOnTheNameIsRefused) {
+  // cat never loads conduit_win32: this process takes the name its agent
+  // would have, and must not be taken for it.
+  child_process cat;
+  ASSERT_TRUE(start(cat, "", "/bin/cat")) << GetLastError();
+  int impostor = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  ASSERT_GE(impostor, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  int n = std::snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "conduit/handles/%lu",
+                        static_cast<unsigned long>(cat.pid));
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+  ASSERT_EQ(::bind(impostor, reinterpret_cast<sockaddr*>(&address), length), 0) << errno;
+  ASSERT_EQ(::listen(impostor, 4), 0);
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  HANDLE out = nullptr;
+  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), event, cat.process, &out, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  ::close(impostor);
+  // With nobody on the name: no agent, given up after a bounded wait.
+  EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), event, cat.process, &out, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
+  cat.input.reset();
+  EXPECT_EQ(cat.exit_code(), 0u);
+}
+
 TEST_F(Duplicate, ForeignUserIsRefused) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a child as another user";
   // The child runs as nobody and tries to push a handle into this process.
@@ -303,11 +336,17 @@ TEST_F(Duplicate, LeaksNoDescriptors) {
   ASSERT_TRUE(start(child, "offer-event")) << GetLastError();
   HANDLE theirs = handle_from(read_line(child.output));
   handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  std::string name = pipe_name();
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
   auto bogus = reinterpret_cast<HANDLE>(std::uintptr_t{0x1234});
   int before = open_fd_count();
   for (int i = 0; i < 20; ++i) {
     HANDLE out = nullptr;
     EXPECT_TRUE(DuplicateHandle(GetCurrentProcess(), event, child.process, &out, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS));
+    EXPECT_TRUE(DuplicateHandle(GetCurrentProcess(), client, child.process, &out, 0, FALSE,
                                 DUPLICATE_SAME_ACCESS));
     EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), bogus, child.process, &out, 0, FALSE,
                                  DUPLICATE_SAME_ACCESS));
