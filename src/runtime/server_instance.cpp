@@ -98,8 +98,7 @@ std::error_code server_instance::listen_locked(bool first) {
   int pair[2];
   // Message pipes ride records (see pipe_channel), byte pipes a stream.
   int type = info_.type == pipe_type::message ? SOCK_SEQPACKET : SOCK_STREAM;
-  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0)
-    return error_from_errno(errno);
+  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0) return error_from_errno(errno);
   // Each side's send buffer is the write quota of what it writes: ours is
   // the out buffer, the client's the in buffer.
   set_write_quota(pair[0], info_.out_buffer_size);
@@ -162,6 +161,10 @@ std::shared_ptr<pipe_channel> server_instance::begin_connect_locked(connect_stat
   // A connect() that makes the instance listen again was there before any
   // client could come: whoever arrives is "connected", never "already".
   bool relistened = state_ == state::disconnected;
+  if (relistened && !registration_) {
+    ec = errc::not_supported;  // adopted from another process: see adopt_connected
+    return nullptr;
+  }
   if (relistened && (ec = listen_locked(false))) return nullptr;
 
   if (!relistened && accept_if_arrived_locked(ec)) {
@@ -242,7 +245,8 @@ void server_instance::disconnect(std::error_code& ec) {
   }
   // Tell the client first, through the page: from here its reads and writes
   // fail with ERROR_PIPE_NOT_CONNECTED and what it has not read is gone.
-  page_.get()->serial.store(++serial_, std::memory_order_release);
+  // An adopted instance has no page it may write: the shutdown tells.
+  if (page_) page_.get()->serial.store(++serial_, std::memory_order_release);
   channel_->shut_down();  // wakes threads blocked on it
   channel_.reset();
   state_ = state::disconnected;
@@ -297,10 +301,45 @@ bool server_instance::client_record(wire::connect_record& out) {
   return true;
 }
 
+bool server_instance::hand_over(bool take_reader, description& out, int& socket,
+                                std::error_code& ec) {
+  ec.clear();
+  std::lock_guard lock(mutex_);
+  if (state_ == state::listening) accept_if_arrived_locked(ec);
+  if (state_ != state::connected) {
+    ec = errc::not_supported;
+    return false;
+  }
+  out = {name_, info_, open_mode_, message_read_.load(), nowait_.load(), client_, {}};
+  if (take_reader && info_.type == pipe_type::message) out.reading = channel_->export_read_state();
+  socket = channel_->socket();
+  handed_over_ = true;
+  return true;
+}
+
+std::shared_ptr<server_instance> server_instance::adopt_connected(const description& d,
+                                                                  unique_fd socket) {
+  std::shared_ptr<server_instance> self(new server_instance());
+  bool message = d.info.type == pipe_type::message;
+  self->channel_ = message ? std::make_shared<pipe_channel>(std::move(socket), true, d.reading)
+                           : std::make_shared<pipe_channel>(std::move(socket), false);
+  self->state_ = state::connected;
+  self->open_mode_ = d.open_mode;
+  self->client_ = d.client;
+  self->name_ = d.name;
+  self->info_ = d.info;
+  self->info_.server_end = true;
+  self->message_read_.store(d.message_read && message);
+  self->nowait_.store(d.nowait);
+  self->handed_over_ = true;
+  return self;
+}
+
 void server_instance::close() {
   std::lock_guard lock(mutex_);
   if (state_ == state::closed) return;
-  if (channel_) channel_->shut_down();
+  // A connection another process holds too stays up for it.
+  if (channel_ && !(handed_over_ && state_ == state::connected)) channel_->shut_down();
   channel_.reset();
   state_ = state::closed;
   if (registration_) broker_link::get().unregister(registration_);

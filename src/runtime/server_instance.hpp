@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -49,6 +50,30 @@ class server_instance final : public pipe_end {
   bool client_record(wire::connect_record& out);
   void close();
   [[nodiscard]] bool is_open();
+  /// What another process needs to take a connected instance over
+  /// (DuplicateHandle into it); the socket travels as a descriptor.
+  struct description {
+    std::string name;
+    pipe_info info;
+    std::uint32_t open_mode = 0;
+    bool message_read = false;
+    bool nowait = false;
+    wire::connect_record client;
+    read_state reading;  // a message pipe's place in the current message
+  };
+  /// The description and the connection's socket, or false with
+  /// ERROR_NOT_SUPPORTED when the instance is not connected (a listening
+  /// instance belongs to this process's broker registration). From here,
+  /// closing this instance no longer shuts the connection down: the other
+  /// process holds it too. `take_reader`: the reader's place goes along.
+  bool hand_over(bool take_reader, description& out, int& socket, std::error_code& ec);
+  /// A connected instance over a socket another process handed over. It is
+  /// not registered with the broker here: once disconnected it cannot
+  /// listen again (ConnectNamedPipe: ERROR_NOT_SUPPORTED), and its
+  /// disconnect ends the connection (the client sees ERROR_BROKEN_PIPE)
+  /// since only the instance's first process can write its page.
+  static std::shared_ptr<server_instance> adopt_connected(const description& d, unique_fd socket);
+
   /// Whether this instance made the pipe (no other instance existed).
   [[nodiscard]] bool created_pipe() const { return created_pipe_; }
 
@@ -78,6 +103,7 @@ class server_instance final : public pipe_end {
   std::uint32_t open_mode_ = 0;
   std::uint32_t pipe_mode_ = 0;
   wire::connect_record client_;
+  bool handed_over_ = false;  // the connection is another process's too
   std::function<void(int)> connect_listener_;
   bool created_pipe_ = false;
 };

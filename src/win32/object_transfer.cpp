@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <span>
 
 #include "runtime/client_end.hpp"
 #include "runtime/mailslot_writer.hpp"
+#include "runtime/server_instance.hpp"
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/event_object.hpp"
 #include "win32/mailslot_object.hpp"
@@ -106,6 +108,7 @@ bool known_kind(char kind) {
     case transfer_kind::auto_event:
     case transfer_kind::process:
     case transfer_kind::pipe_client:
+    case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
       return true;
   }
@@ -123,73 +126,134 @@ std::optional<portable_object> portable(transfer_kind kind, std::vector<int> fds
   return portable_object{kind, std::move(fds), std::move(state), source};
 }
 
-std::optional<portable_object> portable_pipe(const std::shared_ptr<pipe_object>& pipe,
-                                             bool moving) {
-  // A server end belongs to the broker registration of the process that
-  // made it; docs/win32-named-pipes.md says why it stays there.
-  if (!pipe->client()) {
+// What both ends of a named pipe carry: the handle's file flags, the
+// pipe's description, the handle's modes and the reader's place.
+struct pipe_common {
+  bool overlapped = false;
+  DWORD file_access = 0;
+  std::string name;
+  pipe_info info;
+  bool message_read = false;
+  bool nowait = false;
+  detail::read_state reading;
+};
+
+void write_common(state_writer& w, const pipe_common& c) {
+  w.u32(c.overlapped ? 1 : 0);
+  w.u32(c.file_access);
+  w.text(c.name);
+  w.u32(static_cast<std::uint32_t>(c.info.type));
+  w.u32(c.info.out_buffer_size);
+  w.u32(c.info.in_buffer_size);
+  w.u32(c.info.max_instances);
+  w.u32((c.message_read ? 1 : 0) | (c.nowait ? 2 : 0));
+  w.u32(c.reading.message_left);
+  w.text(std::string_view(reinterpret_cast<const char*>(c.reading.taken.data()),
+                          c.reading.taken.size()));
+}
+
+// Reads what write_common wrote and checks it against the socket: message
+// pipes ride SOCK_SEQPACKET, byte pipes a stream, and the part of a message
+// taken is never more than what is left of it.
+bool read_common(state_reader& r, int socket, pipe_common& c) {
+  c.overlapped = r.u32() != 0;
+  c.file_access = r.u32();
+  c.name = r.text();
+  std::uint32_t type = r.u32();
+  c.info.type = type == 0 ? pipe_type::byte : pipe_type::message;
+  c.info.out_buffer_size = r.u32();
+  c.info.in_buffer_size = r.u32();
+  c.info.max_instances = r.u32();
+  std::uint32_t modes = r.u32();
+  c.reading.message_left = r.u32();
+  std::string taken = r.text();
+  int socket_type = 0;
+  socklen_t length = sizeof(socket_type);
+  ::getsockopt(socket, SOL_SOCKET, SO_TYPE, &socket_type, &length);
+  bool message = c.info.type == pipe_type::message;
+  if (static_cast<pipe_type>(type) != c.info.type || modes > 3 ||
+      socket_type != (message ? SOCK_SEQPACKET : SOCK_STREAM) ||
+      taken.size() > c.reading.message_left || (!message && c.reading.message_left != 0))
+    return false;
+  auto bytes = reinterpret_cast<const std::byte*>(taken.data());
+  c.reading.taken.assign(bytes, bytes + taken.size());
+  c.message_read = modes & 1;
+  c.nowait = modes & 2;
+  return true;
+}
+
+std::optional<portable_object> portable_server(const std::shared_ptr<pipe_object>& pipe,
+                                               bool moving) {
+  detail::server_instance::description d;
+  int socket = -1;
+  std::error_code ec;
+  // Only a connected instance crosses: a listening one belongs to this
+  // process's broker registration (docs/win32-named-pipes.md).
+  if (!pipe->server()->hand_over(moving, d, socket, ec)) {
     SetLastError(ERROR_NOT_SUPPORTED);
     return std::nullopt;
   }
+  state_writer w;
+  write_common(w, {pipe->overlapped(), pipe->access(), d.name, d.info, d.message_read, d.nowait,
+                   std::move(d.reading)});
+  w.u32(d.open_mode);
+  auto record = detail::wire::encode(d.client);
+  w.text(std::string_view(reinterpret_cast<const char*>(record.data()), record.size()));
+  return portable(transfer_kind::pipe_server, {socket}, w.take(), pipe);
+}
+
+std::optional<portable_object> portable_pipe(const std::shared_ptr<pipe_object>& pipe,
+                                             bool moving) {
+  if (pipe->server()) return portable_server(pipe, moving);
   auto& client = *pipe->client();
   pipe->share_with_another_process();
   auto d = client.describe(moving);
   state_writer w;
-  w.u32(pipe->overlapped() ? 1 : 0);
-  w.u32(pipe->access());
-  w.text(d.name);
-  w.u32(static_cast<std::uint32_t>(d.info.type));
-  w.u32(d.info.out_buffer_size);
-  w.u32(d.info.in_buffer_size);
-  w.u32(d.info.max_instances);
+  write_common(w, {pipe->overlapped(), pipe->access(), d.name, d.info, d.message_read, d.nowait,
+                   std::move(d.reading)});
   w.u32(d.serial);
   w.u32(d.access);
   w.u32(d.server_pid);
-  w.u32((d.message_read ? 1 : 0) | (d.nowait ? 2 : 0));
-  w.u32(d.reading.message_left);
-  w.text(std::string_view(reinterpret_cast<const char*>(d.reading.taken.data()),
-                          d.reading.taken.size()));
   return portable(transfer_kind::pipe_client, {client.socket(), client.page_fd()}, w.take(), pipe);
 }
 
 std::shared_ptr<kernel_object> rebuild_pipe_client(std::vector<unique_fd>& fds,
                                                    std::string_view state) {
   state_reader r(state);
-  bool overlapped = r.u32() != 0;
-  DWORD file_access = r.u32();
-  detail::client_end::description d;
-  d.name = r.text();
-  std::uint32_t type = r.u32();
-  d.info.type = type == 0 ? pipe_type::byte : pipe_type::message;
-  d.info.out_buffer_size = r.u32();
-  d.info.in_buffer_size = r.u32();
-  d.info.max_instances = r.u32();
+  pipe_common c;
+  if (!read_common(r, fds[0].get(), c)) return nullptr;
+  detail::client_end::description d{std::move(c.name),   c.info, 0, 0, 0, c.message_read, c.nowait,
+                                    std::move(c.reading)};
   d.serial = r.u32();
   d.access = r.u32();
   d.server_pid = r.u32();
-  std::uint32_t modes = r.u32();
-  d.reading.message_left = r.u32();
-  std::string taken = r.text();
-  int socket_type = 0;
-  socklen_t length = sizeof(socket_type);
-  ::getsockopt(fds[0].get(), SOL_SOCKET, SO_TYPE, &socket_type, &length);
-  bool message = d.info.type == pipe_type::message;
-  // Message pipes ride SOCK_SEQPACKET, byte pipes a stream; the part of a
-  // message taken is never more than what is left of it.
-  if (!r.done() || static_cast<pipe_type>(type) != d.info.type || modes > 3 ||
-      socket_type != (message ? SOCK_SEQPACKET : SOCK_STREAM) ||
-      taken.size() > d.reading.message_left || (!message && d.reading.message_left != 0))
-    return nullptr;
-  auto bytes = reinterpret_cast<const std::byte*>(taken.data());
-  d.reading.taken.assign(bytes, bytes + taken.size());
-  d.message_read = modes & 1;
-  d.nowait = modes & 2;
+  if (!r.done()) return nullptr;
   std::error_code ec;
   auto client = detail::client_end::adopt(d, std::move(fds[0]), std::move(fds[1]), ec);
   if (!client) return nullptr;
-  auto pipe = std::make_shared<pipe_object>(std::move(client), overlapped, file_access);
+  auto pipe = std::make_shared<pipe_object>(std::move(client), c.overlapped, c.file_access);
   pipe->share_with_another_process();
   return pipe;
+}
+
+std::shared_ptr<kernel_object> rebuild_pipe_server(std::vector<unique_fd>& fds,
+                                                   std::string_view state) {
+  state_reader r(state);
+  pipe_common c;
+  if (!read_common(r, fds[0].get(), c)) return nullptr;
+  detail::server_instance::description d;
+  d.name = std::move(c.name);
+  d.info = c.info;
+  d.message_read = c.message_read;
+  d.nowait = c.nowait;
+  d.reading = std::move(c.reading);
+  d.open_mode = r.u32();
+  std::string record = r.text();
+  auto bytes = std::as_bytes(std::span(record.data(), record.size()));
+  if (!r.done() || (d.open_mode & 0x3) == 0 || detail::wire::decode_connect_record(bytes, d.client))
+    return nullptr;
+  auto server = detail::server_instance::adopt_connected(d, std::move(fds[0]));
+  return std::make_shared<pipe_object>(std::move(server), c.overlapped, c.file_access);
 }
 
 }  // namespace
@@ -245,6 +309,7 @@ bool descriptor_fits(transfer_kind kind, int fd) {
     case transfer_kind::process:
       return fd_link(fd) == "anon_inode:[pidfd]";
     case transfer_kind::pipe_client:
+    case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
       return is_socket(fd);
   }
@@ -291,6 +356,9 @@ std::shared_ptr<kernel_object> rebuild_object(char letter, std::vector<unique_fd
     }
     case transfer_kind::pipe_client:
       object = rebuild_pipe_client(fds, state);
+      break;
+    case transfer_kind::pipe_server:
+      object = rebuild_pipe_server(fds, state);
       break;
     case transfer_kind::mailslot_writer: {
       state_reader r(state);

@@ -34,6 +34,7 @@ enum class transfer_kind : char {
   auto_event = 'a',    // auto-reset event
   process = 'p',       // process handle (a pidfd)
   pipe_client = 'c',   // named pipe client end (socket and instance page)
+  pipe_server = 'n',   // a connected named pipe server end (socket)
   mailslot_writer = 'l',
 };
 
@@ -55,7 +56,7 @@ struct portable_object {
 /// closed (DUPLICATE_CLOSE_SOURCE), so state that cannot be shared goes
 /// along: a message pipe reader's place in a message read in part.
 /// ERROR_NOT_SUPPORTED for what cannot cross (threads, completion ports,
-/// named pipe server ends, a mailslot's own handle), ERROR_INVALID_HANDLE
+/// a named pipe server end that is not connected, a mailslot's own handle), ERROR_INVALID_HANDLE
 /// for an object already closed underneath.
 std::optional<portable_object> make_portable(const std::shared_ptr<kernel_object>& object,
                                              bool moving = false);

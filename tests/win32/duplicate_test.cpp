@@ -98,6 +98,25 @@ void hand_over(child_process& child, HANDLE h, DWORD options = 0) {
   tell(child, remote);
 }
 
+// Moves one end of a connection, `moved`, into a child that writes `text`
+// to it and exits; `peer`, the other end, reads it and then sees the end.
+void writes_from_child(HANDLE moved, HANDLE peer, const std::string& text) {
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin write-handle " + text)) << GetLastError();
+  hand_over(child, moved, DUPLICATE_CLOSE_SOURCE);
+  // Ours is closed; the child's is the only handle to that end now.
+  DWORD flags = 0;
+  EXPECT_FALSE(GetHandleInformation(moved, &flags));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(read_text(peer), text);
+  EXPECT_EQ(child.exit_code(), 0u);
+  // The child closed the end's last handle anywhere: the peer sees the end.
+  char buffer[16];
+  DWORD n = 0;
+  EXPECT_FALSE(ReadFile(peer, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+}
+
 // The line an "offer-event" child writes.
 std::string read_line(HANDLE h) {
   std::string line;
@@ -123,20 +142,18 @@ TEST_F(Duplicate, PipeClientIntoChildTalksToServer) {
   ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
   HANDLE client = open_client(name);
   ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
-  child_process child;
-  ASSERT_TRUE(start(child, "from-stdin write-handle hello")) << GetLastError();
-  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
-  // Ours is closed; the child's is the only client end now.
-  DWORD flags = 0;
-  EXPECT_FALSE(GetHandleInformation(client, &flags));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
-  EXPECT_EQ(read_text(server), "hello");
-  EXPECT_EQ(child.exit_code(), 0u);
-  // The child closed the last client end: the server sees the pipe end.
-  char buffer[16];
-  DWORD n = 0;
-  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, nullptr));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+  writes_from_child(client, server, "hello");
+}
+
+TEST_F(Duplicate, ConnectedServerEndIntoChild) {
+  std::string name = pipe_name();
+  HANDLE server = make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  EXPECT_FALSE(ConnectNamedPipe(server, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_PIPE_CONNECTED));
+  writes_from_child(server, client, "served");
 }
 
 TEST_F(Duplicate, MessageReadInPartMovesWithTheHandle) {
