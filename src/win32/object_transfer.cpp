@@ -306,8 +306,11 @@ bool descriptor_fits(transfer_kind kind, int fd) {
     case transfer_kind::manual_event:
     case transfer_kind::auto_event:
       return fd_link(fd) == "anon_inode:[eventfd]";
-    case transfer_kind::process:
-      return fd_link(fd) == "anon_inode:[pidfd]";
+    case transfer_kind::process: {
+      // Kernels with pidfs name it "pidfd:[inode]".
+      std::string link = fd_link(fd);
+      return link == "anon_inode:[pidfd]" || link.starts_with("pidfd:");
+    }
     case transfer_kind::pipe_client:
     case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
