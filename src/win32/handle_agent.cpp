@@ -292,9 +292,4 @@ std::optional<fetched_object> fetch_object(const remote_process& source, std::ui
   return out;
 }
 
-namespace {
-// Started before main, so that a child is reachable as soon as it runs.
-[[maybe_unused]] const bool agent_started = (start_handle_agent(), true);
-}  // namespace
-
 }  // namespace conduit::win32

@@ -41,8 +41,8 @@ struct fetched_object {
   DWORD access = 0;
 };
 
-/// Starts this process's agent; done once at library start (a later call
-/// does nothing). Without an agent (the name taken, no thread) this process
+/// Starts this process's agent; done once at library start, after the
+/// inherited handles are back in the table (a later call does nothing). Without an agent (the name taken, no thread) this process
 /// simply cannot be a DuplicateHandle target or source.
 void start_handle_agent();
 
