@@ -21,6 +21,7 @@
 
 #include "conduit/win32/windows.h"
 #include "core/unique_fd.hpp"
+#include "runtime/pipe_channel.hpp"
 #include "win32/kernel_object.hpp"
 
 namespace conduit::win32 {
@@ -38,10 +39,10 @@ enum class transfer_kind : char {
   mailslot_writer = 'l',
 };
 
-/// Most bytes of state one object carries: a message pipe client's part of
-/// a message already taken off its socket (one record, 64 KiB at most), its
-/// name, a few numbers.
-inline constexpr std::size_t max_transfer_state = 80 * 1024;
+/// Most bytes of state one object carries: a message pipe end's part of a
+/// message already taken off its socket (one record at most), its name, a
+/// few numbers.
+inline constexpr std::size_t max_transfer_state = detail::pipe_channel::max_record_size + 16 * 1024;
 
 /// An object ready to cross: its descriptors stay open while `source` lives.
 struct portable_object {

@@ -182,6 +182,31 @@ TEST_F(Duplicate, MessageReadInPartMovesWithTheHandle) {
   EXPECT_EQ(read_text(child.output), "456789");
 }
 
+TEST_F(Duplicate, LargeMessageReadInPartMovesWithTheHandle) {
+  std::string name = pipe_name();
+  handle_guard server(
+      make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  HANDLE client = open_client(name);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  DWORD mode = PIPE_READMODE_MESSAGE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+  // Most of a large message is taken off the socket by the first read:
+  // all of that goes with the handle.
+  std::string message(100000, 'x');
+  for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>('a' + i % 26);
+  EXPECT_EQ(write_text(server, message), message.size());
+  char part[10];
+  DWORD n = 0;
+  EXPECT_FALSE(ReadFile(client, part, sizeof(part), &n, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_MORE_DATA));
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin read-handle")) << GetLastError();
+  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
+  EXPECT_EQ(child.exit_code(), static_cast<DWORD>(ERROR_MORE_DATA));  // it reads 4096
+  EXPECT_EQ(read_text(child.output), message.substr(10, 4096));
+}
+
 TEST_F(Duplicate, MailslotWriterIntoChild) {
   std::string name = R"(\\.\mailslot\)" + pipe_name().substr(9);
   handle_guard slot(CreateMailslotA(name.c_str(), 0, 0, nullptr));
