@@ -1,5 +1,5 @@
 // Win32: last error, handles (DuplicateHandle within this process and
-// between processes: handle_agent.hpp), and who we are.
+// between processes: handle_service.hpp), and who we are.
 #include <unistd.h>
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 #include "conduit/win32/windows.h"
 #include "win32/api_guard.hpp"
-#include "win32/handle_agent.hpp"
+#include "win32/handle_service.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/object_transfer.hpp"
 #include "win32/process_object.hpp"
@@ -21,7 +21,7 @@ namespace {
 thread_local DWORD last_error = 0;
 
 // A process DuplicateHandle names: this one, or another one, reached
-// through its handle agent.
+// through its handle service.
 struct process_side {
   bool self = false;
   remote_process remote;
@@ -58,7 +58,7 @@ void close_source(const process_side& source, HANDLE handle) {
   }
 }
 
-// From this process: into this table, or pushed to the target's agent.
+// From this process: into this table, or pushed to the target's service.
 std::optional<std::uint64_t> duplicate_from_here(const duplicate_request& request,
                                                  const process_side& target) {
   handle_entry source = lookup_handle(request.handle);
@@ -86,8 +86,8 @@ std::optional<std::uint64_t> duplicate_from_here(const duplicate_request& reques
   return copy;
 }
 
-// From another process: fetched from its agent (which closes the source
-// itself), then inserted here or passed on to the target's agent.
+// From another process: fetched from its service (which closes the source
+// itself), then inserted here or passed on to the target's service.
 std::optional<std::uint64_t> duplicate_from(const process_side& source,
                                             const duplicate_request& request,
                                             const process_side& target) {

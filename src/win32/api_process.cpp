@@ -33,7 +33,7 @@
 #include "conduit/win32/windows.h"
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/api_guard.hpp"
-#include "win32/handle_agent.hpp"
+#include "win32/handle_service.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/object_transfer.hpp"
 #include "win32/process_object.hpp"
@@ -137,9 +137,9 @@ void adopt_inherited_handles() {
 }
 
 // Runs before main, so the handles are there before the program looks.
-// The handle agent starts only then: an object another process pushes in
+// The handle service starts only then: an object another process pushes in
 // must not take a handle value an inherited handle is about to get back.
-[[maybe_unused]] const bool adopted = (adopt_inherited_handles(), start_handle_agent(), true);
+[[maybe_unused]] const bool adopted = (adopt_inherited_handles(), start_handle_service(), true);
 
 // ---- Standard handles ----
 

@@ -1,4 +1,4 @@
-// What two processes' handle agents say to each other (DuplicateHandle
+// What two processes' handle services say to each other (DuplicateHandle
 // between processes): one request packet, one reply packet, on a
 // SOCK_SEQPACKET connection, descriptors attached with SCM_RIGHTS.
 //

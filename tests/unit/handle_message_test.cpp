@@ -1,4 +1,4 @@
-// The handle agents' packets (src/win32/handle_message.hpp): what one
+// The handle services' packets (src/win32/handle_message.hpp): what one
 // process sends another across a security boundary, so every malformed
 // packet must be refused whole.
 #include "win32/handle_message.hpp"

@@ -327,7 +327,7 @@ TEST_F(Duplicate, ProcessHandleIntoChildIsUsable) {
 }
 
 TEST_F(Duplicate, ImpostorOnTheNameIsRefused) {
-  // cat never loads conduit_win32: this process takes the name its agent
+  // cat never loads conduit_win32: this process takes the name its service
   // would have, and must not be taken for it.
   child_process cat;
   ASSERT_TRUE(start(cat, "", "/bin/cat")) << GetLastError();
@@ -346,7 +346,7 @@ TEST_F(Duplicate, ImpostorOnTheNameIsRefused) {
                                DUPLICATE_SAME_ACCESS));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
   ::close(impostor);
-  // With nobody on the name: no agent, given up after a bounded wait.
+  // With nobody on the name: no service, given up after a bounded wait.
   EXPECT_FALSE(DuplicateHandle(GetCurrentProcess(), event, cat.process, &out, 0, FALSE,
                                DUPLICATE_SAME_ACCESS));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_SUPPORTED));
@@ -366,7 +366,7 @@ TEST_F(Duplicate, ForeignUserIsRefused) {
     ::_exit(91);
   }
   int status = 0;
-  // Bounded: the child's own waits are (a refused agent answers at once).
+  // Bounded: the child's own waits are (a refused service answers at once).
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   if (WEXITSTATUS(status) == 91) GTEST_SKIP() << "nobody cannot run the test child here";

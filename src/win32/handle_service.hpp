@@ -1,4 +1,4 @@
-// The handle agent: how DuplicateHandle reaches another process's table.
+// The handle service: how DuplicateHandle reaches another process's table.
 //
 // Every process that loads conduit_win32 listens, from library start, on an
 // abstract AF_UNIX SOCK_SEQPACKET socket named after its pid
@@ -7,7 +7,7 @@
 // to hand over the object behind a handle (handle_message.hpp).
 //
 // It is a security boundary, as PROCESS_DUP_HANDLE access is on Windows:
-// the agent serves only its own user and root (SO_PEERCRED), reads one
+// the service serves only its own user and root (SO_PEERCRED), reads one
 // bounded packet per connection with a deadline, validates every field and
 // descriptor before use, and closes whatever it received on any error. The
 // caller checks the other way: the socket's listener must be the pid it
@@ -41,15 +41,15 @@ struct fetched_object {
   DWORD access = 0;
 };
 
-/// Starts this process's agent; done once at library start, after the
-/// inherited handles are back in the table (a later call does nothing). Without an agent (the name taken, no thread) this process
-/// simply cannot be a DuplicateHandle target or source.
-void start_handle_agent();
+/// Starts this process's service; done once at library start, after the
+/// inherited handles are back in the table (a later call does nothing). Without a service (the name
+/// taken, no thread) this process simply cannot be a DuplicateHandle target or source.
+void start_handle_service();
 
 /// Inserts an object into `target`'s table; its handle value there, or
 /// nullopt with the last error set: ERROR_ACCESS_DENIED if the process has
 /// ended (or its user may not be served), ERROR_NOT_SUPPORTED if it has no
-/// agent within a few seconds (it does not use conduit_win32, or it has not
+/// service within a few seconds (it does not use conduit_win32, or it has not
 /// started yet: a suspended child), or what the target refused with.
 std::optional<std::uint64_t> push_object(const remote_process& target, char kind,
                                          std::string_view state, std::span<const int> fds,

@@ -1,4 +1,4 @@
-#include "win32/handle_agent.hpp"
+#include "win32/handle_service.hpp"
 
 #include <poll.h>
 #include <pthread.h>
@@ -31,12 +31,12 @@ using detail::unique_fd;
 // enough that a process that never uses conduit_win32 fails in time.
 constexpr auto listen_wait = std::chrono::seconds(5);
 // How long one exchange may take, either side: a stuck peer cannot hold
-// the agent's single thread or a caller for longer.
+// the service's single thread or a caller for longer.
 constexpr timeval exchange_timeout{5, 0};
 
 std::atomic<int> listener{-1};
 
-sockaddr_un agent_address(int pid, socklen_t& length) {
+sockaddr_un service_address(int pid, socklen_t& length) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   // Abstract: no file to clean up, gone with the process.
@@ -79,7 +79,7 @@ handle_message failure(DWORD error) {
   return reply;
 }
 
-// ---- The agent's side ----
+// ---- The service's side ----
 
 bool may_serve(int connection) {
   ucred peer{};
@@ -154,7 +154,7 @@ void serve(unique_fd connection) {
   }
 }
 
-void run_agent(int fd) {
+void run_service(int fd) {
   for (;;) {
     int connection = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (connection >= 0) {
@@ -166,7 +166,7 @@ void run_agent(int fd) {
 }
 
 // A forked child is another pid: nobody asks for it by the parent's name,
-// and it has no agent thread. It drops its copy of the listener.
+// and it has no service thread. It drops its copy of the listener.
 void forget_listener_in_child() {
   int fd = listener.exchange(-1);
   if (fd >= 0) ::close(fd);
@@ -174,12 +174,12 @@ void forget_listener_in_child() {
 
 // ---- The caller's side ----
 
-// Connects to `target`'s agent, waiting while it may still start.
-unique_fd connect_agent(const remote_process& target) {
+// Connects to `target`'s service, waiting while it may still start.
+unique_fd connect_service(const remote_process& target) {
   auto deadline = std::chrono::steady_clock::now() + listen_wait;
   int delay_ms = 1;
   socklen_t length = 0;
-  sockaddr_un address = agent_address(target.pid, length);
+  sockaddr_un address = service_address(target.pid, length);
   for (;;) {
     if (has_ended(target.pidfd)) {
       SetLastError(ERROR_ACCESS_DENIED);  // as Windows says of a process that has ended
@@ -218,14 +218,14 @@ unique_fd connect_agent(const remote_process& target) {
   }
 }
 
-// One exchange with `target`'s agent: the reply, or nullopt (last error set).
+// One exchange with `target`'s service: the reply, or nullopt (last error set).
 std::optional<handle_message> exchange(const remote_process& target, const handle_message& request,
                                        std::span<const int> fds,
                                        std::vector<unique_fd>& reply_fds) {
-  unique_fd s = connect_agent(target);
+  unique_fd s = connect_service(target);
   if (!s) return std::nullopt;
   handle_message reply;
-  // A send that failed still leaves the agent's answer to read, if any.
+  // A send that failed still leaves the service's answer to read, if any.
   (void)send_message(s.get(), request, fds);
   if (!receive_message(s.get(), reply, reply_fds) || reply.operation != handle_message::op::reply) {
     SetLastError(has_ended(target.pidfd) ? ERROR_ACCESS_DENIED : ERROR_INVALID_DATA);
@@ -240,18 +240,18 @@ std::optional<handle_message> exchange(const remote_process& target, const handl
 
 }  // namespace
 
-void start_handle_agent() {
+void start_handle_service() {
   static std::once_flag once;
   std::call_once(once, [] {
     unique_fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (!fd) return;
     socklen_t length = 0;
-    sockaddr_un address = agent_address(static_cast<int>(::getpid()), length);
+    sockaddr_un address = service_address(static_cast<int>(::getpid()), length);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
         ::listen(fd.get(), 16) != 0)
       return;
     try {
-      std::thread(run_agent, fd.get()).detach();
+      std::thread(run_service, fd.get()).detach();
     } catch (const std::system_error&) {
       return;
     }
