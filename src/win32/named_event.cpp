@@ -1,5 +1,6 @@
 #include "win32/named_event.hpp"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 
 #include <map>
@@ -48,36 +49,52 @@ std::shared_ptr<event_object> held_event(const std::string& key) {
   return it == names().end() ? nullptr : it->second.event.lock();
 }
 
-// The first handle to an event the broker now counts this process in for.
-HANDLE adopt(const std::string& key, std::shared_ptr<event_object> event,
-             const std::shared_ptr<event_registration>& registration, DWORD handle_flags) {
-  HANDLE handle = insert_handle(event, handle_flags, EVENT_ALL_ACCESS);
-  if (!handle) {
-    broker_link::get().release_event(registration);
-    return nullptr;
-  }
-  names()[key] = held_name{event, registration};
-  return handle;
-}
-
-// Asks the broker for the name (a create sends our new eventfd along). The
-// event's descriptor is ours unless the broker hands the holders' one back.
-HANDLE hold(const std::string& key, const wire::request& request,
-            const std::shared_ptr<event_registration>& registration, unique_fd own,
-            DWORD handle_flags, bool& existed) {
+// Asks the broker for the name (a create sends our eventfd along) and
+// records it as held: the event is the holders' one, or ours if we are
+// the first. Null with the last error set on failure.
+std::shared_ptr<event_object> hold(const std::string& key, const wire::request& request,
+                                   const std::shared_ptr<event_registration>& registration,
+                                   unique_fd own, bool& existed) {
   wire::reply reply;
   unique_fd received;
-  if (auto ec = broker_link::get().hold_event(registration, request, reply, received))
-    return fail(error_from_code(ec));
+  if (auto ec = broker_link::get().hold_event(registration, request, reply, received)) {
+    SetLastError(error_from_code(ec));
+    return nullptr;
+  }
   existed = (reply.open_mode & wire::event_existed) != 0;
   if (!own && !received) {
     broker_link::get().release_event(registration);
-    return fail(ERROR_INVALID_HANDLE);
+    SetLastError(ERROR_INVALID_HANDLE);
+    return nullptr;
   }
   bool manual = (reply.open_mode & wire::event_manual_reset) != 0;
   auto event =
       std::make_shared<event_object>(received ? std::move(received) : std::move(own), manual, key);
-  return adopt(key, std::move(event), registration, handle_flags);
+  names()[key] = held_name{event, registration};
+  return event;
+}
+
+// The first handle to an event this process now holds the name of.
+HANDLE first_handle(const std::string& key, const std::shared_ptr<event_object>& event,
+                    DWORD handle_flags) {
+  if (!event) return nullptr;
+  HANDLE handle = insert_handle(event, handle_flags, EVENT_ALL_ACCESS);
+  if (!handle) {
+    auto it = names().find(key);
+    broker_link::get().release_event(it->second.registration);
+    names().erase(it);
+  }
+  return handle;
+}
+
+// Asks to create `name` with `own` as its event.
+std::shared_ptr<event_object> hold_created(const std::string& key, std::string_view name,
+                                           bool manual_reset, unique_fd own, bool& existed) {
+  auto registration = std::make_shared<event_registration>();
+  registration->params.name = std::string(name);
+  registration->params.flags = manual_reset ? wire::event_manual_reset : 0;
+  registration->eventfd = own.get();
+  return hold(key, registration->params, registration, std::move(own), existed);
 }
 
 }  // namespace
@@ -95,13 +112,9 @@ HANDLE create_named_event(std::string_view name, bool manual_reset, bool initial
   }
   unique_fd own(::eventfd(initially_set ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!own) return fail(ERROR_TOO_MANY_OPEN_FILES);
-  auto registration = std::make_shared<event_registration>();
-  registration->params.name = std::string(name);
-  registration->params.flags = manual_reset ? wire::event_manual_reset : 0;
-  registration->eventfd = own.get();
   bool existed = false;
-  HANDLE handle =
-      hold(key, registration->params, registration, std::move(own), handle_flags, existed);
+  HANDLE handle = first_handle(key, hold_created(key, name, manual_reset, std::move(own), existed),
+                               handle_flags);
   if (handle) SetLastError(existed ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);
   return handle;
 }
@@ -116,8 +129,24 @@ HANDLE open_named_event(std::string_view name, DWORD handle_flags) {
   auto registration = std::make_shared<event_registration>();
   registration->params.name = std::string(name);
   bool existed = false;
-  return hold(key, wire::open_event_request{std::string(name)}, registration, unique_fd(),
-              handle_flags, existed);
+  return first_handle(
+      key,
+      hold(key, wire::open_event_request{std::string(name)}, registration, unique_fd(), existed),
+      handle_flags);
+}
+
+std::shared_ptr<event_object> adopt_named_event(std::string_view name_key, unique_fd fd,
+                                                bool manual_reset) {
+  std::string key;
+  if (detail::parse_event_name(name_key, key) != errc::success || key != name_key) return nullptr;
+  std::lock_guard lock(names_mutex);
+  if (auto existing = held_event(key)) return existing;
+  unique_fd spare(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+  bool existed = false;
+  if (auto event = hold_created(key, name_key, manual_reset, std::move(fd), existed)) return event;
+  // No broker to hold the name with: the event is shared all the same.
+  if (!spare) return nullptr;
+  return std::make_shared<event_object>(std::move(spare), manual_reset);
 }
 
 void release_named_event(event_object& event) {

@@ -8,9 +8,11 @@
 // process lets go of the name at the broker when its last handle closes.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "conduit/win32/windows.h"
+#include "core/unique_fd.hpp"
 
 namespace conduit::win32 {
 
@@ -28,6 +30,14 @@ HANDLE create_named_event(std::string_view name, bool manual_reset, bool initial
 /// OpenEvent: a new handle to the event of that name; ERROR_FILE_NOT_FOUND
 /// if there is none.
 HANDLE open_named_event(std::string_view name, DWORD handle_flags);
+
+/// An event another process handed over (inherited or duplicated) with its
+/// name: this process holds the name too, so the name lives while any
+/// handle to the event does. The event of that name if this process has it
+/// already; an unnamed event over `fd` if the name cannot be held (no
+/// broker); null for a name key that is not one.
+std::shared_ptr<event_object> adopt_named_event(std::string_view name_key, detail::unique_fd fd,
+                                                bool manual_reset);
 
 /// The last handle to a named event has closed: the process lets go of the
 /// name, unless a handle to the event was opened again meanwhile.

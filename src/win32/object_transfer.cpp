@@ -17,6 +17,7 @@
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/event_object.hpp"
 #include "win32/mailslot_object.hpp"
+#include "win32/named_event.hpp"
 #include "win32/pipe_object.hpp"
 #include "win32/process_object.hpp"
 
@@ -263,8 +264,9 @@ std::optional<portable_object> make_portable(const std::shared_ptr<kernel_object
   if (auto pipe = std::dynamic_pointer_cast<anonymous_pipe_object>(object))
     return portable(static_cast<transfer_kind>(pipe->kind()), {pipe->fd()}, {}, object);
   if (auto event = std::dynamic_pointer_cast<event_object>(object)) {
+    // A named event carries its name, which the other side then holds too.
     auto kind = event->manual_reset() ? transfer_kind::manual_event : transfer_kind::auto_event;
-    return portable(kind, {event->wait_fd()}, {}, object);
+    return portable(kind, {event->wait_fd()}, event->name_key(), object);
   }
   if (auto process = std::dynamic_pointer_cast<process_object>(object))
     return portable(transfer_kind::process, {process->wait_fd()}, {}, object);
@@ -343,9 +345,13 @@ std::shared_ptr<kernel_object> rebuild_object(char letter, std::vector<unique_fd
       break;
     case transfer_kind::manual_event:
     case transfer_kind::auto_event:
-      if (!state.empty()) return invalid();
-      object =
-          std::make_shared<event_object>(std::move(fds[0]), kind == transfer_kind::manual_event);
+      if (state.empty()) {
+        object =
+            std::make_shared<event_object>(std::move(fds[0]), kind == transfer_kind::manual_event);
+      } else {
+        object = adopt_named_event(state, std::move(fds[0]), kind == transfer_kind::manual_event);
+        if (!object) return invalid();
+      }
       break;
     case transfer_kind::process: {
       int pid = pidfd_pid(fds[0].get());

@@ -135,6 +135,26 @@ TEST_F(Duplicate, EventIntoChild) {
   EXPECT_EQ(child.exit_code(), 0u);
 }
 
+TEST_F(Duplicate, ANamedEventInAChildKeepsItsName) {
+  // The name lives while any process holds a handle to the event, the copy
+  // DuplicateHandle made in a child included.
+  std::string name = "conduit-dup-" + std::to_string(GetCurrentProcessId());
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin hold-handle")) << GetLastError();
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, name.c_str());
+  ASSERT_NE(event, nullptr) << GetLastError();
+  hand_over(child, event);
+  EXPECT_EQ(read_line(child.output), "held");
+  EXPECT_TRUE(CloseHandle(event));
+  handle_guard reopened(OpenEventA(EVENT_ALL_ACCESS, FALSE, name.c_str()));
+  ASSERT_NE(reopened.get(), nullptr) << GetLastError();
+  reopened = handle_guard();
+  child.input = handle_guard();  // the child's input ends: it exits
+  EXPECT_EQ(child.exit_code(), 0u);
+  EXPECT_EQ(OpenEventA(EVENT_ALL_ACCESS, FALSE, name.c_str()), nullptr);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
+}
+
 TEST_F(Duplicate, PipeClientIntoChildTalksToServer) {
   std::string name = pipe_name();
   handle_guard server(

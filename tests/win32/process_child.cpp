@@ -26,6 +26,8 @@
 //                     read fails (ERROR_MORE_DATA after writing the part)
 //   dup-into PID      DuplicateHandle of a new event into process PID;
 //                     exits 0 or with GetLastError()
+//   hold-handle H     writes "held" and a newline, keeps handle H open
+//                     until standard input ends, then exits 0
 #include <unistd.h>
 
 #include <windows.h>
@@ -131,6 +133,10 @@ int run(int argc, char** argv) {
     DWORD error = ok ? 0 : GetLastError();
     put(std::string(buffer, n));
     ExitProcess(error);
+  }
+  if (step == "hold-handle" && argc >= 3) {
+    put("held\n");
+    ExitProcess(copy_input(false) ? 0 : 101);
   }
   if (step == "set-event" && argc >= 3) {
     auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
