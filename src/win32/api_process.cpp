@@ -4,7 +4,7 @@
 // Inheritance: a Linux child gets only the descriptors conduit's launcher is
 // told to pass, so CreateProcess with bInheritHandles passes the descriptor
 // of every inheritable handle (at the same number) and describes them in
-// CONDUIT_INHERITED_HANDLES="handle:fd:kind;...". The child's conduit_win32
+// CONDUIT_INHERITED_HANDLES (win32/inherited_list.hpp). The child's conduit_win32
 // reads that at startup and puts each object back at the same handle value,
 // so a handle number handed over on the command line means the same pipe in
 // the child. CONDUIT_COMMAND_LINE carries the exact command line the parent
@@ -35,6 +35,7 @@
 #include "win32/api_guard.hpp"
 #include "win32/handle_service.hpp"
 #include "win32/handle_table.hpp"
+#include "win32/inherited_list.hpp"
 #include "win32/object_transfer.hpp"
 #include "win32/process_object.hpp"
 #include "win32/status.hpp"
@@ -47,7 +48,6 @@ using namespace conduit::win32;
 
 namespace {
 
-constexpr const char* inherited_variable = "CONDUIT_INHERITED_HANDLES";
 constexpr const char* command_line_variable = "CONDUIT_COMMAND_LINE";
 
 BOOL fail_with(DWORD error) {
@@ -94,45 +94,37 @@ void adopt_inherited_handles() {
   }
   const char* list = std::getenv(inherited_variable);
   if (!list) return;
-  std::string text = list;
+  auto items = parse_inherited(list);
   ::unsetenv(inherited_variable);
-  std::size_t pos = 0;
   // Duplicates of one handle share a descriptor: they become one object
   // again, as they were in the parent.
   std::map<int, std::shared_ptr<kernel_object>> objects;
-  while (pos < text.size()) {
-    std::size_t end = text.find(';', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(pos, end - pos);
-    pos = end + 1;
-    unsigned long long value = 0;
-    int fd = -1;
-    char kind = 0;
-    unsigned long access = 0;
-    int fields = std::sscanf(item.c_str(), "%llu:%d:%c:%lu", &value, &fd, &kind, &access);
+  for (auto& item : items) {
     // The descriptor must still be what the parent described: a program in
     // between (sh -c) may have passed the variable on with the number reused.
-    if (fields < 3 || fd < 3 || !inheritable_kind(kind) ||
-        !descriptor_fits(static_cast<transfer_kind>(kind), fd))
+    if (std::ranges::any_of(item.fds, [](int fd) { return fd < 3; }) ||
+        !descriptor_fits(static_cast<transfer_kind>(item.kind), item.fds[0]))
       continue;
-    std::shared_ptr<kernel_object>& object = objects[fd];
+    std::shared_ptr<kernel_object>& object = objects[item.fds[0]];
     if (!object) {
-      // Close-on-exec again: it goes further only if passed on explicitly.
-      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       std::vector<conduit::detail::unique_fd> fds;
-      fds.emplace_back(fd);
-      object = rebuild_object(kind, std::move(fds), {});
+      for (int fd : item.fds) {
+        // Close-on-exec again: it goes further only if passed on explicitly.
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        fds.emplace_back(fd);
+      }
+      object = rebuild_object(item.kind, std::move(fds), item.state);
       if (!object) continue;
     }
-    if (fields < 4)
-      access = kind == 'r'   ? anonymous_access(anonymous_pipe_object::end_kind::read)
-               : kind == 'w' ? anonymous_access(anonymous_pipe_object::end_kind::write)
-               : kind == 'p' ? PROCESS_ALL_ACCESS
-                             : EVENT_ALL_ACCESS;
+    DWORD access = item.access        ? *item.access
+                   : item.kind == 'r' ? anonymous_access(anonymous_pipe_object::end_kind::read)
+                   : item.kind == 'w' ? anonymous_access(anonymous_pipe_object::end_kind::write)
+                   : item.kind == 'p' ? PROCESS_ALL_ACCESS
+                                      : EVENT_ALL_ACCESS;
     // A taken slot cannot happen before main; if it does, that handle is
     // dropped (and the object with it if no other handle holds it).
-    insert_handle_at(handle_from_value(value), object, HANDLE_FLAG_INHERIT,
-                     static_cast<DWORD>(access));
+    insert_handle_at(handle_from_value(item.value), object,
+                     item.flags.value_or(HANDLE_FLAG_INHERIT), access);
   }
 }
 
@@ -289,9 +281,10 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
     for (const auto& h : passed) {
       int fd = h.object.fds[0];
       if (fd < 3) continue;
-      description += std::to_string(reinterpret_cast<std::uintptr_t>(h.handle)) + ":" +
-                     std::to_string(fd) + ":" + static_cast<char>(h.object.kind) + ":" +
-                     std::to_string(h.access) + ";";
+      description += format_inherited({.value = reinterpret_cast<std::uintptr_t>(h.handle),
+                                       .fds = {fd},
+                                       .kind = static_cast<char>(h.object.kind),
+                                       .access = h.access});
       if (std::find(fds.begin(), fds.end(), fd) == fds.end()) {
         fds.push_back(fd);
         options.inherited_handles.push_back(conduit::inherited_handle::native(fd));
