@@ -9,15 +9,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstddef>
-#include <cstdio>
-#include <cstring>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "core/fd_passing.hpp"
 #include "win32/handle_message.hpp"
+#include "win32/handle_service_socket.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/object_transfer.hpp"
 
@@ -30,79 +27,31 @@ using detail::unique_fd;
 // created is still loading): long enough for a loaded machine, short
 // enough that a process that never uses conduit_win32 fails in time.
 constexpr auto listen_wait = std::chrono::seconds(5);
-// How long one exchange may take, either side: a stuck peer cannot hold
-// the service's single thread or a caller for longer.
-constexpr timeval exchange_timeout{5, 0};
 
 std::atomic<int> listener{-1};
-
-sockaddr_un service_address(int pid, socklen_t& length) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  // Abstract: no file to clean up, gone with the process.
-  int n =
-      std::snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "conduit/handles/%d", pid);
-  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
-  return address;
-}
 
 bool has_ended(int pidfd) {
   pollfd p{pidfd, POLLIN, 0};
   return ::poll(&p, 1, 0) == 1;
 }
 
-void set_timeouts(int fd) {
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &exchange_timeout, sizeof(exchange_timeout));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &exchange_timeout, sizeof(exchange_timeout));
-}
-
-bool send_message(int fd, const handle_message& m, std::span<const int> fds = {}) {
-  auto packet = encode_handle_message(m);
-  return !detail::send_packet(fd, packet, fds);
-}
-
-// Receives one message; false (descriptors closed) if it is not a valid one.
-bool receive_message(int fd, handle_message& m, std::vector<unique_fd>& fds) {
-  std::vector<std::byte> buffer(handle_message_max + 1);  // one more: a longer packet is an error
-  std::error_code ec;
-  std::size_t n = detail::receive_packet(fd, buffer, fds, ec);
-  if (ec || n == 0 || !decode_handle_message(std::span(buffer).first(n), m)) {
-    fds.clear();
-    return false;
-  }
-  return true;
-}
-
-handle_message failure(DWORD error) {
-  handle_message reply;
-  reply.error = error;
-  return reply;
-}
-
 // ---- The service's side ----
-
-bool may_serve(int connection) {
-  ucred peer{};
-  socklen_t length = sizeof(peer);
-  if (::getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) return false;
-  return peer.uid == 0 || peer.uid == ::geteuid();
-}
 
 void serve_insert(int connection, handle_message& request, std::vector<unique_fd> fds) {
   auto object = rebuild_object(request.kind, std::move(fds), request.state);
   if (!object) {
-    send_message(connection, failure(GetLastError()));
+    send_handle_message(connection, handle_failure(GetLastError()));
     return;
   }
   HANDLE handle = insert_handle(std::move(object), request.flags, request.access);
   if (!handle) {
-    send_message(connection, failure(GetLastError()));
+    send_handle_message(connection, handle_failure(GetLastError()));
     return;
   }
   handle_message reply;
   reply.handle = reinterpret_cast<std::uintptr_t>(handle);
   // A caller that never learns the value could never close it.
-  if (!send_message(connection, reply)) close_handle(handle);
+  if (!send_handle_message(connection, reply)) close_handle(handle);
 }
 
 void serve_fetch(int connection, const handle_message& request) {
@@ -118,39 +67,28 @@ void serve_fetch(int connection, const handle_message& request) {
   // The handle moves when it was the object's last one here.
   if (entry.object) portable = make_portable(entry.object, removed && removed->handle_count() == 1);
   if (!portable) {
-    send_message(connection, failure(GetLastError()));
+    send_handle_message(connection, handle_failure(GetLastError()));
   } else {
     handle_message reply;
     reply.kind = static_cast<char>(portable->kind);
     reply.state = portable->state;
     reply.access = entry.access;
-    send_message(connection, reply, portable->fds);
+    send_handle_message(connection, reply, portable->fds);
   }
   // Only now: closing the last handle may close the descriptors just sent.
   if (removed) removed->handle_closed();
 }
 
 void serve(unique_fd connection) {
-  set_timeouts(connection.get());
-  handle_message request;
   std::vector<unique_fd> fds;
-  bool valid = receive_message(connection.get(), request, fds);
-  // Read first, so the caller gets its answer rather than a reset
-  // connection; what a refused caller sent is closed unused.
-  if (!may_serve(connection.get())) {
-    send_message(connection.get(), failure(ERROR_ACCESS_DENIED));
-    return;
-  }
-  if (!valid) {
-    send_message(connection.get(), failure(ERROR_INVALID_PARAMETER));
-    return;
-  }
-  if (request.operation == handle_message::op::insert) {
-    serve_insert(connection.get(), request, std::move(fds));
-  } else if (request.operation == handle_message::op::fetch && fds.empty()) {
-    serve_fetch(connection.get(), request);
+  auto request = receive_handle_request(connection.get(), fds);
+  if (!request) return;
+  if (request->operation == handle_message::op::insert) {
+    serve_insert(connection.get(), *request, std::move(fds));
+  } else if (request->operation == handle_message::op::fetch && fds.empty()) {
+    serve_fetch(connection.get(), *request);
   } else {
-    send_message(connection.get(), failure(ERROR_INVALID_PARAMETER));
+    send_handle_message(connection.get(), handle_failure(ERROR_INVALID_PARAMETER));
   }
 }
 
@@ -179,7 +117,7 @@ unique_fd connect_service(const remote_process& target) {
   auto deadline = std::chrono::steady_clock::now() + listen_wait;
   int delay_ms = 1;
   socklen_t length = 0;
-  sockaddr_un address = service_address(target.pid, length);
+  sockaddr_un address = handle_service_address(target.pid, length);
   for (;;) {
     if (has_ended(target.pidfd)) {
       SetLastError(ERROR_ACCESS_DENIED);  // as Windows says of a process that has ended
@@ -200,7 +138,7 @@ unique_fd connect_service(const remote_process& target) {
         SetLastError(ERROR_ACCESS_DENIED);
         return {};
       }
-      set_timeouts(s.get());
+      set_exchange_timeouts(s.get());
       return s;
     }
     if (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN && errno != EINTR) {
@@ -226,8 +164,9 @@ std::optional<handle_message> exchange(const remote_process& target, const handl
   if (!s) return std::nullopt;
   handle_message reply;
   // A send that failed still leaves the service's answer to read, if any.
-  (void)send_message(s.get(), request, fds);
-  if (!receive_message(s.get(), reply, reply_fds) || reply.operation != handle_message::op::reply) {
+  (void)send_handle_message(s.get(), request, fds);
+  if (!receive_handle_message(s.get(), reply, reply_fds) ||
+      reply.operation != handle_message::op::reply) {
     SetLastError(has_ended(target.pidfd) ? ERROR_ACCESS_DENIED : ERROR_INVALID_DATA);
     return std::nullopt;
   }
@@ -243,13 +182,8 @@ std::optional<handle_message> exchange(const remote_process& target, const handl
 void start_handle_service() {
   static std::once_flag once;
   std::call_once(once, [] {
-    unique_fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    unique_fd fd = listen_for_handle_requests();
     if (!fd) return;
-    socklen_t length = 0;
-    sockaddr_un address = service_address(static_cast<int>(::getpid()), length);
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-        ::listen(fd.get(), 16) != 0)
-      return;
     try {
       std::thread(run_service, fd.get()).detach();
     } catch (const std::system_error&) {
