@@ -49,8 +49,9 @@ void start_handle_service();
 /// Inserts an object into `target`'s table; its handle value there, or
 /// nullopt with the last error set: ERROR_ACCESS_DENIED if the process has
 /// ended (or its user may not be served), ERROR_NOT_SUPPORTED if it has no
-/// service within a few seconds (it does not use conduit_win32, or it has not
-/// started yet: a suspended child), or what the target refused with.
+/// service within a few seconds (it does not use conduit_win32), or what the
+/// target refused with. A CREATE_SUSPENDED child not resumed yet is served
+/// by conduit-gate (src/gate/main.cpp), which keeps the object for it.
 std::optional<std::uint64_t> push_object(const remote_process& target, char kind,
                                          std::string_view state, std::span<const int> fds,
                                          DWORD access, DWORD flags);

@@ -1,0 +1,193 @@
+// DuplicateHandle into a child created with CREATE_SUSPENDED and not
+// resumed yet: conduit-gate keeps what is pushed and hands it to the
+// program at ResumeThread, at the handle values DuplicateHandle reported.
+// The values reach the child through its standard input, which it reads
+// only once resumed ("from-stdin" steps of conduit_win32_test_child).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <windows.h>
+
+#include <climits>
+#include <cstdint>
+#include <string>
+
+#include "support/sandbox.hpp"
+#include "win32/win32_test_support.hpp"
+
+namespace conduit::test {
+namespace {
+
+constexpr const char* child_path = CONDUIT_WIN32_CHILD;
+constexpr DWORD bounded = 10000;  // every wait, in ms
+
+class SuspendedDuplicate : public sandbox {
+ protected:
+  // A byte pipe's server end and a client end connected to it.
+  void connect(handle_guard& server, HANDLE& client) {
+    std::string name = pipe_name();
+    server = handle_guard(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    client = open_client(name);
+    ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  }
+};
+
+// The server sees that every handle to its client end was closed.
+void expect_client_gone(HANDLE server) {
+  char byte = 0;
+  DWORD n = 0;
+  EXPECT_FALSE(ReadFile(server, &byte, 1, &n, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+}
+
+// A suspended child whose standard input is a pipe this test writes.
+struct suspended_child {
+  handle_guard process;
+  handle_guard thread;
+  handle_guard input;
+  DWORD pid = 0;
+
+  bool start(const std::string& arguments, bool inherit_handles = false) {
+    SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
+    HANDLE read = nullptr;
+    HANDLE write = nullptr;
+    if (!CreatePipe(&read, &write, &inherit, 0)) return false;
+    input = handle_guard(write);
+    handle_guard child_in(read);
+    // Ours only: the child must see its input end when we close it.
+    SetHandleInformation(write, HANDLE_FLAG_INHERIT, 0);
+    std::string line = "\"" + std::string(child_path) + "\" " + arguments;
+    STARTUPINFOA startup{};
+    startup.cb = sizeof(startup);
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = read;
+    startup.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    PROCESS_INFORMATION info{};
+    if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, inherit_handles, CREATE_SUSPENDED,
+                        nullptr, nullptr, &startup, &info))
+      return false;
+    process = handle_guard(info.hProcess);
+    thread = handle_guard(info.hThread);
+    pid = info.dwProcessId;
+    return true;
+  }
+  // Whether it still runs the gate rather than its program.
+  [[nodiscard]] bool held_at_gate() const {
+    char target[PATH_MAX] = {};
+    std::string link = "/proc/" + std::to_string(pid) + "/exe";
+    ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
+    return n > 0 && std::string(target, static_cast<std::size_t>(n)).ends_with("/conduit-gate");
+  }
+  // Pushes `h` in; its value there.
+  HANDLE push(HANDLE h, DWORD options = 0) {
+    HANDLE remote = nullptr;
+    EXPECT_TRUE(DuplicateHandle(GetCurrentProcess(), h, process, &remote, 0, FALSE,
+                                DUPLICATE_SAME_ACCESS | options))
+        << GetLastError();
+    return remote;
+  }
+  // Tells the child (once it runs) the value it was given.
+  void tell(HANDLE remote) {
+    write_text(input, std::to_string(reinterpret_cast<std::uintptr_t>(remote)) + "\n");
+  }
+  DWORD resume_and_wait() {
+    EXPECT_EQ(ResumeThread(thread), 1u);
+    EXPECT_TRUE(wait_for(process, bounded));
+    DWORD code = STILL_ACTIVE;
+    EXPECT_TRUE(GetExitCodeProcess(process, &code)) << GetLastError();
+    return code;
+  }
+};
+
+// Pushes an event into a suspended child that sets it once resumed.
+void event_round() {
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  suspended_child child;
+  ASSERT_TRUE(child.start("from-stdin set-event")) << GetLastError();
+  ASSERT_TRUE(child.held_at_gate());
+  HANDLE remote = child.push(event);
+  ASSERT_NE(remote, nullptr);
+  EXPECT_TRUE(child.held_at_gate());  // still not running its program
+  child.tell(remote);
+  EXPECT_EQ(child.resume_and_wait(), 0u);
+  EXPECT_TRUE(signalled(event));
+}
+
+TEST_F(SuspendedDuplicate, PushedEventIsTheChildsAfterResume) {
+  event_round();
+}
+
+TEST_F(SuspendedDuplicate, NoDescriptorLeftBehind) {
+  event_round();  // what the first child starts for good (the reaper) is open now
+  int before = open_fd_count();
+  for (int i = 0; i < 5; ++i) event_round();
+  EXPECT_EQ(open_fd_count(), before);
+}
+
+TEST_F(SuspendedDuplicate, PushedPipeClientTalksToTheServer) {
+  handle_guard server;
+  HANDLE client = nullptr;
+  ASSERT_NO_FATAL_FAILURE(connect(server, client));
+  suspended_child child;
+  ASSERT_TRUE(child.start("from-stdin write-handle hello")) << GetLastError();
+  // Moved: the child's handle is then the only one to that end.
+  HANDLE remote = child.push(client, DUPLICATE_CLOSE_SOURCE);
+  ASSERT_NE(remote, nullptr);
+  child.tell(remote);
+  EXPECT_EQ(child.resume_and_wait(), 0u);
+  EXPECT_EQ(read_text(server), "hello");
+  expect_client_gone(server);
+}
+
+TEST_F(SuspendedDuplicate, ValuesMissTheInheritedHandles) {
+  SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
+  handle_guard inherited(CreateEventA(&inherit, TRUE, FALSE, nullptr));
+  handle_guard pushed(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  handle_guard other(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  suspended_child child;
+  ASSERT_TRUE(child.start("from-stdin set-event", true)) << GetLastError();
+  HANDLE remote = child.push(pushed);
+  HANDLE second = child.push(other);
+  ASSERT_NE(remote, nullptr);
+  EXPECT_NE(remote, inherited.get());
+  EXPECT_NE(second, remote);
+  EXPECT_NE(second, inherited.get());
+  child.tell(remote);
+  EXPECT_EQ(child.resume_and_wait(), 0u);
+  EXPECT_TRUE(signalled(pushed));
+  EXPECT_FALSE(signalled(inherited));
+  EXPECT_FALSE(signalled(other));
+}
+
+TEST_F(SuspendedDuplicate, NothingToFetchBeforeResume) {
+  suspended_child child;
+  ASSERT_TRUE(child.start("exit 0")) << GetLastError();
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  HANDLE remote = child.push(event);
+  ASSERT_NE(remote, nullptr);
+  HANDLE out = nullptr;
+  SetLastError(0);
+  // Windows would find it; here the program has no table yet.
+  EXPECT_FALSE(DuplicateHandle(child.process, remote, GetCurrentProcess(), &out, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(child.resume_and_wait(), 0u);
+}
+
+TEST_F(SuspendedDuplicate, NeverResumedClosesWhatItGot) {
+  handle_guard server;
+  HANDLE client = nullptr;
+  ASSERT_NO_FATAL_FAILURE(connect(server, client));
+  suspended_child child;
+  ASSERT_TRUE(child.start("from-stdin write-handle never")) << GetLastError();
+  ASSERT_NE(child.push(client, DUPLICATE_CLOSE_SOURCE), nullptr);
+  EXPECT_TRUE(TerminateProcess(child.process, 9));
+  EXPECT_TRUE(wait_for(child.process, bounded));
+  // The gate held the only handle to the client end, and it is gone.
+  expect_client_gone(server);
+}
+
+}  // namespace
+}  // namespace conduit::test
