@@ -4,15 +4,23 @@
 // The values reach the child through its standard input, which it reads
 // only once resumed ("from-stdin" steps of conduit_win32_test_child).
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <windows.h>
 
 #include <climits>
+#include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "support/sandbox.hpp"
+#include "win32/handle_message.hpp"
 #include "win32/win32_test_support.hpp"
 
 namespace conduit::test {
@@ -187,6 +195,77 @@ TEST_F(SuspendedDuplicate, NeverResumedClosesWhatItGot) {
   EXPECT_TRUE(wait_for(child.process, bounded));
   // The gate held the only handle to the client end, and it is gone.
   expect_client_gone(server);
+}
+
+// Sends `packet` (with `fd` attached, if any) to the handle service of
+// process `pid` as a caller that does not follow the rules; the error its
+// reply gives, or -1 if none came.
+long answer_to(DWORD pid, const std::vector<std::byte>& packet, int fd = -1) {
+  int s = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  int n = std::snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "conduit/handles/%lu",
+                        static_cast<unsigned long>(pid));
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+  timeval timeout{10, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  long error = -1;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&address), length) == 0) {
+    iovec io{const_cast<std::byte*>(packet.data()), packet.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    if (fd >= 0) {
+      message.msg_control = control;
+      message.msg_controllen = sizeof(control);
+      cmsghdr* c = CMSG_FIRSTHDR(&message);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    std::vector<std::byte> reply(win32::handle_message_max);
+    win32::handle_message decoded;
+    if (::sendmsg(s, &message, MSG_NOSIGNAL) >= 0) {
+      ssize_t got = ::recv(s, reply.data(), reply.size(), 0);
+      if (got > 0 && win32::decode_handle_message(
+                         std::span(reply).first(static_cast<std::size_t>(got)), decoded))
+        error = decoded.error;
+    }
+  }
+  ::close(s);
+  return error;
+}
+
+TEST_F(SuspendedDuplicate, TheGateRefusesWhatIsNoObject) {
+  suspended_child child;
+  ASSERT_TRUE(child.start("from-stdin set-event")) << GetLastError();
+  // DuplicateHandle waits for the gate to listen; after it, so may we.
+  handle_guard pushed(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  HANDLE remote = child.push(pushed);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(remote), 4u);  // nothing taken before it
+  std::vector<std::byte> garbage(8, std::byte{0x41});
+  EXPECT_EQ(answer_to(child.pid, garbage), ERROR_INVALID_PARAMETER);
+  win32::handle_message insert;
+  insert.operation = win32::handle_message::op::insert;
+  insert.kind = 'm';
+  // No descriptor, then an unknown kind.
+  EXPECT_EQ(answer_to(child.pid, win32::encode_handle_message(insert)), ERROR_INVALID_PARAMETER);
+  int event = ::eventfd(0, EFD_CLOEXEC);
+  ASSERT_GE(event, 0);
+  insert.kind = 'z';
+  EXPECT_EQ(answer_to(child.pid, win32::encode_handle_message(insert), event),
+            ERROR_INVALID_PARAMETER);
+  ::close(event);
+  // The gate still serves, and the child still starts with what it kept.
+  handle_guard other(CreateEventA(nullptr, TRUE, FALSE, nullptr));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(child.push(other)), 8u);
+  child.tell(remote);
+  EXPECT_EQ(child.resume_and_wait(), 0u);
+  EXPECT_TRUE(signalled(pushed));
+  EXPECT_FALSE(signalled(other));
 }
 
 }  // namespace
