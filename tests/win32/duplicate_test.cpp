@@ -46,24 +46,15 @@ struct child_process {
 
 bool start(child_process& child, const std::string& arguments,
            const std::string& program = child_path) {
-  SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
-  HANDLE in_read = nullptr;
-  HANDLE in_write = nullptr;
-  HANDLE out_read = nullptr;
-  HANDLE out_write = nullptr;
-  if (!CreatePipe(&in_read, &in_write, &inherit, 0) ||
-      !CreatePipe(&out_read, &out_write, &inherit, 0))
-    return false;
-  child.input = handle_guard(in_write);
-  child.output = handle_guard(out_read);
-  handle_guard child_in(in_read);
-  handle_guard child_out(out_write);
+  handle_guard child_in;
+  handle_guard child_out;
+  if (!child_stdio_pipes(child.input, child.output, child_in, child_out)) return false;
   std::string line = "\"" + program + "\" " + arguments;
   STARTUPINFOA startup{};
   startup.cb = sizeof(startup);
   startup.dwFlags = STARTF_USESTDHANDLES;
-  startup.hStdInput = in_read;
-  startup.hStdOutput = out_write;
+  startup.hStdInput = child_in;
+  startup.hStdOutput = child_out;
   startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
   PROCESS_INFORMATION info{};
   if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup,

@@ -49,28 +49,25 @@ void expect_client_gone(HANDLE server) {
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
 }
 
-// A suspended child whose standard input is a pipe this test writes.
+// A suspended child whose standard input and output are pipes this test
+// holds.
 struct suspended_child {
   handle_guard process;
   handle_guard thread;
   handle_guard input;
+  handle_guard output;
   DWORD pid = 0;
 
   bool start(const std::string& arguments, bool inherit_handles = false) {
-    SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
-    HANDLE read = nullptr;
-    HANDLE write = nullptr;
-    if (!CreatePipe(&read, &write, &inherit, 0)) return false;
-    input = handle_guard(write);
-    handle_guard child_in(read);
-    // Ours only: the child must see its input end when we close it.
-    SetHandleInformation(write, HANDLE_FLAG_INHERIT, 0);
+    handle_guard child_in;
+    handle_guard child_out;
+    if (!child_stdio_pipes(input, output, child_in, child_out)) return false;
     std::string line = "\"" + std::string(child_path) + "\" " + arguments;
     STARTUPINFOA startup{};
     startup.cb = sizeof(startup);
     startup.dwFlags = STARTF_USESTDHANDLES;
-    startup.hStdInput = read;
-    startup.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+    startup.hStdInput = child_in;
+    startup.hStdOutput = child_out;
     startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
     PROCESS_INFORMATION info{};
     if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, inherit_handles, CREATE_SUSPENDED,
@@ -132,6 +129,24 @@ TEST_F(SuspendedDuplicate, NoDescriptorLeftBehind) {
   int before = open_fd_count();
   for (int i = 0; i < 5; ++i) event_round();
   EXPECT_EQ(open_fd_count(), before);
+}
+
+TEST_F(SuspendedDuplicate, PushedNamedEventKeepsItsName) {
+  // Its name crosses as the object's state, through the gate's list.
+  std::string name = "conduit-suspended-dup-" + std::to_string(GetCurrentProcessId());
+  suspended_child child;
+  ASSERT_TRUE(child.start("from-stdin hold-handle")) << GetLastError();
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, name.c_str());
+  ASSERT_NE(event, nullptr) << GetLastError();
+  child.tell(child.push(event));
+  EXPECT_EQ(ResumeThread(child.thread), 1u);
+  EXPECT_EQ(read_text(child.output), "held\n");
+  EXPECT_TRUE(CloseHandle(event));
+  // The child's handle holds the name now.
+  handle_guard reopened(OpenEventA(EVENT_ALL_ACCESS, FALSE, name.c_str()));
+  EXPECT_NE(reopened.get(), nullptr) << GetLastError();
+  child.input = handle_guard();  // its input ends: it exits
+  EXPECT_TRUE(wait_for(child.process, bounded));
 }
 
 TEST_F(SuspendedDuplicate, PushedPipeClientTalksToTheServer) {

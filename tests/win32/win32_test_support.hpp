@@ -89,6 +89,25 @@ inline bool wait_until_blocked(DWORD tid, long number) {
   return true;
 }
 
+/// Pipes for a child's standard input and output: `input` and `output` are
+/// this process's ends (not inheritable, so the child sees its input end
+/// once `input` is closed), `child_in` and `child_out` the child's, to close
+/// once it has started.
+inline bool child_stdio_pipes(handle_guard& input, handle_guard& output, handle_guard& child_in,
+                              handle_guard& child_out) {
+  SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  if (!CreatePipe(&read, &write, &inherit, 0)) return false;
+  child_in = handle_guard(read);
+  input = handle_guard(write);
+  if (!CreatePipe(&read, &write, &inherit, 0)) return false;
+  output = handle_guard(read);
+  child_out = handle_guard(write);
+  return SetHandleInformation(input, HANDLE_FLAG_INHERIT, 0) &&
+         SetHandleInformation(output, HANDLE_FLAG_INHERIT, 0);
+}
+
 /// A server instance made with CreateNamedPipeA.
 inline HANDLE make_server(const std::string& name, DWORD open_mode, DWORD pipe_mode,
                           DWORD max_instances = PIPE_UNLIMITED_INSTANCES, DWORD buffer = 0) {
