@@ -281,10 +281,13 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
     for (const auto& h : passed) {
       int fd = h.object.fds[0];
       if (fd < 3) continue;
+      // The state goes along: a named event's name, which the child holds too.
       description += format_inherited({.value = reinterpret_cast<std::uintptr_t>(h.handle),
                                        .fds = {fd},
                                        .kind = static_cast<char>(h.object.kind),
-                                       .access = h.access});
+                                       .access = h.access,
+                                       .flags = std::nullopt,
+                                       .state = h.object.state});
       if (std::find(fds.begin(), fds.end(), fd) == fds.end()) {
         fds.push_back(fd);
         options.inherited_handles.push_back(conduit::inherited_handle::native(fd));

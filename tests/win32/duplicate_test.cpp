@@ -45,7 +45,7 @@ struct child_process {
 };
 
 bool start(child_process& child, const std::string& arguments,
-           const std::string& program = child_path) {
+           const std::string& program = child_path, BOOL inherit_handles = FALSE) {
   handle_guard child_in;
   handle_guard child_out;
   if (!child_stdio_pipes(child.input, child.output, child_in, child_out)) return false;
@@ -57,8 +57,8 @@ bool start(child_process& child, const std::string& arguments,
   startup.hStdOutput = child_out;
   startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
   PROCESS_INFORMATION info{};
-  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup,
-                      &info))
+  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, inherit_handles, 0, nullptr, nullptr,
+                      &startup, &info))
     return false;
   child.process = handle_guard(info.hProcess);
   child.thread = handle_guard(info.hThread);
@@ -141,6 +141,24 @@ TEST_F(Duplicate, ANamedEventInAChildKeepsItsName) {
   ASSERT_NE(reopened.get(), nullptr) << GetLastError();
   reopened = handle_guard();
   child.input = handle_guard();  // the child's input ends: it exits
+  EXPECT_EQ(child.exit_code(), 0u);
+  EXPECT_EQ(OpenEventA(EVENT_ALL_ACCESS, FALSE, name.c_str()), nullptr);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
+}
+
+TEST_F(Duplicate, AnInheritedNamedEventKeepsItsName) {
+  std::string name = "conduit-inherit-" + std::to_string(GetCurrentProcessId());
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  HANDLE event = CreateEventA(&inheritable, TRUE, FALSE, name.c_str());
+  ASSERT_NE(event, nullptr) << GetLastError();
+  child_process child;
+  ASSERT_TRUE(start(child, "hold-handle " + value_of(event), child_path, TRUE)) << GetLastError();
+  EXPECT_EQ(read_line(child.output), "held");
+  EXPECT_TRUE(CloseHandle(event));
+  handle_guard reopened(OpenEventA(EVENT_ALL_ACCESS, FALSE, name.c_str()));
+  ASSERT_NE(reopened.get(), nullptr) << GetLastError();
+  reopened = handle_guard();
+  child.input = handle_guard();
   EXPECT_EQ(child.exit_code(), 0u);
   EXPECT_EQ(OpenEventA(EVENT_ALL_ACCESS, FALSE, name.c_str()), nullptr);
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
