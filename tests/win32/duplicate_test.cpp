@@ -25,16 +25,24 @@ namespace {
 constexpr const char* child_path = CONDUIT_WIN32_CHILD;
 constexpr DWORD bounded = 10000;  // every wait, in ms
 
-class Duplicate : public sandbox {};
+class Duplicate : public sandbox {
+ protected:
+  // A message pipe's server end and a client end connected to it, both in
+  // message read mode.
+  void connect_message_pipe(handle_guard& server, HANDLE& client) {
+    std::string name = pipe_name();
+    server = handle_guard(
+        make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    client = open_client(name);
+    ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+    DWORD mode = PIPE_READMODE_MESSAGE;
+    ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+  }
+};
 
 // A child whose standard input and output are pipes this test holds.
-struct child_process {
-  handle_guard process;
-  handle_guard thread;
-  handle_guard input;   // write end of the child's stdin
-  handle_guard output;  // read end of the child's stdout
-  DWORD pid = 0;
-
+struct child_process : stdio_child {
   // Waits (bounded) for it to end; its exit code.
   DWORD exit_code() {
     EXPECT_TRUE(wait_for(process, bounded));
@@ -46,24 +54,7 @@ struct child_process {
 
 bool start(child_process& child, const std::string& arguments,
            const std::string& program = child_path, BOOL inherit_handles = FALSE) {
-  handle_guard child_in;
-  handle_guard child_out;
-  if (!child_stdio_pipes(child.input, child.output, child_in, child_out)) return false;
-  std::string line = "\"" + program + "\" " + arguments;
-  STARTUPINFOA startup{};
-  startup.cb = sizeof(startup);
-  startup.dwFlags = STARTF_USESTDHANDLES;
-  startup.hStdInput = child_in;
-  startup.hStdOutput = child_out;
-  startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-  PROCESS_INFORMATION info{};
-  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, inherit_handles, 0, nullptr, nullptr,
-                      &startup, &info))
-    return false;
-  child.process = handle_guard(info.hProcess);
-  child.thread = handle_guard(info.hThread);
-  child.pid = info.dwProcessId;
-  return true;
+  return start_stdio_child(child, "\"" + program + "\" " + arguments, inherit_handles);
 }
 
 std::string value_of(HANDLE h) {
@@ -186,14 +177,9 @@ TEST_F(Duplicate, ConnectedServerEndIntoChild) {
 }
 
 TEST_F(Duplicate, MessageReadInPartMovesWithTheHandle) {
-  std::string name = pipe_name();
-  handle_guard server(
-      make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
-  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
-  HANDLE client = open_client(name);
-  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
-  DWORD mode = PIPE_READMODE_MESSAGE;
-  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+  handle_guard server;
+  HANDLE client = nullptr;
+  ASSERT_NO_FATAL_FAILURE(connect_message_pipe(server, client));
   EXPECT_EQ(write_text(server, "0123456789"), 10u);
   EXPECT_EQ(write_text(server, "next"), 4u);
   char part[4];
@@ -212,14 +198,9 @@ TEST_F(Duplicate, MessageReadInPartMovesWithTheHandle) {
 }
 
 TEST_F(Duplicate, LargeMessageReadInPartMovesWithTheHandle) {
-  std::string name = pipe_name();
-  handle_guard server(
-      make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
-  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
-  HANDLE client = open_client(name);
-  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
-  DWORD mode = PIPE_READMODE_MESSAGE;
-  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+  handle_guard server;
+  HANDLE client = nullptr;
+  ASSERT_NO_FATAL_FAILURE(connect_message_pipe(server, client));
   // Most of a large message is taken off the socket by the first read:
   // all of that goes with the handle.
   std::string message(100000, 'x');

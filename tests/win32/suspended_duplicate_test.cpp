@@ -51,32 +51,10 @@ void expect_client_gone(HANDLE server) {
 
 // A suspended child whose standard input and output are pipes this test
 // holds.
-struct suspended_child {
-  handle_guard process;
-  handle_guard thread;
-  handle_guard input;
-  handle_guard output;
-  DWORD pid = 0;
-
+struct suspended_child : stdio_child {
   bool start(const std::string& arguments, bool inherit_handles = false) {
-    handle_guard child_in;
-    handle_guard child_out;
-    if (!child_stdio_pipes(input, output, child_in, child_out)) return false;
-    std::string line = "\"" + std::string(child_path) + "\" " + arguments;
-    STARTUPINFOA startup{};
-    startup.cb = sizeof(startup);
-    startup.dwFlags = STARTF_USESTDHANDLES;
-    startup.hStdInput = child_in;
-    startup.hStdOutput = child_out;
-    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-    PROCESS_INFORMATION info{};
-    if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, inherit_handles, CREATE_SUSPENDED,
-                        nullptr, nullptr, &startup, &info))
-      return false;
-    process = handle_guard(info.hProcess);
-    thread = handle_guard(info.hThread);
-    pid = info.dwProcessId;
-    return true;
+    return start_stdio_child(*this, "\"" + std::string(child_path) + "\" " + arguments,
+                             inherit_handles, CREATE_SUSPENDED);
   }
   // Whether it still runs the gate rather than its program.
   [[nodiscard]] bool held_at_gate() const {

@@ -108,6 +108,40 @@ inline bool child_stdio_pipes(handle_guard& input, handle_guard& output, handle_
          SetHandleInformation(output, HANDLE_FLAG_INHERIT, 0);
 }
 
+/// A child process whose standard input and output are pipes the test
+/// holds (`input` writes to its stdin, `output` reads its stdout).
+struct stdio_child {
+  handle_guard process;
+  handle_guard thread;
+  handle_guard input;
+  handle_guard output;
+  DWORD pid = 0;
+};
+
+/// Starts `command_line` as `child` (CreateProcessA with its standard error
+/// ours); false with the last error set if it cannot.
+inline bool start_stdio_child(stdio_child& child, const std::string& command_line,
+                              BOOL inherit_handles = FALSE, DWORD creation_flags = 0) {
+  handle_guard child_in;
+  handle_guard child_out;
+  if (!child_stdio_pipes(child.input, child.output, child_in, child_out)) return false;
+  std::string line = command_line;
+  STARTUPINFOA startup{};
+  startup.cb = sizeof(startup);
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdInput = child_in;
+  startup.hStdOutput = child_out;
+  startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  PROCESS_INFORMATION info{};
+  if (!CreateProcessA(nullptr, line.data(), nullptr, nullptr, inherit_handles, creation_flags,
+                      nullptr, nullptr, &startup, &info))
+    return false;
+  child.process = handle_guard(info.hProcess);
+  child.thread = handle_guard(info.hThread);
+  child.pid = info.dwProcessId;
+  return true;
+}
+
 /// A server instance made with CreateNamedPipeA.
 inline HANDLE make_server(const std::string& name, DWORD open_mode, DWORD pipe_mode,
                           DWORD max_instances = PIPE_UNLIMITED_INSTANCES, DWORD buffer = 0) {
