@@ -354,6 +354,29 @@ std::string own_command_line() {
   return conduit::join_command_line(argv, ec);
 }
 
+// What CreateProcessA and CreateProcessW take alike: handle inheritance,
+// the creation flags, the environment block and the standard handles.
+// False for an environment block that is not one.
+template <typename StartupInfo>
+bool fill_request(create_request& request, BOOL inherit_handles, DWORD creation_flags,
+                  LPVOID environment, const StartupInfo& startup) {
+  request.inherit_handles = inherit_handles != FALSE;
+  request.suspended = (creation_flags & CREATE_SUSPENDED) != 0;
+  if (environment) {
+    if (creation_flags & CREATE_UNICODE_ENVIRONMENT) {
+      request.environment = environment_block_wide(static_cast<const WCHAR*>(environment));
+      if (!request.environment) return false;
+    } else {
+      request.environment = environment_block_ansi(static_cast<const char*>(environment));
+    }
+  }
+  request.use_std_handles = (startup.dwFlags & STARTF_USESTDHANDLES) != 0;
+  request.std_handles[0] = startup.hStdInput;
+  request.std_handles[1] = startup.hStdOutput;
+  request.std_handles[2] = startup.hStdError;
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
@@ -425,21 +448,9 @@ BOOL WINAPI CreateProcessA(LPCSTR lpApplicationName, LPSTR lpCommandLine, LPSECU
     create_request request;
     if (lpApplicationName) request.application = lpApplicationName;
     if (lpCommandLine) request.command_line = lpCommandLine;
-    request.inherit_handles = bInheritHandles != FALSE;
-    if (lpEnvironment) {
-      if (dwCreationFlags & CREATE_UNICODE_ENVIRONMENT) {
-        request.environment = environment_block_wide(static_cast<const WCHAR*>(lpEnvironment));
-        if (!request.environment) return fail_with(ERROR_INVALID_PARAMETER);
-      } else {
-        request.environment = environment_block_ansi(static_cast<const char*>(lpEnvironment));
-      }
-    }
     if (lpCurrentDirectory) request.directory = lpCurrentDirectory;
-    request.use_std_handles = (lpStartupInfo->dwFlags & STARTF_USESTDHANDLES) != 0;
-    request.std_handles[0] = lpStartupInfo->hStdInput;
-    request.std_handles[1] = lpStartupInfo->hStdOutput;
-    request.std_handles[2] = lpStartupInfo->hStdError;
-    request.suspended = (dwCreationFlags & CREATE_SUSPENDED) != 0;
+    if (!fill_request(request, bInheritHandles, dwCreationFlags, lpEnvironment, *lpStartupInfo))
+      return fail_with(ERROR_INVALID_PARAMETER);
     return create_process(request, lpProcessInformation);
   });
 }
@@ -461,20 +472,8 @@ BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine, LPSE
         !narrow(lpCommandLine, request.command_line) ||
         !narrow(lpCurrentDirectory, request.directory))
       return fail_with(ERROR_INVALID_PARAMETER);
-    request.inherit_handles = bInheritHandles != FALSE;
-    if (lpEnvironment) {
-      if (dwCreationFlags & CREATE_UNICODE_ENVIRONMENT) {
-        request.environment = environment_block_wide(static_cast<const WCHAR*>(lpEnvironment));
-        if (!request.environment) return fail_with(ERROR_INVALID_PARAMETER);
-      } else {
-        request.environment = environment_block_ansi(static_cast<const char*>(lpEnvironment));
-      }
-    }
-    request.use_std_handles = (lpStartupInfo->dwFlags & STARTF_USESTDHANDLES) != 0;
-    request.std_handles[0] = lpStartupInfo->hStdInput;
-    request.std_handles[1] = lpStartupInfo->hStdOutput;
-    request.std_handles[2] = lpStartupInfo->hStdError;
-    request.suspended = (dwCreationFlags & CREATE_SUSPENDED) != 0;
+    if (!fill_request(request, bInheritHandles, dwCreationFlags, lpEnvironment, *lpStartupInfo))
+      return fail_with(ERROR_INVALID_PARAMETER);
     return create_process(request, lpProcessInformation);
   });
 }
