@@ -82,8 +82,7 @@ int main() {
   // Event names: case-sensitive; Local\ is this namespace; a backslash
   // elsewhere is a folder; at most MAX_PATH - 1 characters.
   HANDLE lower = CreateEventA(NULL, TRUE, FALSE, "conduit-diff-case");
-  show_refused("OpenEvent other case",
-               OpenEventA(EVENT_ALL_ACCESS, FALSE, "CONDUIT-DIFF-CASE"));
+  show_refused("OpenEvent other case", OpenEventA(EVENT_ALL_ACCESS, FALSE, "CONDUIT-DIFF-CASE"));
   SetLastError(0xdead);
   HANDLE local = show_handle("CreateEvent Local prefix",
                              CreateEventA(NULL, TRUE, FALSE, "Local\\conduit-diff-case"));
@@ -91,8 +90,7 @@ int main() {
   CloseHandle(local);
   CloseHandle(lower);
   show_refused("CreateEvent backslash", CreateEventA(NULL, TRUE, FALSE, "conduit\\diff"));
-  show_refused("CreateEvent leading backslash",
-               CreateEventA(NULL, TRUE, FALSE, "\\conduit-diff"));
+  show_refused("CreateEvent leading backslash", CreateEventA(NULL, TRUE, FALSE, "\\conduit-diff"));
   show_refused("CreateEvent bare prefix", CreateEventA(NULL, TRUE, FALSE, "Global\\"));
   show_refused("CreateEvent lower-case prefix",
                CreateEventA(NULL, TRUE, FALSE, "global\\conduit-diff"));
