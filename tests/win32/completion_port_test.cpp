@@ -206,7 +206,8 @@ TEST_F(CompletionPort, TheConcurrencyLimitHoldsPacketsBack) {
     DWORD n;
     ULONG_PTR key;
     OVERLAPPED* ov;
-    if (GetQueuedCompletionStatus(port, &n, &key, &ov, 10000)) runner_key = key;
+    // A failed take (after its bounded wait) still ends the main thread's wait.
+    runner_key = GetQueuedCompletionStatus(port, &n, &key, &ov, 10000) ? key : ~ULONG_PTR{0};
     while (!may_block) std::this_thread::yield();  // running, in no Win32 wait
     WaitForSingleObject(finish, 10000);
   });
