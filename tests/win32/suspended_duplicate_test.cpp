@@ -57,12 +57,7 @@ struct suspended_child : stdio_child {
                              inherit_handles, CREATE_SUSPENDED);
   }
   // Whether it still runs the gate rather than its program.
-  [[nodiscard]] bool held_at_gate() const {
-    char target[PATH_MAX] = {};
-    std::string link = "/proc/" + std::to_string(pid) + "/exe";
-    ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
-    return n > 0 && std::string(target, static_cast<std::size_t>(n)).ends_with("/conduit-gate");
-  }
+  [[nodiscard]] bool held_at_gate() const { return process_image(pid).ends_with("/conduit-gate"); }
   // Pushes `h` in; its value there.
   HANDLE push(HANDLE h, DWORD options = 0) {
     HANDLE remote = nullptr;

@@ -94,12 +94,7 @@ struct suspended_child {
                           nullptr, &startup, &info);
   }
   // The program the child's pid runs now.
-  [[nodiscard]] std::string image() const {
-    char target[PATH_MAX] = {};
-    std::string link = "/proc/" + std::to_string(info.dwProcessId) + "/exe";
-    ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
-    return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
-  }
+  [[nodiscard]] std::string image() const { return process_image(info.dwProcessId); }
   DWORD exit_code() const {
     EXPECT_TRUE(wait_for(info.hProcess, bounded));
     DWORD code = STILL_ACTIVE;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <windows.h>
 
 #include <chrono>
@@ -87,6 +88,26 @@ inline bool wait_until_blocked(DWORD tid, long number) {
     std::this_thread::yield();
   }
   return true;
+}
+
+/// The program process `pid` runs ("" once it is gone). Right after
+/// CreateProcess the child may still be inside its exec: the kernel lets
+/// posix_spawn's caller go on before it switches the child to the new
+/// program, so for a moment the child shows the caller's own image. That
+/// moment is waited out (bounded).
+inline std::string process_image(DWORD pid) {
+  auto read_image = [](const std::string& link) {
+    char target[4096] = {};
+    ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
+    return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+  };
+  std::string own = read_image("/proc/self/exe");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    std::string image = read_image("/proc/" + std::to_string(pid) + "/exe");
+    if (image != own || std::chrono::steady_clock::now() > deadline) return image;
+    std::this_thread::yield();
+  }
 }
 
 /// Pipes for a child's standard input and output: `input` and `output` are
