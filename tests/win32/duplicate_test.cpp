@@ -30,12 +30,8 @@ class Duplicate : public sandbox {
   // A message pipe's server end and a client end connected to it, both in
   // message read mode.
   void connect_message_pipe(handle_guard& server, HANDLE& client) {
-    std::string name = pipe_name();
-    server = handle_guard(
-        make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
-    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
-    client = open_client(name);
-    ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+    ASSERT_NO_FATAL_FAILURE(
+        connect_pipe(pipe_name(), PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE, server, client));
     DWORD mode = PIPE_READMODE_MESSAGE;
     ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
   }
@@ -44,12 +40,7 @@ class Duplicate : public sandbox {
 // A child whose standard input and output are pipes this test holds.
 struct child_process : stdio_child {
   // Waits (bounded) for it to end; its exit code.
-  DWORD exit_code() {
-    EXPECT_TRUE(wait_for(process, bounded));
-    DWORD code = STILL_ACTIVE;
-    EXPECT_TRUE(GetExitCodeProcess(process, &code)) << GetLastError();
-    return code;
-  }
+  DWORD exit_code() { return exit_code_of(process); }
 };
 
 bool start(child_process& child, const std::string& arguments,

@@ -33,11 +33,7 @@ class SuspendedDuplicate : public sandbox {
  protected:
   // A byte pipe's server end and a client end connected to it.
   void connect(handle_guard& server, HANDLE& client) {
-    std::string name = pipe_name();
-    server = handle_guard(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT));
-    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
-    client = open_client(name);
-    ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+    connect_pipe(pipe_name(), PIPE_TYPE_BYTE | PIPE_WAIT, server, client);
   }
 };
 
@@ -72,10 +68,7 @@ struct suspended_child : stdio_child {
   }
   DWORD resume_and_wait() {
     EXPECT_EQ(ResumeThread(thread), 1u);
-    EXPECT_TRUE(wait_for(process, bounded));
-    DWORD code = STILL_ACTIVE;
-    EXPECT_TRUE(GetExitCodeProcess(process, &code)) << GetLastError();
-    return code;
+    return exit_code_of(process);
   }
 };
 

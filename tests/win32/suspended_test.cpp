@@ -95,12 +95,7 @@ struct suspended_child {
   }
   // The program the child's pid runs now.
   [[nodiscard]] std::string image() const { return process_image(info.dwProcessId); }
-  DWORD exit_code() const {
-    EXPECT_TRUE(wait_for(info.hProcess, bounded));
-    DWORD code = STILL_ACTIVE;
-    EXPECT_TRUE(GetExitCodeProcess(info.hProcess, &code));
-    return code;
-  }
+  DWORD exit_code() const { return exit_code_of(info.hProcess); }
   void close() {
     CloseHandle(info.hThread);
     CloseHandle(info.hProcess);

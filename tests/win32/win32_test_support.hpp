@@ -110,6 +110,15 @@ inline std::string process_image(DWORD pid) {
   }
 }
 
+/// Waits (bounded) for `process` to end; its exit code (STILL_ACTIVE if
+/// it did not).
+inline DWORD exit_code_of(HANDLE process) {
+  EXPECT_TRUE(wait_for(process));
+  DWORD code = STILL_ACTIVE;
+  EXPECT_TRUE(GetExitCodeProcess(process, &code)) << GetLastError();
+  return code;
+}
+
 /// Pipes for a child's standard input and output: `input` and `output` are
 /// this process's ends (not inheritable, so the child sees its input end
 /// once `input` is closed), `child_in` and `child_out` the child's, to close
@@ -174,6 +183,16 @@ inline HANDLE make_server(const std::string& name, DWORD open_mode, DWORD pipe_m
 inline HANDLE open_client(const std::string& name, DWORD flags = 0,
                           DWORD access = GENERIC_READ | GENERIC_WRITE) {
   return CreateFileA(name.c_str(), access, 0, nullptr, OPEN_EXISTING, flags, nullptr);
+}
+
+/// A duplex server instance of pipe `name` (`pipe_mode`) and a client end
+/// connected to it; fails the test if either cannot be had.
+inline void connect_pipe(const std::string& name, DWORD pipe_mode, handle_guard& server,
+                         HANDLE& client) {
+  server = handle_guard(make_server(name, PIPE_ACCESS_DUPLEX, pipe_mode));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  client = open_client(name);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
 }
 
 /// Writes `text` whole (synchronous handles, or overlapped ones given no OVERLAPPED).
