@@ -2,6 +2,7 @@
 // read modes, and concurrent writers.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <cstring>
@@ -165,11 +166,98 @@ TEST_F(MessageMode, ARecordOfNoMessageIsABadPipe) {
       pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
   auto client = pipe_client::open(pipe_name());
   server.connect();
-  ASSERT_EQ(::send(client.impl()->socket(), "ab", 2, 0), 2);  // shorter than a length
+  int fd = client.impl()->socket();
   std::array<std::byte, 16> buffer;
   std::error_code ec;
+  // Longer than a short message, shorter than a first record.
+  std::string too_short(4098, 'x');
+  ASSERT_EQ(::send(fd, too_short.data(), too_short.size(), 0), 4098);
   EXPECT_EQ(server.read(buffer, ec), 0u);
   EXPECT_EQ(ec, errc::bad_pipe);
+  // A first record with more data than its length (10) says.
+  std::string overlong = std::string("\x0a\0\0\0", 4) + std::string(4096, 'y');
+  ASSERT_EQ(::send(fd, overlong.data(), overlong.size(), 0), 4100);
+  EXPECT_EQ(server.read(buffer, ec), 0u);
+  EXPECT_EQ(ec, errc::bad_pipe);
+  // A record of no bytes where a message's continuation should be.
+  std::string first = std::string("\x88\x13\0\0", 4) + std::string(4096, 'z');
+  ASSERT_EQ(::send(fd, first.data(), first.size(), 0), 4100);
+  ASSERT_EQ(::send(fd, "", 0, 0), 0);
+  std::vector<std::byte> big(8192);
+  EXPECT_EQ(server.read(big, ec), 4096u);
+  EXPECT_EQ(ec, errc::bad_pipe);
+}
+
+TEST_F(MessageMode, ShortMessagesGoWithoutFraming) {
+  // A message of up to 4096 bytes is one record of its bytes alone; a longer
+  // one starts with its length (docs/named-pipes.md).
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  auto client = pipe_client::open(pipe_name());
+  server.connect();
+  int fd = client.impl()->socket();
+  std::vector<char> record(8192);
+  server.write(std::as_bytes(std::span("hi", 2)));
+  EXPECT_EQ(::recv(fd, record.data(), record.size(), 0), 2);
+  EXPECT_EQ(std::string(record.data(), 2), "hi");
+  std::vector<std::byte> longer(5000, std::byte{'z'});
+  server.write(longer);
+  ASSERT_EQ(::recv(fd, record.data(), record.size(), 0), 5004);
+  EXPECT_EQ(std::string(record.data(), 4), std::string("\x88\x13\0\0", 4));
+  // An empty message is a record of no bytes, which comes with its sender's
+  // address; the end of the stream comes with none.
+  server.write(std::span<const std::byte>());
+  sockaddr_un sender{};
+  socklen_t length = sizeof(sender);
+  EXPECT_EQ(::recvfrom(fd, record.data(), record.size(), 0, reinterpret_cast<sockaddr*>(&sender),
+                       &length),
+            0);
+  EXPECT_GT(length, 0u);
+}
+
+TEST_F(MessageMode, EmptyMessageBeforeTheEndIsStillRead) {
+  // The writer's last message is empty and it goes away at once: the reader
+  // gets the message, then ERROR_BROKEN_PIPE.
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  {
+    test::helper_process client;
+    ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+    server.connect();
+    ASSERT_EQ(client.call("write c1 last"), "ok 4");
+    ASSERT_EQ(client.call("fill c1 0"), "ok 0");
+  }  // the helper exits: its end closes
+  std::array<std::byte, 16> buffer;
+  std::error_code ec;
+  EXPECT_EQ(text(std::span(buffer).first(server.read(buffer, ec))), "last");
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(server.read(buffer, ec), 0u);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(server.read(buffer, ec), 0u);
+  EXPECT_EQ(ec, errc::broken_pipe);
+}
+
+TEST_F(MessageMode, PeekAtAnEmptyMessageSeesTheSameTwice) {
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  test::helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  server.connect();
+  ASSERT_EQ(client.call("fill c1 0"), "ok 0");
+  ASSERT_EQ(client.call("write c1 abc"), "ok 3");
+  std::array<std::byte, 16> buffer;
+  for (int round = 0; round < 2; ++round) {
+    auto seen = server.peek(buffer);
+    EXPECT_EQ(seen.bytes_read, 0u) << "round " << round;  // the first message is empty
+    EXPECT_EQ(seen.bytes_available, 3u) << "round " << round;
+    EXPECT_EQ(seen.message_bytes_left, 0u) << "round " << round;
+  }
+  std::error_code ec;
+  EXPECT_EQ(server.read(buffer, ec), 0u);
+  EXPECT_FALSE(ec);
+  auto seen = server.peek(buffer);
+  EXPECT_EQ(text(std::span(buffer).first(seen.bytes_read)), "abc");
+  EXPECT_EQ(seen.message_bytes_left, 3u);
 }
 
 TEST_F(MessageMode, ByteReadModeOnlyOnMessagePipes) {

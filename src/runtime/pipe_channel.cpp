@@ -4,10 +4,12 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "conduit/error.hpp"
@@ -42,77 +44,6 @@ std::size_t queued_bytes(int fd) {
   return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
-// A message's next record, from byte `sent` of it on (its header counted),
-// for a record of at most `limit` bytes: the header leads the first.
-struct next_record {
-  std::array<iovec, 2> iov;
-  std::size_t count;
-};
-
-next_record slice_record(std::span<const std::byte, pipe_channel::header_size> header,
-                         std::span<const std::byte> data, std::size_t sent, std::size_t limit) {
-  next_record r{};
-  if (sent == 0) {
-    std::size_t part = std::min(data.size(), limit - header.size());
-    r.iov[0] = {const_cast<std::byte*>(header.data()), header.size()};
-    r.iov[1] = {const_cast<std::byte*>(data.data()), part};
-    r.count = part > 0 ? 2 : 1;
-  } else {
-    std::size_t offset = sent - header.size();
-    r.iov[0] = {const_cast<std::byte*>(data.data() + offset),
-                std::min(data.size() - offset, limit)};
-    r.count = 1;
-  }
-  return r;
-}
-
-// Messages up to this size, header included, go by a plain send.
-constexpr std::size_t small_write_size = 8 * 1024;
-
-// Sends a message's records from byte `sent` on (its header counted),
-// advancing `sent` a record at a time. True when all is sent or sending
-// failed (`ec`); false when the socket is full and `flags` say not to wait.
-bool send_records(int fd, std::span<const std::byte, pipe_channel::header_size> header,
-                  std::span<const std::byte> data, std::size_t limit, std::size_t& sent, int flags,
-                  std::error_code& ec) {
-  std::size_t total = header.size() + data.size();
-  if (sent == 0 && total <= std::min(limit, small_write_size)) {
-    // A small message is copied behind its header and sent with a plain
-    // send, which costs the kernel less than a gathered sendmsg.
-    std::array<std::byte, small_write_size> record;
-    std::copy(header.begin(), header.end(), record.begin());
-    std::copy(data.begin(), data.end(), record.begin() + header.size());
-    for (;;) {
-      ssize_t n = ::send(fd, record.data(), total, flags);
-      if (n >= 0) {
-        sent = total;
-        return true;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return false;
-      ec = errno == ECONNRESET || errno == EPIPE ? make_error_code(errc::no_data)
-                                                 : error_from_errno(errno);
-      return true;
-    }
-  }
-  while (sent < total) {
-    next_record r = slice_record(header, data, sent, limit);
-    msghdr msg{};
-    msg.msg_iov = r.iov.data();
-    msg.msg_iovlen = r.count;
-    ssize_t n = ::sendmsg(fd, &msg, flags);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return false;
-      ec = errno == ECONNRESET || errno == EPIPE ? make_error_code(errc::no_data)
-                                                 : error_from_errno(errno);
-      return true;
-    }
-    sent += static_cast<std::size_t>(n);  // a record goes whole or not at all
-  }
-  return true;
-}
-
 std::array<std::byte, pipe_channel::header_size> encode_length(std::size_t size) {
   std::array<std::byte, pipe_channel::header_size> header;
   for (std::size_t i = 0; i < header.size(); ++i)
@@ -121,6 +52,99 @@ std::array<std::byte, pipe_channel::header_size> encode_length(std::size_t size)
 }
 
 }  // namespace
+
+message_layout::message_layout(std::size_t size, std::size_t limit) {
+  constexpr std::size_t short_max = pipe_channel::short_message_max;
+  if (size <= short_max) {
+    first = wire = size;  // an empty message too: a record of no bytes
+    return;
+  }
+  framed = true;
+  // The reader moves a first record's data over the length in front of it:
+  // beyond whole_record_max a short first record costs it less, and the
+  // records after it then start page-aligned in the reader's buffer.
+  first = size <= std::min(limit, pipe_channel::whole_record_max) ? size : short_max;
+  wire = pipe_channel::header_size + size;
+}
+
+namespace {
+
+// Sends a message's records from wire byte `sent` on, advancing `sent` a
+// record at a time. True when all is sent or sending failed (`ec`); false
+// when the socket is full and `flags` say not to wait.
+bool send_records(int fd, std::span<const std::byte> data, std::size_t limit, std::size_t& sent,
+                  int flags, std::error_code& ec) {
+  message_layout layout(data.size(), limit);
+  std::size_t header_bytes = layout.framed ? pipe_channel::header_size : 0;
+  auto header = encode_length(data.size());
+  // At least one record: an empty message is a record of no bytes.
+  for (;;) {
+    ssize_t n;
+    if (sent == 0 && layout.framed) {
+      std::array<iovec, 2> iov{
+          {{header.data(), header.size()}, {const_cast<std::byte*>(data.data()), layout.first}}};
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = iov.size();
+      n = ::sendmsg(fd, &msg, flags);
+    } else {
+      // A short message, or a continuation record: the data as it is.
+      std::size_t offset = sent == 0 ? 0 : sent - header_bytes;
+      std::size_t part = sent == 0 ? layout.first : std::min(data.size() - offset, limit);
+      n = ::send(fd, data.data() + offset, part, flags);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return false;
+      ec = errno == ECONNRESET || errno == EPIPE ? make_error_code(errc::no_data)
+                                                 : error_from_errno(errno);
+      return true;
+    }
+    sent += static_cast<std::size_t>(n);  // a record goes whole or not at all
+    if (sent >= layout.wire) return true;
+  }
+}
+
+// One record's worth of recvmsg arguments. The sender's address is asked
+// for only to tell a record of no bytes (its sender has an address, see
+// name_message_socket) from the end of the stream (none).
+struct record_receipt {
+  std::array<iovec, 2> iov;
+  sockaddr_un sender;
+  msghdr msg{};
+
+  record_receipt(std::span<std::byte> out, std::span<std::byte> spill)
+      : iov{{{out.data(), out.size()}, {spill.data(), spill.size()}}} {
+    msg.msg_name = &sender;
+    msg.msg_namelen = sizeof(sender);
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = spill.empty() ? 1 : 2;
+  }
+
+  ssize_t receive(int fd, int flags) {
+    ssize_t n;
+    do {
+      n = ::recvmsg(fd, &msg, flags);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+  /// After receive(): whether a record came (of no bytes, perhaps).
+  [[nodiscard]] bool got_record(ssize_t n) const {
+    return n > 0 || (n == 0 && msg.msg_namelen > 0);
+  }
+  [[nodiscard]] bool truncated() const { return msg.msg_flags & MSG_TRUNC; }
+};
+
+}  // namespace
+
+std::error_code name_message_socket(int fd) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  // Only the family: the kernel binds an unused abstract name (autobind).
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(sa_family_t)) != 0)
+    return error_from_errno(errno);
+  return {};
+}
 
 pipe_channel::pipe_channel(unique_fd socket, bool message_type, read_state state)
     : socket_(std::move(socket)), message_type_(message_type) {
@@ -149,50 +173,27 @@ std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, b
   return message_read ? read_message(buffer, nowait, ec) : read_joined(buffer, nowait, ec);
 }
 
-std::size_t pipe_channel::receive_record(std::span<std::byte> head, std::span<std::byte> out,
-                                         wait_for wait, std::size_t& spill_from,
-                                         std::error_code& ec) {
-  // The spill buffer takes what does not fit. It is empty whenever a record
-  // is received, so peek never reads what recv is writing.
-  if (!spill_) spill_ = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
-  int flags = wait == wait_for::none ? MSG_DONTWAIT : 0;
-  ssize_t n;
-  bool truncated;
-  if (head.size() + out.size() <= small_read_size) {
-    // A small read takes the record into the spill buffer and copies it
-    // out: a plain recv costs the kernel less than a scattered recvmsg.
-    n = receive(socket_.get(), spill_.get(), max_record_size, flags | MSG_TRUNC);
-    truncated = n > static_cast<ssize_t>(max_record_size);
-    if (n > 0 && !truncated) {
-      auto record = std::span(spill_.get(), static_cast<std::size_t>(n));
-      std::size_t to_head = std::min(head.size(), record.size());
-      std::copy_n(record.begin(), to_head, head.begin());
-      std::size_t to_out = std::min(out.size(), record.size() - to_head);
-      std::copy_n(record.begin() + static_cast<std::ptrdiff_t>(to_head), to_out, out.begin());
-      spill_from = head.size() + out.size();
-    }
-  } else {
-    std::array<iovec, 3> iov;
-    std::size_t count = 0;
-    if (!head.empty()) iov[count++] = {head.data(), head.size()};
-    iov[count++] = {out.data(), out.size()};
-    if (head.size() + out.size() < max_record_size) iov[count++] = {spill_.get(), max_record_size};
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = count;
-    do {
-      n = ::recvmsg(socket_.get(), &msg, flags);
-    } while (n < 0 && errno == EINTR);
-    truncated = msg.msg_flags & MSG_TRUNC;
-    spill_from = 0;
+bool pipe_channel::receive_record(std::span<std::byte> out, std::size_t longest, wait_for wait,
+                                  std::size_t& size, std::error_code& ec) {
+  std::span<std::byte> spill;
+  if (out.size() < longest) {
+    // The spill buffer takes what does not fit. It is empty whenever a
+    // record is received, so peek never reads what recv is writing.
+    if (!spill_) spill_ = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
+    spill = std::span(spill_.get(), max_record_size);
   }
-  if (n > 0 && !truncated) return static_cast<std::size_t>(n);
-  if (n < 0 && errno == EAGAIN && wait == wait_for::none) return 0;
+  record_receipt receipt(out, spill);
+  ssize_t n = receipt.receive(socket_.get(), wait == wait_for::none ? MSG_DONTWAIT : 0);
+  if (receipt.got_record(n) && !receipt.truncated()) {
+    size = static_cast<std::size_t>(n);
+    return true;
+  }
+  if (n < 0 && errno == EAGAIN && wait == wait_for::none) return false;
   if (n > 0)
     ec = errc::bad_pipe;  // longer than any record a writer here sends: not this framing
   else
     ec = n == 0 ? make_error_code(errc::broken_pipe) : error_from_errno(errno);
-  return 0;
+  return false;
 }
 
 void pipe_channel::keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left,
@@ -209,18 +210,35 @@ void pipe_channel::keep_record(std::size_t data, std::size_t delivered, std::uin
 bool pipe_channel::start_message(std::span<std::byte> out, wait_for wait, std::size_t& delivered,
                                  std::error_code& ec) {
   delivered = 0;
+  std::size_t size;
+  if (!receive_record(out, max_record_size, wait, size, ec)) return false;
+  // The record's first `in_out` bytes are in `out`, the rest in the spill
+  // buffer.
+  std::size_t in_out = std::min(size, out.size());
+  if (size <= short_message_max) {
+    delivered = in_out;
+    keep_record(size, delivered, static_cast<std::uint32_t>(size), 0);
+    return true;
+  }
+  auto record_byte = [&](std::size_t i) { return i < in_out ? out[i] : spill_[i - in_out]; };
   std::array<std::byte, header_size> header;
-  std::size_t spill_from;
-  std::size_t size = receive_record(header, out, wait, spill_from, ec);
-  if (size == 0) return false;
+  for (std::size_t i = 0; i < header_size; ++i) header[i] = record_byte(i);
   std::uint32_t length = decode_length(header.data());
-  if (size < header_size || size - header_size > length) {
+  std::size_t data = size - header_size;
+  // Only a message longer than a short one goes behind its length, in a
+  // first record that holds all of it or its first short_message_max bytes.
+  if (length <= short_message_max || (data != length && data != short_message_max)) {
     ec = errc::bad_pipe;  // a record that starts no message
     return false;
   }
-  std::size_t data = size - header_size;
+  // Move the data over the length: what is in `out` first, then from the
+  // spill buffer what fits behind it.
   delivered = std::min(data, out.size());
-  keep_record(data, delivered, length, spill_from);
+  std::size_t from_out = std::min(delivered, in_out > header_size ? in_out - header_size : 0);
+  std::memmove(out.data(), out.data() + header_size, from_out);
+  std::size_t spill_from = header_size + from_out - in_out;
+  std::copy_n(spill_.get() + spill_from, delivered - from_out, out.data() + from_out);
+  keep_record(data, delivered, length, spill_from + (delivered - from_out));
   return true;
 }
 
@@ -237,15 +255,15 @@ std::size_t pipe_channel::continue_message(std::span<std::byte> out, wait_for wa
       message_left_ -= static_cast<std::uint32_t>(n);
       got += n;
     } else {
-      std::size_t spill_from;
-      std::size_t size = receive_record({}, out.subspan(got, want - got), wait, spill_from, ec);
-      if (size == 0) break;
-      if (size > message_left_) {
-        ec = errc::bad_pipe;  // a continuation longer than its message
+      auto into = out.subspan(got, want - got);
+      std::size_t size;
+      if (!receive_record(into, message_left_, wait, size, ec)) break;
+      if (size == 0 || size > message_left_) {
+        ec = errc::bad_pipe;  // a continuation empty or longer than its message
         break;
       }
-      std::size_t delivered = std::min(size, want - got);
-      keep_record(size, delivered, message_left_, spill_from);
+      std::size_t delivered = std::min(size, into.size());
+      keep_record(size, delivered, message_left_, 0);
       got += delivered;
     }
     if (wait == wait_for::some) wait = wait_for::none;
@@ -312,15 +330,26 @@ std::size_t pipe_channel::write(std::span<const std::byte> data, bool nowait, st
 std::size_t pipe_channel::record_limit() {
   std::size_t limit = record_limit_.load(std::memory_order_relaxed);
   if (limit != 0) return limit;
-  // A record must fit the send buffer (the write quota); at half of it the
-  // next record can queue while the reader takes one.
+  // A record must fit the send buffer (the write quota), with room for the
+  // kernel's bookkeeping. The fewer records a message takes the faster it
+  // goes: one record as large as the buffer beats two of half its size,
+  // even though the second could queue while the reader takes the first.
+  // Whole pages keep the records after a short first one page-aligned.
   int sndbuf = 0;
   socklen_t len = sizeof(sndbuf);
   ::getsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
-  limit = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(sndbuf, 0)) / 2, 512,
-                                  max_record_size);
+  std::size_t usable = static_cast<std::size_t>(std::max(sndbuf, 0));
+  usable = usable > record_overhead ? usable - record_overhead : 0;
+  // Linux's smallest send buffer (4,608 bytes) still takes a first record
+  // of short_message_max bytes behind its length.
+  limit = std::clamp<std::size_t>(usable, short_message_max, max_record_size - header_size);
+  limit -= limit % short_message_max;
   record_limit_.store(limit, std::memory_order_relaxed);
   return limit;
+}
+
+std::size_t pipe_channel::wire_size(std::size_t size) {
+  return message_type_ ? message_layout(size, record_limit()).wire : size;
 }
 
 std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool nowait,
@@ -329,7 +358,6 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
     ec = errc::invalid_parameter;
     return 0;
   }
-  auto header = encode_length(data.size());
   std::size_t limit = record_limit();
   std::lock_guard lock(write_mutex_);
   int flags = MSG_NOSIGNAL;
@@ -337,7 +365,8 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
     // A message goes whole or not at all. One record does that by itself; a
     // longer message is sent only if the socket has room for all of it, and
     // is then finished even if that means waiting.
-    if (header.size() + data.size() <= limit) {
+    message_layout layout(data.size(), limit);
+    if (layout.first == data.size()) {
       flags |= MSG_DONTWAIT;
     } else {
       int sndbuf = 0;
@@ -345,14 +374,14 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
       int queued = 0;
       ::getsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
       ::ioctl(socket_.get(), SIOCOUTQ, &queued);
-      if (static_cast<std::size_t>(queued) + data.size() + header.size() >
-          static_cast<std::size_t>(sndbuf) / 2)
+      if (static_cast<std::size_t>(queued) + layout.wire > static_cast<std::size_t>(sndbuf) / 2)
         return 0;
     }
   }
   std::size_t sent = 0;
-  send_records(socket_.get(), header, data, limit, sent, flags, ec);
-  return sent > header.size() ? sent - header.size() : 0;
+  send_records(socket_.get(), data, limit, sent, flags, ec);
+  if (ec) return 0;
+  return sent == 0 ? 0 : data.size();  // nowait and full: nothing sent
 }
 
 bool pipe_channel::read_some(std::span<std::byte> buffer, bool message_read, read_progress& p,
@@ -408,8 +437,7 @@ bool pipe_channel::write_some(std::span<const std::byte> data, write_progress& p
       ec = errc::invalid_parameter;
       return true;
     }
-    return send_records(socket_.get(), encode_length(data.size()), data, record_limit(), p.sent,
-                        flags, ec);
+    return send_records(socket_.get(), data, record_limit(), p.sent, flags, ec);
   }
   while (p.sent < data.size()) {
     ssize_t n = ::send(socket_.get(), data.data() + p.sent, data.size() - p.sent, flags);
@@ -462,26 +490,45 @@ peek_counts pipe_channel::peek(std::span<std::byte> buffer, std::error_code& ec)
 void pipe_channel::peek_records(std::span<std::byte> buffer, std::size_t left,
                                 peek_counts& counts) {
   int fd = socket_.get();
-  if (queued_bytes(fd) == 0) return;
-  // A peek offset walks the records one by one without taking them.
+  if (queued_bytes(fd) == 0) return;  // empty messages at most: nothing to count or copy
   std::lock_guard lock(peek_mutex_);
-  int offset = 0;
-  if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof(offset)) != 0) return;
   auto record = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
+  auto peek_one = [&](record_receipt& receipt) {
+    return receipt.receive(fd, MSG_PEEK | MSG_DONTWAIT);
+  };
   // Copying goes on while the records belong to the first message seen.
   bool in_first = counts.message_left > 0;
   bool copying = true;
+  if (left == 0) {
+    // The kernel marks a record of no bytes as peeked, and a walk with a
+    // peek offset passes over one marked before: so an empty message at
+    // the head is looked for alone, without an offset.
+    record_receipt head({}, {});
+    if (head.got_record(peek_one(head)) && !head.truncated()) {
+      in_first = true;  // an empty first message: nothing to copy
+      copying = false;
+    }
+  }
+  // A peek offset walks the records one by one without taking them.
+  int offset = 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof(offset)) != 0) return;
   for (;;) {
-    ssize_t n = receive(fd, record.get(), max_record_size, MSG_PEEK | MSG_DONTWAIT);
-    if (n <= 0) break;
+    record_receipt receipt(std::span(record.get(), max_record_size), {});
+    ssize_t n = peek_one(receipt);
+    if (!receipt.got_record(n)) break;
     std::span<const std::byte> data(record.get(), static_cast<std::size_t>(n));
     if (left == 0) {
-      if (data.size() < header_size) break;  // not this framing: count no further
-      left = decode_length(data.data());
-      data = data.subspan(header_size);
+      if (data.size() <= short_message_max) {
+        left = data.size();  // a short message, whole, or an empty one
+      } else {
+        left = decode_length(data.data());
+        data = data.subspan(header_size);
+      }
       if (in_first) copying = false;  // a later message: counted, not copied
       if (counts.message_left == 0 && !in_first) counts.message_left = left;
       in_first = true;
+    } else if (data.empty()) {
+      break;  // a record of no bytes inside a message: not this framing
     }
     std::size_t chunk = std::min(data.size(), left);
     if (copying) {
@@ -501,7 +548,13 @@ bool pipe_channel::has_unread_data() {
     std::lock_guard lock(spill_mutex_);
     if (message_left_ > 0) return true;
   }
-  return queued_bytes(socket_.get()) > 0;
+  int fd = socket_.get();
+  if (queued_bytes(fd) > 0) return true;
+  if (!message_type_) return false;
+  // An empty message adds no bytes but is unread all the same.
+  std::lock_guard lock(peek_mutex_);
+  record_receipt head({}, {});
+  return head.got_record(head.receive(fd, MSG_PEEK | MSG_DONTWAIT));
 }
 
 read_state pipe_channel::export_read_state() {

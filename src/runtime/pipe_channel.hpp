@@ -2,14 +2,16 @@
 //
 // Byte pipes ride a stream socket and carry a raw stream: no framing, a read
 // is a recv. Message pipes ride a SOCK_SEQPACKET socket (docs/named-pipes.md):
-// a message is one record that starts with its 4-byte little-endian length,
-// or, when longer than a record may be, that record and continuation records
-// of data alone. One recv thus takes a small message whole, and never a byte
-// of the next one. The reader keeps how much of the current message is left
-// and what of it did not fit the caller's buffer, so a message read with too
-// small a buffer (ERROR_MORE_DATA) continues on the next read, from any
-// thread. Writers on one end hold a lock for a whole message, so messages
-// from concurrent writers never interleave.
+// a message of 1 to 4,096 bytes is one record of its bytes alone, so a small
+// message costs what a raw record costs. Any other message goes behind its
+// 4-byte little-endian length, in a first record longer than 4,096 bytes and,
+// when it does not fit one, continuation records of data alone. One recv
+// thus takes a small message whole, and never a byte of the next one. The
+// reader keeps how much of the current message is left and what of it did
+// not fit the caller's buffer, so a message read with too small a buffer
+// (ERROR_MORE_DATA) continues on the next read, from any thread. Writers on
+// one end hold a lock for a whole message, so messages from concurrent
+// writers never interleave.
 //
 // read_some and write_some serve overlapped I/O (the Win32 layer's engine):
 // they never block, and a call that cannot finish keeps its progress in the
@@ -51,22 +53,44 @@ struct read_progress {
   std::size_t got = 0;
 };
 
-/// How far a write_some has got: bytes sent, a message's header included.
+/// How far a write_some has got: bytes sent, a message's length and padding
+/// included.
 struct write_progress {
   std::size_t sent = 0;
 };
 
+/// How one message goes on a message pipe's wire: as one record of its
+/// bytes alone (1 to short_message_max bytes), or behind its length.
+struct message_layout {
+  bool framed = false;    // starts with the length
+  std::size_t first = 0;  // data bytes in the first record
+  std::size_t wire = 0;   // bytes on the wire, the length and padding included
+
+  /// `limit`: the most data bytes the writer puts in a record.
+  message_layout(std::size_t size, std::size_t limit);
+};
+
+/// Gives a message pipe's socket an address of its own, an abstract one the
+/// kernel picks: a reader then tells this end's empty messages (records of
+/// no bytes, which come with the sender's address) from the end of the
+/// stream (which comes with none). Both ends of a message pipe need one.
+std::error_code name_message_socket(int fd);
+
 class pipe_channel {
  public:
-  /// Bytes of framing before each message.
+  /// Bytes of the length before a message that is not short.
   static constexpr std::size_t header_size = 4;
-  /// The largest record a message pipe carries, header included; a message
-  /// that does not fit goes as several. Writers use less when the socket's
-  /// send buffer is small.
-  static constexpr std::size_t max_record_size = 128 * 1024;
-  /// Reads into buffers up to this size take the record whole into the
-  /// spill buffer and copy from there.
-  static constexpr std::size_t small_read_size = 16 * 1024;
+  /// The longest message that goes as a record of its bytes alone. Every
+  /// record longer than this starts a message with its length.
+  static constexpr std::size_t short_message_max = 4096;
+  /// The longest message that goes in one record behind its length; a
+  /// longer one's first record holds short_message_max bytes of it.
+  static constexpr std::size_t whole_record_max = 64 * 1024;
+  /// The largest record a message pipe carries, the length included; a
+  /// message that does not fit goes as several.
+  static constexpr std::size_t max_record_size = 256 * 1024;
+  /// What of a send buffer a record leaves to the kernel's bookkeeping.
+  static constexpr std::size_t record_overhead = 4096;
 
   /// `socket` is a stream socket for a byte pipe, a SOCK_SEQPACKET one for
   /// a message pipe.
@@ -120,6 +144,10 @@ class pipe_channel {
   /// Takes the reader's place in the current message out of this channel.
   read_state export_read_state();
 
+  /// Bytes `size` bytes of data take on the wire: write_progress::sent
+  /// once they are all written.
+  std::size_t wire_size(std::size_t size);
+
  private:
   /// How long a read may wait: for all it asks, for the first byte, or not at all.
   enum class wait_for { all, some, none };
@@ -134,18 +162,19 @@ class pipe_channel {
   /// Continues the current message into `out` (at most the message's rest):
   /// spilled bytes first, then continuation records. Returns bytes copied.
   std::size_t continue_message(std::span<std::byte> out, wait_for wait, std::error_code& ec);
-  /// One record into `head` (the header, or nothing for a continuation),
-  /// then `out`, then the spill buffer. Returns its size; 0 with no error
-  /// when `wait` is none and there is none.
-  /// `spill_from`: where in the spill buffer the rest of the record starts.
-  std::size_t receive_record(std::span<std::byte> head, std::span<std::byte> out, wait_for wait,
-                             std::size_t& spill_from, std::error_code& ec);
+  /// One record into `out`, what does not fit into the spill buffer from its
+  /// start on; `longest` is the longest record that may come. True with its
+  /// size (0: an empty message); false when `wait` is none and there is
+  /// none, or with `ec` on failure.
+  bool receive_record(std::span<std::byte> out, std::size_t longest, wait_for wait,
+                      std::size_t& size, std::error_code& ec);
   /// Accounts a received record's data: `delivered` of it in the caller's
   /// buffer, the rest in the spill buffer from `spill_from` on.
   void keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left,
                    std::size_t spill_from);
   std::size_t write_message(std::span<const std::byte> data, bool nowait, std::error_code& ec);
-  /// The largest record this end may send: its send buffer bounds it.
+  /// The most data bytes this end puts in a record: its send buffer bounds
+  /// it.
   std::size_t record_limit();
   /// Counts the queued records into `counts`, copying the first message's
   /// data on from `copied`; `left` is what of the current message remains

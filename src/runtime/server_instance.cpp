@@ -99,6 +99,15 @@ std::error_code server_instance::listen_locked(bool first) {
   // Message pipes ride records (see pipe_channel), byte pipes a stream.
   int type = info_.type == pipe_type::message ? SOCK_SEQPACKET : SOCK_STREAM;
   if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0) return error_from_errno(errno);
+  if (type == SOCK_SEQPACKET) {
+    for (int fd : pair) {
+      if (auto ec = name_message_socket(fd)) {
+        ::close(pair[0]);
+        ::close(pair[1]);
+        return ec;
+      }
+    }
+  }
   // Each side's send buffer is the write quota of what it writes: ours is
   // the out buffer, the client's the in buffer.
   set_write_quota(pair[0], info_.out_buffer_size);

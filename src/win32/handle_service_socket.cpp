@@ -54,6 +54,15 @@ void set_exchange_timeouts(int fd) {
 
 bool send_handle_message(int fd, const handle_message& m, std::span<const int> fds) {
   auto packet = encode_handle_message(m);
+  // A packet goes as one record, which must fit the send buffer: a message
+  // pipe's read state can be larger than a default buffer holds.
+  int sndbuf = 0;
+  socklen_t length = sizeof(sndbuf);
+  ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &length);
+  if (packet.size() + detail::pipe_channel::record_overhead > static_cast<std::size_t>(sndbuf)) {
+    int wanted = static_cast<int>(handle_message_max);  // the kernel doubles it
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof(wanted));
+  }
   return !detail::send_packet(fd, packet, fds);
 }
 

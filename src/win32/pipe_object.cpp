@@ -87,17 +87,13 @@ class write_operation final : public io_operation {
   }
 
   bool stop(DWORD error, bool forced) override {
-    bool half_sent = progress_.sent > 0 && progress_.sent < data_.size() + header_bytes();
+    bool half_sent = progress_.sent > 0 && progress_.sent < channel_->wire_size(data_.size());
     if (!forced && channel_->message_type() && half_sent) return false;
     finish(error, 0);
     return true;
   }
 
  private:
-  std::size_t header_bytes() const {
-    return channel_->message_type() ? detail::pipe_channel::header_size : 0;
-  }
-
   std::shared_ptr<detail::pipe_end> end_;
   std::shared_ptr<detail::pipe_channel> channel_;
   std::vector<std::byte> owned_;

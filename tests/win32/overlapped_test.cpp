@@ -337,12 +337,12 @@ TEST_F(Overlapped, APartMessageNeverStopsTheEngine) {
     other_client = handle_guard(open_client(pipe_name("other")));
   }
   overlapped_block read;
-  char buffer[200];
+  std::vector<char> buffer(8192);
   DWORD got;
   // The read itself takes the client waiting on the instance.
-  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &got, &read.ov));
+  EXPECT_FALSE(ReadFile(server, buffer.data(), buffer.size(), &got, &read.ov));
   EXPECT_EQ(GetLastError(), ERROR_IO_PENDING);
-  std::string body(100, 'b');
+  std::string body(5000, 'b');
   auto engine_alive = [&] {
     overlapped_block other_read;
     char c;
@@ -353,15 +353,15 @@ TEST_F(Overlapped, APartMessageNeverStopsTheEngine) {
     EXPECT_TRUE(wait_for(other_read.event, 5000));
   };
   engine_alive();
-  // The message's first record: its length, then 10 of its 100 bytes.
-  std::string first = std::string("\x64\0\0\0", 4) + body.substr(0, 10);
+  // The message's first record: its length (5000), then 4096 of its bytes.
+  std::string first = std::string("\x88\x13\0\0", 4) + body.substr(0, 4096);
   ASSERT_EQ(::send(fd, first.data(), first.size(), 0), static_cast<ssize_t>(first.size()));
   engine_alive();
   EXPECT_FALSE(signalled(read.event));
-  ASSERT_EQ(::send(fd, body.data() + 10, 90, 0), 90);
+  ASSERT_EQ(::send(fd, body.data() + 4096, 904, 0), 904);
   ASSERT_TRUE(wait_for(read.event));
   EXPECT_TRUE(GetOverlappedResult(server, &read.ov, &got, FALSE));
-  EXPECT_EQ(std::string(buffer, got), body);
+  EXPECT_EQ(std::string(buffer.data(), got), body);
 }
 
 TEST_F(Overlapped, NoOverlappedOnAnOverlappedHandleWaits) {
