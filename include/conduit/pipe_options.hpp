@@ -40,9 +40,9 @@ struct pipe_options {
   /// first instance's value.
   std::uint32_t max_instances = unlimited_instances;
   /// Buffer sizes in bytes: how much a writer may have unread before it
-  /// waits (the write quota). Zero means the system default (that of a
-  /// Linux socket, about 200 KiB). Linux rounds small sizes up (see
-  /// docs/named-pipes.md).
+  /// waits (the write quota). Zero means the system default: that of a
+  /// Linux socket (about 200 KiB) for a byte pipe, 512 KiB for a message
+  /// pipe. Linux rounds small sizes up (see docs/named-pipes.md).
   std::uint32_t out_buffer_size = 0;
   std::uint32_t in_buffer_size = 0;
   /// What a client's wait_named_pipe(name, use_default_wait) waits;

@@ -331,14 +331,13 @@ std::size_t pipe_channel::record_limit() {
   std::size_t limit = record_limit_.load(std::memory_order_relaxed);
   if (limit != 0) return limit;
   // A record must fit the send buffer (the write quota), with room for the
-  // kernel's bookkeeping. The fewer records a message takes the faster it
-  // goes: one record as large as the buffer beats two of half its size,
-  // even though the second could queue while the reader takes the first.
+  // kernel's bookkeeping; at half of it the next record can queue while
+  // the reader takes one, which a reader on another CPU needs to keep pace.
   // Whole pages keep the records after a short first one page-aligned.
   int sndbuf = 0;
   socklen_t len = sizeof(sndbuf);
   ::getsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
-  std::size_t usable = static_cast<std::size_t>(std::max(sndbuf, 0));
+  std::size_t usable = static_cast<std::size_t>(std::max(sndbuf, 0)) / 2;
   usable = usable > record_overhead ? usable - record_overhead : 0;
   // Linux's smallest send buffer (4,608 bytes) still takes a first record
   // of short_message_max bytes behind its length.

@@ -91,6 +91,10 @@ class pipe_channel {
   static constexpr std::size_t max_record_size = 256 * 1024;
   /// What of a send buffer a record leaves to the kernel's bookkeeping.
   static constexpr std::size_t record_overhead = 4096;
+  /// The write quota of a message pipe whose server asks for none: the
+  /// kernel doubles it to a 1 MiB send buffer (at most twice
+  /// net.core.wmem_max), which holds four of the largest records.
+  static constexpr std::uint32_t default_message_quota = 512 * 1024;
 
   /// `socket` is a stream socket for a byte pipe, a SOCK_SEQPACKET one for
   /// a message pipe.

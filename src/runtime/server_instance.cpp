@@ -21,7 +21,11 @@ int to_poll_timeout(std::chrono::milliseconds timeout) {
   return static_cast<int>(timeout.count());
 }
 
-void set_write_quota(int fd, std::uint32_t bytes) {
+void set_write_quota(int fd, std::uint32_t bytes, bool message_type) {
+  // Asked for none, a byte pipe keeps Linux's default; a message pipe gets
+  // room for several of its largest records at once, so that a long
+  // message streams instead of going a record per round trip.
+  if (bytes == 0 && message_type) bytes = pipe_channel::default_message_quota;
   // The kernel doubles what it is given, to cover its own bookkeeping.
   if (bytes == 0) return;
   int size = static_cast<int>(std::min<std::uint32_t>(bytes, INT_MAX / 2));
@@ -110,8 +114,8 @@ std::error_code server_instance::listen_locked(bool first) {
   }
   // Each side's send buffer is the write quota of what it writes: ours is
   // the out buffer, the client's the in buffer.
-  set_write_quota(pair[0], info_.out_buffer_size);
-  set_write_quota(pair[1], info_.in_buffer_size);
+  set_write_quota(pair[0], info_.out_buffer_size, type == SOCK_SEQPACKET);
+  set_write_quota(pair[1], info_.in_buffer_size, type == SOCK_SEQPACKET);
   auto conn = std::make_shared<pipe_channel>(unique_fd(pair[0]), info_.type == pipe_type::message);
   unique_fd client_end(pair[1]);
   std::error_code ec;
