@@ -1,14 +1,18 @@
 // Peek, transact, call, flush, non-blocking handles, handle state and info,
 // and the write quota.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
 #include <future>
 #include <thread>
 
 #include "conduit/error.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
+#include "runtime/client_end.hpp"
 #include "support/helper_process.hpp"
 #include "support/sandbox.hpp"
 
@@ -248,6 +252,41 @@ TEST_F(PipeData, BlockingWriteWaitsForRoom) {
   while (total < (1u << 20)) total += client.read(buffer);
   ASSERT_EQ(writer.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(writer.get(), 1u << 20);
+}
+
+// The send buffer Linux gave a socket.
+int send_buffer_of(int fd) {
+  int size = 0;
+  socklen_t length = sizeof(size);
+  ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &length);
+  return size;
+}
+
+int proc_number(const char* path) {
+  std::ifstream in(path);
+  int value = 0;
+  in >> value;
+  return value;
+}
+
+TEST_F(PipeData, DefaultWriteQuotas) {
+  // Asked for no buffer size, a byte pipe keeps Linux's default and a
+  // message pipe gets 512 KiB; the kernel doubles either, within
+  // net.core.wmem_max. A size asked for is what the kernel gets.
+  int wmem_max = proc_number("/proc/sys/net/core/wmem_max");
+  int wmem_default = proc_number("/proc/sys/net/core/wmem_default");
+  ASSERT_GT(wmem_max, 0);
+  auto bytes = pipe_server::create(pipe_name("bytes"));
+  auto byte_client = pipe_client::open(pipe_name("bytes"));
+  EXPECT_EQ(send_buffer_of(byte_client.impl()->socket()), wmem_default);
+  auto messages = pipe_server::create(pipe_name("messages"), message_pipe);
+  auto message_client = pipe_client::open(pipe_name("messages"));
+  EXPECT_EQ(send_buffer_of(message_client.impl()->socket()), 2 * std::min(512 * 1024, wmem_max));
+  pipe_options sized = message_pipe;
+  sized.in_buffer_size = 65536;
+  auto sized_server = pipe_server::create(pipe_name("sized"), sized);
+  auto sized_client = pipe_client::open(pipe_name("sized"));
+  EXPECT_EQ(send_buffer_of(sized_client.impl()->socket()), 2 * std::min(65536, wmem_max));
 }
 
 TEST_F(PipeData, HandleStateAndInfo) {
