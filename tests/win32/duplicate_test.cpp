@@ -192,20 +192,26 @@ TEST_F(Duplicate, LargeMessageReadInPartMovesWithTheHandle) {
   handle_guard server;
   HANDLE client = nullptr;
   ASSERT_NO_FATAL_FAILURE(connect_message_pipe(server, client));
-  // Most of a large message is taken off the socket by the first read:
-  // all of that goes with the handle.
-  std::string message(100000, 'x');
+  // A read of a few bytes takes a whole record off the socket: after the
+  // message's short first record, a continuation record of up to 252 KiB,
+  // more than a default socket buffer holds. All of it goes with the handle.
+  std::string message(300000, 'x');
   for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>('a' + i % 26);
-  EXPECT_EQ(write_text(server, message), message.size());
-  char part[10];
-  DWORD n = 0;
-  EXPECT_FALSE(ReadFile(client, part, sizeof(part), &n, nullptr));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_MORE_DATA));
+  EXPECT_EQ(write_text(server, message), message.size());  // fits the pipe's buffer
+  std::string got;
+  for (DWORD want : {10u, 4086u, 10u}) {
+    std::string part(want, '\0');
+    DWORD n = 0;
+    EXPECT_FALSE(ReadFile(client, part.data(), want, &n, nullptr));
+    EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_MORE_DATA));
+    got += part.substr(0, n);
+  }
+  EXPECT_EQ(got, message.substr(0, 4106));
   child_process child;
   ASSERT_TRUE(start(child, "from-stdin read-handle")) << GetLastError();
   hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
   EXPECT_EQ(child.exit_code(), static_cast<DWORD>(ERROR_MORE_DATA));  // it reads 4096
-  EXPECT_EQ(read_text(child.output), message.substr(10, 4096));
+  EXPECT_EQ(read_text(child.output), message.substr(4106, 4096));
 }
 
 TEST_F(Duplicate, MailslotWriterIntoChild) {
