@@ -96,10 +96,20 @@ TEST_F(MessageMode, ZeroLengthMessagesAreMessages) {
   ASSERT_EQ(client.call("fill c1 0"), "ok 0");
   ASSERT_EQ(client.call("write c1 after"), "ok 5");
   std::array<std::byte, 16> buffer;
+  // Peek sees the empty message first, however often it looks (the kernel
+  // hides a record of no bytes from a later walk once it has shown it).
+  for (int round = 0; round < 2; ++round) {
+    auto seen = server.peek(buffer);
+    EXPECT_EQ(seen.bytes_read, 0u) << "round " << round;
+    EXPECT_EQ(seen.bytes_available, 5u) << "round " << round;
+    EXPECT_EQ(seen.message_bytes_left, 0u) << "round " << round;
+  }
   std::error_code ec;
-  EXPECT_EQ(server.peek(buffer).message_bytes_left, 0u);
   EXPECT_EQ(server.read(buffer, ec), 0u);
   EXPECT_FALSE(ec);
+  auto seen = server.peek(buffer);
+  EXPECT_EQ(text(std::span(buffer).first(seen.bytes_read)), "after");
+  EXPECT_EQ(seen.message_bytes_left, 5u);
   EXPECT_EQ(text(std::span(buffer).first(server.read(buffer, ec))), "after");
 }
 
@@ -235,29 +245,6 @@ TEST_F(MessageMode, EmptyMessageBeforeTheEndIsStillRead) {
   EXPECT_FALSE(ec);
   EXPECT_EQ(server.read(buffer, ec), 0u);
   EXPECT_EQ(ec, errc::broken_pipe);
-}
-
-TEST_F(MessageMode, PeekAtAnEmptyMessageSeesTheSameTwice) {
-  auto server =
-      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
-  test::helper_process client;
-  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
-  server.connect();
-  ASSERT_EQ(client.call("fill c1 0"), "ok 0");
-  ASSERT_EQ(client.call("write c1 abc"), "ok 3");
-  std::array<std::byte, 16> buffer;
-  for (int round = 0; round < 2; ++round) {
-    auto seen = server.peek(buffer);
-    EXPECT_EQ(seen.bytes_read, 0u) << "round " << round;  // the first message is empty
-    EXPECT_EQ(seen.bytes_available, 3u) << "round " << round;
-    EXPECT_EQ(seen.message_bytes_left, 0u) << "round " << round;
-  }
-  std::error_code ec;
-  EXPECT_EQ(server.read(buffer, ec), 0u);
-  EXPECT_FALSE(ec);
-  auto seen = server.peek(buffer);
-  EXPECT_EQ(text(std::span(buffer).first(seen.bytes_read)), "abc");
-  EXPECT_EQ(seen.message_bytes_left, 3u);
 }
 
 TEST_F(MessageMode, ByteReadModeOnlyOnMessagePipes) {
