@@ -2,10 +2,11 @@
 //
 // Byte pipes ride a stream socket and carry a raw stream: no framing, a read
 // is a recv. Message pipes ride a SOCK_SEQPACKET socket (docs/named-pipes.md):
-// a message of 1 to 4,096 bytes is one record of its bytes alone, so a small
-// message costs what a raw record costs. Any other message goes behind its
-// 4-byte little-endian length, in a first record longer than 4,096 bytes and,
-// when it does not fit one, continuation records of data alone. One recv
+// a message of up to 4,096 bytes is one record of its bytes alone (an empty
+// one a record of no bytes), so a small message costs what a raw record
+// costs. A longer message goes behind its 4-byte little-endian length, in a
+// first record longer than 4,096 bytes and, when it does not fit one,
+// continuation records of data alone. One recv
 // thus takes a small message whole, and never a byte of the next one. The
 // reader keeps how much of the current message is left and what of it did
 // not fit the caller's buffer, so a message read with too small a buffer
@@ -53,18 +54,17 @@ struct read_progress {
   std::size_t got = 0;
 };
 
-/// How far a write_some has got: bytes sent, a message's length and padding
-/// included.
+/// How far a write_some has got: bytes sent, a message's length included.
 struct write_progress {
   std::size_t sent = 0;
 };
 
 /// How one message goes on a message pipe's wire: as one record of its
-/// bytes alone (1 to short_message_max bytes), or behind its length.
+/// bytes alone (0 to short_message_max bytes), or behind its length.
 struct message_layout {
   bool framed = false;    // starts with the length
   std::size_t first = 0;  // data bytes in the first record
-  std::size_t wire = 0;   // bytes on the wire, the length and padding included
+  std::size_t wire = 0;   // bytes on the wire, the length included
 
   /// `limit`: the most data bytes the writer puts in a record.
   message_layout(std::size_t size, std::size_t limit);
