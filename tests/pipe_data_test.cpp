@@ -108,11 +108,11 @@ TEST_F(PipeData, TransactAndItsErrors) {
   EXPECT_EQ(ec, errc::bad_pipe);
 
   // An unread empty message is unread data too.
-  auto message_pipe = pipe_server::create(pipe_name("empty"), {.type = pipe_type::message});
+  auto empty_server = pipe_server::create(pipe_name("empty"), {.type = pipe_type::message});
   auto message_client = pipe_client::open(pipe_name("empty"));
-  message_pipe.connect();
+  empty_server.connect();
   message_client.set_read_mode(read_mode::message);
-  message_pipe.write(std::span<const std::byte>());
+  empty_server.write(std::span<const std::byte>());
   message_client.transact(std::as_bytes(std::span("x", 1)), reply, ec);
   EXPECT_EQ(ec, errc::pipe_busy);
   EXPECT_EQ(message_client.read(reply, ec), 0u);
