@@ -175,6 +175,24 @@ int main() {
   show_io("TransactNamedPipe with data waiting",
           TransactNamedPipe(c, (LPVOID) "ping", 4, out, sizeof out, &n, NULL), &n, out);
   read_show("ReadFile the unread message", c, 100);
+  // An empty message first: peek sees it (nothing to copy) as often as it
+  // looks, and it is unread data to a transaction.
+  write_show("WriteFile empty first", s, "");
+  write_show("WriteFile abc after the empty one", s, "abc");
+  peek_show("PeekNamedPipe empty first", c, 100);
+  peek_show("PeekNamedPipe empty first again", c, 100);
+  n = 0;
+  show_io("TransactNamedPipe with an empty message waiting",
+          TransactNamedPipe(c, (LPVOID) "ping", 4, out, sizeof out, &n, NULL), &n, out);
+  read_show("ReadFile the empty message", c, 100);
+  peek_show("PeekNamedPipe abc after the empty one", c, 100);
+  read_show("ReadFile abc", c, 100);
+  write_show("WriteFile only an empty message", s, "");
+  peek_show("PeekNamedPipe only an empty message", c, 100);
+  n = 0;
+  show_io("TransactNamedPipe with only an empty message waiting",
+          TransactNamedPipe(c, (LPVOID) "ping", 4, out, sizeof out, &n, NULL), &n, out);
+  read_show("ReadFile the last empty message", c, 100);
   set_mode(c, PIPE_READMODE_BYTE);
   n = 0;
   show_io("TransactNamedPipe byte read mode",
