@@ -241,8 +241,14 @@ TEST_F(MessageMode, EmptyMessageBeforeTheEndIsStillRead) {
   std::error_code ec;
   EXPECT_EQ(text(std::span(buffer).first(server.read(buffer, ec))), "last");
   EXPECT_FALSE(ec);
+  // Peek still finds something to read: the empty message.
+  auto seen = server.peek(buffer, ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(seen.bytes_available, 0u);
   EXPECT_EQ(server.read(buffer, ec), 0u);
   EXPECT_FALSE(ec);
+  server.peek(buffer, ec);
+  EXPECT_EQ(ec, errc::broken_pipe);
   EXPECT_EQ(server.read(buffer, ec), 0u);
   EXPECT_EQ(ec, errc::broken_pipe);
 }

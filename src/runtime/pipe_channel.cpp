@@ -480,8 +480,9 @@ peek_counts pipe_channel::peek(std::span<std::byte> buffer, std::error_code& ec)
     left_in_socket = message_left_ - spilled;
   }
   peek_records(buffer, left_in_socket, counts);
+  // Empty messages still to read come before the end.
   if (counts.available == 0 && counts.message_left == 0 && queued_bytes(fd) == 0 &&
-      peer_has_closed(fd))
+      !record_waiting() && peer_has_closed(fd))
     ec = errc::broken_pipe;
   return counts;
 }
@@ -547,13 +548,14 @@ bool pipe_channel::has_unread_data() {
     std::lock_guard lock(spill_mutex_);
     if (message_left_ > 0) return true;
   }
-  int fd = socket_.get();
-  if (queued_bytes(fd) > 0) return true;
-  if (!message_type_) return false;
   // An empty message adds no bytes but is unread all the same.
+  return queued_bytes(socket_.get()) > 0 || (message_type_ && record_waiting());
+}
+
+bool pipe_channel::record_waiting() {
   std::lock_guard lock(peek_mutex_);
   record_receipt head({}, {});
-  return head.got_record(head.receive(fd, MSG_PEEK | MSG_DONTWAIT));
+  return head.got_record(head.receive(socket_.get(), MSG_PEEK | MSG_DONTWAIT));
 }
 
 read_state pipe_channel::export_read_state() {

@@ -180,6 +180,9 @@ class pipe_channel {
   /// The most data bytes this end puts in a record: its send buffer bounds
   /// it.
   std::size_t record_limit();
+  /// True when a record, of no bytes perhaps, waits at the head of the
+  /// socket (message pipes).
+  bool record_waiting();
   /// Counts the queued records into `counts`, copying the first message's
   /// data on from `copied`; `left` is what of the current message remains
   /// in the socket.

@@ -231,5 +231,18 @@ int main() {
   show_io("CallNamedPipe disconnected instance 50 ms",
           CallNamedPipeA(PIPE("call"), (LPVOID) "call", 4, out, sizeof out, &n, 50), &n, out);
   CloseHandle(s);
+
+  // The server's last message is empty and it closes at once: the client
+  // still has that message to read before the pipe is broken.
+  s = create(PIPE("last"), PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE);
+  c = open_client(PIPE("last"));
+  set_mode(c, PIPE_READMODE_MESSAGE);
+  write_show("WriteFile empty, then close", s, "");
+  CloseHandle(s);
+  peek_show("PeekNamedPipe empty message after close", c, 100);
+  read_show("ReadFile empty message after close", c, 100);
+  peek_show("PeekNamedPipe after the last message", c, 100);
+  read_show("ReadFile after the last message", c, 100);
+  CloseHandle(c);
   return 0;
 }
