@@ -181,8 +181,8 @@ int helper_main(std::string_view mode, std::string_view arg, int cpu) {
   cpu_pin_scope pin(cpu);
   std::string a(arg);
   bool started = false;
-  // PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE; buffers 0: the Linux default,
-  // as the baselines' sockets have.
+  // PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE; buffers 0: conduit's default
+  // for message pipes (a 1 MiB send buffer; the baselines keep Linux's).
   conduit::pipe_options message_pipe;
   message_pipe.type = conduit::pipe_type::message;
   message_pipe.mode = conduit::read_mode::message;
