@@ -44,6 +44,12 @@ std::size_t queued_bytes(int fd) {
   return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
+// A failed send: a peer that has gone reads as the pipe being closed
+// (ERROR_NO_DATA), as a Windows writer sees it.
+std::error_code write_error(int error) {
+  return error == ECONNRESET ? make_error_code(errc::no_data) : error_from_errno(error);
+}
+
 std::array<std::byte, pipe_channel::header_size> encode_length(std::size_t size) {
   std::array<std::byte, pipe_channel::header_size> header;
   for (std::size_t i = 0; i < header.size(); ++i)
@@ -96,8 +102,7 @@ bool send_records(int fd, std::span<const std::byte> data, std::size_t limit, st
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return false;
-      ec = errno == ECONNRESET || errno == EPIPE ? make_error_code(errc::no_data)
-                                                 : error_from_errno(errno);
+      ec = write_error(errno);  // EPIPE is ERROR_NO_DATA too
       return true;
     }
     sent += static_cast<std::size_t>(n);  // a record goes whole or not at all
@@ -134,6 +139,17 @@ struct record_receipt {
   }
   [[nodiscard]] bool truncated() const { return msg.msg_flags & MSG_TRUNC; }
 };
+
+// What waits at the head of a message pipe's socket, seen without a peek
+// offset: the kernel marks a record of no bytes as peeked, and a walk with
+// an offset passes over one marked before.
+enum class head_record { none, empty, data };
+
+head_record peek_head(int fd) {
+  record_receipt head({}, {});
+  if (!head.got_record(head.receive(fd, MSG_PEEK | MSG_DONTWAIT))) return head_record::none;
+  return head.truncated() ? head_record::data : head_record::empty;
+}
 
 }  // namespace
 
@@ -323,7 +339,7 @@ std::size_t pipe_channel::write(std::span<const std::byte> data, bool nowait, st
   ssize_t n = ::send(socket_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   if (n >= 0) return static_cast<std::size_t>(n);
   if (errno == EAGAIN) return 0;  // full: nothing fits, and that is no error
-  ec = errno == ECONNRESET ? make_error_code(errc::no_data) : error_from_errno(errno);
+  ec = write_error(errno);
   return 0;
 }
 
@@ -446,7 +462,7 @@ bool pipe_channel::write_some(std::span<const std::byte> data, write_progress& p
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return false;
-    ec = errno == ECONNRESET ? make_error_code(errc::no_data) : error_from_errno(errno);
+    ec = write_error(errno);
     return true;
   }
   return true;
@@ -493,28 +509,19 @@ void pipe_channel::peek_records(std::span<std::byte> buffer, std::size_t left,
   if (queued_bytes(fd) == 0) return;  // empty messages at most: nothing to count or copy
   std::lock_guard lock(peek_mutex_);
   auto record = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
-  auto peek_one = [&](record_receipt& receipt) {
-    return receipt.receive(fd, MSG_PEEK | MSG_DONTWAIT);
-  };
   // Copying goes on while the records belong to the first message seen.
   bool in_first = counts.message_left > 0;
   bool copying = true;
-  if (left == 0) {
-    // The kernel marks a record of no bytes as peeked, and a walk with a
-    // peek offset passes over one marked before: so an empty message at
-    // the head is looked for alone, without an offset.
-    record_receipt head({}, {});
-    if (head.got_record(peek_one(head)) && !head.truncated()) {
-      in_first = true;  // an empty first message: nothing to copy
-      copying = false;
-    }
+  if (left == 0 && peek_head(fd) == head_record::empty) {
+    in_first = true;  // an empty first message: nothing to copy
+    copying = false;
   }
   // A peek offset walks the records one by one without taking them.
   int offset = 0;
   if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof(offset)) != 0) return;
   for (;;) {
     record_receipt receipt(std::span(record.get(), max_record_size), {});
-    ssize_t n = peek_one(receipt);
+    ssize_t n = receipt.receive(fd, MSG_PEEK | MSG_DONTWAIT);
     if (!receipt.got_record(n)) break;
     std::span<const std::byte> data(record.get(), static_cast<std::size_t>(n));
     if (left == 0) {
@@ -554,8 +561,7 @@ bool pipe_channel::has_unread_data() {
 
 bool pipe_channel::record_waiting() {
   std::lock_guard lock(peek_mutex_);
-  record_receipt head({}, {});
-  return head.got_record(head.receive(socket_.get(), MSG_PEEK | MSG_DONTWAIT));
+  return peek_head(socket_.get()) != head_record::none;
 }
 
 read_state pipe_channel::export_read_state() {
