@@ -46,6 +46,7 @@
 #include "core/runtime_dir.hpp"
 #include "core/unique_fd.hpp"
 #include "core/wire.hpp"
+#include "support/broker_process.hpp"
 #include "support/helper_process.hpp"
 #include "support/sandbox.hpp"
 
@@ -54,96 +55,14 @@ namespace {
 
 namespace wire = detail::wire;
 using detail::unique_fd;
+using test::become;
+using test::beside_self;
+using test::broker_process;
+using test::exits_within;
+using test::pidfd_open;
 
 // Every wait in this file is bounded by this.
 constexpr int bound_ms = 10'000;
-
-std::string beside_self(const std::string& program) {
-  char self[PATH_MAX] = {};
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  std::string path(self, n > 0 ? static_cast<std::size_t>(n) : 0);
-  return path.substr(0, path.rfind('/') + 1) + program;
-}
-
-int pidfd_open(pid_t pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-// True when the process behind `pidfd` exits within `timeout_ms`.
-bool exits_within(int pidfd, int timeout_ms) {
-  pollfd p{pidfd, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) == 1;
-}
-
-// Drops privileges to `uid` (group the same number, no supplementary
-// groups). For a forked child only: async-signal-safe calls.
-bool become(uid_t uid) {
-  return ::setgroups(0, nullptr) == 0 && ::setresgid(uid, uid, uid) == 0 &&
-         ::setresuid(uid, uid, uid) == 0;
-}
-
-// A conduitd that the test starts as its own child and reaps at the end.
-class broker_process {
- public:
-  broker_process() = default;
-  broker_process(const broker_process&) = delete;
-  broker_process& operator=(const broker_process&) = delete;
-  ~broker_process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait_exit(bound_ms);
-    }
-  }
-
-  /// Starts conduitd with `args` (and --ready-fd), as `uid` unless it is -1.
-  /// True once it says it is listening; false if it exited or said nothing
-  /// in time (wait_exit() then tells how it ended).
-  bool start(std::vector<std::string> args, uid_t uid = static_cast<uid_t>(-1)) {
-    constexpr int child_ready_fd = 3;
-    args.insert(args.begin(), beside_self("conduitd"));
-    args.push_back("--ready-fd");
-    args.push_back(std::to_string(child_ready_fd));
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0) return false;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (uid != static_cast<uid_t>(-1) && !become(uid)) ::_exit(126);
-      if (::dup2(ready[1], child_ready_fd) < 0) ::_exit(126);
-      ::close_range(child_ready_fd + 1, ~0U, 0);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(ready[1]);
-    unique_fd ready_read(ready[0]);
-    if (pid_ < 0) return false;
-    pidfd_.reset(pidfd_open(pid_));
-    pollfd p{ready_read.get(), POLLIN, 0};
-    char byte = 0;
-    return ::poll(&p, 1, bound_ms) == 1 && ::read(ready_read.get(), &byte, 1) == 1 && byte == 'R';
-  }
-
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  [[nodiscard]] bool running() const { return pid_ > 0 && !exits_within(pidfd_.get(), 0); }
-
-  /// Waits (bounded) for it to exit; its wait status, or -1 on timeout.
-  int wait_exit(int timeout_ms) {
-    if (pid_ <= 0) return -1;
-    if (pidfd_ && !exits_within(pidfd_.get(), timeout_ms)) return -1;
-    int status = 0;
-    if (::waitpid(pid_, &status, 0) != pid_) return -1;
-    pid_ = -1;
-    return status;
-  }
-
-  [[nodiscard]] int pidfd() const { return pidfd_.get(); }
-
- private:
-  pid_t pid_ = -1;
-  unique_fd pidfd_;
-};
 
 // A peer that speaks the protocol by hand.
 unique_fd connect_raw(const std::string& dir) {

@@ -59,17 +59,6 @@ TEST_F(Fault, ClientKilledMidTransfer) {
   EXPECT_EQ(next.answer(), "ok");
 }
 
-// Opens `name`, retrying while the restarted broker has not yet heard from
-// the server again (bounded).
-pipe_client open_after_restart(const std::string& name, std::error_code& ec) {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  for (;;) {
-    auto client = pipe_client::open(name, pipe_access::duplex, ec);
-    if (ec != errc::file_not_found || std::chrono::steady_clock::now() > deadline) return client;
-    std::this_thread::yield();
-  }
-}
-
 TEST_F(Fault, BrokerRestartKeepsConnectionsAndReregistersInstances) {
   test::helper_process server;
   ASSERT_EQ(server.call("create s1 " + pipe_name() + " max=3"), "ok");
@@ -89,7 +78,7 @@ TEST_F(Fault, BrokerRestartKeepsConnectionsAndReregistersInstances) {
 
   // A new broker comes up; the listening instance registers again by itself.
   std::error_code ec;
-  auto fresh = open_after_restart(pipe_name(), ec);
+  auto fresh = test::open_after_restart(pipe_name(), ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_NE(broker_pid(), old_broker);
   ASSERT_EQ(server.call("connect s2"), "ok already");

@@ -24,6 +24,9 @@
 //                                      each (see stress_message)
 //   echo-join                       -> waits for them: ok SERVED
 //   fds                             -> ok NUMBER_OF_OPEN_DESCRIPTORS
+//   fd-exhaust FREE                 -> lowers RLIMIT_NOFILE and fills descriptors
+//                                      until only FREE more can be opened
+//   fd-restore                      -> closes them and restores the limit
 //   slot-create ID NAME [max=N] [timeout=MS|forever] -> a mailslot_server
 //   slot-open ID NAME               -> a mailslot_client
 //   slot-write ID [TEXT]            -> one message (empty without TEXT): ok BYTES
@@ -42,11 +45,14 @@
 // A command written "& CMD" runs on a thread of its own, and its answer comes
 // later as "& ANSWER", so a test can keep talking while it blocks.
 // The helper exits when its input ends.
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -128,6 +134,31 @@ int count_fds() {
   return count - 1;  // the iterator's own
 }
 
+// What "fd-exhaust" holds, and the limit it lowered.
+std::vector<int> fd_filler;
+rlimit saved_fd_limit{};
+
+std::string exhaust_fds(int free_slots) {
+  if (::getrlimit(RLIMIT_NOFILE, &saved_fd_limit) != 0) return "err 1";
+  int highest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+    highest = std::max(highest, std::stoi(entry.path().filename().string()));
+  rlimit low{static_cast<rlim_t>(highest + 16), saved_fd_limit.rlim_max};
+  if (::setrlimit(RLIMIT_NOFILE, &low) != 0) return "err 1";
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fd_filler.push_back(fd);
+  for (int i = 0; i < free_slots && !fd_filler.empty(); ++i) {
+    ::close(fd_filler.back());
+    fd_filler.pop_back();
+  }
+  return "ok";
+}
+
+std::string restore_fds() {
+  for (int fd : fd_filler) ::close(fd);
+  fd_filler.clear();
+  return ::setrlimit(RLIMIT_NOFILE, &saved_fd_limit) == 0 ? "ok" : "err 1";
+}
+
 // The mailslot commands ("slot-...").
 std::string run_slot(const std::vector<std::string>& w) {
   const std::string& cmd = w[0];
@@ -192,6 +223,8 @@ std::string run(const std::vector<std::string>& w) {
   std::error_code ec;
   if (cmd == "pid") return "ok " + std::to_string(::getpid());
   if (cmd == "fds") return "ok " + std::to_string(count_fds());
+  if (cmd == "fd-exhaust" && w.size() >= 2) return exhaust_fds(std::stoi(w[1]));
+  if (cmd == "fd-restore") return restore_fds();
   if (cmd == "echo-join") {
     for (auto& t : echo_threads) t.join();
     echo_threads.clear();

@@ -32,6 +32,17 @@ TEST_F(PipeCreate, RejectsBadParameters) {
   o = {};
   o.direction = static_cast<pipe_direction>(0);
   EXPECT_EQ(create_error(pipe_name(), o), errc::invalid_parameter);
+  // Numbers cast into the enumerations: only their own values pass.
+  o = {};
+  o.direction = static_cast<pipe_direction>(0xFFFFFFFF);
+  EXPECT_EQ(create_error(pipe_name(), o), errc::invalid_parameter);
+  o = {};
+  o.type = static_cast<pipe_type>(0xFFFFFFFF);
+  EXPECT_EQ(create_error(pipe_name(), o), errc::invalid_parameter);
+  o = {};
+  o.type = pipe_type::message;
+  o.mode = static_cast<read_mode>(0xFFFFFFFF);
+  EXPECT_EQ(create_error(pipe_name(), o), errc::invalid_parameter);
   o = {};
   o.max_instances = unlimited_instances;
   EXPECT_FALSE(create_error(pipe_name(), o));

@@ -30,6 +30,7 @@ enum class errc : int {
   handle_eof = 38,                 // ERROR_HANDLE_EOF: writing to a mailslot whose reader closed it
   bad_netpath = 53,                // ERROR_BAD_NETPATH: a remote host conduit cannot reach
   file_exists = 80,                // ERROR_FILE_EXISTS
+  disk_full = 112,                 // ERROR_DISK_FULL: no space (or inodes) left for a file
   invalid_parameter = 87,          // ERROR_INVALID_PARAMETER
   broken_pipe = 109,               // ERROR_BROKEN_PIPE: the other end was closed
   sem_timeout = 121,               // ERROR_SEM_TIMEOUT: a wait ran out

@@ -15,7 +15,7 @@ void usage() {
   std::fputs(
       "usage: conduitd [--system] [--runtime-dir DIR] [--idle-exit SECONDS] [--detach] [--ready-fd "
       "N]\n"
-      "  --system         serve all users from /run/conduit\n"
+      "  --system         serve all users from /run/conduit (or CONDUIT_SYSTEM_RUNTIME_DIR)\n"
       "  --runtime-dir    serve from DIR (default: CONDUIT_RUNTIME_DIR, or the session folder)\n"
       "  --idle-exit      exit after SECONDS with no process connected (0: never)\n"
       "  --detach         run in the background, in a session of its own\n"
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     }
   }
   if (options.runtime_dir.empty()) {
-    options.runtime_dir = options.system ? conduit::detail::system_runtime_dir
+    options.runtime_dir = options.system ? conduit::detail::system_runtime_dir()
                                          : conduit::detail::runtime_dir_override();
     if (options.runtime_dir.empty()) options.runtime_dir = conduit::detail::session_runtime_dir();
   }

@@ -39,6 +39,8 @@ class win32_error_category final : public std::error_category {
         return "The file exists.";
       case errc::invalid_parameter:
         return "The parameter is incorrect.";
+      case errc::disk_full:
+        return "There is not enough space on the disk.";
       case errc::broken_pipe:
         return "The pipe has been ended.";
       case errc::sem_timeout:
@@ -136,6 +138,10 @@ std::error_code error_from_errno(int errno_value) noexcept {
       return errc::operation_aborted;
     case EEXIST:
       return errc::already_exists;
+    // Out of blocks or inodes (a full runtime folder), or over a quota.
+    case ENOSPC:
+    case EDQUOT:
+      return errc::disk_full;
     case ENAMETOOLONG:
       return errc::invalid_name;
     case EOPNOTSUPP:

@@ -58,11 +58,17 @@ std::size_t receive_packet(int socket, std::span<std::byte> buffer, std::vector<
       fds.emplace_back(fd);
     }
   }
-  // A truncated packet or control message cannot be trusted: drop it whole.
-  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || fds.size() > max_fds_per_packet) {
+  // A truncated packet cannot be trusted: drop it whole.
+  if ((msg.msg_flags & MSG_TRUNC) != 0) {
     fds.clear();
     ec = std::make_error_code(std::errc::message_size);
     return 0;
+  }
+  // The data is whole but descriptors were lost (the kernel closed them):
+  // most often this process is at its RLIMIT_NOFILE.
+  if ((msg.msg_flags & MSG_CTRUNC) != 0 || fds.size() > max_fds_per_packet) {
+    fds.clear();
+    ec = std::make_error_code(std::errc::too_many_files_open);
   }
   return static_cast<std::size_t>(n);
 }

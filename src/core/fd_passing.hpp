@@ -19,8 +19,10 @@ std::error_code send_packet(int socket, std::span<const std::byte> data, std::sp
 
 /// Receives one packet into `buffer`, with its descriptors (close-on-exec).
 /// Returns the packet's size: 0 means the peer closed. A packet larger than
-/// `buffer`, or with more descriptors than max_fds_per_packet, is an error
-/// (EMSGSIZE), and any descriptors it carried are closed.
+/// `buffer` is an error (EMSGSIZE, size 0). A whole packet whose descriptors
+/// did not all arrive (this process at its descriptor limit: MSG_CTRUNC), or
+/// with more than max_fds_per_packet, returns its size with EMFILE and no
+/// descriptors (any it carried are closed).
 std::size_t receive_packet(int socket, std::span<std::byte> buffer, std::vector<unique_fd>& fds,
                            std::error_code& ec, int flags = 0);
 

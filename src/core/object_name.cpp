@@ -61,6 +61,9 @@ const std::string& local_host_name() {
 
 std::error_code parse_object_name(std::string_view given, object_kind kind, object_name& out) {
   if (given.empty()) return errc::path_not_found;
+  // No Win32 caller can pass NUL inside a name; the C++ API can, and a name
+  // cut short there must not stand for another one.
+  if (given.find('\0') != std::string_view::npos) return errc::invalid_name;
   // Win32 path rules turn '/' into '\' before the object manager sees a name.
   std::string full(given);
   for (char& c : full)

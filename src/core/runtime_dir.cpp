@@ -6,6 +6,11 @@
 
 namespace conduit::detail {
 
+std::string system_runtime_dir() {
+  const char* dir = std::getenv("CONDUIT_SYSTEM_RUNTIME_DIR");
+  return dir && *dir ? std::string(dir) : std::string("/run/conduit");
+}
+
 std::string runtime_dir_override() {
   const char* dir = std::getenv("CONDUIT_RUNTIME_DIR");
   return dir && *dir ? std::string(dir) : std::string();

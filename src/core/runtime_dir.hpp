@@ -5,8 +5,10 @@
 
 namespace conduit::detail {
 
-/// The shared broker's folder (`conduitd --system`).
-inline constexpr const char* system_runtime_dir = "/run/conduit";
+/// The shared broker's folder (`conduitd --system`): /run/conduit, or
+/// CONDUIT_SYSTEM_RUNTIME_DIR when set (a system broker somewhere else, as
+/// tests run one).
+[[nodiscard]] std::string system_runtime_dir();
 
 /// The folder named by CONDUIT_RUNTIME_DIR, or empty when it is not set.
 [[nodiscard]] std::string runtime_dir_override();

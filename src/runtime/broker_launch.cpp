@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +30,8 @@ namespace {
 constexpr int broker_start_timeout_ms = 10'000;
 // Starts tried before giving up (see connect_or_start).
 constexpr int broker_start_attempts = 4;
+// Longest pause between tries while a system broker restarts.
+constexpr int system_retry_max_ms = 1000;
 // A session broker with no process connected exits after this many seconds.
 constexpr const char* session_idle_exit_seconds = "30";
 
@@ -51,7 +54,7 @@ bool broker_is_trusted(int fd, const std::string& dir) {
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
   if (cred.uid == ::geteuid() || cred.uid == 0) return true;
   struct stat st {};
-  return dir == system_runtime_dir && ::stat(dir.c_str(), &st) == 0 && st.st_uid == cred.uid;
+  return dir == system_runtime_dir() && ::stat(dir.c_str(), &st) == 0 && st.st_uid == cred.uid;
 }
 
 // The session folder must be ours alone, or another user could stand in for
@@ -155,12 +158,23 @@ unique_fd connect_or_start(const std::string& dir, std::error_code& ec) {
 
 }  // namespace
 
-unique_fd connect_broker(std::error_code& ec) {
+unique_fd connect_broker(broker_kind& kind, const deadline& until, std::error_code& ec) {
   ec.clear();
   std::string dir = runtime_dir_override();
   if (dir.empty()) {
-    if (auto fd = try_connect(system_runtime_dir)) {
-      if (broker_is_trusted(fd.get(), system_runtime_dir)) return fd;
+    std::string system = system_runtime_dir();
+    for (int backoff_ms = 10;; backoff_ms = std::min(backoff_ms * 2, system_retry_max_ms)) {
+      if (auto fd = try_connect(system); fd && broker_is_trusted(fd.get(), system)) {
+        kind = broker_kind::system;
+        return fd;
+      }
+      if (kind != broker_kind::system) break;
+      int left = until.poll_timeout();
+      if (left == 0) {
+        ec = errc::service_not_active;
+        return {};
+      }
+      ::poll(nullptr, 0, left < 0 ? backoff_ms : std::min(left, backoff_ms));
     }
     dir = session_runtime_dir();
   }
@@ -169,6 +183,7 @@ unique_fd connect_broker(std::error_code& ec) {
     ec = errc::access_denied;
     return {};
   }
+  if (fd) kind = dir == runtime_dir_override() ? broker_kind::configured : broker_kind::session;
   return fd;
 }
 

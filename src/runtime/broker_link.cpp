@@ -1,43 +1,34 @@
 #include "runtime/broker_link.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <thread>
+#include <variant>
 
 #include "conduit/error.hpp"
 #include "core/fd_passing.hpp"
-#include "runtime/broker_launch.hpp"
 
 namespace conduit::detail {
 namespace {
+
+// Without a connection, the watcher tries again this often.
+constexpr int reconnect_interval_ms = 1000;
 
 bool broker_went_away(const std::error_code& ec) {
   return ec == std::errc::broken_pipe || ec == std::errc::connection_reset ||
          ec == std::errc::not_connected;
 }
 
-// Sends a request on `socket` and reads the reply with the same id.
-std::error_code exchange_on(int socket, std::uint32_t id, const wire::request& request,
-                            std::span<const int> fds, wire::reply& reply,
-                            std::vector<unique_fd>* reply_fds) {
-  auto bytes = wire::encode(request, id);
-  if (auto ec = send_packet(socket, bytes, fds)) return ec;
-  std::array<std::byte, wire::max_message_size> buffer;
-  std::vector<unique_fd> received;
-  std::error_code ec;
-  std::size_t n = receive_packet(socket, buffer, received, ec);
-  if (ec) return ec;
-  if (n == 0) return std::make_error_code(std::errc::connection_reset);
-  wire::header h;
-  if (auto bad = wire::decode_reply(std::span(buffer).first(n), h, reply)) return bad;
-  if (h.request_id != id) return std::make_error_code(std::errc::bad_message);
-  if (reply_fds) *reply_fds = std::move(received);
-  return {};
+bool timed_out(const std::error_code& ec) {
+  return ec == std::errc::timed_out;
 }
 
 // The broker's "no" to a request, as the Win32 error it carries.
@@ -51,7 +42,144 @@ bool has_data(int fd) {
   return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+unique_fd duplicate(int fd) {
+  return unique_fd(fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+}
+
+// Link sockets never block: every wait on them is a poll with a deadline.
+void make_nonblocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+// The request as a packet, if the broker would take it: a string over its
+// limit or holding NUL, or a message over the size limit, would make it drop
+// the whole connection (and every instance on it), so such a request never
+// leaves: ERROR_INVALID_PARAMETER. The broker's own decoder is the judge.
+std::error_code encode_for_broker(const wire::request& request, std::uint32_t id,
+                                  std::vector<std::byte>& bytes) {
+  bytes = wire::encode(request, id);
+  wire::header h;
+  wire::request decoded;
+  if (wire::decode_request(bytes, h, decoded)) return errc::invalid_parameter;
+  return {};
+}
+
+// How many descriptors the broker's answer to `request` may carry.
+std::size_t descriptors_in_reply(const wire::request& request) {
+  if (std::holds_alternative<wire::open_request>(request)) return 2;  // endpoint, page
+  if (std::holds_alternative<wire::open_mailslot_request>(request) ||
+      std::holds_alternative<wire::open_event_request>(request) ||
+      std::holds_alternative<wire::create_event_request>(request))
+    return 1;
+  return 0;
+}
+
+// Whether this process can take `count` more descriptors. Asked before the
+// request goes: once the broker has answered an open, the server has the
+// client's connect record, and descriptors the kernel could not give us
+// would leave it a client that never was.
+std::error_code descriptor_room(int socket, std::size_t count) {
+  std::array<unique_fd, 2> room;
+  for (std::size_t i = 0; i < std::min(count, room.size()); ++i) {
+    room[i] = duplicate(socket);
+    if (!room[i]) return error_from_errno(errno);
+  }
+  return {};
+}
+
+// Sends one packet before `until`, waiting while the socket's buffer is full.
+std::error_code send_before(int socket, std::span<const std::byte> bytes, std::span<const int> fds,
+                            const deadline& until) {
+  for (;;) {
+    auto ec = send_packet(socket, bytes, fds);
+    if (ec != std::errc::resource_unavailable_try_again) return ec;
+    int revents = poll_until(socket, POLLOUT, until);
+    if (revents == 0) return std::make_error_code(std::errc::timed_out);
+    if (revents < 0) return {errno, std::generic_category()};
+  }
+}
+
+// One packet from a broker connection that poll said is readable: its size
+// (0: nothing after all), or `broken` set when the connection is unusable.
+std::size_t receive_reply(int socket, std::span<std::byte> buffer, std::vector<unique_fd>& fds,
+                          std::error_code& ec, bool& broken) {
+  std::size_t n = receive_packet(socket, buffer, fds, ec, MSG_DONTWAIT);
+  if (ec == std::errc::resource_unavailable_try_again) {
+    ec.clear();
+    return 0;
+  }
+  // A reply whose descriptors were lost is still a reply (EMFILE).
+  broken = (ec && ec != std::errc::too_many_files_open) || n == 0;
+  return broken ? 0 : n;
+}
+
+// One exchange on a connection nobody else uses: replies to anything else
+// are skipped.
+std::error_code exchange_on(int socket, std::uint32_t id, const wire::request& request,
+                            std::span<const int> fds, wire::reply& reply,
+                            std::vector<unique_fd>* reply_fds, const deadline& until) {
+  std::vector<std::byte> bytes;
+  if (auto ec = encode_for_broker(request, id, bytes)) return ec;
+  if (auto ec = send_before(socket, bytes, fds, until)) return ec;
+  std::array<std::byte, wire::max_message_size> buffer;
+  for (;;) {
+    int revents = poll_until(socket, POLLIN, until);
+    if (revents == 0) return std::make_error_code(std::errc::timed_out);
+    if (revents < 0) return {errno, std::generic_category()};
+    std::vector<unique_fd> received;
+    std::error_code ec;
+    bool broken = false;
+    std::size_t n = receive_reply(socket, buffer, received, ec, broken);
+    if (broken) return std::make_error_code(std::errc::connection_reset);
+    if (n == 0) continue;
+    wire::header h;
+    if (auto bad = wire::decode_reply(std::span(buffer).first(n), h, reply)) return bad;
+    if (h.request_id != id) continue;
+    if (ec) return ec;
+    if (reply_fds) *reply_fds = std::move(received);
+    return {};
+  }
+}
+
+// What a caller hears when a broker exchange did not complete.
+std::error_code link_failure(const std::error_code& ec) {
+  if (ec.category() == win32_category()) return ec;
+  if (timed_out(ec)) return errc::timeout;
+  if (ec == std::errc::too_many_files_open) return errc::too_many_open_files;
+  return errc::service_not_active;
+}
+
+// A request that makes something at the broker, whose late success must be
+// undone (its caller gave up waiting): the close that undoes it.
+std::optional<wire::request> undo_of(const wire::request& made, const wire::reply& reply) {
+  if (reply.error != 0) return std::nullopt;
+  if (std::holds_alternative<wire::create_instance_request>(made))
+    return wire::close_instance_request{reply.instance_id};
+  if (std::holds_alternative<wire::create_mailslot_request>(made))
+    return wire::close_mailslot_request{reply.instance_id};
+  if (std::holds_alternative<wire::create_event_request>(made) ||
+      std::holds_alternative<wire::open_event_request>(made))
+    return wire::close_event_request{reply.instance_id};
+  return std::nullopt;
+}
+
+// Sends a request whose reply is of no interest, without waiting.
+void send_now(int socket, std::uint32_t id, const wire::request& request) {
+  std::vector<std::byte> bytes;
+  if (!encode_for_broker(request, id, bytes)) (void)send_packet(socket, bytes, {});
+}
+
 }  // namespace
+
+struct broker_link::pending {
+  std::uint32_t id = 0;
+  const unique_fd* conn = nullptr;
+  bool done = false;
+  std::error_code ec;
+  wire::reply* reply = nullptr;
+  std::vector<unique_fd> fds;
+};
 
 broker_link& broker_link::get() {
   static broker_link* link = [] {
@@ -63,185 +191,437 @@ broker_link& broker_link::get() {
   return *link;
 }
 
-// A forked child shares our broker connection: it must not use it. It starts
-// afresh with no registrations (they belong to the parent) and no watcher.
+// A forked child shares our broker connection: it must not use it, nor keep
+// it open (the broker would not see us go). It starts afresh with no
+// registrations (they belong to the parent), no waiters and no watcher.
 void broker_link::after_fork_in_child() {
   broker_link& link = get();
+  if (link.socket_) ::close(link.socket_->release());
   link.socket_.reset();
   for (const auto& reg : link.registrations_) reg->listening_endpoint.reset();
   link.registrations_.clear();
   link.mailslots_.clear();
   link.events_.clear();
+  link.pending_.clear();
+  link.abandoned_.clear();
+  link.connecting_ = false;
+  link.reading_ = false;
   link.watcher_started_ = false;
   link.wake_.reset();
   link.mutex_.unlock();
 }
 
-std::error_code broker_link::ensure_connected_locked() {
-  if (socket_) return {};
-  std::error_code ec;
-  socket_ = connect_broker(ec);
-  if (ec) return ec;
-  ++generation_;
-  reregister_all_locked();
-  if (wake_) {
-    std::uint64_t one = 1;
-    (void)!::write(wake_.get(), &one, sizeof(one));
+bool broker_link::wait_locked(std::unique_lock<std::mutex>& lock, const deadline& until) {
+  if (until.unlimited()) {
+    changed_.wait(lock);
+    return true;
   }
-  return {};
+  changed_.wait_until(lock, until.at());
+  return !until.passed();
 }
 
-std::error_code broker_link::exchange_locked(const wire::request& request, std::span<const int> fds,
-                                             wire::reply& reply,
-                                             std::vector<unique_fd>* reply_fds) {
-  for (int attempt = 0;; ++attempt) {
-    if (auto ec = ensure_connected_locked()) return ec;
-    auto ec = exchange_on(socket_.get(), next_request_id_++, request, fds, reply, reply_fds);
-    if (!ec) return refusal(reply);
+broker_link::connection broker_link::connected_locked(std::unique_lock<std::mutex>& lock,
+                                                      const deadline& until,
+                                                      std::uint64_t& generation,
+                                                      std::error_code& ec) {
+  for (;;) {
+    if (socket_) {
+      generation = generation_;
+      return socket_;
+    }
+    if (!connecting_) {
+      reconnect_locked(lock, until, ec);
+      if (ec) return nullptr;
+      continue;
+    }
+    // Another thread is connecting: wait for it, but no longer than we may.
+    if (!wait_locked(lock, until) && !socket_) {
+      ec = errc::service_not_active;
+      return nullptr;
+    }
+  }
+}
+
+void broker_link::reconnect_locked(std::unique_lock<std::mutex>& lock, const deadline& until,
+                                   std::error_code& ec) {
+  connecting_ = true;
+  broker_kind kind = kind_;
+  lock.unlock();
+  unique_fd fd = connect_broker(kind, until, ec);
+  if (fd) make_nonblocking(fd.get());
+  lock.lock();
+  if (fd) kind_ = kind;
+  std::uint64_t generation = generation_ + 1;
+  bool ok = fd && reregister_all(lock, fd.get(), generation);
+  connecting_ = false;
+  if (ok) {
+    generation_ = generation;
+    socket_ = std::make_shared<unique_fd>(std::move(fd));
+    if (wake_) {
+      std::uint64_t one = 1;
+      (void)!::write(wake_.get(), &one, sizeof(one));
+    }
+  } else if (!ec) {
+    ec = errc::service_not_active;
+  }
+  changed_.notify_all();
+}
+
+void broker_link::broken_locked(const connection& conn) {
+  for (auto& [id, p] : pending_) {
+    if (p->conn == conn.get() && !p->done) {
+      p->done = true;
+      p->ec = std::make_error_code(std::errc::connection_reset);
+    }
+  }
+  if (socket_ == conn) {
+    // Shut down, not just dropped: a broker that is still there must see us
+    // go (and forget what we registered on it), and the watcher must wake.
+    ::shutdown(conn->get(), SHUT_RDWR);
     socket_.reset();
-    if (!broker_went_away(ec) || attempt == 1) return errc::service_not_active;
+    abandoned_.clear();
+  }
+  changed_.notify_all();
+}
+
+void broker_link::read_one(std::unique_lock<std::mutex>& lock, const connection& conn,
+                           const deadline& until) {
+  reading_ = true;
+  lock.unlock();
+  std::array<std::byte, wire::max_message_size> buffer;
+  std::vector<unique_fd> fds;
+  std::error_code ec;
+  bool broken = false;
+  std::size_t n = 0;
+  int revents = poll_until(conn->get(), POLLIN, until);
+  if (revents < 0) broken = true;
+  if (revents > 0) n = receive_reply(conn->get(), buffer, fds, ec, broken);
+  wire::header h;
+  wire::reply reply;
+  if (n > 0 && wire::decode_reply(std::span(buffer).first(n), h, reply)) broken = true;
+  lock.lock();
+  reading_ = false;
+  if (broken) {
+    broken_locked(conn);
+    return;
+  }
+  if (n > 0) {
+    if (auto it = pending_.find(h.request_id);
+        it != pending_.end() && it->second->conn == conn.get()) {
+      pending& p = *it->second;
+      *p.reply = std::move(reply);
+      p.fds = std::move(fds);
+      p.ec = ec;
+      p.done = true;
+    } else if (auto gone = abandoned_.find(h.request_id); gone != abandoned_.end()) {
+      // Its caller gave up; what the broker made for it must not linger.
+      if (auto undo = undo_of(gone->second, reply))
+        send_now(conn->get(), next_request_id_++, *undo);
+      abandoned_.erase(gone);
+    }
+  }
+  changed_.notify_all();
+}
+
+std::error_code broker_link::await_reply_locked(std::unique_lock<std::mutex>& lock, pending& p,
+                                                const connection& conn, const deadline& until) {
+  while (!p.done && !until.passed()) {
+    if (!reading_)
+      read_one(lock, conn, until);
+    else
+      wait_locked(lock, until);
+  }
+  pending_.erase(p.id);
+  if (!p.done) return std::make_error_code(std::errc::timed_out);
+  return p.ec;
+}
+
+std::error_code broker_link::exchange(const wire::request& request, std::span<const int> fds,
+                                      wire::reply& reply, std::vector<unique_fd>* reply_fds,
+                                      const deadline& until, std::uint64_t& generation,
+                                      bool pinned) {
+  std::unique_lock lock(mutex_);
+  for (int attempt = 0;; ++attempt) {
+    std::uint64_t current = 0;
+    std::error_code ec;
+    connection conn = connected_locked(lock, until, current, ec);
+    if (!conn) return ec;
+    // A request that names what an earlier connection registered means
+    // nothing to another broker (whose ids may name something else).
+    if (pinned && current != generation) return std::make_error_code(std::errc::connection_reset);
+    std::vector<std::byte> bytes;
+    pending p;
+    p.id = next_request_id_++;
+    if ((ec = encode_for_broker(request, p.id, bytes))) return ec;
+    if ((ec = descriptor_room(conn->get(), descriptors_in_reply(request)))) return ec;
+    p.conn = conn.get();
+    p.reply = &reply;
+    pending_.emplace(p.id, &p);
+    lock.unlock();
+    ec = send_before(conn->get(), bytes, fds, until);
+    lock.lock();
+    if (ec) {
+      pending_.erase(p.id);
+      // Nothing was sent: the connection is as good as before.
+      if (!broker_went_away(ec)) return ec;
+    } else {
+      ec = await_reply_locked(lock, p, conn, until);
+      if (timed_out(ec)) abandoned_.emplace(p.id, request);
+    }
+    if (!ec || ec == std::errc::too_many_files_open) {
+      generation = current;
+      if (reply_fds) *reply_fds = std::move(p.fds);
+      return ec ? ec : refusal(reply);
+    }
+    if (timed_out(ec)) return ec;
+    broken_locked(conn);
+    if (pinned || !broker_went_away(ec) || attempt == 1)
+      return std::make_error_code(std::errc::connection_reset);
   }
 }
 
 std::error_code broker_link::call(const wire::request& request, std::span<const int> fds,
-                                  wire::reply& reply, std::vector<unique_fd>* reply_fds) {
-  std::lock_guard lock(mutex_);
-  return exchange_locked(request, fds, reply, reply_fds);
+                                  wire::reply& reply, std::vector<unique_fd>* reply_fds,
+                                  std::chrono::milliseconds timeout) {
+  std::uint64_t generation = 0;
+  auto ec = exchange(request, fds, reply, reply_fds, deadline(timeout), generation, false);
+  return ec ? link_failure(ec) : ec;
 }
 
-std::error_code broker_link::call_alone(const wire::request& request, wire::reply& reply) {
+std::error_code broker_link::call_alone(const wire::request& request, wire::reply& reply,
+                                        std::chrono::milliseconds timeout) {
+  deadline until(timeout);
+  broker_kind kind;
+  {
+    std::lock_guard lock(mutex_);
+    kind = kind_;
+  }
   std::error_code ec;
-  unique_fd socket = connect_broker(ec);
+  unique_fd socket = connect_broker(kind, until, ec);
   if (ec) return ec;
-  if (exchange_on(socket.get(), 1, request, {}, reply, nullptr)) return errc::service_not_active;
+  make_nonblocking(socket.get());
+  if ((ec = exchange_on(socket.get(), 1, request, {}, reply, nullptr, until)))
+    return link_failure(ec);
   return refusal(reply);
 }
 
 std::error_code broker_link::register_instance(const std::shared_ptr<registration>& reg,
                                                wire::reply& reply) {
-  std::lock_guard lock(mutex_);
+  // The instance is not shared yet: its descriptors stay put meanwhile.
+  bool listening = static_cast<bool>(reg->listening_endpoint);
   std::array<int, 2> fds{reg->page_fd, reg->listening_endpoint.get()};
-  auto ec = exchange_locked(reg->params, std::span(fds).first(reg->listening_endpoint ? 2 : 1),
-                            reply, nullptr);
-  if (ec) return ec;
-  reg->broker_id = reply.instance_id;
-  registrations_.insert(reg);
-  start_watcher_locked();
-  return {};
+  for (int attempt = 0;; ++attempt) {
+    std::uint64_t generation = 0;
+    auto ec = exchange(reg->params, std::span(fds).first(listening ? 2 : 1), reply, nullptr,
+                       deadline(reply_timeout), generation, false);
+    if (ec) return link_failure(ec);
+    std::lock_guard lock(mutex_);
+    if (socket_ && generation == generation_) {
+      reg->broker_id = reply.instance_id;
+      reg->generation = generation;
+      reg->listening_serial = listening ? reg->params.serial : 0;
+      registrations_.insert(reg);
+      start_watcher_locked();
+      return {};
+    }
+    // The broker that took it went away before we could remember it: the
+    // next one has not heard of it.
+    if (attempt == 1) return errc::service_not_active;
+  }
 }
 
 std::error_code broker_link::relisten(const std::shared_ptr<registration>& reg, unique_fd endpoint,
                                       int server_end, std::uint32_t serial) {
-  std::lock_guard lock(mutex_);
+  deadline until(reply_timeout);
+  std::unique_lock lock(mutex_);
   reg->listening_endpoint = std::move(endpoint);
   reg->server_end = server_end;
   reg->params.serial = serial;
-  if (auto ec = ensure_connected_locked()) return ec;
-  // A reconnect above has registered it listening already.
-  if (reg->broker_id == 0) return errc::service_not_active;
-  wire::reply reply;
-  std::array<int, 1> fds{reg->listening_endpoint.get()};
-  return exchange_locked(wire::listen_request{reg->broker_id, serial}, fds, reply, nullptr);
+  for (int attempt = 0;; ++attempt) {
+    std::uint64_t generation = 0;
+    std::error_code ec;
+    if (!connected_locked(lock, until, generation, ec)) return ec;
+    // A reconnect has registered it listening with this endpoint already.
+    if (reg->generation == generation && reg->listening_serial == serial) return {};
+    if (reg->broker_id == 0 || reg->generation != generation) return errc::service_not_active;
+    // The caller holds the instance's lock: the endpoint stays ours meanwhile.
+    std::array<int, 1> fds{reg->listening_endpoint.get()};
+    wire::request request = wire::listen_request{reg->broker_id, serial};
+    lock.unlock();
+    wire::reply reply;
+    ec = exchange(request, fds, reply, nullptr, until, generation, true);
+    lock.lock();
+    if (!ec && generation == generation_) reg->listening_serial = serial;
+    if (ec.category() == win32_category()) return ec;
+    if (!ec) return {};
+    // The broker went away: its successor learns the endpoint from the
+    // re-registration; look again.
+    if (timed_out(ec) || attempt == 1) return link_failure(ec);
+  }
 }
 
 void broker_link::mark_connected(const std::shared_ptr<registration>& reg) {
   std::lock_guard lock(mutex_);
   reg->listening_endpoint.reset();
+  reg->listening_serial = 0;
+}
+
+void broker_link::send_and_forget_locked(const wire::request& request) {
+  if (socket_) send_now(socket_->get(), next_request_id_++, request);
 }
 
 void broker_link::unregister(const std::shared_ptr<registration>& reg) {
   std::lock_guard lock(mutex_);
   registrations_.erase(reg);
   reg->listening_endpoint.reset();
-  forget_locked(wire::close_instance_request{reg->broker_id}, reg->broker_id);
+  // Fire and forget: if the broker is gone or stuck, closing must not wait.
+  if (reg->broker_id != 0 && reg->generation == generation_)
+    send_and_forget_locked(wire::close_instance_request{reg->broker_id});
+  reg->broker_id = 0;
 }
 
 std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
                                                wire::reply& reply) {
-  std::lock_guard lock(mutex_);
   std::array<int, 1> fds{reg->sending_end};
-  if (auto ec = exchange_locked(reg->params, fds, reply, nullptr)) return ec;
-  reg->broker_id = reply.instance_id;
-  mailslots_.insert(reg);
-  start_watcher_locked();
-  return {};
+  for (int attempt = 0;; ++attempt) {
+    std::uint64_t generation = 0;
+    auto ec =
+        exchange(reg->params, fds, reply, nullptr, deadline(reply_timeout), generation, false);
+    if (ec) return link_failure(ec);
+    std::lock_guard lock(mutex_);
+    if (socket_ && generation == generation_) {
+      reg->broker_id = reply.instance_id;
+      reg->generation = generation;
+      mailslots_.insert(reg);
+      start_watcher_locked();
+      return {};
+    }
+    if (attempt == 1) return errc::service_not_active;
+  }
 }
 
 void broker_link::unregister_mailslot(const std::shared_ptr<mailslot_registration>& reg) {
   std::lock_guard lock(mutex_);
   mailslots_.erase(reg);
-  forget_locked(wire::close_mailslot_request{reg->broker_id}, reg->broker_id);
+  if (reg->broker_id != 0 && reg->generation == generation_)
+    send_and_forget_locked(wire::close_mailslot_request{reg->broker_id});
+  reg->broker_id = 0;
 }
 
 std::error_code broker_link::hold_event(const std::shared_ptr<event_registration>& reg,
                                         const wire::request& request, wire::reply& reply,
                                         unique_fd& received) {
-  std::lock_guard lock(mutex_);
   std::array<int, 1> fds{reg->eventfd};
-  std::vector<unique_fd> reply_fds;
-  auto ec = exchange_locked(request, std::span(fds).first(wire::fds_expected(request)), reply,
-                            &reply_fds);
-  if (ec) return ec;
-  if (!reply_fds.empty()) {
-    received = std::move(reply_fds.front());
-    reg->eventfd = received.get();
+  for (int attempt = 0;; ++attempt) {
+    std::uint64_t generation = 0;
+    std::vector<unique_fd> reply_fds;
+    auto ec = exchange(request, std::span(fds).first(wire::fds_expected(request)), reply,
+                       &reply_fds, deadline(reply_timeout), generation, false);
+    if (ec) return link_failure(ec);
+    std::lock_guard lock(mutex_);
+    if (socket_ && generation == generation_) {
+      if (!reply_fds.empty()) {
+        received = std::move(reply_fds.front());
+        reg->eventfd = received.get();
+      }
+      reg->params.flags = reply.open_mode & wire::event_manual_reset;
+      reg->broker_id = reply.instance_id;
+      reg->generation = generation;
+      events_.insert(reg);
+      start_watcher_locked();
+      return {};
+    }
+    if (attempt == 1) return errc::service_not_active;
   }
-  reg->params.flags = reply.open_mode & wire::event_manual_reset;
-  reg->broker_id = reply.instance_id;
-  events_.insert(reg);
-  start_watcher_locked();
-  return {};
 }
 
 void broker_link::release_event(const std::shared_ptr<event_registration>& reg) {
   std::lock_guard lock(mutex_);
-  if (events_.erase(reg)) forget_locked(wire::close_event_request{reg->broker_id}, reg->broker_id);
+  if (!events_.erase(reg)) return;
+  if (reg->broker_id != 0 && reg->generation == generation_)
+    send_and_forget_locked(wire::close_event_request{reg->broker_id});
+  reg->broker_id = 0;
 }
 
-void broker_link::forget_locked(const wire::request& close, std::uint64_t& broker_id) {
-  if (broker_id == 0 || !socket_) return;
-  wire::reply reply;
-  // Best effort: if the broker is gone, so is its record.
-  (void)exchange_locked(close, {}, reply, nullptr);
-  broker_id = 0;
-}
-
-void broker_link::reregister_all_locked() {
-  for (const auto& reg : registrations_) {
+// Runs with connecting_ set, so nothing else uses `socket` or publishes a
+// connection; the lock is let go around each exchange, and each object is
+// looked at again afterwards (it may have been closed meanwhile).
+bool broker_link::reregister_all(std::unique_lock<std::mutex>& lock, int socket,
+                                 std::uint64_t generation) {
+  // Registers `request` with `fds` (duplicates, so that the object may close
+  // its own meanwhile); false if the connection broke.
+  auto again = [&](const wire::request& request, std::span<const int> fds, wire::reply& reply) {
+    std::uint32_t id = next_request_id_++;
+    lock.unlock();
+    auto ec = exchange_on(socket, id, request, fds, reply, nullptr, deadline(reply_timeout));
+    lock.lock();
+    return !ec;
+  };
+  std::vector<std::shared_ptr<registration>> instances(registrations_.begin(),
+                                                       registrations_.end());
+  for (const auto& reg : instances) {
+    if (!registrations_.count(reg)) continue;
     reg->broker_id = 0;
+    reg->listening_serial = 0;
     // An instance whose client arrived (its connect record is waiting to be
-    // read) is no longer listening, even if we still hold the client's end.
-    bool listening = reg->listening_endpoint && !has_data(reg->server_end);
-    std::array<int, 2> fds{reg->page_fd, reg->listening_endpoint.get()};
+    // read) is no longer listening: its endpoint belongs to that client and
+    // must never reach another one.
+    if (reg->listening_endpoint && has_data(reg->server_end)) reg->listening_endpoint.reset();
+    bool listening = static_cast<bool>(reg->listening_endpoint);
+    unique_fd page = duplicate(reg->page_fd);
+    unique_fd endpoint = listening ? duplicate(reg->listening_endpoint.get()) : unique_fd();
+    if (!page || (listening && !endpoint)) continue;  // out of descriptors: stays unknown
+    wire::create_instance_request params = reg->params;
+    std::array<int, 2> fds{page.get(), endpoint.get()};
     wire::reply reply;
-    auto ec = exchange_on(socket_.get(), next_request_id_++, reg->params,
-                          std::span(fds).first(listening ? 2 : 1), reply, nullptr);
-    if (ec) {
-      socket_.reset();
-      return;
+    if (!again(params, std::span(fds).first(listening ? 2 : 1), reply)) return false;
+    if (reply.error != 0) continue;
+    if (!registrations_.count(reg)) {  // closed meanwhile
+      send_now(socket, next_request_id_++, wire::close_instance_request{reply.instance_id});
+      continue;
     }
-    if (reply.error == 0) reg->broker_id = reply.instance_id;
+    reg->broker_id = reply.instance_id;
+    reg->generation = generation;
+    reg->listening_serial = listening ? params.serial : 0;
   }
   // A slot whose name another reader took meanwhile stays unknown: its
   // writers keep writing, new ones cannot find it.
-  for (const auto& reg : mailslots_)
-    if (!register_again_locked(reg->params, reg->sending_end, reg->broker_id)) return;
+  std::vector<std::shared_ptr<mailslot_registration>> slots(mailslots_.begin(), mailslots_.end());
+  for (const auto& reg : slots) {
+    if (!mailslots_.count(reg)) continue;
+    reg->broker_id = 0;
+    unique_fd end = duplicate(reg->sending_end);
+    if (!end) continue;
+    std::array<int, 1> fds{end.get()};
+    wire::reply reply;
+    if (!again(reg->params, fds, reply)) return false;
+    if (reply.error != 0) continue;
+    if (!mailslots_.count(reg)) {
+      send_now(socket, next_request_id_++, wire::close_mailslot_request{reply.instance_id});
+      continue;
+    }
+    reg->broker_id = reply.instance_id;
+    reg->generation = generation;
+  }
   // Another holder may have named an event again first: the broker then
   // counts us in and offers its eventfd, which is ours already.
-  for (const auto& reg : events_)
-    if (!register_again_locked(reg->params, reg->eventfd, reg->broker_id)) return;
-}
-
-bool broker_link::register_again_locked(const wire::request& request, int fd,
-                                        std::uint64_t& broker_id) {
-  broker_id = 0;
-  std::array<int, 1> fds{fd};
-  wire::reply reply;
-  if (exchange_on(socket_.get(), next_request_id_++, request, fds, reply, nullptr)) {
-    socket_.reset();
-    return false;
+  std::vector<std::shared_ptr<event_registration>> events(events_.begin(), events_.end());
+  for (const auto& reg : events) {
+    if (!events_.count(reg)) continue;
+    reg->broker_id = 0;
+    unique_fd eventfd = duplicate(reg->eventfd);
+    if (!eventfd) continue;
+    std::array<int, 1> fds{eventfd.get()};
+    wire::reply reply;
+    if (!again(reg->params, fds, reply)) return false;
+    if (reply.error != 0) continue;
+    if (!events_.count(reg)) {
+      send_now(socket, next_request_id_++, wire::close_event_request{reply.instance_id});
+      continue;
+    }
+    reg->broker_id = reply.instance_id;
+    reg->generation = generation;
   }
-  if (reply.error == 0) broker_id = reply.instance_id;
   return true;
 }
 
@@ -253,34 +633,35 @@ void broker_link::start_watcher_locked() {
   std::thread([this] { watch(); }).detach();
 }
 
-// Waits for the broker to hang up, then reconnects and registers again.
+// Waits for the broker to hang up, then reconnects and registers again. A
+// process that used the system broker waits here for it to come back.
 void broker_link::watch() {
   for (;;) {
-    int socket;
+    connection conn;
     int wake;
-    std::uint64_t generation;
     {
       std::lock_guard lock(mutex_);
       if (!watcher_started_) return;
-      socket = socket_.get();
+      conn = socket_;
       wake = wake_.get();
-      generation = generation_;
     }
-    std::array<pollfd, 2> fds{pollfd{wake, POLLIN, 0}, pollfd{socket, POLLRDHUP, 0}};
-    // Without a connection, try again every second.
-    int n = ::poll(fds.data(), socket >= 0 ? 2 : 1, socket >= 0 ? -1 : 1000);
+    std::array<pollfd, 2> fds{pollfd{wake, POLLIN, 0},
+                              pollfd{conn ? conn->get() : -1, POLLRDHUP, 0}};
+    int n = ::poll(fds.data(), fds.size(), conn ? -1 : reconnect_interval_ms);
     if (n < 0 && errno != EINTR) return;
     if (fds[0].revents & POLLIN) {
       std::uint64_t count;
       (void)!::read(wake, &count, sizeof(count));
       continue;
     }
-    std::lock_guard lock(mutex_);
-    if (generation_ != generation && socket >= 0) continue;
-    if (socket >= 0 && !(fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR))) continue;
+    std::unique_lock lock(mutex_);
+    if (conn && !(fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR))) continue;
+    if (conn) broken_locked(conn);
+    conn.reset();
+    if (socket_ || connecting_) continue;
     if (registrations_.empty() && mailslots_.empty() && events_.empty()) continue;
-    socket_.reset();
-    (void)ensure_connected_locked();
+    std::error_code ec;
+    reconnect_locked(lock, deadline(std::chrono::milliseconds(-1)), ec);
   }
 }
 

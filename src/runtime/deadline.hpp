@@ -20,6 +20,11 @@ class deadline {
         at_(std::chrono::steady_clock::now() +
             (unlimited_ ? std::chrono::milliseconds(0) : std::min(timeout, longest))) {}
 
+  [[nodiscard]] bool unlimited() const noexcept { return unlimited_; }
+  /// The point itself (meaningless when unlimited()).
+  [[nodiscard]] std::chrono::steady_clock::time_point at() const noexcept { return at_; }
+  [[nodiscard]] bool passed() const noexcept { return poll_timeout() == 0; }
+
   /// Milliseconds left for poll(): -1 without a deadline, 0 once passed,
   /// rounded up so a wait never ends just before the deadline.
   [[nodiscard]] int poll_timeout() const noexcept {

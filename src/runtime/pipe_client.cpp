@@ -16,6 +16,11 @@ namespace conduit {
 
 using detail::throw_if_error;
 
+namespace {
+// How much longer than its own timeout a wait gives the broker to answer.
+constexpr std::chrono::milliseconds wait_reply_margin{250};
+}  // namespace
+
 pipe_client::pipe_client() noexcept = default;
 pipe_client::pipe_client(std::shared_ptr<detail::client_end> impl) noexcept
     : basic_pipe(std::move(impl)) {}
@@ -81,10 +86,22 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
     else
       ms = static_cast<std::uint32_t>(
           std::min<std::int64_t>(timeout.count(), detail::wait_forever - 1));
+    auto& link = detail::broker_link::get();
     detail::wire::reply reply;
-    // Its own connection: a long wait must not hold up this process's other calls.
-    ec = detail::broker_link::get().call_alone(detail::wire::wait_request{std::string(name), ms},
-                                               reply);
+    // How long the broker may take to answer: the wait itself and a margin
+    // (a stopped broker must not hang us). A wait for the pipe's own default
+    // asks the pipe what that is first.
+    std::chrono::milliseconds limit(-1);
+    if (ms == detail::wait_use_default) {
+      if ((ec = link.call(detail::wire::query_request{std::string(name)}, {}, reply))) return false;
+      limit = std::chrono::milliseconds(reply.default_timeout_ms) + wait_reply_margin;
+    } else if (ms != detail::wait_forever) {
+      limit = std::chrono::milliseconds(ms) + wait_reply_margin;
+    }
+    // Its own connection: the broker queues waits per connection.
+    ec = link.call_alone(detail::wire::wait_request{std::string(name), ms}, reply, limit);
+    // Whoever ran out of time, the wait did.
+    if (ec == errc::timeout) ec = errc::sem_timeout;
     return !ec;
   } catch (const std::bad_alloc&) {
     ec = errc::not_enough_memory;

@@ -44,7 +44,11 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
     return nullptr;
   }
   auto direction = static_cast<std::uint32_t>(options.direction);
-  if (direction == 0 || direction > access_duplex || options.max_instances == 0 ||
+  auto type = static_cast<std::uint32_t>(options.type);
+  auto mode = static_cast<std::uint32_t>(options.mode);
+  // Enumerations cast from any number: only the values they define pass.
+  if (direction == 0 || direction > access_duplex || (type != 0 && type != type_message) ||
+      (mode != 0 && mode != readmode_message) || options.max_instances == 0 ||
       options.max_instances > unlimited_instances ||
       (options.type == pipe_type::byte && options.mode == read_mode::message) ||
       options.default_timeout.count() < 0 ||
@@ -143,13 +147,16 @@ bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
       buffer;
   ssize_t n = ::recv(fd, buffer.data(), 8, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return false;  // no client yet; the endpoint is still ours too
+  // A client is here: say so before the record is taken, so that a broker
+  // restart from here on never registers the instance listening again with
+  // this client's end (whose next reader would be us, reading someone else).
+  broker_link::get().mark_connected(registration_);
   std::size_t size = n == 8 ? wire::connect_record_size(std::span(buffer).first(8)) : 0;
   if (size == 0 || ::recv(fd, buffer.data(), size, MSG_WAITALL) != static_cast<ssize_t>(size) ||
       wire::decode_connect_record(std::span(buffer).first(size), client_)) {
     ec = errc::bad_pipe;
     return false;
   }
-  broker_link::get().mark_connected(registration_);
   state_ = state::connected;
   if (connect_listener_) connect_listener_(fd);
   return true;

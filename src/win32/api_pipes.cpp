@@ -61,7 +61,15 @@ HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWO
     SetLastError(ERROR_PATH_NOT_FOUND);
     return INVALID_HANDLE_VALUE;
   }
-  if ((open_mode & PIPE_ACCESS_DUPLEX) == 0) {
+  // Windows refuses bits it does not define, in either mode (Wine lets them
+  // through); so does conduit, rather than guess what they were meant to say.
+  constexpr DWORD known_open_mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE |
+                                    FILE_FLAG_WRITE_THROUGH | FILE_FLAG_OVERLAPPED | WRITE_DAC |
+                                    WRITE_OWNER | ACCESS_SYSTEM_SECURITY;
+  constexpr DWORD known_pipe_mode =
+      PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_NOWAIT | PIPE_REJECT_REMOTE_CLIENTS;
+  if ((open_mode & PIPE_ACCESS_DUPLEX) == 0 || (open_mode & ~known_open_mode) != 0 ||
+      (pipe_mode & ~known_pipe_mode) != 0) {
     SetLastError(ERROR_INVALID_PARAMETER);
     return INVALID_HANDLE_VALUE;
   }

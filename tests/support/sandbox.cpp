@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace conduit::test {
 
@@ -60,6 +61,15 @@ void sandbox::broker_round_trip() {
 std::string sandbox::pipe_name(const std::string& suffix) const {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   return std::string(R"(\\.\pipe\)") + info->test_suite_name() + "." + info->name() + "." + suffix;
+}
+
+pipe_client open_after_restart(const std::string& name, std::error_code& ec) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto client = pipe_client::open(name, pipe_access::duplex, ec);
+    if (ec != errc::file_not_found || std::chrono::steady_clock::now() > deadline) return client;
+    std::this_thread::yield();
+  }
 }
 
 int open_fd_count() {

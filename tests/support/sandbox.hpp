@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <system_error>
+
+#include "conduit/pipe_client.hpp"
 
 namespace conduit::test {
 
@@ -26,6 +29,10 @@ class sandbox : public ::testing::Test {
 
   std::string runtime_dir_;
 };
+
+/// Opens `name`, retrying (bounded, 10 s) while it is not found: a broker
+/// that has just restarted has not yet heard from the pipe's server again.
+[[nodiscard]] pipe_client open_after_restart(const std::string& name, std::error_code& ec);
 
 /// Number of open descriptors of this process.
 [[nodiscard]] int open_fd_count();

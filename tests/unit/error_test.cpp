@@ -25,6 +25,9 @@ TEST(Win32Category, ErrnoMapsToWhatWindowsReports) {
   EXPECT_EQ(error_from_errno(ENOENT), errc::file_not_found);
   EXPECT_EQ(error_from_errno(EACCES), errc::access_denied);
   EXPECT_EQ(error_from_errno(EMFILE), errc::too_many_open_files);
+  EXPECT_EQ(error_from_errno(ENOSPC), errc::disk_full);
+  EXPECT_EQ(error_from_errno(EDQUOT), errc::disk_full);
+  EXPECT_EQ(static_cast<int>(errc::disk_full), 112);
   EXPECT_EQ(error_from_errno(0), std::error_code());
 }
 

@@ -47,6 +47,17 @@ TEST_F(PipeApi, CreateNamedPipeErrors) {
   EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
   EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0, 256), INVALID_HANDLE_VALUE);
   EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  // Bits Windows does not define, in either mode (Wine accepts them; Windows
+  // does not).
+  EXPECT_EQ(create(name.c_str(), 0xFFFFFFFF, 0, 1), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX | 0x4, 0, 1), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0xFFFFFFFF, 1), INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(create(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | 0x10, 1),
+            INVALID_HANDLE_VALUE);
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
 
   SetLastError(1234);
   handle_guard first(create(name.c_str(), PIPE_ACCESS_DUPLEX, 0, 2));

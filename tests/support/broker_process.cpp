@@ -1,0 +1,88 @@
+#include "support/broker_process.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace conduit::test {
+
+std::string beside_self(const std::string& program) {
+  char self[PATH_MAX] = {};
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  std::string path(self, n > 0 ? static_cast<std::size_t>(n) : 0);
+  return path.substr(0, path.rfind('/') + 1) + program;
+}
+
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+// True when the process behind `pidfd` exits within `timeout_ms`.
+bool exits_within(int pidfd, int timeout_ms) {
+  pollfd p{pidfd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) == 1;
+}
+
+// Drops privileges to `uid` (group the same number, no supplementary
+// groups). For a forked child only: async-signal-safe calls.
+bool become(uid_t uid) {
+  return ::setgroups(0, nullptr) == 0 && ::setresgid(uid, uid, uid) == 0 &&
+         ::setresuid(uid, uid, uid) == 0;
+}
+
+broker_process::~broker_process() {
+  kill_hard();
+}
+
+bool broker_process::start(std::vector<std::string> args, uid_t uid) {
+  constexpr int child_ready_fd = 3;
+  args.insert(args.begin(), beside_self("conduitd"));
+  args.push_back("--ready-fd");
+  args.push_back(std::to_string(child_ready_fd));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return false;
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    if (uid != static_cast<uid_t>(-1) && !become(uid)) ::_exit(126);
+    if (::dup2(ready[1], child_ready_fd) < 0) ::_exit(126);
+    ::close_range(child_ready_fd + 1, ~0U, 0);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(ready[1]);
+  detail::unique_fd ready_read(ready[0]);
+  if (pid_ < 0) return false;
+  pidfd_.reset(pidfd_open(pid_));
+  pollfd p{ready_read.get(), POLLIN, 0};
+  char byte = 0;
+  return ::poll(&p, 1, bound_ms) == 1 && ::read(ready_read.get(), &byte, 1) == 1 && byte == 'R';
+}
+
+bool broker_process::running() const {
+  return pid_ > 0 && !exits_within(pidfd_.get(), 0);
+}
+
+int broker_process::wait_exit(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  if (pidfd_ && !exits_within(pidfd_.get(), timeout_ms)) return -1;
+  int status = 0;
+  if (::waitpid(pid_, &status, 0) != pid_) return -1;
+  pid_ = -1;
+  return status;
+}
+
+bool broker_process::kill_hard() {
+  if (pid_ <= 0) return true;
+  ::kill(pid_, SIGKILL);
+  return wait_exit(bound_ms) != -1;
+}
+
+}  // namespace conduit::test
