@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <variant>
 
 #include "conduit/error.hpp"
@@ -466,18 +467,24 @@ void broker_link::mark_connected(const std::shared_ptr<registration>& reg) {
   reg->listening_serial = 0;
 }
 
-void broker_link::send_and_forget_locked(const wire::request& request) {
-  if (socket_) send_now(socket_->get(), next_request_id_++, request);
+void broker_link::forget(const wire::request& close, std::uint64_t generation) {
+  // Waited for, so that whatever this process does next (or tells another
+  // process) finds the name gone; but only on the connection that knew it.
+  wire::reply reply;
+  (void)exchange(close, {}, reply, nullptr, deadline(reply_timeout), generation, true);
 }
 
 void broker_link::unregister(const std::shared_ptr<registration>& reg) {
-  std::lock_guard lock(mutex_);
-  registrations_.erase(reg);
-  reg->listening_endpoint.reset();
-  // Fire and forget: if the broker is gone or stuck, closing must not wait.
-  if (reg->broker_id != 0 && reg->generation == generation_)
-    send_and_forget_locked(wire::close_instance_request{reg->broker_id});
-  reg->broker_id = 0;
+  std::uint64_t id;
+  std::uint64_t generation;
+  {
+    std::lock_guard lock(mutex_);
+    registrations_.erase(reg);
+    reg->listening_endpoint.reset();
+    id = std::exchange(reg->broker_id, 0);
+    generation = reg->generation;
+  }
+  if (id != 0) forget(wire::close_instance_request{id}, generation);
 }
 
 std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
@@ -501,11 +508,15 @@ std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_re
 }
 
 void broker_link::unregister_mailslot(const std::shared_ptr<mailslot_registration>& reg) {
-  std::lock_guard lock(mutex_);
-  mailslots_.erase(reg);
-  if (reg->broker_id != 0 && reg->generation == generation_)
-    send_and_forget_locked(wire::close_mailslot_request{reg->broker_id});
-  reg->broker_id = 0;
+  std::uint64_t id;
+  std::uint64_t generation;
+  {
+    std::lock_guard lock(mutex_);
+    mailslots_.erase(reg);
+    id = std::exchange(reg->broker_id, 0);
+    generation = reg->generation;
+  }
+  if (id != 0) forget(wire::close_mailslot_request{id}, generation);
 }
 
 std::error_code broker_link::hold_event(const std::shared_ptr<event_registration>& reg,
@@ -536,11 +547,15 @@ std::error_code broker_link::hold_event(const std::shared_ptr<event_registration
 }
 
 void broker_link::release_event(const std::shared_ptr<event_registration>& reg) {
-  std::lock_guard lock(mutex_);
-  if (!events_.erase(reg)) return;
-  if (reg->broker_id != 0 && reg->generation == generation_)
-    send_and_forget_locked(wire::close_event_request{reg->broker_id});
-  reg->broker_id = 0;
+  std::uint64_t id;
+  std::uint64_t generation;
+  {
+    std::lock_guard lock(mutex_);
+    if (!events_.erase(reg)) return;
+    id = std::exchange(reg->broker_id, 0);
+    generation = reg->generation;
+  }
+  if (id != 0) forget(wire::close_event_request{id}, generation);
 }
 
 // Runs with connecting_ set, so nothing else uses `socket` or publishes a

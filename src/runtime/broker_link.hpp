@@ -140,8 +140,9 @@ class broker_link {
   void read_one(std::unique_lock<std::mutex>& lock, const connection& conn, const deadline& until);
   /// The connection is unusable: its waiters fail and it is closed for good.
   void broken_locked(const connection& conn);
-  /// Sends a request whose reply nobody waits for (a close), best effort.
-  void send_and_forget_locked(const wire::request& request);
+  /// Closes what connection `generation` registered, best effort (if that
+  /// connection is gone, so is the broker's record).
+  void forget(const wire::request& close, std::uint64_t generation);
   bool wait_locked(std::unique_lock<std::mutex>& lock, const deadline& until);
   /// Registers every remembered object on `socket`, the next connection.
   bool reregister_all(std::unique_lock<std::mutex>& lock, int socket, std::uint64_t generation);
