@@ -1,6 +1,7 @@
 // Message pipes: boundaries, partial reads, zero-length and huge messages,
 // read modes, and concurrent writers.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -12,7 +13,9 @@
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
 #include "runtime/client_end.hpp"
+#include "runtime/pipe_channel.hpp"
 #include "support/helper_process.hpp"
+#include "support/memory_cap.hpp"
 #include "support/sandbox.hpp"
 #include "support/stress_message.hpp"
 
@@ -197,6 +200,106 @@ TEST_F(MessageMode, ARecordOfNoMessageIsABadPipe) {
   std::vector<std::byte> big(8192);
   EXPECT_EQ(server.read(big, ec), 4096u);
   EXPECT_EQ(ec, errc::bad_pipe);
+}
+
+// A first record of 4,100 bytes: a declared length, then 4,096 bytes.
+std::string first_record(std::uint32_t length) {
+  std::string record(4, '\0');
+  for (int i = 0; i < 4; ++i) record[i] = static_cast<char>((length >> (8 * i)) & 0xFF);
+  return record + std::string(4096, 'q');
+}
+
+TEST_F(MessageMode, AClaimedLengthCostsNoMemory) {
+  // What a peer declares is a claim: the reader's memory follows what
+  // arrives. Under a cap of 256 MiB more address space, an allocation of the
+  // declared size would fail at once.
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  auto client = pipe_client::open(pipe_name());
+  server.connect();
+  int fd = client.impl()->socket();
+  constexpr std::uint32_t claimed = 0x60000000;  // 1.5 GiB, within the largest message
+  std::string record = first_record(claimed);
+  ASSERT_EQ(::send(fd, record.data(), record.size(), 0), 4100);
+  std::size_t peak_before = test::process_memory("VmHWM");
+  {
+    test::memory_cap cap(256 << 20);
+    ASSERT_TRUE(cap.active());
+    // The peek reports the claim without acting on it.
+    auto seen = server.peek({});
+    EXPECT_EQ(seen.bytes_available, 4096u);
+    EXPECT_EQ(seen.message_bytes_left, claimed);
+    client.close();  // the rest never comes
+    std::error_code ec;
+    std::vector<std::byte> message;
+    try {
+      message = server.read_message(ec);
+    } catch (const std::bad_alloc&) {
+      FAIL() << "the reader allocated what the peer claimed";
+    }
+    EXPECT_EQ(ec, errc::broken_pipe);
+    EXPECT_LE(message.size(), 4096u);
+  }
+  EXPECT_LT(test::process_memory("VmHWM"), peak_before + (256 << 20));
+}
+
+TEST_F(MessageMode, AMessageLongerThanAnyIsABadPipe) {
+  // A first record that declares more than the largest message (2 GiB - 1)
+  // is not this framing: ERROR_BAD_PIPE at once, nothing allocated, and the
+  // process and its other pipes go on.
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  auto client = pipe_client::open(pipe_name());
+  server.connect();
+  int fd = client.impl()->socket();
+  std::string record = first_record(0xC0000000);  // 3 GiB
+  ASSERT_EQ(::send(fd, record.data(), record.size(), 0), 4100);
+  std::string largest_plus_one = first_record(detail::pipe_channel::max_message_size + 1);
+  ASSERT_EQ(::send(fd, largest_plus_one.data(), largest_plus_one.size(), 0), 4100);
+  test::memory_cap cap(256 << 20);
+  ASSERT_TRUE(cap.active());
+  // Peek sees no message in what is not one.
+  auto seen = server.peek({});
+  EXPECT_EQ(seen.bytes_available, 0u);
+  EXPECT_EQ(seen.message_bytes_left, 0u);
+  std::error_code ec;
+  std::vector<std::byte> message;
+  try {
+    message = server.read_message(ec);
+  } catch (const std::bad_alloc&) {
+    FAIL() << "the reader allocated what the peer claimed";
+  }
+  EXPECT_EQ(ec, errc::bad_pipe);
+  EXPECT_TRUE(message.empty());
+  std::array<std::byte, 16> buffer;
+  EXPECT_EQ(server.read(buffer, ec), 0u);
+  EXPECT_EQ(ec, errc::bad_pipe);
+  // Another pipe of this process is untouched.
+  auto other = pipe_server::create(pipe_name("other"),
+                                   {.type = pipe_type::message, .mode = read_mode::message});
+  auto other_client = pipe_client::open(pipe_name("other"));
+  other.connect();
+  other_client.write("still here");
+  EXPECT_EQ(text(other.read_message()), "still here");
+}
+
+TEST_F(MessageMode, AWriterRefusesAMessageLongerThanAny) {
+  // The largest message plus one, in address space that is reserved only:
+  // the write refuses it before touching a byte.
+  auto server =
+      pipe_server::create(pipe_name(), {.type = pipe_type::message, .mode = read_mode::message});
+  auto client = pipe_client::open(pipe_name());
+  server.connect();
+  std::size_t size = std::size_t{detail::pipe_channel::max_message_size} + 1;
+  void* reserved =
+      ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(reserved, MAP_FAILED);
+  std::error_code ec;
+  EXPECT_EQ(client.write(std::span(static_cast<const std::byte*>(reserved), size), ec), 0u);
+  EXPECT_EQ(ec, errc::invalid_parameter);
+  ::munmap(reserved, size);
+  auto seen = server.peek({});
+  EXPECT_EQ(seen.bytes_available, 0u);
 }
 
 TEST_F(MessageMode, ShortMessagesGoWithoutFraming) {

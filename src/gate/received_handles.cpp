@@ -1,6 +1,7 @@
 #include "gate/received_handles.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -17,8 +18,16 @@ constexpr std::string_view kinds = "rwsmapcnl";
 }  // namespace
 
 received_handles::received_handles(std::string_view inherited)
-    : inherited_(inherited), list_size_(inherited.size()) {
-  for (const auto& item : win32::parse_inherited(inherited)) taken_.insert(item.value);
+    : parent_(static_cast<std::uint64_t>(::getppid())) {
+  // The gate runs as the child, started by the same parent: a list for
+  // another process is for no one here.
+  auto list = win32::parse_inherited(inherited);
+  if (list.parent != parent_) return;
+  for (auto& item : list.items) {
+    list_size_ += win32::format_inherited(item).size();
+    taken_.insert(item.value);
+    inherited_.push_back(std::move(item));
+  }
 }
 
 std::optional<std::uint64_t> received_handles::insert(const win32::handle_message& request,
@@ -37,12 +46,21 @@ std::optional<std::uint64_t> received_handles::insert(const win32::handle_messag
   while (taken_.contains(value)) value += 4;
   held h{{.value = value,
           .fds = {},
+          .identities = {},
           .kind = request.kind,
           .access = request.access,
           .flags = request.flags,
           .state = request.state},
          std::move(fds)};
-  for (const auto& fd : h.fds) h.item.fds.push_back(fd.get());
+  for (const auto& fd : h.fds) {
+    auto identity = win32::identify_descriptor(fd.get());
+    if (!identity) {
+      error = ERROR_INVALID_PARAMETER;
+      return std::nullopt;
+    }
+    h.item.fds.push_back(fd.get());
+    h.item.identities.push_back(*identity);
+  }
   std::size_t size = win32::format_inherited(h.item).size();
   if (list_size_ + size > max_list_size) {
     error = ERROR_NOT_ENOUGH_MEMORY;
@@ -63,8 +81,8 @@ void received_handles::forget(std::uint64_t value) {
 }
 
 std::vector<std::string> received_handles::hand_over(char** environment) {
-  std::string list = inherited_;
-  if (!list.empty() && list.back() != ';') list += ';';
+  std::string list;
+  for (const auto& item : inherited_) list += win32::format_inherited(item);
   for (auto& h : held_) {
     for (auto& fd : h.fds) ::fcntl(fd.get(), F_SETFD, 0);
     list += win32::format_inherited(h.item);
@@ -76,7 +94,8 @@ std::vector<std::string> received_handles::hand_over(char** environment) {
   for (char** e = environment; e && *e; ++e) {
     if (std::strncmp(*e, prefix.c_str(), prefix.size()) != 0) out.emplace_back(*e);
   }
-  if (!list.empty()) out.push_back(prefix + list);
+  // The program runs as this process: its parent is the gate's.
+  if (!list.empty()) out.push_back(prefix + win32::format_inherited_parent(parent_) + list);
   return out;
 }
 

@@ -22,7 +22,7 @@ namespace conduit::gate {
 class received_handles {
  public:
   /// `inherited`: the list the program inherits already, whose handle
-  /// values are taken.
+  /// values are taken; left out unless it names the gate's parent.
   explicit received_handles(std::string_view inherited);
 
   /// Keeps what an insert request brought; the handle value it will have in
@@ -44,7 +44,8 @@ class received_handles {
     win32::inherited_item item;
     std::vector<detail::unique_fd> fds;
   };
-  std::string inherited_;
+  std::uint64_t parent_;
+  std::vector<win32::inherited_item> inherited_;  // what the parent passed
   std::set<std::uint64_t> taken_;
   std::vector<held> held_;
   std::size_t list_size_ = 0;

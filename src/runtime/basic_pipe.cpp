@@ -1,6 +1,8 @@
 // basic_pipe: the public face of pipe_end.
 #include "conduit/basic_pipe.hpp"
 
+#include <algorithm>
+
 #include "conduit/error.hpp"
 #include "core/throw_error.hpp"
 #include "runtime/pipe_end.hpp"
@@ -49,11 +51,15 @@ std::vector<std::byte> basic_pipe::read_message(std::error_code& ec) {
   ec.clear();
   std::vector<std::byte> message(4096);
   std::size_t got = read(message, ec);
-  // Grow while the message goes on; the peek says how much is left.
+  // Grow while the message goes on, by what has arrived: the length the
+  // peer declared is only a claim (a peer that declares gigabytes and sends
+  // a page costs a page), so the buffer at most doubles each time.
   while (ec == errc::more_data) {
     std::error_code peek_ec;
-    auto left = peek({}, peek_ec).message_bytes_left;
-    message.resize(got + std::max<std::size_t>(left, 4096));
+    auto seen = peek({}, peek_ec);
+    std::size_t left = seen.message_bytes_left;
+    std::size_t grow = std::max({std::min(left, seen.bytes_available), got, std::size_t{4096}});
+    message.resize(got + (left > 0 ? std::min(grow, left) : grow));
     got += read(std::span(message).subspan(got), ec);
   }
   message.resize(got);

@@ -57,6 +57,13 @@ std::array<std::byte, pipe_channel::header_size> encode_length(std::size_t size)
   return header;
 }
 
+// Whether a first record of `data` bytes behind its length can start a
+// message of `length` bytes as a writer here sends it.
+bool plausible_length(std::uint32_t length, std::size_t data) {
+  return length > pipe_channel::short_message_max && length <= pipe_channel::max_message_size &&
+         (data == length || data == pipe_channel::short_message_max);
+}
+
 }  // namespace
 
 message_layout::message_layout(std::size_t size, std::size_t limit) {
@@ -242,8 +249,9 @@ bool pipe_channel::start_message(std::span<std::byte> out, wait_for wait, std::s
   std::uint32_t length = decode_length(header.data());
   std::size_t data = size - header_size;
   // Only a message longer than a short one goes behind its length, in a
-  // first record that holds all of it or its first short_message_max bytes.
-  if (length <= short_message_max || (data != length && data != short_message_max)) {
+  // first record that holds all of it or its first short_message_max bytes;
+  // no writer here sends one longer than max_message_size.
+  if (!plausible_length(length, data)) {
     ec = errc::bad_pipe;  // a record that starts no message
     return false;
   }
@@ -369,7 +377,7 @@ std::size_t pipe_channel::wire_size(std::size_t size) {
 
 std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool nowait,
                                         std::error_code& ec) {
-  if (data.size() > UINT32_MAX) {
+  if (data.size() > max_message_size) {
     ec = errc::invalid_parameter;
     return 0;
   }
@@ -448,7 +456,7 @@ bool pipe_channel::write_some(std::span<const std::byte> data, write_progress& p
   ec.clear();
   constexpr int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
   if (message_type_) {
-    if (data.size() > UINT32_MAX) {
+    if (data.size() > max_message_size) {
       ec = errc::invalid_parameter;
       return true;
     }
@@ -530,6 +538,8 @@ void pipe_channel::peek_records(std::span<std::byte> buffer, std::size_t left,
       } else {
         left = decode_length(data.data());
         data = data.subspan(header_size);
+        // Not this framing: what comes before it is all a reader gets.
+        if (!plausible_length(static_cast<std::uint32_t>(left), data.size())) break;
       }
       if (in_first) copying = false;  // a later message: counted, not copied
       if (counts.message_left == 0 && !in_first) counts.message_left = left;

@@ -91,6 +91,11 @@ class pipe_channel {
   static constexpr std::size_t max_record_size = 256 * 1024;
   /// What of a send buffer a record leaves to the kernel's bookkeeping.
   static constexpr std::size_t record_overhead = 4096;
+  /// The largest message a message pipe carries (2 GiB - 1): what a
+  /// signed 32-bit count holds, as Win32 programs keep their sizes. A
+  /// writer refuses a longer one; a first record that declares a longer
+  /// one is not this framing, and the reader fails with ERROR_BAD_PIPE.
+  static constexpr std::uint32_t max_message_size = 0x7FFFFFFF;
   /// The write quota of a message pipe whose server asks for none: the
   /// kernel doubles it to a 1 MiB send buffer (at most twice
   /// net.core.wmem_max), which holds four of the largest records.

@@ -20,7 +20,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,6 +34,7 @@
 #include "win32/api_guard.hpp"
 #include "win32/handle_service.hpp"
 #include "win32/handle_table.hpp"
+#include "win32/inherited_adoption.hpp"
 #include "win32/inherited_list.hpp"
 #include "win32/object_transfer.hpp"
 #include "win32/process_object.hpp"
@@ -53,10 +53,6 @@ constexpr const char* command_line_variable = "CONDUIT_COMMAND_LINE";
 BOOL fail_with(DWORD error) {
   SetLastError(error);
   return FALSE;
-}
-
-HANDLE handle_from_value(std::uintptr_t value) {
-  return reinterpret_cast<HANDLE>(value);
 }
 
 // ---- What the parent handed over, read once at startup ----
@@ -85,8 +81,9 @@ bool inheritable_kind(char kind) {
   }
 }
 
-// Puts each inherited handle back at its number. The variables are removed
-// so that programs this one starts some other way do not see stale values.
+// Puts each inherited handle back at its number (win32/inherited_adoption.hpp
+// says which it trusts). The variables are removed so that programs this
+// one starts some other way do not see stale values.
 void adopt_inherited_handles() {
   if (const char* line = std::getenv(command_line_variable)) {
     startup().command_line = line;
@@ -94,38 +91,9 @@ void adopt_inherited_handles() {
   }
   const char* list = std::getenv(inherited_variable);
   if (!list) return;
-  auto items = parse_inherited(list);
+  std::string text = list;
   ::unsetenv(inherited_variable);
-  // Duplicates of one handle share a descriptor: they become one object
-  // again, as they were in the parent.
-  std::map<int, std::shared_ptr<kernel_object>> objects;
-  for (auto& item : items) {
-    // The descriptor must still be what the parent described: a program in
-    // between (sh -c) may have passed the variable on with the number reused.
-    if (std::ranges::any_of(item.fds, [](int fd) { return fd < 3; }) ||
-        !descriptor_fits(static_cast<transfer_kind>(item.kind), item.fds[0]))
-      continue;
-    std::shared_ptr<kernel_object>& object = objects[item.fds[0]];
-    if (!object) {
-      std::vector<conduit::detail::unique_fd> fds;
-      for (int fd : item.fds) {
-        // Close-on-exec again: it goes further only if passed on explicitly.
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-        fds.emplace_back(fd);
-      }
-      object = rebuild_object(item.kind, std::move(fds), item.state);
-      if (!object) continue;
-    }
-    DWORD access = item.access        ? *item.access
-                   : item.kind == 'r' ? anonymous_access(anonymous_pipe_object::end_kind::read)
-                   : item.kind == 'w' ? anonymous_access(anonymous_pipe_object::end_kind::write)
-                   : item.kind == 'p' ? PROCESS_ALL_ACCESS
-                                      : EVENT_ALL_ACCESS;
-    // A taken slot cannot happen before main; if it does, that handle is
-    // dropped (and the object with it if no other handle holds it).
-    insert_handle_at(handle_from_value(item.value), object,
-                     item.flags.value_or(HANDLE_FLAG_INHERIT), access);
-  }
+  adopt_inherited(text);
 }
 
 // Runs before main, so the handles are there before the program looks.
@@ -280,10 +248,12 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
     std::vector<int> fds;
     for (const auto& h : passed) {
       int fd = h.object.fds[0];
-      if (fd < 3) continue;
+      auto identity = identify_descriptor(fd);
+      if (fd < 3 || !identity) continue;
       // The state goes along: a named event's name, which the child holds too.
       description += format_inherited({.value = reinterpret_cast<std::uintptr_t>(h.handle),
                                        .fds = {fd},
+                                       .identities = {*identity},
                                        .kind = static_cast<char>(h.object.kind),
                                        .access = h.access,
                                        .flags = std::nullopt,
@@ -303,8 +273,11 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
   }
   std::erase_if(environment, is_conduit_variable);
   environment.push_back(std::string(command_line_variable) + "=" + line);
+  // For the child alone: it checks that its parent is this process.
   if (!description.empty())
-    environment.push_back(std::string(inherited_variable) + "=" + description);
+    environment.push_back(std::string(inherited_variable) + "=" +
+                          format_inherited_parent(static_cast<std::uint64_t>(::getpid())) +
+                          description);
   options.environment = std::move(environment);
   if (request.directory) options.working_directory = *request.directory;
   // The child's end of the gate is closed here once the child has started.

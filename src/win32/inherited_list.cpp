@@ -42,6 +42,15 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   }
 }
 
+// `fd@device.inode.type.instance`.
+bool parse_descriptor(std::string_view text, int& fd, descriptor_identity& id) {
+  std::size_t at = text.find('@');
+  if (at == std::string_view::npos || !number(text.substr(0, at), fd) || fd < 0) return false;
+  auto parts = split(text.substr(at + 1), '.');
+  return parts.size() == 4 && number(parts[0], id.device) && number(parts[1], id.inode) &&
+         number(parts[2], id.type) && number(parts[3], id.instance);
+}
+
 std::optional<inherited_item> parse_item(std::string_view text) {
   auto fields = split(text, ':');
   inherited_item item;
@@ -49,7 +58,8 @@ std::optional<inherited_item> parse_item(std::string_view text) {
       fields[2].size() != 1)
     return std::nullopt;
   for (auto fd : split(fields[1], ',')) {
-    if (!number(fd, item.fds.emplace_back())) return std::nullopt;
+    if (!parse_descriptor(fd, item.fds.emplace_back(), item.identities.emplace_back()))
+      return std::nullopt;
   }
   item.kind = fields[2][0];
   std::uint32_t n = 0;
@@ -65,12 +75,23 @@ std::optional<inherited_item> parse_item(std::string_view text) {
   return item;
 }
 
+constexpr std::string_view parent_prefix = "parent=";
+
 }  // namespace
+
+std::string format_inherited_parent(std::uint64_t parent) {
+  return std::string(parent_prefix) + std::to_string(parent) + ";";
+}
 
 std::string format_inherited(const inherited_item& item) {
   std::string out = std::to_string(item.value) + ":";
-  for (std::size_t i = 0; i < item.fds.size(); ++i)
-    out += (i ? "," : "") + std::to_string(item.fds[i]);
+  for (std::size_t i = 0; i < item.fds.size(); ++i) {
+    descriptor_identity id =
+        i < item.identities.size() ? item.identities[i] : descriptor_identity{};
+    out += (i ? "," : "") + std::to_string(item.fds[i]) + "@" + std::to_string(id.device) + "." +
+           std::to_string(id.inode) + "." + std::to_string(id.type) + "." +
+           std::to_string(id.instance);
+  }
   out += std::string(":") + item.kind;
   // Later fields only when needed, so that the usual item stays short.
   bool state = !item.state.empty();
@@ -87,11 +108,17 @@ std::string format_inherited(const inherited_item& item) {
   return out + ";";
 }
 
-std::vector<inherited_item> parse_inherited(std::string_view list) {
-  std::vector<inherited_item> out;
-  for (auto text : split(list, ';')) {
+inherited_list parse_inherited(std::string_view list) {
+  inherited_list out;
+  auto items = split(list, ';');
+  // Whom the list is for comes first, or the list is for no one.
+  if (!items.empty() && items[0].starts_with(parent_prefix)) {
+    if (!number(items[0].substr(parent_prefix.size()), out.parent)) out.parent = 0;
+    items.erase(items.begin());
+  }
+  for (auto text : items) {
     if (text.empty()) continue;
-    if (auto item = parse_item(text)) out.push_back(std::move(*item));
+    if (auto item = parse_item(text)) out.items.push_back(std::move(*item));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // The other process is conduit_test_helper, as another program would be.
 #include <gtest/gtest.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,7 +14,10 @@
 #include <string>
 #include <thread>
 
+#include "conduit/pipe_client.hpp"
+#include "runtime/client_end.hpp"
 #include "support/helper_process.hpp"
+#include "support/memory_cap.hpp"
 #include "support/sandbox.hpp"
 #include "win32/win32_test_support.hpp"
 
@@ -299,6 +303,73 @@ TEST_F(PipeApi, PeekNamedPipe) {
   w.reset();
   EXPECT_FALSE(PeekNamedPipe(write_only, nullptr, 0, &read, &avail, &left));
   EXPECT_EQ(GetLastError(), ERROR_BROKEN_PIPE);
+}
+
+// A message's first record as a peer may forge it: a declared length, then
+// 4,096 bytes.
+std::string first_record(std::uint32_t length) {
+  std::string record(4, '\0');
+  for (int i = 0; i < 4; ++i) record[i] = static_cast<char>((length >> (8 * i)) & 0xFF);
+  return record + std::string(4096, 'q');
+}
+
+TEST_F(PipeApi, ADeclaredLengthIsOnlyAClaim) {
+  // ReadFile and PeekNamedPipe on a message pipe whose peer declares more
+  // than it sends: nothing of the declared size is allocated (the address
+  // space may grow by 256 MiB at most here), and a length beyond the largest
+  // message (2 GiB - 1) is ERROR_BAD_PIPE, for blocking and overlapped reads.
+  for (DWORD open_mode :
+       {DWORD{PIPE_ACCESS_DUPLEX}, DWORD{PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED}}) {
+    SCOPED_TRACE(open_mode);
+    std::string name = pipe_name(std::to_string(open_mode));
+    handle_guard server(make_server(name, open_mode, message_pipe));
+    auto raw = pipe_client::open(name);
+    ASSERT_TRUE(ConnectNamedPipe(server, nullptr) || GetLastError() == ERROR_PIPE_CONNECTED);
+    int fd = raw.impl()->socket();
+    std::string beyond = first_record(0xC0000000);  // 3 GiB: more than any message
+    std::string claim = first_record(0x60000000);   // 1.5 GiB: a claim within bounds
+    ASSERT_EQ(::send(fd, beyond.data(), beyond.size(), 0), 4100);
+    ASSERT_EQ(::send(fd, claim.data(), claim.size(), 0), 4100);
+    memory_cap cap(256 << 20);
+    ASSERT_TRUE(cap.active());
+    overlapped_block block;
+    OVERLAPPED* ov = (open_mode & FILE_FLAG_OVERLAPPED) ? &block.ov : nullptr;
+    char buffer[100];
+    auto read_file = [&](DWORD& n) {
+      n = 0;
+      BOOL ok = ReadFile(server, buffer, sizeof(buffer), &n, ov);
+      DWORD error = ok ? DWORD{ERROR_SUCCESS} : GetLastError();
+      // An overlapped read that started reports through its OVERLAPPED.
+      if (!ov || (!ok && error != ERROR_IO_PENDING && error != ERROR_MORE_DATA)) return error;
+      EXPECT_TRUE(wait_for(block.event, 5000));
+      return GetOverlappedResult(server, ov, &n, FALSE) ? DWORD{ERROR_SUCCESS} : GetLastError();
+    };
+    // A record that is no message: peek sees none, a read fails.
+    DWORD read = 9, avail = 9, left = 9;
+    ASSERT_TRUE(PeekNamedPipe(server, buffer, sizeof(buffer), &read, &avail, &left));
+    EXPECT_EQ(read, 0u);
+    EXPECT_EQ(avail, 0u);
+    EXPECT_EQ(left, 0u);
+    DWORD n;
+    EXPECT_EQ(read_file(n), DWORD{ERROR_BAD_PIPE});
+    EXPECT_EQ(n, 0u);
+    // A claim: peek and read report it and hold what arrived, no more.
+    ASSERT_TRUE(PeekNamedPipe(server, buffer, sizeof(buffer), &read, &avail, &left));
+    EXPECT_EQ(read, 100u);
+    EXPECT_EQ(avail, 4096u);
+    EXPECT_EQ(left, 0x60000000u - 100);
+    EXPECT_EQ(read_file(n), DWORD{ERROR_MORE_DATA});
+    EXPECT_EQ(n, 100u);
+    ASSERT_TRUE(PeekNamedPipe(server, nullptr, 0, &read, &avail, &left));
+    EXPECT_EQ(avail, 3996u);
+    EXPECT_EQ(left, 0x60000000u - 100);
+    // The rest never comes: the message ends with its writer.
+    raw.close();
+    DWORD error;
+    int reads = 0;
+    while ((error = read_file(n)) == ERROR_MORE_DATA && ++reads < 100) EXPECT_EQ(n, 100u);
+    EXPECT_EQ(error, DWORD{ERROR_BROKEN_PIPE});
+  }
 }
 
 TEST_F(PipeApi, InfoAndHandleState) {

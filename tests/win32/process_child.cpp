@@ -28,6 +28,13 @@
 //                     exits 0 or with GetLastError()
 //   hold-handle H     writes "held" and a newline, keeps handle H open
 //                     until standard input ends, then exits 0
+//   probe HS FDS [PATH H]  what this process found at start-up: for each
+//                     handle value in HS (comma-separated, "-" for none)
+//                     "H=valid" or "H=invalid", for each descriptor in FDS
+//                     "FD=closed" or "FD=open,cloexec=C,offset=O"; then,
+//                     with PATH, opens PATH and reads once from handle H:
+//                     "read=TEXT" or "read-error=E". Space-separated.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <windows.h>
@@ -95,6 +102,50 @@ int dup_into(DWORD pid) {
   return 0;
 }
 
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  if (text == "-") return out;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = text.find(',', start);
+    out.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+int probe(int argc, char** argv) {
+  std::string out;
+  for (const auto& h : comma_list(argv[2])) {
+    DWORD flags = 0;
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(h.c_str(), nullptr, 0));
+    out += h + (GetHandleInformation(handle, &flags) ? "=valid " : "=invalid ");
+  }
+  for (const auto& f : comma_list(argv[3])) {
+    int fd = std::atoi(f.c_str());
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0) {
+      out += f + "=closed ";
+      continue;
+    }
+    out += f + "=open,cloexec=" + std::to_string(flags & FD_CLOEXEC) +
+           ",offset=" + std::to_string(::lseek(fd, 0, SEEK_CUR)) + " ";
+  }
+  if (argc >= 6) {
+    int secret = ::open(argv[4], O_RDONLY);
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[5], nullptr, 0));
+    char buffer[256];
+    DWORD n = 0;
+    if (ReadFile(handle, buffer, sizeof(buffer), &n, nullptr))
+      out += "read=" + std::string(buffer, n);
+    else
+      out += "read-error=" + std::to_string(GetLastError());
+    if (secret >= 0) ::close(secret);
+  }
+  put(out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,6 +165,7 @@ int run(int argc, char** argv) {
     return run(static_cast<int>(args.size()) - 1, args.data());
   }
   if (step == "offer-event") ExitProcess(static_cast<UINT>(offer_event()));
+  if (step == "probe" && argc >= 4) ExitProcess(static_cast<UINT>(probe(argc, argv)));
   if (step == "dup-into" && argc >= 3)
     ExitProcess(static_cast<UINT>(dup_into(static_cast<DWORD>(std::atoi(argv[2])))));
   if (step == "cat") ExitProcess(copy_input(true) ? 0 : 101);
