@@ -91,11 +91,11 @@ void soak_round(const std::vector<std::string>& extra) {
 // as a request ("ack CNCR("). That happens in a few rounds in a hundred
 // with a session broker and in about one in six with a system broker. Run
 // them with --gtest_also_run_disabled_tests.
-TEST(Soak, DISABLED_AcknowledgedRequestsSurviveServerAndBrokerKills) {
+TEST(Soak, AcknowledgedRequestsSurviveServerAndBrokerKills) {
   soak_round({});
 }
 
-TEST(Soak, DISABLED_AcknowledgedRequestsSurviveASystemBrokerRestarted) {
+TEST(Soak, AcknowledgedRequestsSurviveASystemBrokerRestarted) {
   soak_round({"--system-broker"});
 }
 
