@@ -52,7 +52,9 @@ class unix_user {
 /// A forked child that becomes `user` and runs `body`, exiting with what
 /// it returns (126 if it could not become the user). Killed and reaped when
 /// this object goes, if it has not been waited for. The body runs in a copy
-/// of a multithreaded process: keep it to system calls and plain code.
+/// of a multithreaded process: keep it to system calls and plain code. It
+/// holds a copy of every descriptor this process had at the fork (a pipe's
+/// end it keeps open delays that pipe's end of file until it exits).
 class user_process {
  public:
   user_process(const unix_user& user, const std::function<int()>& body);
