@@ -15,7 +15,9 @@
 // handle DuplicateHandle puts into the suspended process is kept here
 // (received_handles.hpp) and handed to the program with the inherited
 // ones. A fetch finds no handle (ERROR_INVALID_HANDLE): the program has
-// none yet.
+// none yet. Callers of another user are refused as they are accepted, and
+// serving is bounded per turn, so nobody can keep the program from
+// starting once the resume byte came.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>

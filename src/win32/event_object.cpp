@@ -1,5 +1,6 @@
 #include "win32/event_object.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
@@ -49,12 +50,19 @@ bool event_object::try_acquire() {
 void event_object::set() {
   // A set event stays set: no write. A write of 1 waits only when the
   // counter is within 1 of its maximum, which only a holder writing such a
-  // value itself can bring about, and then the event is set (readable)
-  // already; so only a counter that was 0 is written to.
-  pollfd p{fd_.get(), POLLIN | POLLOUT, 0};
+  // value itself brings about, and then the event is set (readable)
+  // already; so only a counter seen at 0 is written to. Such a value
+  // written in the instant between the two calls would still make the
+  // write wait while the flag is clear: the flag is put back first (the
+  // state every holder creates it in), which leaves a holder only that
+  // instant to clear it again as well.
+  int fd = fd_.get();
+  pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) return;
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0 && !(flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   std::uint64_t one = 1;
-  (void)!::write(fd_.get(), &one, sizeof(one));
+  (void)!::write(fd, &one, sizeof(one));
 }
 
 void event_object::reset() {

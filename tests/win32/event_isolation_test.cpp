@@ -10,6 +10,7 @@
 #include <windows.h>
 
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -79,6 +80,13 @@ std::string exercise(HANDLE event, bool manual) {
 
 class EventIsolation : public sandbox {
  protected:
+  // The eventfd behind `event`, made after `before` was taken.
+  int shared_eventfd(HANDLE event, const std::set<int>& before) {
+    for (int fd : eventfds())
+      if (!before.contains(fd) && is_event(event, fd)) return fd;
+    return -1;
+  }
+
   // Creates a named event, lets `holder` flip its flag, and runs the owner's
   // loop against a deadline; a blocked call is freed (by a write to the
   // counter) so that the test fails rather than hangs.
@@ -87,9 +95,7 @@ class EventIsolation : public sandbox {
     auto before = eventfds();
     handle_guard event(CreateEventA(nullptr, manual, FALSE, name.c_str()));
     ASSERT_NE(event.get(), nullptr) << GetLastError();
-    int shared = -1;
-    for (int fd : eventfds())
-      if (!before.contains(fd) && is_event(event, fd)) shared = fd;
+    int shared = shared_eventfd(event, before);
     ASSERT_GE(shared, 0) << "no eventfd behind the event";
     auto body = [shared] { return flip_forever(shared); };
     std::unique_ptr<user_process> holder = stranger
@@ -126,6 +132,41 @@ TEST_F(EventIsolation, ManualResetEventIgnoresFlagFlipsOfTheSameUser) {
 
 TEST_F(EventIsolation, AutoResetEventIgnoresFlagFlipsOfTheSameUser) {
   run_against(nullptr, false);
+}
+
+TEST_F(EventIsolation, ACounterNearItsMaximumDoesNotBlockSetEvent) {
+  // Another holder (of this user; the flag and counter are all it takes)
+  // writes the largest count an eventfd takes and clears O_NONBLOCK: a
+  // write of 1 would wait until someone reads.
+  auto before = eventfds();
+  handle_guard event(CreateEventA(nullptr, TRUE, FALSE, "near-maximum"));
+  ASSERT_NE(event.get(), nullptr) << GetLastError();
+  int shared = shared_eventfd(event, before);
+  ASSERT_GE(shared, 0) << "no eventfd behind the event";
+  user_process holder([shared] {
+    std::uint64_t most = 0xfffffffffffffffe;
+    int flags = ::fcntl(shared, F_GETFL);
+    bool done = ::write(shared, &most, sizeof(most)) == sizeof(most) &&
+                ::fcntl(shared, F_SETFL, flags & ~O_NONBLOCK) == 0;
+    return done ? 0 : 1;
+  });
+  ASSERT_EQ(holder.wait_exit(std::chrono::seconds(30)), 0);
+  auto result = std::async(std::launch::async, [&] {
+    if (!SetEvent(event)) return std::string("SetEvent failed");
+    if (WaitForSingleObject(event, 0) != WAIT_OBJECT_0) return std::string("not signalled");
+    if (!ResetEvent(event)) return std::string("ResetEvent failed");
+    if (WaitForSingleObject(event, 0) != WAIT_TIMEOUT) return std::string("still signalled");
+    if (!SetEvent(event)) return std::string("SetEvent failed");
+    return std::string();
+  });
+  if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    std::uint64_t count = 0;
+    while (result.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready)
+      (void)!::read(shared, &count, sizeof(count));
+    FAIL() << "SetEvent blocked on a counter near its maximum";
+  }
+  EXPECT_EQ(result.get(), "");
+  EXPECT_TRUE(signalled(event));
 }
 
 }  // namespace
