@@ -18,11 +18,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "support/sandbox.hpp"
 #include "support/unix_user.hpp"
+#include "win32/handle_message.hpp"
 #include "win32/win32_test_support.hpp"
 
 namespace conduit::test {
@@ -125,6 +127,32 @@ int hold_silent_connections(int pid, int ready) {
       return true;
     });
   }
+}
+
+// Connects to process `pid`'s service, sends an insert request with an
+// eventfd, and exits with the error of the reply: what a caller of another
+// user is told (200 if it found no service, 201 if no reply came).
+int ask_as_stranger(int pid) {
+  auto names = service_names(pid);
+  if (names.empty()) return 200;
+  int s = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  socklen_t length = 0;
+  sockaddr_un address = abstract(names.front(), length);
+  timeval timeout{10, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (::connect(s, reinterpret_cast<sockaddr*>(&address), length) != 0) return 200;
+  win32::handle_message insert;
+  insert.operation = win32::handle_message::op::insert;
+  insert.kind = 'm';
+  auto packet = win32::encode_handle_message(insert);
+  (void)!::send(s, packet.data(), packet.size(), MSG_NOSIGNAL);
+  std::vector<std::byte> reply(win32::handle_message_max);
+  ssize_t got = ::recv(s, reply.data(), reply.size(), 0);
+  win32::handle_message decoded;
+  if (got <= 0 ||
+      !win32::decode_handle_message(std::span(reply).first(static_cast<std::size_t>(got)), decoded))
+    return 201;
+  return static_cast<int>(decoded.error);
 }
 
 // ---- This side ----
@@ -249,6 +277,19 @@ TEST_F(ServiceIsolation, SilentConnectionsOfAnotherUserDoNotDelayDuplicateHandle
   ASSERT_NO_FATAL_FAILURE(duplicate_both_ways(child.process, theirs, 10));
   EXPECT_EQ(attacker.wait_exit(std::chrono::milliseconds(0)), -1) << "the attack stopped";
   attacker.kill_hard();  // it holds a copy of the child's input from the fork
+  finish_offering(child, theirs);
+}
+
+TEST_F(ServiceIsolation, AnotherUsersRequestIsRefusedAtOnce) {
+  unix_user stranger;
+  child_process child;
+  HANDLE theirs = nullptr;
+  ASSERT_NO_FATAL_FAILURE(start_offering(child, theirs));
+  int pid = static_cast<int>(child.pid);
+  auto start = std::chrono::steady_clock::now();
+  user_process asker(stranger, [&] { return ask_as_stranger(pid); });
+  EXPECT_EQ(asker.wait_exit(std::chrono::seconds(30)), ERROR_ACCESS_DENIED);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, duplicate_bound);
   finish_offering(child, theirs);
 }
 
