@@ -79,6 +79,11 @@ bool may_serve(int connection) {
 }
 
 void refuse_stranger(int connection) {
+  // A request already there is dropped unread (its descriptors, never
+  // received, are closed by the kernel): closed with unread data, the
+  // connection would be reset and the caller would not see the reply.
+  char ignored = 0;
+  (void)!::recv(connection, &ignored, sizeof(ignored), MSG_DONTWAIT | MSG_TRUNC);
   auto packet = encode_handle_message(handle_failure(ERROR_ACCESS_DENIED));
   (void)!::send(connection, packet.data(), packet.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }

@@ -51,7 +51,8 @@ handle_message handle_failure(DWORD error);
 bool may_serve(int connection);
 
 /// Tells a caller that may not be served ERROR_ACCESS_DENIED without
-/// waiting: the reply is sent only if the socket takes it at once.
+/// waiting: the reply is sent only if the socket takes it at once, and a
+/// request sent after it was accepted resets the connection instead.
 void refuse_stranger(int connection);
 
 /// Reads the request on an accepted `connection` that may_serve(), with its
