@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -118,20 +119,63 @@ void forget_listener_in_child() {
 // ---- The caller's side ----
 
 // Connects to `target`'s service, waiting while it may still start.
+// Where each process's service was last found: a lookup reads /proc (a few
+// hundred microseconds on a busy machine). A remembered address earns no
+// trust: the connect's own checks (the listener's pid, the target's pidfd)
+// apply to it, and when they or the connect fail it is looked up afresh.
+class found_services {
+ public:
+  struct address {
+    sockaddr_un where{};
+    socklen_t length = 0;
+  };
+  std::optional<address> get(int pid) {
+    std::lock_guard lock(mutex_);
+    auto it = found_.find(pid);
+    if (it == found_.end()) return std::nullopt;
+    return it->second;
+  }
+  void remember(int pid, const address& a) {
+    std::lock_guard lock(mutex_);
+    if (found_.size() >= 256) found_.clear();  // a bound, not a policy
+    found_[pid] = a;
+  }
+  void forget(int pid) {
+    std::lock_guard lock(mutex_);
+    found_.erase(pid);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<int, address> found_;
+};
+
+found_services& services_found() {
+  static auto* found = new found_services();  // used by threads still running at exit
+  return *found;
+}
+
 unique_fd connect_service(const remote_process& target) {
   auto deadline = std::chrono::steady_clock::now() + listen_wait;
   int delay_ms = 1;
+  bool remembered_tried = false;
   for (;;) {
     if (has_ended(target.pidfd)) {
       SetLastError(ERROR_ACCESS_DENIED);  // as Windows says of a process that has ended
       return {};
     }
-    socklen_t length = 0;
-    sockaddr_un address{};
-    auto found = find_handle_service(target.pid, address, length);
-    if (found == service_lookup::access_denied) {
-      SetLastError(ERROR_ACCESS_DENIED);  // another user's process
-      return {};
+    found_services::address address;
+    auto found = service_lookup::found;
+    bool remembered = false;
+    if (auto known = remembered_tried ? std::nullopt : services_found().get(target.pid)) {
+      address = *known;
+      remembered = remembered_tried = true;
+    } else {
+      found = find_handle_service(target.pid, address.where, address.length);
+      if (found == service_lookup::access_denied) {
+        SetLastError(ERROR_ACCESS_DENIED);  // another user's process
+        return {};
+      }
     }
     // Not blocking: a listener whose queue others filled is tried again.
     unique_fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -140,19 +184,27 @@ unique_fd connect_service(const remote_process& target) {
       return {};
     }
     if (found == service_lookup::found &&
-        ::connect(s.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) {
+        ::connect(s.get(), reinterpret_cast<sockaddr*>(&address.where), address.length) == 0) {
       ucred peer{};
       socklen_t size = sizeof(peer);
       // The listener must be the process meant, still alive: not another
       // process holding its name, nor a new process with a reused pid.
-      if (::getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 ||
-          peer.pid != target.pid || has_ended(target.pidfd)) {
-        SetLastError(ERROR_ACCESS_DENIED);
-        return {};
+      bool meant = ::getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 &&
+                   peer.pid == target.pid && !has_ended(target.pidfd);
+      if (meant) {
+        if (!remembered) services_found().remember(target.pid, address);
+        ::fcntl(s.get(), F_SETFL, 0);
+        set_exchange_timeouts(s.get());
+        return s;
       }
-      ::fcntl(s.get(), F_SETFL, 0);
-      set_exchange_timeouts(s.get());
-      return s;
+      services_found().forget(target.pid);
+      if (remembered) continue;  // an address of the past: look it up
+      SetLastError(ERROR_ACCESS_DENIED);
+      return {};
+    }
+    if (remembered) {
+      services_found().forget(target.pid);
+      continue;
     }
     if (found == service_lookup::found && errno != ECONNREFUSED && errno != ENOENT &&
         errno != EAGAIN && errno != EINTR) {
