@@ -118,24 +118,19 @@ void forget_listener_in_child() {
 
 // ---- The caller's side ----
 
-// Connects to `target`'s service, waiting while it may still start.
 // Where each process's service was last found: a lookup reads /proc (a few
 // hundred microseconds on a busy machine). A remembered address earns no
 // trust: the connect's own checks (the listener's pid, the target's pidfd)
 // apply to it, and when they or the connect fail it is looked up afresh.
 class found_services {
  public:
-  struct address {
-    sockaddr_un where{};
-    socklen_t length = 0;
-  };
-  std::optional<address> get(int pid) {
+  std::optional<service_address> get(int pid) {
     std::lock_guard lock(mutex_);
     auto it = found_.find(pid);
     if (it == found_.end()) return std::nullopt;
     return it->second;
   }
-  void remember(int pid, const address& a) {
+  void remember(int pid, const service_address& a) {
     std::lock_guard lock(mutex_);
     if (found_.size() >= 256) found_.clear();  // a bound, not a policy
     found_[pid] = a;
@@ -147,7 +142,7 @@ class found_services {
 
  private:
   std::mutex mutex_;
-  std::map<int, address> found_;
+  std::map<int, service_address> found_;
 };
 
 found_services& services_found() {
@@ -155,61 +150,62 @@ found_services& services_found() {
   return *found;
 }
 
+enum class attempt { connected, not_the_process, not_listening, failed };
+
+// One connect to `address`, meant to reach `target`: the listener must be
+// that process, still alive (not another process holding a name of the
+// service's form, nor a new process with a reused pid). Not blocking: a
+// listener whose queue others filled is tried again later.
+attempt connect_to(const remote_process& target, const service_address& address, unique_fd& s) {
+  s = unique_fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!s) return attempt::failed;
+  if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&address.where), address.length) != 0) {
+    bool later = errno == ECONNREFUSED || errno == ENOENT || errno == EAGAIN || errno == EINTR;
+    s = unique_fd();
+    return later ? attempt::not_listening : attempt::failed;
+  }
+  ucred peer{};
+  socklen_t size = sizeof(peer);
+  if (::getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.pid != target.pid ||
+      has_ended(target.pidfd)) {
+    s = unique_fd();
+    return attempt::not_the_process;
+  }
+  ::fcntl(s.get(), F_SETFL, 0);
+  set_exchange_timeouts(s.get());
+  return attempt::connected;
+}
+
+// Connects to `target`'s service, waiting while it may still start.
 unique_fd connect_service(const remote_process& target) {
+  if (auto known = services_found().get(target.pid)) {
+    unique_fd s;
+    if (connect_to(target, *known, s) == attempt::connected) return s;
+    services_found().forget(target.pid);  // an address of the past
+  }
   auto deadline = std::chrono::steady_clock::now() + listen_wait;
   int delay_ms = 1;
-  bool remembered_tried = false;
+  std::vector<service_address> candidates;
   for (;;) {
     if (has_ended(target.pidfd)) {
       SetLastError(ERROR_ACCESS_DENIED);  // as Windows says of a process that has ended
       return {};
     }
-    found_services::address address;
-    auto found = service_lookup::found;
-    bool remembered = false;
-    if (auto known = remembered_tried ? std::nullopt : services_found().get(target.pid)) {
-      address = *known;
-      remembered = remembered_tried = true;
-    } else {
-      found = find_handle_service(target.pid, address.where, address.length);
-      if (found == service_lookup::access_denied) {
-        SetLastError(ERROR_ACCESS_DENIED);  // another user's process
-        return {};
-      }
-    }
-    // Not blocking: a listener whose queue others filled is tried again.
-    unique_fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!s) {
-      SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+    if (find_handle_service(target.pid, candidates) == service_lookup::access_denied) {
+      SetLastError(ERROR_ACCESS_DENIED);  // another user's process
       return {};
     }
-    if (found == service_lookup::found &&
-        ::connect(s.get(), reinterpret_cast<sockaddr*>(&address.where), address.length) == 0) {
-      ucred peer{};
-      socklen_t size = sizeof(peer);
-      // The listener must be the process meant, still alive: not another
-      // process holding its name, nor a new process with a reused pid.
-      bool meant = ::getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 &&
-                   peer.pid == target.pid && !has_ended(target.pidfd);
-      if (meant) {
-        if (!remembered) services_found().remember(target.pid, address);
-        ::fcntl(s.get(), F_SETFL, 0);
-        set_exchange_timeouts(s.get());
+    for (const auto& candidate : candidates) {
+      unique_fd s;
+      attempt result = connect_to(target, candidate, s);
+      if (result == attempt::connected) {
+        services_found().remember(target.pid, candidate);
         return s;
       }
-      services_found().forget(target.pid);
-      if (remembered) continue;  // an address of the past: look it up
-      SetLastError(ERROR_ACCESS_DENIED);
-      return {};
-    }
-    if (remembered) {
-      services_found().forget(target.pid);
-      continue;
-    }
-    if (found == service_lookup::found && errno != ECONNREFUSED && errno != ENOENT &&
-        errno != EAGAIN && errno != EINTR) {
-      SetLastError(ERROR_ACCESS_DENIED);
-      return {};
+      if (result == attempt::failed) {
+        SetLastError(ERROR_ACCESS_DENIED);
+        return {};
+      }
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       SetLastError(ERROR_NOT_SUPPORTED);

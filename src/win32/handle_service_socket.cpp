@@ -105,7 +105,8 @@ unique_fd listen_for_handle_requests() {
   return {};
 }
 
-service_lookup find_handle_service(int pid, sockaddr_un& address, socklen_t& length) {
+service_lookup find_handle_service(int pid, std::vector<service_address>& found) {
+  found.clear();
   std::set<unsigned long> inodes;
   int error = 0;
   if (!socket_inodes(pid, inodes, error))
@@ -124,12 +125,13 @@ service_lookup find_handle_service(int pid, sockaddr_un& address, socklen_t& len
     if (std::sscanf(line.c_str(), "%*s %*s %*s %lx %*s %*s %lu", &flags, &inode) != 2) continue;
     std::string name = line.substr(at + 1);
     if (!(flags & listening_flag) || !inodes.contains(inode) ||
-        name.size() > sizeof(address.sun_path) - 2)
+        name.size() > sizeof(sockaddr_un::sun_path) - 2)
       continue;
-    address = abstract_address(name, length);
-    return service_lookup::found;
+    service_address address;
+    address.where = abstract_address(name, address.length);
+    found.push_back(address);
   }
-  return service_lookup::not_listening;
+  return found.empty() ? service_lookup::not_listening : service_lookup::found;
 }
 
 void set_exchange_timeouts(int fd) {

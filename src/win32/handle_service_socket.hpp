@@ -27,11 +27,20 @@ detail::unique_fd listen_for_handle_requests();
 /// What looking for a process's service found.
 enum class service_lookup { found, not_listening, access_denied };
 
-/// The address process `pid` listens at: among the sockets the process
-/// holds (/proc/<pid>/fd, readable only by its own user and root, as the
-/// service serves only them), the listening one bound to a name of the
-/// service's form. `access_denied` if this process may not look.
-service_lookup find_handle_service(int pid, sockaddr_un& address, socklen_t& length);
+/// An abstract socket address.
+struct service_address {
+  sockaddr_un where{};
+  socklen_t length = 0;
+};
+
+/// The addresses process `pid` may listen at: among the sockets the
+/// process holds (/proc/<pid>/fd, readable only by its own user and root,
+/// as the service serves only them), the listening ones bound to a name of
+/// the service's form. More than one when another user printed lines of
+/// its own into /proc/net/unix (a name may hold a newline): the caller
+/// keeps the one whose listener is the process (SO_PEERCRED).
+/// `access_denied` if this process may not look.
+service_lookup find_handle_service(int pid, std::vector<service_address>& found);
 
 /// Bounds one exchange on `fd`, either way, to a few seconds.
 void set_exchange_timeouts(int fd);

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <span>
@@ -130,6 +131,45 @@ int hold_silent_connections(int pid, int ready) {
       return true;
     });
   }
+}
+
+// The inode of the socket process `pid`'s service listens on, as anybody
+// can read it in /proc/net/unix; 0 if none.
+unsigned long service_inode(int pid) {
+  std::string prefix = "@conduit/handles/" + std::to_string(pid) + "/";
+  std::ifstream table("/proc/net/unix");
+  std::string line;
+  while (std::getline(table, line)) {
+    unsigned long inode = 0;
+    if (line.find(prefix) != std::string::npos &&
+        std::sscanf(line.c_str(), "%*s %*s %*s %*s %*s %*s %lu", &inode) == 1)
+      return inode;
+  }
+  return 0;
+}
+
+// Binds a listener of its own at a name of the service's form for process
+// `pid`, and names with a newline that print, in /proc/net/unix, forged
+// lines saying the process's own listening socket is bound to that name.
+int forge_lines(int pid, int ready) {
+  unsigned long inode = service_inode(pid);
+  if (inode == 0) return 1;
+  std::string decoy = "conduit/handles/" + std::to_string(pid) + "/f";
+  std::vector<std::string> names = {decoy};
+  for (int i = 0; i < 64; ++i)
+    names.push_back(std::to_string(i) + "\n0: 2 0 10000 5 01 " + std::to_string(inode) + " @" +
+                    decoy);
+  for (const auto& name : names) {
+    int s = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    socklen_t length = 0;
+    sockaddr_un address = abstract(name, length);
+    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        ::listen(s, 16) != 0)
+      return 2;
+  }
+  say_ready(ready);
+  ::pause();
+  return 0;
 }
 
 // What ask_as_stranger() exits with besides a reply's error.
@@ -299,6 +339,21 @@ TEST_F(ServiceIsolation, SilentConnectionsOfAnotherUserDoNotDelayDuplicateHandle
   ASSERT_TRUE(ready.wait()) << "the other user could not connect";
   ASSERT_NO_FATAL_FAILURE(duplicate_both_ways(child.process, theirs, 10));
   EXPECT_EQ(attacker.wait_exit(std::chrono::milliseconds(0)), -1) << "the attack stopped";
+  attacker.kill_hard();  // it holds a copy of the child's input from the fork
+  finish_offering(child, theirs);
+}
+
+TEST_F(ServiceIsolation, ForgedLinesInTheSocketTableDoNotMisleadDuplicateHandle) {
+  unix_user stranger;
+  child_process child;
+  HANDLE theirs = nullptr;
+  ASSERT_NO_FATAL_FAILURE(start_offering(child, theirs));
+  // The child's service is listening once it has written its event's handle.
+  ready_pipe ready;
+  int pid = static_cast<int>(child.pid);
+  user_process attacker(stranger, [&] { return forge_lines(pid, ready.write_end); });
+  ASSERT_TRUE(ready.wait()) << "the other user could not forge lines";
+  ASSERT_NO_FATAL_FAILURE(duplicate_both_ways(child.process, theirs, 3));
   attacker.kill_hard();  // it holds a copy of the child's input from the fork
   finish_offering(child, theirs);
 }

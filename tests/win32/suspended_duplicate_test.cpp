@@ -185,17 +185,17 @@ TEST_F(SuspendedDuplicate, NeverResumedClosesWhatItGot) {
 long answer_to(DWORD pid, const std::vector<std::byte>& packet, int fd = -1) {
   int s = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
-  sockaddr_un address{};
-  socklen_t length = 0;
-  if (win32::find_handle_service(static_cast<int>(pid), address, length) !=
-      win32::service_lookup::found) {
+  std::vector<win32::service_address> found;
+  if (win32::find_handle_service(static_cast<int>(pid), found) != win32::service_lookup::found) {
     ::close(s);
     return -1;
   }
+  const sockaddr_un& address = found.front().where;
+  socklen_t length = found.front().length;
   timeval timeout{10, 0};
   ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   long error = -1;
-  if (::connect(s, reinterpret_cast<sockaddr*>(&address), length) == 0) {
+  if (::connect(s, reinterpret_cast<const sockaddr*>(&address), length) == 0) {
     iovec io{const_cast<std::byte*>(packet.data()), packet.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr message{};
