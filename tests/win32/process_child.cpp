@@ -34,6 +34,8 @@
 //                     "FD=closed" or "FD=open,cloexec=C,offset=O"; then,
 //                     with PATH, opens PATH and reads once from handle H:
 //                     "read=TEXT" or "read-error=E". Space-separated.
+//   open-process PID  OpenProcess of process PID; exits 0 or with
+//                     GetLastError()
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -166,6 +168,11 @@ int run(int argc, char** argv) {
   }
   if (step == "offer-event") ExitProcess(static_cast<UINT>(offer_event()));
   if (step == "probe" && argc >= 4) ExitProcess(static_cast<UINT>(probe(argc, argv)));
+  if (step == "open-process" && argc >= 3) {
+    HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION | SYNCHRONIZE, FALSE,
+                                 static_cast<DWORD>(std::atoi(argv[2])));
+    ExitProcess(process ? 0 : GetLastError());
+  }
   if (step == "dup-into" && argc >= 3)
     ExitProcess(static_cast<UINT>(dup_into(static_cast<DWORD>(std::atoi(argv[2])))));
   if (step == "cat") ExitProcess(copy_input(true) ? 0 : 101);
