@@ -159,7 +159,7 @@ void broker_link::unregister(const std::shared_ptr<registration>& reg) {
 std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
                                                wire::reply& reply) {
   std::lock_guard lock(mutex_);
-  std::array<int, 1> fds{reg->sending_end};
+  std::array<int, 1> fds{reg->receiving_socket};
   if (auto ec = exchange_locked(reg->params, fds, reply, nullptr)) return ec;
   reg->broker_id = reply.instance_id;
   mailslots_.insert(reg);
@@ -225,7 +225,7 @@ void broker_link::reregister_all_locked() {
   // A slot whose name another reader took meanwhile stays unknown: its
   // writers keep writing, new ones cannot find it.
   for (const auto& reg : mailslots_)
-    if (!register_again_locked(reg->params, reg->sending_end, reg->broker_id)) return;
+    if (!register_again_locked(reg->params, reg->receiving_socket, reg->broker_id)) return;
   // Another holder may have named an event again first: the broker then
   // counts us in and offers its eventfd, which is ours already.
   for (const auto& reg : events_)
