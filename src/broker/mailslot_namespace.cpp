@@ -97,6 +97,7 @@ bool mailslot_namespace::set_up(const std::string& runtime_dir) {
 }
 
 bool mailslot_namespace::place(int receiving_socket, std::string& path) {
+  if (dir_.empty()) return false;  // set_up() was not called, or failed
   sockaddr_un addr{};
   socklen_t len = sizeof(addr);
   if (::getsockname(receiving_socket, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
