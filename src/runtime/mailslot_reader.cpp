@@ -173,7 +173,7 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
     if (!queue_.empty()) return true;
     got result;
     do {
-      result = receive_locked(ec, nullptr, direct, direct_size);
+      result = receive_locked(ec, direct, direct_size);
     } while (result == got::dropped);
     if (ec) return false;
     if (result == got::message) return true;
@@ -197,7 +197,7 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
   }
 }
 
-mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec, std::size_t* record_bytes,
+mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec,
                                                      std::span<std::byte> direct,
                                                      std::optional<std::size_t>* direct_size) {
   if (buffer_.empty()) buffer_.resize(inline_message_limit);
@@ -216,7 +216,6 @@ mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec, std::s
     if (errno != EAGAIN && errno != EWOULDBLOCK) ec = error_from_errno(errno);
     return got::none;
   }
-  if (record_bytes) *record_bytes = static_cast<std::size_t>(n);
   unique_fd attached;
   bool extra = false;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

@@ -81,9 +81,8 @@ class mailslot_reader {
                                std::error_code& ec, std::span<std::byte> direct = {},
                                std::optional<std::size_t>* direct_size = nullptr);
   /// Moves one record from the socket to the back of queue_ (or into
-  /// `direct`, as above); gives the record's length in the socket.
-  got receive_locked(std::error_code& ec, std::size_t* record_bytes = nullptr,
-                     std::span<std::byte> direct = {},
+  /// `direct`, as above); a record that is no message is dropped.
+  got receive_locked(std::error_code& ec, std::span<std::byte> direct = {},
                      std::optional<std::size_t>* direct_size = nullptr);
   /// Moves every waiting record to queue_ (bounded: see the definition).
   void drain_locked(std::error_code& ec);
