@@ -19,6 +19,9 @@ namespace {
 
 using detail::unique_fd;
 
+// A slot's path: the folder, '/', 16 hex digits.
+constexpr std::size_t leaf_length = 16;
+
 wire::reply error_reply(errc e) {
   wire::reply r;
   r.error = static_cast<std::uint32_t>(e);
@@ -106,7 +109,7 @@ bool mailslot_namespace::place(int receiving_socket, std::string& path) {
     // can enter the folder anyway.
     std::uint64_t nonce = 0;
     if (::getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) return false;
-    char leaf[17];
+    char leaf[leaf_length + 1];
     std::snprintf(leaf, sizeof(leaf), "%016llx", static_cast<unsigned long long>(nonce));
     path = dir_ + "/" + leaf;
     sockaddr_un target;
@@ -149,6 +152,9 @@ wire::reply mailslot_namespace::create(const peer& owner,
     if (!reader_gone(it->second.path)) return error_reply(errc::already_exists);
     remove(it);
   }
+  // A runtime folder so deep that no socket path fits under it.
+  if (dir_.size() + 1 + leaf_length >= sizeof(sockaddr_un::sun_path))
+    return error_reply(errc::filename_exced_range);
   std::string path;
   if (!place(receiving_socket.get(), path)) return error_reply(errc::invalid_parameter);
   mailslot slot;
