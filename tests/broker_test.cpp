@@ -47,6 +47,7 @@
 #include "core/unique_fd.hpp"
 #include "core/wire.hpp"
 #include "support/helper_process.hpp"
+#include "support/other_user.hpp"
 #include "support/sandbox.hpp"
 
 namespace conduit {
@@ -58,12 +59,10 @@ using detail::unique_fd;
 // Every wait in this file is bounded by this.
 constexpr int bound_ms = 10'000;
 
-std::string beside_self(const std::string& program) {
-  char self[PATH_MAX] = {};
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  std::string path(self, n > 0 ? static_cast<std::size_t>(n) : 0);
-  return path.substr(0, path.rfind('/') + 1) + program;
-}
+using test::become;
+using test::beside_self;
+using test::runs_as;
+using test::unused_uid;
 
 int pidfd_open(pid_t pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -73,13 +72,6 @@ int pidfd_open(pid_t pid) {
 bool exits_within(int pidfd, int timeout_ms) {
   pollfd p{pidfd, POLLIN, 0};
   return ::poll(&p, 1, timeout_ms) == 1;
-}
-
-// Drops privileges to `uid` (group the same number, no supplementary
-// groups). For a forked child only: async-signal-safe calls.
-bool become(uid_t uid) {
-  return ::setgroups(0, nullptr) == 0 && ::setresgid(uid, uid, uid) == 0 &&
-         ::setresuid(uid, uid, uid) == 0;
 }
 
 // A conduitd that the test starts as its own child and reaps at the end.
@@ -871,14 +863,6 @@ TEST_F(Broker, OnlyOneBrokerPerFolder) {
 
 // ---- Credentials: who trusts whom. These need root to act as other users.
 
-// A uid with no account, free to act as "another user" without touching
-// /etc/passwd (setuid needs no account).
-uid_t unused_uid(uid_t from) {
-  for (uid_t uid = from; uid < from + 1000; ++uid)
-    if (!::getpwuid(uid) && !::getgrgid(uid)) return uid;
-  return static_cast<uid_t>(-1);
-}
-
 class BrokerCredentials : public Broker {
  protected:
   void SetUp() override {
@@ -893,15 +877,6 @@ class BrokerCredentials : public Broker {
       if (!runs_as(alice_, program))
         GTEST_SKIP() << "another user cannot run " << program
                      << ": build in a folder others may read to run these tests";
-  }
-
-  // True when `uid` may execute `program` (every folder on its way readable).
-  static bool runs_as(uid_t uid, const std::string& program) {
-    pid_t pid = ::fork();
-    if (pid == 0) ::_exit(become(uid) && ::access(program.c_str(), X_OK) == 0 ? 0 : 1);
-    int status = 0;
-    return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-           WEXITSTATUS(status) == 0;
   }
 
   // A folder inside the sandbox owned by `uid` with `mode`.

@@ -24,6 +24,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <span>
+
+#include "core/fd_passing.hpp"
 
 namespace {
 
@@ -62,22 +65,9 @@ int memfd_of(std::size_t size, std::size_t written, bool seal) {
   return fd;
 }
 
-bool send_record(int socket, const void* data, std::size_t size, std::vector<int> fds) {
-  iovec iov{const_cast<void*>(data), size};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-  if (!fds.empty()) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  bool ok = ::sendmsg(socket, &msg, MSG_NOSIGNAL) >= 0;
+bool send_record(int socket, const void* data, std::size_t size, const std::vector<int>& fds) {
+  auto bytes = std::span(static_cast<const std::byte*>(data), size);
+  bool ok = !conduit::detail::send_packet(socket, bytes, fds);
   for (int fd : fds) ::close(fd);
   return ok;
 }

@@ -23,6 +23,7 @@
 #include "core/unique_fd.hpp"
 #include "support/helper_process.hpp"
 #include "support/mailslot_message.hpp"
+#include "support/other_user.hpp"
 #include "support/sandbox.hpp"
 
 namespace conduit {
@@ -150,34 +151,9 @@ TEST_F(MailslotAbuse, AnySizeStopsAtTheCeiling) {
 
 // ---- Two users on one system broker.
 
-bool become(uid_t uid) {
-  return ::setgroups(0, nullptr) == 0 && ::setresgid(uid, uid, uid) == 0 &&
-         ::setresuid(uid, uid, uid) == 0;
-}
-
-// A uid with no account, free to act as another user (setuid needs none).
-uid_t unused_uid(uid_t from) {
-  for (uid_t uid = from; uid < from + 1000; ++uid)
-    if (!::getpwuid(uid) && !::getgrgid(uid)) return uid;
-  return static_cast<uid_t>(-1);
-}
-
-std::string beside_self(const std::string& name) {
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return name;
-  std::string path(self, static_cast<std::size_t>(n));
-  return path.substr(0, path.rfind('/') + 1) + name;
-}
-
-// True when `uid` may execute `program`.
-bool runs_as(uid_t uid, const std::string& program) {
-  pid_t pid = ::fork();
-  if (pid == 0) ::_exit(become(uid) && ::access(program.c_str(), X_OK) == 0 ? 0 : 1);
-  int status = 0;
-  return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-         WEXITSTATUS(status) == 0;
-}
+using test::beside_self;
+using test::runs_as;
+using test::unused_uid;
 
 class MailslotTwoUsers : public MailslotAbuse {
  protected:
