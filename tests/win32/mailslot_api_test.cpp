@@ -472,7 +472,7 @@ TEST_F(MailslotApi, PendingReadAfterAWriterShutsItsSocketDown) {
 // wins the race to the handle table outright leaves ReadFile an invalid
 // handle (ERROR_INVALID_HANDLE), as on Windows.
 TEST_F(MailslotApi, CloseHandleRacingABlockingReadAbortsIt) {
-  constexpr int tries = 3000;
+  constexpr int tries = 5000;
   std::string name = slot_name();
   int aborted = 0, invalid = 0;
   for (int i = 0; i < tries; ++i) {
