@@ -130,8 +130,9 @@ double conduit_round(int writer_count, long per_writer, int round) {
 }
 
 // The same over a raw AF_UNIX socket pair of `type` the writers inherit:
-// SOCK_DGRAM is the baseline; SOCK_SEQPACKET, what a slot is made of, shows
-// how much of the difference is the socket type rather than conduit.
+// SOCK_DGRAM is the baseline (the writers share one sending end, so the
+// kernel's limit of net.unix.max_dgram_qlen queued datagrams, which a slot's
+// own writers meet, never applies to it); SOCK_SEQPACKET is for comparison.
 double raw_round(int writer_count, long per_writer, int type = SOCK_DGRAM) {
   int pair[2];
   if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0) fail("socketpair");

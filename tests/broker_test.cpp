@@ -48,6 +48,7 @@
 #include "core/wire.hpp"
 #include "support/broker_process.hpp"
 #include "support/helper_process.hpp"
+#include "support/other_user.hpp"
 #include "support/sandbox.hpp"
 
 namespace conduit {
@@ -63,6 +64,9 @@ using test::pidfd_open;
 
 // Every wait in this file is bounded by this.
 constexpr int bound_ms = 10'000;
+
+using test::runs_as;
+using test::unused_uid;
 
 // A peer that speaks the protocol by hand.
 unique_fd connect_raw(const std::string& dir) {
@@ -790,14 +794,6 @@ TEST_F(Broker, OnlyOneBrokerPerFolder) {
 
 // ---- Credentials: who trusts whom. These need root to act as other users.
 
-// A uid with no account, free to act as "another user" without touching
-// /etc/passwd (setuid needs no account).
-uid_t unused_uid(uid_t from) {
-  for (uid_t uid = from; uid < from + 1000; ++uid)
-    if (!::getpwuid(uid) && !::getgrgid(uid)) return uid;
-  return static_cast<uid_t>(-1);
-}
-
 class BrokerCredentials : public Broker {
  protected:
   void SetUp() override {
@@ -812,15 +808,6 @@ class BrokerCredentials : public Broker {
       if (!runs_as(alice_, program))
         GTEST_SKIP() << "another user cannot run " << program
                      << ": build in a folder others may read to run these tests";
-  }
-
-  // True when `uid` may execute `program` (every folder on its way readable).
-  static bool runs_as(uid_t uid, const std::string& program) {
-    pid_t pid = ::fork();
-    if (pid == 0) ::_exit(become(uid) && ::access(program.c_str(), X_OK) == 0 ? 0 : 1);
-    int status = 0;
-    return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-           WEXITSTATUS(status) == 0;
   }
 
   // A folder inside the sandbox owned by `uid` with `mode`.

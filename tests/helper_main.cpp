@@ -35,6 +35,7 @@
 //   slot-info ID                    -> ok MAX NEXT COUNT TIMEOUT_MS (NEXT: none or a size)
 //   slot-burst ID WRITER COUNT SEED -> writes mailslot_message(SEED, WRITER, 0..COUNT-1)
 //   slot-close ID
+//   slot-attack KIND ...            -> a hostile writer (helper_slot_attacks.cpp)
 //   event-create ID NAME [manual] [set] -> CreateEventA: ok created | ok existed
 //   event-open ID NAME              -> OpenEventA
 //   event-set ID | event-reset ID
@@ -73,6 +74,7 @@
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
 #include "helper_events.hpp"
+#include "helper_slot_attacks.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/stress_message.hpp"
 
@@ -375,6 +377,7 @@ std::string run(const std::vector<std::string>& w) {
   }
   if (cmd == "server-pid")
     return with_end(id, [&](auto& end) { return "ok " + std::to_string(end.server_process_id()); });
+  if (cmd == "slot-attack") return run_slot_attack(w);
   if (cmd.rfind("slot-", 0) == 0) return run_slot(w);
   if (cmd.rfind("event-", 0) == 0) return run_event(w);
   return "err 1";

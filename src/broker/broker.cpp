@@ -89,6 +89,10 @@ bool broker::set_up() {
     std::fprintf(stderr, "conduitd: another conduitd already serves %s\n", dir.c_str());
     return false;
   }
+  if (!mailslots_.set_up(dir)) {
+    log_error(("cannot make a private mailslots folder in " + dir).c_str());
+    return false;
+  }
   std::string path = detail::broker_socket_path(dir);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -290,7 +294,7 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   if (auto* open = std::get_if<wire::open_mailslot_request>(&request)) {
     mailslot_open_result result = mailslots_.open(p, *open);
     if (result.reply.error != 0) return reply(p, h.request_id, result.reply);
-    std::array<int, 1> pass{result.sending_end};
+    std::array<int, 1> pass{result.writer_socket.get()};
     return reply(p, h.request_id, result.reply, pass);
   }
   if (auto* close = std::get_if<wire::close_mailslot_request>(&request))

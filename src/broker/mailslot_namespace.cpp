@@ -1,7 +1,14 @@
 #include "broker/mailslot_namespace.hpp"
 
-#include <poll.h>
+#include <dirent.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "conduit/error.hpp"
 #include "core/object_name.hpp"
@@ -12,30 +19,55 @@ namespace {
 
 using detail::unique_fd;
 
+// A slot's path: the folder, '/', 16 hex digits.
+constexpr std::size_t leaf_length = 16;
+
 wire::reply error_reply(errc e) {
   wire::reply r;
   r.error = static_cast<std::uint32_t>(e);
   return r;
 }
 
-// Writers are handed this descriptor to send on: it must be what the library
-// makes, never a file or a socket that could be pointed elsewhere (a
-// connected SOCK_SEQPACKET socket cannot be connected again; a datagram
-// socket could, by any writer holding it).
-bool is_sending_end(int fd) {
+bool to_address(const std::string& path, sockaddr_un& addr) {
+  addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+// A fresh datagram socket connected to the reader at `path`; errno is kept
+// when it fails (ECONNREFUSED: no socket holds the path any more).
+unique_fd connect_to(const std::string& path) {
+  sockaddr_un addr;
+  if (!to_address(path, addr)) {
+    errno = ENAMETOOLONG;
+    return {};
+  }
+  unique_fd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s) return {};
+  int r;
+  do {
+    r = ::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) return {};
+  return s;
+}
+
+// The reader's socket is gone (closed by its last holder) though its owner
+// has not told us yet: nothing receives at the path.
+bool reader_gone(const std::string& path) {
+  if (connect_to(path)) return false;
+  return errno == ECONNREFUSED || errno == ENOENT;
+}
+
+bool is_receiving_socket(int fd) {
   int domain = 0, type = 0;
   socklen_t len = sizeof(int);
   if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
     return false;
   len = sizeof(int);
-  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
-}
-
-// The reader's end is gone (closed or shut down) though its owner has not
-// told us yet.
-bool reader_gone(int sending_end) {
-  pollfd p{sending_end, POLLOUT, 0};
-  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM;
 }
 
 void describe(const mailslot& slot, wire::reply& r) {
@@ -46,6 +78,58 @@ void describe(const mailslot& slot, wire::reply& r) {
 
 }  // namespace
 
+bool mailslot_namespace::set_up(const std::string& runtime_dir) {
+  dir_ = runtime_dir + "/mailslots";
+  if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) return false;
+  struct stat st {};
+  if (::lstat(dir_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+    return false;
+  // Only the broker may reach a reader's socket: the folder's permissions
+  // are what keeps everyone else from connecting to it.
+  if ((st.st_mode & 077) != 0 && ::chmod(dir_.c_str(), 0700) != 0) return false;
+  // Sockets of readers that ended while no broker ran: nothing answers there.
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::string path = dir_ + "/" + e->d_name;
+      if (reader_gone(path)) ::unlink(path.c_str());
+    }
+    ::closedir(d);
+  }
+  return true;
+}
+
+bool mailslot_namespace::place(int receiving_socket, std::string& path) {
+  if (dir_.empty()) return false;  // set_up() was not called, or failed
+  sockaddr_un addr{};
+  socklen_t len = sizeof(addr);
+  if (::getsockname(receiving_socket, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
+  if (len <= sizeof(sa_family_t)) {
+    // A new slot: a name of our own making, unguessable though nobody else
+    // can enter the folder anyway.
+    std::uint64_t nonce = 0;
+    if (::getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) return false;
+    char leaf[leaf_length + 1];
+    std::snprintf(leaf, sizeof(leaf), "%016llx", static_cast<unsigned long long>(nonce));
+    path = dir_ + "/" + leaf;
+    sockaddr_un target;
+    if (!to_address(path, target)) return false;
+    return ::bind(receiving_socket, reinterpret_cast<const sockaddr*>(&target), sizeof(target)) ==
+           0;
+  }
+  // Bound already: only by a broker of this folder, which a restart replaced.
+  // Anything else (an abstract name, a path elsewhere) is not ours to use.
+  std::size_t n = ::strnlen(addr.sun_path, len - sizeof(sa_family_t));
+  if (n == 0) return false;
+  path.assign(addr.sun_path, n);
+  std::string prefix = dir_ + "/";
+  if (path.compare(0, prefix.size(), prefix) != 0 ||
+      path.find('/', prefix.size()) != std::string::npos)
+    return false;
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 std::size_t mailslot_namespace::slots_of(peer_id id) const {
   auto it = owned_.find(id);
   return it == owned_.end() ? 0 : it->second;
@@ -53,21 +137,26 @@ std::size_t mailslot_namespace::slots_of(peer_id id) const {
 
 wire::reply mailslot_namespace::create(const peer& owner,
                                        const wire::create_mailslot_request& request,
-                                       unique_fd sending_end) {
+                                       unique_fd receiving_socket) {
   detail::object_name name;
   if (auto ec = detail::parse_object_name(request.name, detail::object_kind::mailslot, name))
     return error_reply(static_cast<errc>(ec.value()));
   // A slot is always created here; `\\host\` and `\\*\` name where writers send.
   if (!name.local) return error_reply(errc::path_not_found);
-  if (!sending_end || !is_sending_end(sending_end.get()))
+  if (!receiving_socket || !is_receiving_socket(receiving_socket.get()))
     return error_reply(errc::invalid_parameter);
   if (slots_of(owner.id) >= max_mailslots_per_peer) return error_reply(errc::not_enough_memory);
   auto it = slots_.find(name.key);
   if (it != slots_.end()) {
     // A slot whose reader has gone without a word yet frees its name.
-    if (!reader_gone(it->second.sending_end.get())) return error_reply(errc::already_exists);
+    if (!reader_gone(it->second.path)) return error_reply(errc::already_exists);
     remove(it);
   }
+  // A runtime folder so deep that no socket path fits under it.
+  if (dir_.size() + 1 + leaf_length >= sizeof(sockaddr_un::sun_path))
+    return error_reply(errc::filename_exced_range);
+  std::string path;
+  if (!place(receiving_socket.get(), path)) return error_reply(errc::invalid_parameter);
   mailslot slot;
   slot.id = next_id_++;
   slot.name = request.name;
@@ -76,12 +165,14 @@ wire::reply mailslot_namespace::create(const peer& owner,
   slot.owner_pid = owner.creds.pid;
   slot.max_message_size = request.max_message_size;
   slot.security_descriptor = request.security_descriptor;
-  slot.sending_end = std::move(sending_end);
+  slot.path = std::move(path);
   wire::reply r;
   describe(slot, r);
   ids_.emplace(slot.id, slot.key);
   ++owned_[owner.id];
   slots_.emplace(slot.key, std::move(slot));
+  // The socket itself stays with the reader alone: once it closes it, the
+  // path answers no one, and writers' sends fail.
   return r;
 }
 
@@ -104,16 +195,21 @@ mailslot_open_result mailslot_namespace::open(const peer&,
     return result;
   }
   auto it = slots_.find(name.key);
-  if (it != slots_.end() && reader_gone(it->second.sending_end.get())) {
-    remove(it);
-    it = slots_.end();
-  }
   if (it == slots_.end()) {
     result.reply = error_reply(errc::file_not_found);
     return result;
   }
+  result.writer_socket = connect_to(it->second.path);
+  if (!result.writer_socket) {
+    if (errno == ECONNREFUSED || errno == ENOENT) {
+      remove(it);  // the reader has gone without a word yet
+      result.reply = error_reply(errc::file_not_found);
+    } else {
+      result.reply.error = static_cast<std::uint32_t>(error_from_errno(errno).value());
+    }
+    return result;
+  }
   describe(it->second, result.reply);
-  result.sending_end = it->second.sending_end.get();
   return result;
 }
 
@@ -138,6 +234,9 @@ void mailslot_namespace::drop_peer(peer_id id) {
 void mailslot_namespace::remove(std::map<std::string, mailslot>::iterator it) {
   if (auto owned = owned_.find(it->second.owner); owned != owned_.end() && --owned->second == 0)
     owned_.erase(owned);
+  // The path goes with the slot: no later open can reach the old socket,
+  // whoever still holds it.
+  ::unlink(it->second.path.c_str());
   ids_.erase(it->second.id);
   slots_.erase(it);
 }

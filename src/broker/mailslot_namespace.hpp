@@ -1,11 +1,17 @@
 // The broker's table of mailslots.
 //
-// A mailslot is a name, its parameters and the socket writers send on: the
-// reader made a SOCK_SEQPACKET socket pair, kept the receiving end and handed
-// the other here. Every writer gets a duplicate of that one sending end, so
-// all writers' messages meet in one kernel queue, in arrival order. Like
-// pipe_namespace this is bookkeeping only, driven by broker::handle.
+// A mailslot is a name, its parameters and the address of its reader's
+// receiving socket. The reader makes an AF_UNIX SOCK_DGRAM socket and hands
+// it over once; the broker binds it to a fresh path in a folder only the
+// broker can enter (<runtime dir>/mailslots, mode 0700) and lets go of it.
+// Each writer that opens the slot gets a socket of its own, made here and
+// connected to that path: writers share nothing but the reader's queue, so
+// no writer can end the slot or change how another's sends behave, and
+// nobody but the broker can connect to the path. Like pipe_namespace this is
+// bookkeeping only, driven by broker::handle.
 #pragma once
+
+#include <sys/un.h>
 
 #include <cstdint>
 #include <map>
@@ -28,25 +34,33 @@ struct mailslot {
   pid_t owner_pid = 0;
   std::uint32_t max_message_size = 0;
   std::string security_descriptor;
-  detail::unique_fd sending_end;
+  std::string path;  // where the reader's receiving socket is bound
 };
 
 /// What a successful open hands the writer.
 struct mailslot_open_result {
   wire::reply reply;
-  int sending_end = -1;  // still owned by the slot
+  detail::unique_fd writer_socket;  // the writer's own, connected to the reader
 };
 
 class mailslot_namespace {
  public:
-  /// Registers a slot. Errors: ERROR_ALREADY_EXISTS for a name in use,
-  /// ERROR_PATH_NOT_FOUND for a remote name, ERROR_INVALID_PARAMETER when
-  /// `sending_end` is not an AF_UNIX SOCK_SEQPACKET socket.
+  /// Makes `<runtime_dir>/mailslots`, private to the broker, and removes
+  /// sockets there no reader holds any more. False when it cannot be made
+  /// private.
+  bool set_up(const std::string& runtime_dir);
+
+  /// Registers a slot. `receiving_socket` is the reader's AF_UNIX SOCK_DGRAM
+  /// socket: unbound (a new slot: it is bound here) or bound in this
+  /// broker's folder (a slot registering again with a restarted broker).
+  /// Errors: ERROR_ALREADY_EXISTS for a name in use, ERROR_PATH_NOT_FOUND
+  /// for a remote name, ERROR_INVALID_PARAMETER for any other socket.
   wire::reply create(const peer& owner, const wire::create_mailslot_request& request,
-                     detail::unique_fd sending_end);
-  /// Finds a slot for a writer. Errors: ERROR_FILE_NOT_FOUND (also when the
-  /// reader's end is gone but the broker has not heard yet),
-  /// ERROR_BAD_NETPATH for another machine or a domain.
+                     detail::unique_fd receiving_socket);
+  /// Opens a slot for a writer: a fresh socket connected to the reader.
+  /// Errors: ERROR_FILE_NOT_FOUND (also when the reader's socket is gone
+  /// but the broker has not heard yet), ERROR_BAD_NETPATH for another
+  /// machine or a domain.
   mailslot_open_result open(const peer& writer, const wire::open_mailslot_request& request);
   wire::reply close(const peer& owner, const wire::close_mailslot_request& request);
   /// Drops every slot a peer owns (its process is gone).
@@ -57,7 +71,10 @@ class mailslot_namespace {
 
  private:
   void remove(std::map<std::string, mailslot>::iterator it);
+  /// Binds a new slot's socket, or accepts where an earlier broker bound it.
+  bool place(int receiving_socket, std::string& path);
 
+  std::string dir_;                           // <runtime dir>/mailslots
   std::map<std::string, mailslot> slots_;     // by key
   std::map<std::uint64_t, std::string> ids_;  // slot id -> key
   std::map<peer_id, std::size_t> owned_;      // peer -> slots it owns

@@ -489,7 +489,7 @@ void broker_link::unregister(const std::shared_ptr<registration>& reg) {
 
 std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
                                                wire::reply& reply) {
-  std::array<int, 1> fds{reg->sending_end};
+  std::array<int, 1> fds{reg->receiving_socket};
   for (int attempt = 0;; ++attempt) {
     std::uint64_t generation = 0;
     auto ec =
@@ -605,7 +605,7 @@ bool broker_link::reregister_all(std::unique_lock<std::mutex>& lock, int socket,
   for (const auto& reg : slots) {
     if (!mailslots_.count(reg)) continue;
     reg->broker_id = 0;
-    unique_fd end = duplicate(reg->sending_end);
+    unique_fd end = duplicate(reg->receiving_socket);
     if (!end) continue;
     std::array<int, 1> fds{end.get()};
     wire::reply reply;

@@ -47,7 +47,7 @@ struct registration {
 /// register it again with a new broker.
 struct mailslot_registration {
   wire::create_mailslot_request params;
-  int sending_end = -1;         // owned by the reader
+  int receiving_socket = -1;    // owned by the reader
   std::uint64_t broker_id = 0;  // 0 when the current broker does not know it
   std::uint64_t generation = 0;
 };

@@ -1,10 +1,8 @@
 #include "runtime/mailslot_reader.hpp"
 
 #include <fcntl.h>
-#include <linux/sockios.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -48,6 +47,22 @@ class read_deadline {
   std::chrono::steady_clock::time_point at_;
 };
 
+// How many datagrams the kernel queues on one receiving socket before
+// senders wait (net.unix.max_dgram_qlen, plus the one it lets past): what
+// one drain takes at most, so that a count is a snapshot, not a chase.
+std::size_t datagram_queue_length() {
+  static const std::size_t length = [] {
+    std::size_t n = 512;
+    if (std::FILE* f = std::fopen("/proc/sys/net/unix/max_dgram_qlen", "re")) {
+      unsigned long v = 0;
+      if (std::fscanf(f, "%lu", &v) == 1 && v > 0 && v < (1ul << 20)) n = v;
+      std::fclose(f);
+    }
+    return n + 1;
+  }();
+  return length;
+}
+
 std::uint32_t clamp_u32(std::size_t n) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
@@ -81,20 +96,14 @@ std::shared_ptr<mailslot_reader> mailslot_reader::create(std::string_view name,
     return nullptr;
   }
 
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+  std::shared_ptr<mailslot_reader> self(new mailslot_reader());
+  // Unbound: the broker binds it where only the broker can connect, and
+  // connects each writer's own socket to it.
+  self->socket_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!self->socket_) {
     ec = error_from_errno(errno);
     return nullptr;
   }
-  std::shared_ptr<mailslot_reader> self(new mailslot_reader());
-  self->socket_.reset(pair[0]);
-  self->sending_end_.reset(pair[1]);
-  // Every writer sends on this one socket: its send buffer is the slot's
-  // queue, shared by all of them.
-  int bytes = mailslot_queue_bytes;
-  ::setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
-  socklen_t len = sizeof(self->queue_capacity_);
-  ::getsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &self->queue_capacity_, &len);
   self->wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!self->wake_) {
     ec = error_from_errno(errno);
@@ -108,7 +117,7 @@ std::shared_ptr<mailslot_reader> mailslot_reader::create(std::string_view name,
   reg->params.name = std::string(name);
   reg->params.max_message_size = options.max_message_size;
   reg->params.security_descriptor = options.security_descriptor;
-  reg->sending_end = self->sending_end_.get();
+  reg->receiving_socket = self->socket_.get();
   wire::reply reply;
   if ((ec = broker_link::get().register_mailslot(reg, reply))) return nullptr;
   self->registration_ = std::move(reg);
@@ -164,7 +173,7 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
     if (!queue_.empty()) return true;
     got result;
     do {
-      result = receive_locked(ec, nullptr, direct, direct_size);
+      result = receive_locked(ec, direct, direct_size);
     } while (result == got::dropped);
     if (ec) return false;
     if (result == got::message) return true;
@@ -173,12 +182,11 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
       ec = errc::sem_timeout;
       return false;
     }
-    // Wait without the lock, so that info() and other readers go on. Once
-    // writers are cut off the socket always polls readable: wait for close.
+    // Wait without the lock, so that info() and other readers go on; close()
+    // wakes us through wake_.
     std::array<pollfd, 2> fds{pollfd{wake_.get(), POLLIN, 0}, pollfd{socket_.get(), POLLIN, 0}};
-    nfds_t count = writers_cut_off_ ? 1 : 2;
     lock.unlock();
-    int n = ::poll(fds.data(), count, left);
+    int n = ::poll(fds.data(), fds.size(), left);
     int poll_errno = errno;
     lock.lock();
     waited = true;
@@ -189,15 +197,9 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
   }
 }
 
-mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec, std::size_t* record_bytes,
+mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec,
                                                      std::span<std::byte> direct,
                                                      std::optional<std::size_t>* direct_size) {
-  // With writers cut off an empty socket reads as end-of-file, which looks
-  // like a zero-length record: ask the sending side whether any is queued.
-  if (writers_cut_off_) {
-    int queued = 0;
-    if (::ioctl(sending_end_.get(), SIOCOUTQ, &queued) != 0 || queued <= 0) return got::none;
-  }
   if (buffer_.empty()) buffer_.resize(inline_message_limit);
   iovec iov{buffer_.data(), buffer_.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -214,7 +216,6 @@ mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec, std::s
     if (errno != EAGAIN && errno != EWOULDBLOCK) ec = error_from_errno(errno);
     return got::none;
   }
-  if (record_bytes) *record_bytes = static_cast<std::size_t>(n);
   unique_fd attached;
   bool extra = false;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -245,16 +246,6 @@ mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec, std::s
     queue_.push_back(std::move(message));
     return got::message;
   }
-  if (size == 0) {
-    pollfd p{socket_.get(), POLLRDHUP, 0};
-    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP))) {
-      // A writer shut the shared sending end down: nobody can send any more.
-      // This zero was end-of-file, or a zero-length record read just as
-      // that happened; the two cannot be told apart once read.
-      writers_cut_off_ = true;
-      return got::none;
-    }
-  }
   if (max_message_size_ != 0 && size > max_message_size_) return got::dropped;
   if (direct_size && size <= direct.size()) {
     std::memcpy(direct.data(), buffer_.data(), size);
@@ -266,14 +257,19 @@ mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec, std::s
 }
 
 bool mailslot_reader::read_memfd(int fd, std::uint64_t size, std::vector<std::byte>& out) const {
-  // Only a sealed memfd of the announced size: nobody can change it under us.
+  // Nothing is allocated on the writer's word: first what the slot takes,
+  // then a sealed memfd of the announced size (nobody can change it under
+  // us) whose every byte is in memory the writer paid for. A sparse file
+  // would read as zeros the reader would have to hold, and with the write
+  // seal set its holes can never be filled.
+  if (size > mailslot_message_limit(max_message_size_)) return false;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<std::uint64_t>(st.st_size) != size)
+      static_cast<std::uint64_t>(st.st_size) != size ||
+      static_cast<std::uint64_t>(st.st_blocks) * 512 < size)
     return false;
   int seals = ::fcntl(fd, F_GET_SEALS);
   if (seals < 0 || (seals & memfd_message_seals) != memfd_message_seals) return false;
-  if (max_message_size_ != 0 && size > max_message_size_) return false;
   try {
     out.resize(static_cast<std::size_t>(size));
   } catch (const std::exception&) {
@@ -290,16 +286,30 @@ bool mailslot_reader::read_memfd(int fd, std::uint64_t size, std::vector<std::by
 }
 
 void mailslot_reader::drain_locked(std::error_code& ec) {
-  // Records keep coming while we drain: take what was queued when we began
-  // and stop, so that a busy slot's count is a snapshot, not a chase. The
-  // kernel says how many bytes are queued, overhead included; each record
-  // costs its length and at least 256 bytes more.
-  int queued = 0;
-  if (::ioctl(sending_end_.get(), SIOCOUTQ, &queued) != 0) queued = queue_capacity_;
-  for (long budget = queued; budget > 0;) {
-    std::size_t record_bytes = 0;
-    if (receive_locked(ec, &record_bytes) == got::none || ec) return;
-    budget -= 256 + static_cast<long>(record_bytes);
+  // Records keep coming while we drain (each one taken lets a waiting
+  // writer in): take at most what the kernel queues at once and stop, so
+  // that a busy slot's count is a snapshot, not a chase.
+  for (std::size_t budget = datagram_queue_length(); budget > 0; --budget)
+    if (receive_locked(ec) == got::none || ec) return;
+}
+
+void mailslot_reader::discard_queued_locked() {
+  // Nothing more arrives once the socket is shut down; the bound is only
+  // against a kernel that thinks otherwise.
+  for (std::size_t budget = 4 * datagram_queue_length(); budget > 0; --budget) {
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+    msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    if (::recvmsg(socket_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0) return;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        ::close(fd);
+      }
+    }
   }
 }
 
@@ -341,30 +351,15 @@ void mailslot_reader::close() {
     // A forked child shares the socket (and wake_) with its parent, whose
     // slot it is: the child closing its copy must not end it for the parent.
     if (::getpid() != creator_) return;
-    // Waiting readers wake through wake_. Shutting our end down reaches the
-    // sending end at once: every writer's next send fails, writers waiting
-    // for room wake and fail, and the broker sees the slot is gone.
+    // Waiting readers wake through wake_ (the socket is not closed here:
+    // another thread may still hold its number). Shutting it down makes
+    // every writer's next send fail (EPIPE), and each record taken below
+    // wakes a writer waiting for room, which then fails too.
     std::uint64_t one = 1;
     (void)!::write(wake_.get(), &one, sizeof(one));
     ::shutdown(socket_.get(), SHUT_RDWR);
     // What writers sent and nobody will read: free it now (memfds too).
-    for (int budget = queue_capacity_ / 256 + 64; budget > 0; --budget) {
-      int queued = 0;
-      if (::ioctl(sending_end_.get(), SIOCOUTQ, &queued) != 0 || queued <= 0) break;
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-      msghdr msg{};
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof(control);
-      if (::recvmsg(socket_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0) break;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
-          int fd;
-          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-          ::close(fd);
-        }
-      }
-    }
+    discard_queued_locked();
     reg = std::move(registration_);
   }
   if (reg) broker_link::get().unregister_mailslot(reg);

@@ -1,8 +1,10 @@
-// The state behind a mailslot_server: the receiving end of the slot's socket
-// pair and the messages already taken off it.
+// The state behind a mailslot_server: the slot's receiving socket and the
+// messages already taken off it.
 //
-// Writers share one SOCK_SEQPACKET sending end, so each message is one record
-// in one kernel queue. The kernel can say how big the next record is but not
+// The receiving socket is an AF_UNIX SOCK_DGRAM socket the broker binds in
+// its private folder; each writer sends on a socket of its own the broker
+// connected to it, so each message is one datagram in one kernel queue, in
+// arrival order. The kernel can say how big the next datagram is but not
 // how many there are, so when GetMailslotInfo needs a count the reader moves
 // every waiting record into `queue_`; reads take from `queue_` first, which
 // keeps arrival order. How a message is carried: mailslot_records.hpp.
@@ -28,11 +30,6 @@
 #include "runtime/broker_link.hpp"
 
 namespace conduit::detail {
-
-/// What the reader asks for as the sending end's SO_SNDBUF: how much unread
-/// data (with the kernel's per-record overhead) queues before writers wait.
-/// Linux caps it at net.core.wmem_max and doubles it.
-inline constexpr int mailslot_queue_bytes = 1 << 20;
 
 /// MAILSLOT_WAIT_FOREVER as the milliseconds the state keeps.
 inline constexpr std::uint32_t mailslot_forever_ms = 0xFFFFFFFF;
@@ -66,6 +63,10 @@ class mailslot_reader {
   /// The receiving socket: readable when a message may wait (messages
   /// already in queue_ do not show there; see has_queued()).
   [[nodiscard]] int socket() const { return socket_.get(); }
+  /// Readable once the slot is closed: whoever waits on socket() waits on
+  /// this too, since a socket being shut down or closed by another thread
+  /// need not wake a poll that watches it.
+  [[nodiscard]] int closed_fd() const { return wake_.get(); }
   [[nodiscard]] bool has_queued();
 
  private:
@@ -80,29 +81,25 @@ class mailslot_reader {
                                std::error_code& ec, std::span<std::byte> direct = {},
                                std::optional<std::size_t>* direct_size = nullptr);
   /// Moves one record from the socket to the back of queue_ (or into
-  /// `direct`, as above); gives the record's length in the socket.
-  got receive_locked(std::error_code& ec, std::size_t* record_bytes = nullptr,
-                     std::span<std::byte> direct = {},
+  /// `direct`, as above); a record that is no message is dropped.
+  got receive_locked(std::error_code& ec, std::span<std::byte> direct = {},
                      std::optional<std::size_t>* direct_size = nullptr);
   /// Moves every waiting record to queue_ (bounded: see the definition).
   void drain_locked(std::error_code& ec);
   bool read_memfd(int fd, std::uint64_t size, std::vector<std::byte>& out) const;
+  /// Takes every record still queued and lets it go (memfds too).
+  void discard_queued_locked();
 
   std::mutex mutex_;
   std::deque<std::vector<std::byte>> queue_;  // taken off the socket, not read yet
   std::vector<std::byte> buffer_;             // one inline record
-  unique_fd socket_;                          // the receiving end
-  unique_fd sending_end_;                     // kept to register again after a broker restart
+  unique_fd socket_;                          // the receiving socket (also for a new broker)
   unique_fd wake_;                            // eventfd: set by close()
   std::shared_ptr<mailslot_registration> registration_;
   std::atomic<std::uint32_t> read_timeout_ms_{0};
   std::uint32_t max_message_size_ = 0;
-  int queue_capacity_ = 0;  // the sending end's SO_SNDBUF as the kernel set it
-  pid_t creator_ = 0;       // the process whose slot this is
+  pid_t creator_ = 0;  // the process whose slot this is
   bool closed_ = false;
-  // A writer shut the shared sending end down: no record can come any more,
-  // and the socket reads as end-of-file once empty.
-  bool writers_cut_off_ = false;
 };
 
 }  // namespace conduit::detail

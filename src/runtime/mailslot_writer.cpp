@@ -21,10 +21,10 @@
 namespace conduit::detail {
 namespace {
 
-// A send that failed because the reader is gone: its end closed or shut
-// down (EPIPE), or not there at all. Windows' mailslot driver answers a
-// write to a slot its reader has closed with STATUS_FILE_FORCED_CLOSED,
-// which Win32 reports as ERROR_HANDLE_EOF.
+// A send that failed because the reader is gone: its socket shut down
+// (EPIPE), closed (ECONNREFUSED once, then ENOTCONN), or not there at all. Windows' mailslot driver
+// answers a write to a slot its reader has closed with STATUS_FILE_FORCED_CLOSED, which Win32
+// reports as ERROR_HANDLE_EOF.
 std::error_code send_error(int errno_value) {
   switch (errno_value) {
     case EPIPE:
@@ -88,8 +88,9 @@ std::size_t mailslot_writer::write(std::span<const std::byte> data, std::error_c
     ec = errc::access_denied;
     return 0;
   }
-  // Refused here, before anything is sent: the reader never sees it.
-  if (max_message_size_ != 0 && data.size() > max_message_size_) {
+  // Refused here, before anything is sent: the reader never sees it (and
+  // would drop a larger record: mailslot_records.hpp).
+  if (data.size() > mailslot_message_limit(max_message_size_)) {
     ec = errc::invalid_parameter;
     return 0;
   }

@@ -1,4 +1,6 @@
-// The state behind a mailslot_client: a duplicate of the slot's sending end.
+// The state behind a mailslot_client: a datagram socket of this writer's
+// own, which the broker connected to the slot's receiving socket. Nobody
+// else sends on it, so its flags and its end are this writer's business.
 #pragma once
 
 #include <atomic>
@@ -32,8 +34,7 @@ class mailslot_writer {
   [[nodiscard]] std::uint32_t reader_pid() const { return reader_pid_; }
   [[nodiscard]] int socket() const { return socket_.get(); }
   /// Later writes fail with ERROR_INVALID_HANDLE. The socket stays open
-  /// until the object goes, as another thread may be sending on it; it is
-  /// never shut down, which would cut off every writer of the slot.
+  /// until the object goes, as another thread may be sending on it.
   void close() { closed_.store(true); }
   [[nodiscard]] bool is_open() const { return !closed_.load(); }
 

@@ -1,6 +1,5 @@
 #include "win32/mailslot_object.hpp"
 
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -22,15 +21,19 @@ namespace {
 
 using detail::unique_fd;
 
-// What a read waits on: an epoll set of the slot's socket and, when the
-// read timeout is finite and not zero, a timer. It polls readable when
-// either is, so the engine wakes the read for a message or for its end.
+// What a read waits on: an epoll set of the slot's socket, the slot's
+// closed signal and, when the read timeout is finite and not zero, a timer.
+// It polls readable when any of them is, so the engine wakes the read for a
+// message, for the slot's close or for its end. The closed signal is what
+// makes a close racing the read's start always heard: the socket itself is
+// only shut down, and a read registered after that may never see it.
 struct read_waiter {
   unique_fd set;
   unique_fd timer;
 };
 
-bool make_waiter(int socket, std::uint32_t timeout_ms, read_waiter& w, std::error_code& ec) {
+bool make_waiter(const detail::mailslot_reader& reader, std::uint32_t timeout_ms, read_waiter& w,
+                 std::error_code& ec) {
   w.set.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!w.set) {
     ec = error_from_errno(errno);
@@ -38,7 +41,8 @@ bool make_waiter(int socket, std::uint32_t timeout_ms, read_waiter& w, std::erro
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
-  if (::epoll_ctl(w.set.get(), EPOLL_CTL_ADD, socket, &ev) != 0) {
+  if (::epoll_ctl(w.set.get(), EPOLL_CTL_ADD, reader.socket(), &ev) != 0 ||
+      ::epoll_ctl(w.set.get(), EPOLL_CTL_ADD, reader.closed_fd(), &ev) != 0) {
     ec = error_from_errno(errno);
     return false;
   }
@@ -74,27 +78,15 @@ class slot_read_operation final : public io_operation {
   bool attempt() override {
     std::error_code ec;
     std::size_t n = reader_->read(buffer_, 0, ec);
-    if (ec == errc::sem_timeout && !expired()) {
-      ignore_socket_if_cut_off();
-      return false;
-    }
+    if (ec == errc::sem_timeout && !expired()) return false;
+    // The read began on an open handle: the slot closing under it, before
+    // or after the engine first ran it, aborts it.
+    if (ec == errc::invalid_handle) ec = errc::operation_aborted;
     finish(error_from_code(ec), ec ? 0 : n);
     return true;
   }
 
  private:
-  // Once a writer has shut the shared sending end down no message can come
-  // and the socket polls readable for ever: stop watching it, or the engine
-  // would spin on this read until its timer (or a cancel) ends it.
-  void ignore_socket_if_cut_off() {
-    if (socket_ignored_) return;
-    pollfd p{reader_->socket(), POLLRDHUP, 0};
-    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP))) {
-      ::epoll_ctl(waiter_.set.get(), EPOLL_CTL_DEL, reader_->socket(), nullptr);
-      socket_ignored_ = true;
-    }
-  }
-
   bool expired() {
     if (!timed_out_ && waiter_.timer) {
       std::uint64_t ticks = 0;
@@ -107,7 +99,6 @@ class slot_read_operation final : public io_operation {
   std::span<std::byte> buffer_;
   read_waiter waiter_;
   bool timed_out_;
-  bool socket_ignored_ = false;
 };
 
 }  // namespace
@@ -189,7 +180,7 @@ std::shared_ptr<io_operation> mailslot_object::make_read(std::span<std::byte> bu
   }
   std::uint32_t timeout_ms = reader_->read_timeout_ms();
   read_waiter waiter;
-  if (!make_waiter(reader_->socket(), timeout_ms, waiter, ec)) return nullptr;
+  if (!make_waiter(*reader_, timeout_ms, waiter, ec)) return nullptr;
   auto op = std::make_shared<slot_read_operation>(reader_, buffer, std::move(waiter), timeout_ms);
   std::lock_guard lock(reads_mutex_);
   std::erase_if(reads_, [](const std::weak_ptr<io_operation>& w) { return w.expired(); });

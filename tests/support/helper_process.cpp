@@ -26,7 +26,7 @@ std::string helper_path() {
 
 }  // namespace
 
-helper_process::helper_process(std::vector<std::string> args) {
+helper_process::helper_process(std::vector<std::string> args, uid_t as_uid) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe2 failed";
@@ -34,6 +34,11 @@ helper_process::helper_process(std::vector<std::string> args) {
   }
   std::string path = helper_path();
   args.insert(args.begin(), path);
+  if (as_uid != static_cast<uid_t>(-1)) {
+    std::string id = std::to_string(as_uid);
+    path = "/usr/bin/setpriv";
+    args.insert(args.begin(), {path, "--reuid=" + id, "--regid=" + id, "--clear-groups"});
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

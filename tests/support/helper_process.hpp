@@ -12,8 +12,11 @@ namespace conduit::test {
 
 class helper_process {
  public:
-  /// Starts conduit_test_helper (beside the test binary) with `args`.
-  explicit helper_process(std::vector<std::string> args = {});
+  /// Starts conduit_test_helper (beside the test binary) with `args`; as
+  /// the user and group `as_uid` (no other groups) unless it is -1, which
+  /// needs root.
+  explicit helper_process(std::vector<std::string> args = {},
+                          uid_t as_uid = static_cast<uid_t>(-1));
   ~helper_process();
   helper_process(const helper_process&) = delete;
   helper_process& operator=(const helper_process&) = delete;

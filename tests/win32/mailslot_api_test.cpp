@@ -13,9 +13,13 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <future>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conduit/mailslot.hpp"
@@ -440,10 +444,10 @@ double cpu_seconds() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-// A writer that shuts the slot's shared sending end down (no conduit writer
-// does; another program might) leaves the socket readable for ever: a
-// pending read still waits for its timeout, without spinning.
-TEST_F(MailslotApi, PendingReadAfterWritersAreCutOff) {
+// A writer that shuts its own socket down (no conduit writer does; another
+// program might) ends its own sends and nothing else: a pending read still
+// waits for its timeout, without spinning.
+TEST_F(MailslotApi, PendingReadAfterAWriterShutsItsSocketDown) {
   std::string name = slot_name();
   handle_guard slot(CreateMailslotA(name.c_str(), 0, 300, nullptr));
   ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
@@ -458,6 +462,61 @@ TEST_F(MailslotApi, PendingReadAfterWritersAreCutOff) {
   EXPECT_FALSE(GetOverlappedResult(slot.get(), &ov, &n, TRUE));
   EXPECT_EQ(GetLastError(), ERROR_SEM_TIMEOUT);
   EXPECT_LT(cpu_seconds() - cpu_before, 0.15);
+}
+
+// CloseHandle on the slot while another thread's ReadFile (no OVERLAPPED,
+// waiting forever) is starting or waiting: the read ends with
+// ERROR_OPERATION_ABORTED, however the two interleave, and never hangs. The
+// close comes 0-150 µs after the reading thread is about to call ReadFile,
+// so it lands before, during and after the read's start. Only a close that
+// wins the race to the handle table outright leaves ReadFile an invalid
+// handle (ERROR_INVALID_HANDLE), as on Windows.
+TEST_F(MailslotApi, CloseHandleRacingABlockingReadAbortsIt) {
+  constexpr int tries = 5000;
+  std::string name = slot_name();
+  int aborted = 0, invalid = 0;
+  for (int i = 0; i < tries; ++i) {
+    HANDLE slot = CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr);
+    ASSERT_NE(slot, INVALID_HANDLE_VALUE) << "try " << i;
+    struct outcome {
+      std::atomic<bool> starting{false};
+      BOOL ok = TRUE;
+      DWORD error = 0;
+      char buffer[16];
+    };
+    auto result = std::make_shared<outcome>();
+    std::promise<void> done;
+    auto finished = done.get_future();
+    std::thread reader([slot, result, done = std::move(done)]() mutable {
+      DWORD n = 0;
+      result->starting.store(true);
+      result->ok = ReadFile(slot, result->buffer, sizeof result->buffer, &n, nullptr);
+      result->error = GetLastError();
+      done.set_value();
+    });
+    while (!result->starting.load()) std::this_thread::yield();
+    auto delay = std::chrono::microseconds(i % 151);
+    for (auto until = steady_clock::now() + delay; steady_clock::now() < until;) {
+    }
+    ASSERT_TRUE(CloseHandle(slot));
+    if (finished.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      reader.detach();  // it holds only what it shares with `result`
+      FAIL() << "ReadFile still blocked 10 s after CloseHandle, try " << i << ", delay "
+             << delay.count() << " us";
+    }
+    reader.join();
+    ASSERT_FALSE(result->ok) << "try " << i;
+    if (result->error == ERROR_INVALID_HANDLE) {
+      ++invalid;
+      continue;
+    }
+    ASSERT_EQ(result->error, static_cast<DWORD>(ERROR_OPERATION_ABORTED))
+        << "try " << i << ", delay " << delay.count() << " us";
+    ++aborted;
+  }
+  // The handle table is reached well within the first microseconds: nearly
+  // every try is a real race with a started read.
+  EXPECT_GT(aborted, tries * 9 / 10) << invalid << " found the handle closed";
 }
 
 TEST_F(MailslotApi, ClosingTheSlot) {
