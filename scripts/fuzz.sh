@@ -4,12 +4,15 @@
 #
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 #
-# Two targets, built into build-fuzz/ and each run for half of SECONDS:
-#   wire_fuzz    the decoders (requests, replies, connect records) and their
-#                round trip through the encoder            (fuzz/wire_fuzz.cpp)
-#   broker_fuzz  scripts of requests from several fake peers against the
-#                broker's pipe and event tables, checked against a model
-#                (fuzz/broker_fuzz.cpp)
+# Three targets, built into build-fuzz/ and each run for a third of SECONDS:
+#   wire_fuzz         the decoders (requests, replies, connect records) and
+#                     their round trip through the encoder (fuzz/wire_fuzz.cpp)
+#   broker_fuzz       scripts of requests from several fake peers against the
+#                     broker's pipe and event tables, checked against a model
+#                     (fuzz/broker_fuzz.cpp)
+#   broker_loop_fuzz  scripts of requests, hang-ups and unread replies from
+#                     several peers, with descriptors, against the real
+#                     broker loop run in process (fuzz/broker_loop_fuzz.cpp)
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
@@ -22,25 +25,31 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: scripts/fuzz.sh [SECONDS]" >&2
   exit 2
 fi
-per_target=$(((seconds + 1) / 2))
+per_target=$(((seconds + 2) / 3))
 
 out=build-fuzz
 cxx=${FUZZ_CXX:-clang++}
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -Iinclude -Isrc)
-mkdir -p "$out/seed/wire_fuzz" "$out/seed/broker_fuzz" "$out/corpus/wire_fuzz" \
-         "$out/corpus/broker_fuzz" "$out/artifacts"
+mkdir -p "$out/seed/wire_fuzz" "$out/seed/broker_fuzz" "$out/seed/broker_loop_fuzz" \
+         "$out/corpus/wire_fuzz" "$out/corpus/broker_fuzz" "$out/corpus/broker_loop_fuzz" \
+         "$out/artifacts"
 
 echo "fuzz.sh: building into $out/"
 "$cxx" -std=c++20 -O1 -Iinclude -Isrc -o "$out/make_corpus" fuzz/make_corpus.cpp src/core/wire.cpp
-"$out/make_corpus" "$out/seed/wire_fuzz" "$out/seed/broker_fuzz"
+"$out/make_corpus" "$out/seed/wire_fuzz" "$out/seed/broker_fuzz" "$out/seed/broker_loop_fuzz"
 "$cxx" "${flags[@]}" -o "$out/wire_fuzz" fuzz/wire_fuzz.cpp src/core/wire.cpp
 "$cxx" "${flags[@]}" -o "$out/broker_fuzz" fuzz/broker_fuzz.cpp src/broker/pipe_namespace.cpp \
   src/broker/event_namespace.cpp src/core/event_name.cpp \
   src/core/error.cpp src/core/instance_page.cpp src/core/object_name.cpp src/core/wire.cpp
+"$cxx" "${flags[@]}" -o "$out/broker_loop_fuzz" fuzz/broker_loop_fuzz.cpp src/broker/broker.cpp \
+  src/broker/broker_limits.cpp src/broker/event_namespace.cpp src/broker/mailslot_namespace.cpp \
+  src/broker/pipe_namespace.cpp src/broker/waiter_table.cpp src/core/error.cpp \
+  src/core/event_name.cpp src/core/fd_passing.cpp src/core/instance_page.cpp \
+  src/core/object_name.cpp src/core/runtime_dir.cpp src/core/wire.cpp
 
 status=0
-for target in wire_fuzz broker_fuzz; do
+for target in wire_fuzz broker_fuzz broker_loop_fuzz; do
   echo "fuzz.sh: running $target for ${per_target}s"
   # The first folder receives new inputs; the seeds are only read.
   if ! "$out/$target" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \
