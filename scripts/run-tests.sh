@@ -14,10 +14,11 @@ cmake --build --preset ci
 ./scripts/fuzz.sh 20
 ctest --preset ci
 
-broker_targets=(conduitd conduit_test_helper broker_test broker_limits_test fault_test pipe_wait_test)
+broker_targets=(conduitd conduit_test_helper broker_test broker_limits_test broker_loop_test
+                waiter_table_test fault_test pipe_wait_test)
 cmake --preset asan >/dev/null
 cmake --build --preset asan --target "${broker_targets[@]}"
 # The other test binaries are not built here: CTest lists them as
 # *_NOT_BUILT, which the pattern leaves out.
 ctest --test-dir build-asan --output-on-failure -j 2 --timeout 300 \
-  -R '^(Broker|BrokerQuota|BrokerCredentials|BrokerLimits|Fault|PipeWait)\.'
+  -R '^(Broker|BrokerQuota|BrokerCredentials|BrokerLimits|BrokerLoop|WaiterTable|Fault|PipeWait)\.'
