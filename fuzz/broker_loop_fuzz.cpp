@@ -53,10 +53,14 @@
 #include "core/fd_passing.hpp"
 #include "core/instance_page.hpp"
 #include "core/wire.hpp"
+#include "fuzz_support.hpp"
 
 namespace broker = conduit::broker;
 namespace wire = conduit::detail::wire;
 using conduit::detail::unique_fd;
+
+using conduit::fuzz::require;
+using conduit::fuzz::sealed_page;
 
 namespace {
 
@@ -65,12 +69,6 @@ constexpr std::size_t max_steps = 256;
 constexpr std::uint8_t op_hang_up = 0xF0;
 constexpr std::uint8_t op_small_buffer = 0xF1;
 constexpr std::uint8_t op_close_server_ends = 0xF2;
-
-void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "broker_loop_fuzz: %s\n", what);
-  std::abort();
-}
 
 int open_fd_count() {
   int count = 0;
@@ -91,16 +89,6 @@ const std::string& runtime_dir() {
     return path;
   }();
   return dir;
-}
-
-int sealed_page() {
-  static conduit::detail::instance_page page = [] {
-    std::error_code ec;
-    auto p = conduit::detail::instance_page::create(ec);
-    require(!ec, "cannot create an instance page");
-    return p;
-  }();
-  return page.fd();
 }
 
 std::vector<std::byte> frame(std::uint8_t type, std::uint32_t id, std::span<const std::byte> body) {
