@@ -58,10 +58,14 @@
 #include "core/event_name.hpp"
 #include "core/instance_page.hpp"
 #include "core/object_name.hpp"
+#include "fuzz_support.hpp"
 
 namespace broker = conduit::broker;
 namespace wire = conduit::detail::wire;
 using conduit::detail::unique_fd;
+
+using conduit::fuzz::require;
+using conduit::fuzz::sealed_page;
 
 namespace {
 
@@ -69,23 +73,6 @@ constexpr std::size_t peer_count = 4;
 constexpr std::size_t max_steps = 128;  // bounds the descriptors one input may hold
 constexpr std::uint8_t op_drop_peer = 0xF0;
 constexpr std::uint8_t op_kill_server_end = 0xF1;
-
-void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "broker_fuzz: %s\n", what);
-  std::abort();
-}
-
-// One sealed instance page for the whole run; each create gets a duplicate.
-int sealed_page() {
-  static conduit::detail::instance_page page = [] {
-    std::error_code ec;
-    auto p = conduit::detail::instance_page::create(ec);
-    require(!ec, "cannot create an instance page");
-    return p;
-  }();
-  return page.fd();
-}
 
 unique_fd make_page(int kind) {
   switch (kind) {

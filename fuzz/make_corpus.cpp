@@ -4,7 +4,8 @@
 //   make_corpus WIRE_DIR BROKER_DIR
 //
 // WIRE_DIR gets one valid message of each kind (wire_fuzz); BROKER_DIR gets
-// a few request scripts in broker_fuzz's format (see broker_fuzz.cpp).
+// a few request scripts in broker_fuzz's format (see broker_fuzz.cpp), and
+// LOOP_DIR, when given, scripts in broker_loop_fuzz's (broker_loop_fuzz.cpp).
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -64,11 +65,51 @@ constexpr std::uint8_t pipe_as_page = 0x08;
 constexpr std::uint8_t op_drop_peer = 0xF0;
 constexpr std::uint8_t op_kill_server_end = 0xF1;
 
+// broker_loop_fuzz control bits: peer in bits 0-1, descriptors in 2-4, no
+// loop pass after the step 0x20, read the replies 0x40.
+constexpr std::uint8_t loop_page = 1 << 2;
+constexpr std::uint8_t loop_page_endpoint = 2 << 2;
+constexpr std::uint8_t loop_endpoint = 3 << 2;
+constexpr std::uint8_t loop_eventfd = 4 << 2;
+constexpr std::uint8_t loop_no_pass = 0x20;
+constexpr std::uint8_t loop_read = 0x40;
+constexpr std::uint8_t loop_hang_up = 0xF0;
+constexpr std::uint8_t loop_small_buffer = 0xF1;
+constexpr std::uint8_t loop_close_server_ends = 0xF2;
+
+bool write_loop_scripts(const std::string& dir) {
+  const std::string a = R"(\\.\pipe\a)";
+  std::vector<std::pair<std::string, script>> scripts;
+  // Waits that expire, and forever waits woken by a create, on a peer whose
+  // replies overflow: dropped while its waits are being answered.
+  script unread;
+  unread.step(loop_page, create(a)).special(1, loop_small_buffer);
+  for (int i = 0; i < 24; ++i) unread.step(1 | loop_no_pass, wire::wait_request{a, 1});
+  for (int i = 0; i < 24; ++i) unread.step(1 | loop_no_pass, wire::wait_request{a, 0xFFFFFFFF});
+  unread.step(2 | loop_page_endpoint, create(a)).step(3 | loop_read, wire::list_request{});
+  scripts.emplace_back("unread-waits", unread);
+  scripts.emplace_back("serve-and-hang-up",
+                       script{}
+                           .step(0 | loop_page_endpoint, create(a))
+                           .step(1 | loop_no_pass, wire::wait_request{a, 0})
+                           .step(1 | loop_no_pass, wire::open_request{a, 3, 0})
+                           .step(1 | loop_read, wire::open_request{a, 3, 0})
+                           .step(0 | loop_endpoint, wire::listen_request{1, 2})
+                           .special(0, loop_close_server_ends)
+                           .step(1 | loop_read, wire::open_request{a, 3, 0})
+                           .special(0, loop_hang_up)
+                           .step(2 | loop_eventfd, wire::create_event_request{"ev", 0})
+                           .step(3 | loop_read, wire::open_event_request{"ev"}));
+  bool ok = true;
+  for (const auto& [name, s] : scripts) ok &= write_file(dir + "/" + name, s.data);
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fputs("usage: make_corpus WIRE_DIR BROKER_DIR\n", stderr);
+  if (argc != 3 && argc != 4) {
+    std::fputs("usage: make_corpus WIRE_DIR BROKER_DIR [LOOP_DIR]\n", stderr);
     return 2;
   }
   std::string wire_dir = argv[1], broker_dir = argv[2];
@@ -147,5 +188,6 @@ int main(int argc, char** argv) {
                                      .special(2, op_drop_peer)
                                      .step(3, wire::open_event_request{"ev"}));
   for (const auto& [name, s] : scripts) ok &= write_file(broker_dir + "/" + name, s.data);
+  if (argc == 4) ok &= write_loop_scripts(argv[3]);
   return ok ? 0 : 1;
 }

@@ -4,14 +4,17 @@
 #
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 #
-# Three targets, built into build-fuzz/ and each run for a third of SECONDS:
-#   wire_fuzz    the decoders (requests, replies, connect records) and their
-#                round trip through the encoder            (fuzz/wire_fuzz.cpp)
-#   broker_fuzz  scripts of requests from several fake peers against the
-#                broker's pipe and event tables, checked against a model
-#                (fuzz/broker_fuzz.cpp)
-#   sddl_fuzz    SDDL text and self-relative descriptors: parse, write, parse
-#                again is a fixed point both ways         (fuzz/sddl_fuzz.cpp)
+# Four targets, built into build-fuzz/ and each run for a quarter of SECONDS:
+#   wire_fuzz         the decoders (requests, replies, connect records) and
+#                     their round trip through the encoder (fuzz/wire_fuzz.cpp)
+#   broker_fuzz       scripts of requests from several fake peers against the
+#                     broker's pipe and event tables, checked against a model
+#                     (fuzz/broker_fuzz.cpp)
+#   broker_loop_fuzz  scripts of requests, hang-ups and unread replies from
+#                     several peers, with descriptors, against the real
+#                     broker loop run in process (fuzz/broker_loop_fuzz.cpp)
+#   sddl_fuzz         SDDL text and self-relative descriptors: parse, write,
+#                     parse again is a fixed point both ways (fuzz/sddl_fuzz.cpp)
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
@@ -24,22 +27,29 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: scripts/fuzz.sh [SECONDS]" >&2
   exit 2
 fi
-per_target=$((seconds / 3 > 0 ? seconds / 3 : 1))
+per_target=$(((seconds + 3) / 4))
 
 out=build-fuzz
 cxx=${FUZZ_CXX:-clang++}
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -Iinclude -Isrc)
-mkdir -p "$out/seed/wire_fuzz" "$out/seed/broker_fuzz" "$out/seed/sddl_fuzz" \
-         "$out/corpus/wire_fuzz" "$out/corpus/broker_fuzz" "$out/corpus/sddl_fuzz" "$out/artifacts"
+mkdir -p "$out/artifacts"
+for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz; do
+  mkdir -p "$out/seed/$target" "$out/corpus/$target"
+done
 
 echo "fuzz.sh: building into $out/"
 "$cxx" -std=c++20 -O1 -Iinclude -Isrc -o "$out/make_corpus" fuzz/make_corpus.cpp src/core/wire.cpp
-"$out/make_corpus" "$out/seed/wire_fuzz" "$out/seed/broker_fuzz"
+"$out/make_corpus" "$out/seed/wire_fuzz" "$out/seed/broker_fuzz" "$out/seed/broker_loop_fuzz"
 "$cxx" "${flags[@]}" -o "$out/wire_fuzz" fuzz/wire_fuzz.cpp src/core/wire.cpp
 "$cxx" "${flags[@]}" -o "$out/broker_fuzz" fuzz/broker_fuzz.cpp src/broker/pipe_namespace.cpp \
   src/broker/event_namespace.cpp src/core/event_name.cpp \
   src/core/error.cpp src/core/instance_page.cpp src/core/object_name.cpp src/core/wire.cpp
+"$cxx" "${flags[@]}" -o "$out/broker_loop_fuzz" fuzz/broker_loop_fuzz.cpp src/broker/broker.cpp \
+  src/broker/broker_limits.cpp src/broker/event_namespace.cpp src/broker/mailslot_namespace.cpp \
+  src/broker/pipe_namespace.cpp src/broker/waiter_table.cpp src/core/error.cpp \
+  src/core/event_name.cpp src/core/fd_passing.cpp src/core/instance_page.cpp \
+  src/core/object_name.cpp src/core/runtime_dir.cpp src/core/wire.cpp
 "$cxx" "${flags[@]}" -o "$out/sddl_fuzz" fuzz/sddl_fuzz.cpp src/security/access_check.cpp \
   src/security/security_descriptor.cpp src/security/sid.cpp src/core/error.cpp
 # SDDL seeds: the shapes programs write.
@@ -49,7 +59,7 @@ for seed in "D:(A;;GA;;;WD)" "O:BAG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;WD)(A;
 done
 
 status=0
-for target in wire_fuzz broker_fuzz sddl_fuzz; do
+for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz; do
   dict=fuzz/wire.dict
   [ "$target" = sddl_fuzz ] && dict=fuzz/sddl.dict
   echo "fuzz.sh: running $target for ${per_target}s"

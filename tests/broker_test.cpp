@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/broker_limits.hpp"
 #include "broker/event_namespace.hpp"
 #include "broker/peer.hpp"
 #include "conduit/error.hpp"
@@ -49,6 +50,7 @@
 #include "support/broker_process.hpp"
 #include "support/helper_process.hpp"
 #include "support/other_user.hpp"
+#include "support/raw_broker.hpp"
 #include "support/sandbox.hpp"
 
 namespace conduit {
@@ -56,116 +58,7 @@ namespace {
 
 namespace wire = detail::wire;
 using detail::unique_fd;
-using test::become;
-using test::beside_self;
-using test::broker_process;
-using test::exits_within;
-using test::pidfd_open;
-
-// Every wait in this file is bounded by this.
-constexpr int bound_ms = 10'000;
-
-using test::runs_as;
-using test::unused_uid;
-
-// A peer that speaks the protocol by hand.
-unique_fd connect_raw(const std::string& dir) {
-  std::string path = detail::broker_socket_path(dir);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  unique_fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ADD_FAILURE() << "cannot connect to " << path << ": " << std::strerror(errno);
-    return {};
-  }
-  return fd;
-}
-
-void send_raw(int fd, std::span<const std::byte> packet, std::span<const int> fds = {}) {
-  // send_packet refuses more than max_fds_per_packet; a hostile peer need not.
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  iovec iov{const_cast<std::byte*>(packet.data()), packet.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (!fds.empty()) {
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-  }
-  EXPECT_EQ(::sendmsg(fd, &msg, MSG_NOSIGNAL), static_cast<ssize_t>(packet.size()))
-      << std::strerror(errno);
-}
-
-std::vector<std::byte> encoded(const wire::request& r, std::uint32_t id = 1) {
-  return wire::encode(r, id);
-}
-
-// What the broker did with the last request on `fd`, waited for (bounded):
-// "dropped" (the socket reads end of file), "reply <win32 error>", or
-// "timeout" / "malformed reply".
-std::string outcome(int fd, wire::reply* out = nullptr, wire::header* header = nullptr,
-                    std::vector<unique_fd>* fds = nullptr) {
-  pollfd p{fd, POLLIN, 0};
-  if (::poll(&p, 1, bound_ms) != 1) return "timeout";
-  std::array<std::byte, wire::max_message_size> buffer;
-  std::vector<unique_fd> received;
-  std::error_code ec;
-  std::size_t n = detail::receive_packet(fd, buffer, received, ec, MSG_DONTWAIT);
-  if (ec == std::errc::connection_reset) return "dropped";
-  if (ec) return "error " + ec.message();
-  if (n == 0) return "dropped";
-  wire::header h;
-  wire::reply r;
-  if (wire::decode_reply(std::span(buffer).first(n), h, r)) return "malformed reply";
-  if (out) *out = r;
-  if (header) *header = h;
-  if (fds) *fds = std::move(received);
-  return "reply " + std::to_string(r.error);
-}
-
-// A request, then its outcome.
-std::string request(int fd, const wire::request& r, std::span<const int> fds = {},
-                    wire::reply* out = nullptr) {
-  send_raw(fd, encoded(r), fds);
-  return outcome(fd, out);
-}
-
-wire::create_instance_request create_request(const std::string& name, std::uint32_t max = 255) {
-  wire::create_instance_request r;
-  r.name = name;
-  r.open_mode = detail::access_duplex;
-  r.max_instances = max;
-  return r;
-}
-
-detail::instance_page sealed_page() {
-  std::error_code ec;
-  auto page = detail::instance_page::create(ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return page;
-}
-
-// A connected socket pair: [0] for the server, [1] the endpoint the broker gets.
-std::array<unique_fd, 2> endpoint_pair() {
-  int pair[2] = {-1, -1};
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
-  return {unique_fd(pair[0]), unique_fd(pair[1])};
-}
-
-int fd_count_of(pid_t pid) {
-  int count = 0;
-  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
-  if (!dir) return -1;
-  while (dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
-  ::closedir(dir);
-  return count;
-}
+using namespace test;
 
 // The live (not zombie) conduitd processes serving `dir`.
 std::vector<pid_t> brokers_serving(const std::string& dir) {
@@ -525,12 +418,11 @@ class BrokerQuota : public Broker {
  protected:
   void SetUp() override {
     Broker::SetUp();
-    // The broker holds a descriptor per instance; it raises its soft limit
-    // to the hard one, which it inherits from us.
+    // The broker inherits our descriptor limit, raises its soft limit to
+    // the hard one and sets its caps below that.
     rlimit limit{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
-    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < broker::max_instances_per_peer + 512)
-      GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << limit.rlim_max << " is below the quota";
+    limits_ = broker::derive_limits(limit.rlim_max, false);
   }
 
   // Creates `count` instances on `fd`, 255 to a pipe; false at the first refusal.
@@ -547,25 +439,44 @@ class BrokerQuota : public Broker {
     }
     return true;
   }
+
+  broker::broker_limits limits_;
 };
 
 TEST_F(BrokerQuota, LimitsInstancesPerPeer) {
   start_broker();
   unique_fd hog = connect_raw(runtime_dir_);
-  ASSERT_TRUE(fill(hog.get(), broker::max_instances_per_peer, "q"));
+  // The peer's quota, unless the broker's descriptors run out first (two
+  // connections, the bystander's and the hog's, hold one each): below a
+  // hard limit of about 35000 they do.
+  std::size_t by_descriptors =
+      (limits_.descriptors_total - 2 * broker::charge_per_connection) / broker::charge_per_instance;
+  bool peer_quota_first = broker::max_instances_per_peer <= by_descriptors;
+  std::size_t quota = std::min(broker::max_instances_per_peer, by_descriptors);
+  ASSERT_TRUE(fill(hog.get(), quota, "q"));
   auto page = sealed_page();
   std::array fds{page.fd()};
-  // ERROR_NOT_ENOUGH_MEMORY, checked before the name is looked up.
-  EXPECT_EQ(request(hog.get(), create_request(pipe_name("one-more")), fds), "reply 8");
+  // ERROR_NOT_ENOUGH_MEMORY past the peer's quota, checked before the name
+  // is looked up; ERROR_NO_SYSTEM_RESOURCES when the broker is full.
+  std::string refused = peer_quota_first ? "reply 8" : "reply 1450";
+  EXPECT_EQ(request(hog.get(), create_request(pipe_name("one-more")), fds), refused);
   wire::reply first;
   ASSERT_EQ(request(hog.get(), wire::query_request{pipe_name("q0")}, {}, &first), "reply 0");
   EXPECT_EQ(first.cur_instances, 255u);
-  // Another peer is not held back by this one's quota.
-  EXPECT_EQ(request(bystander_.get(), create_request(pipe_name("other")), fds), "reply 0");
+  // Another peer is not held back by this one's quota; a full broker is
+  // full for everyone.
+  EXPECT_EQ(request(bystander_.get(), create_request(pipe_name("other")), fds),
+            peer_quota_first ? "reply 0" : "reply 1450");
   // Closing an instance makes room again. Instance ids start at 1 in a
   // fresh broker: the hog's first one is 1.
   EXPECT_EQ(request(hog.get(), wire::close_instance_request{1}), "reply 0");
   EXPECT_EQ(request(hog.get(), create_request(pipe_name("one-more")), fds), "reply 0");
+  // The hog goes, and its instances with it: there is room for everyone.
+  hog.reset();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
+  while (request(bystander_.get(), wire::query_request{pipe_name("q0")}) == "reply 0" &&
+         std::chrono::steady_clock::now() < deadline) {
+  }
   expect_still_serving();
 }
 

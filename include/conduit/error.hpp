@@ -59,7 +59,9 @@ enum class errc : int {
   bad_impersonation_level = 1346,  // ERROR_BAD_IMPERSONATION_LEVEL
   cannot_impersonate = 1368,       // ERROR_CANNOT_IMPERSONATE
   not_found = 1168,                // ERROR_NOT_FOUND: e.g. the client of an instance with none
+  no_system_resources = 1450,      // ERROR_NO_SYSTEM_RESOURCES: the broker is full
   timeout = 1460,                  // ERROR_TIMEOUT
+  not_enough_quota = 1816,         // ERROR_NOT_ENOUGH_QUOTA: a user used its share of the broker
 };
 
 /// The category of Win32 error numbers. Its name is "win32"; message() gives

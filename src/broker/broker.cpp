@@ -30,8 +30,13 @@ using detail::unique_fd;
 constexpr std::uint64_t listener_tag = 0;
 constexpr std::uint64_t signal_tag = 1;
 
-void log_error(const char* what) {
-  std::fprintf(stderr, "conduitd: %s: %s\n", what, std::strerror(errno));
+// Says what failed and why; a full disk or quota gets named as such, as it
+// is the one cause an operator fixes outside conduit.
+void log_error(const std::string& what, int error = errno) {
+  const char* hint = "";
+  if (error == ENOSPC) hint = " (the file system is full)";
+  if (error == EDQUOT) hint = " (the disk quota of this user is used up)";
+  std::fprintf(stderr, "conduitd: %s: %s%s\n", what.c_str(), std::strerror(error), hint);
 }
 
 // A peer's credentials as the kernel recorded them at connect time.
@@ -49,14 +54,40 @@ bool read_credentials(int fd, credentials& out) {
   return true;
 }
 
-// Each listening instance holds two descriptors here: allow as many as the
-// hard limit lets us.
-void raise_descriptor_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
+// Writes the pid file and makes sure it reached the disk: a broker whose
+// pid file is empty (the disk was full) cannot be found or stopped by it,
+// so that is a failure to start, not something to pass over.
+bool write_pid_file(const std::string& path) {
+  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) {
+    log_error("cannot write " + path);
+    return false;
   }
+  std::string text = std::to_string(::getpid()) + "\n";
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      log_error("cannot write " + path, n < 0 ? errno : ENOSPC);
+      ::unlink(path.c_str());
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  // Space is often only found missing when the data is written back.
+  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
+    log_error("cannot write " + path);
+    ::unlink(path.c_str());
+    return false;
+  }
+  return true;
+}
+
+wire::reply error_reply(errc e) {
+  wire::reply r;
+  r.error = static_cast<std::uint32_t>(e);
+  return r;
 }
 
 // On a clean exit the broker takes its socket and pid file with it: a pid
@@ -72,8 +103,9 @@ void remove_files(const std::string& dir) {
 
 bool broker::set_up() {
   const std::string& dir = options_.runtime_dir;
+  limits_ = derive_limits(raise_descriptor_limit(), options_.system);
   if (::mkdir(dir.c_str(), options_.system ? 0755 : 0700) != 0 && errno != EEXIST) {
-    log_error(("cannot create " + dir).c_str());
+    log_error("cannot create " + dir);
     return false;
   }
   struct stat st {};
@@ -85,7 +117,11 @@ bool broker::set_up() {
     return false;
   }
   lock_.reset(::open(detail::broker_lock_path(dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock_ || ::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+  if (!lock_) {
+    log_error("cannot create " + detail::broker_lock_path(dir));
+    return false;
+  }
+  if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
     std::fprintf(stderr, "conduitd: another conduitd already serves %s\n", dir.c_str());
     return false;
   }
@@ -107,12 +143,12 @@ bool broker::set_up() {
       ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       ::chmod(path.c_str(), options_.system ? 0666 : 0600) != 0 ||
       ::listen(listener_.get(), 512) != 0) {
-    log_error(("cannot listen on " + path).c_str());
+    log_error("cannot listen on " + path);
     return false;
   }
-  if (FILE* pid = std::fopen(detail::broker_pid_path(dir).c_str(), "we")) {
-    std::fprintf(pid, "%d\n", ::getpid());
-    std::fclose(pid);
+  if (!write_pid_file(detail::broker_pid_path(dir))) {
+    ::unlink(path.c_str());
+    return false;
   }
 
   sigset_t mask;
@@ -123,78 +159,222 @@ bool broker::set_up() {
   ::signal(SIGPIPE, SIG_IGN);
   signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!signals_ || !epoll_) {
+    log_error("cannot set up the event loop");
+    return false;
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = listener_tag;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.get(), &ev);
   ev.data.u64 = signal_tag;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, signals_.get(), &ev);
-  raise_descriptor_limit();
   return true;
 }
 
-int broker::run() {
-  if (!set_up()) return 1;
+bool broker::start() {
+  if (!set_up()) return false;
   if (options_.ready_fd >= 0) {
     (void)!::write(options_.ready_fd, "R", 1);
     ::close(options_.ready_fd);
   }
   idle_since_ = std::chrono::steady_clock::now();
+  return true;
+}
+
+int broker::run() {
+  if (!start()) return 1;
+  for (;;)
+    if (auto code = step(-1)) return *code;
+}
+
+std::optional<int> broker::step(int max_wait_ms) {
   std::array<epoll_event, 64> events{};
-  for (;;) {
-    int n = ::epoll_wait(epoll_.get(), events.data(), events.size(), next_timeout_ms());
-    if (n < 0 && errno != EINTR) {
-      log_error("epoll_wait");
-      return 1;
-    }
-    for (int i = 0; i < n; ++i) {
-      std::uint64_t tag = events[i].data.u64;
-      if (tag == listener_tag) {
-        accept_peers();
-      } else if (tag == signal_tag) {
-        remove_files(options_.runtime_dir);
-        return 0;
-      } else if (auto it = peers_.find(tag); it != peers_.end()) {
-        serve(it->second);
-      }
-    }
-    expire_waiters();
-    if (options_.idle_exit_seconds > 0 && peers_.empty() &&
-        std::chrono::steady_clock::now() - idle_since_ >=
-            std::chrono::seconds(options_.idle_exit_seconds)) {
+  int timeout = next_timeout_ms();
+  if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
+  int n = ::epoll_wait(epoll_.get(), events.data(), events.size(), timeout);
+  if (n < 0 && errno != EINTR) {
+    log_error("epoll_wait");
+    return 1;
+  }
+  for (int i = 0; i < n; ++i) {
+    std::uint64_t tag = events[i].data.u64;
+    if (tag == listener_tag) {
+      accept_peers();
+    } else if (tag == signal_tag) {
       remove_files(options_.runtime_dir);
       return 0;
+    } else if (auto it = peers_.find(tag); it != peers_.end() && !condemned_.count(tag)) {
+      serve(it->second);
     }
+    drop_condemned();
   }
+  expire_waiters();
+  drop_condemned();
+  if (listener_paused_until_ && std::chrono::steady_clock::now() >= *listener_paused_until_)
+    resume_listener();
+  if (options_.idle_exit_seconds > 0 && peers_.empty() &&
+      std::chrono::steady_clock::now() - idle_since_ >=
+          std::chrono::seconds(options_.idle_exit_seconds)) {
+    remove_files(options_.runtime_dir);
+    return 0;
+  }
+  return std::nullopt;
 }
 
 int broker::next_timeout_ms() const {
   auto now = std::chrono::steady_clock::now();
-  auto soonest = std::chrono::steady_clock::time_point::max();
-  for (const auto& w : waiters_) soonest = std::min(soonest, w.deadline);
+  auto soonest = waiters_.next_deadline().value_or(std::chrono::steady_clock::time_point::max());
   if (options_.idle_exit_seconds > 0 && peers_.empty())
     soonest = std::min(soonest, idle_since_ + std::chrono::seconds(options_.idle_exit_seconds));
+  if (listener_paused_until_) soonest = std::min(soonest, *listener_paused_until_);
   if (soonest == std::chrono::steady_clock::time_point::max()) return -1;
   if (soonest <= now) return 0;
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count();
   return static_cast<int>(std::min<long long>(ms, 60'000));
 }
 
+// ---- Peers come and go
+
 void broker::accept_peers() {
-  for (;;) {
+  // A bounded batch: a crowd at the door must not keep the peers inside
+  // waiting (the listener stays readable, so the rest come next pass).
+  for (int budget = 64; budget > 0; --budget) {
     unique_fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (!fd) return;  // EAGAIN, or a peer that vanished before we took it
-    peer p;
-    if (!read_credentials(fd.get(), p.creds)) continue;
-    p.id = next_peer_++;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = p.id;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) continue;
-    p.socket = std::move(fd);
-    peers_.emplace(p.id, std::move(p));
+    if (!fd) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of descriptors (or kernel memory): the connection stays queued
+      // and the listener readable, so unless it is taken off the queue the
+      // loop would spin on it.
+      int error = errno;
+      if (error == EMFILE || error == ENFILE) {
+        shed_result shed = shed_connection();
+        if (shed == shed_result::one) continue;
+        if (shed == shed_result::cannot) pause_listener(error);
+      } else if (error == ENOBUFS || error == ENOMEM) {
+        pause_listener(error);
+      }
+      return;  // EAGAIN: nobody left
+    }
+    adopt(std::move(fd));
   }
 }
+
+broker::shed_result broker::shed_connection() {
+  if (!spare_) return shed_result::cannot;
+  spare_.reset();
+  unique_fd excess(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  int error = errno;
+  bool took = static_cast<bool>(excess);
+  excess.reset();  // the peer reads end of file
+  spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  // Without the spare back the next EMFILE cannot be survived so; and if
+  // even the spare's slot did not let one in, the system is out of
+  // descriptors (another process took it): rest.
+  if (!spare_ || (!took && error != EAGAIN)) return shed_result::cannot;
+  return took ? shed_result::one : shed_result::nobody_left;
+}
+
+void broker::pause_listener(int error) {
+  if (listener_paused_until_) return;
+  log_error("cannot accept connections for the next 100 ms", error);
+  epoll_event ev{};
+  ev.events = 0;
+  ev.data.u64 = listener_tag;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listener_.get(), &ev);
+  listener_paused_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+}
+
+void broker::resume_listener() {
+  listener_paused_until_.reset();
+  if (!spare_) spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = listener_tag;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listener_.get(), &ev);
+}
+
+void broker::adopt(unique_fd fd) {
+  peer p;
+  if (!read_credentials(fd.get(), p.creds)) return;
+  p.id = next_peer_++;
+  p.socket = std::move(fd);
+  // A connection is a descriptor too: past its uid's share, or the
+  // broker's, it is refused. There is no request to answer yet; one that
+  // already arrived is answered, so that the caller learns why.
+  if (errc refusal = descriptor_refusal(p, charge_per_connection); refusal != errc::success) {
+    std::array<std::byte, wire::max_message_size> buffer;
+    std::vector<unique_fd> fds;
+    std::error_code ec;
+    std::size_t n = detail::receive_packet(p.socket.get(), buffer, fds, ec, MSG_DONTWAIT);
+    wire::header h;
+    wire::request request;
+    if (!ec && n > 0 && !wire::decode_request(std::span(buffer).first(n), h, request))
+      reply(p, h.request_id, error_reply(refusal));
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = p.id;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, p.socket.get(), &ev) != 0) return;
+  recharge(peers_.emplace(p.id, std::move(p)).first->second);
+}
+
+void broker::drop_condemned() {
+  while (!condemned_.empty()) {
+    peer_id id = *condemned_.begin();
+    condemned_.erase(condemned_.begin());
+    drop(id);
+  }
+}
+
+void broker::drop(peer_id id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
+  pipes_.drop_peer(id);
+  mailslots_.drop_peer(id);
+  events_.drop_peer(id);
+  waiters_.drop_peer(id);
+  if (auto charge = uid_charges_.find(it->second.creds.uid); charge != uid_charges_.end()) {
+    charge->second -= std::min(charge->second, it->second.charged);
+    if (charge->second == 0) uid_charges_.erase(charge);
+  }
+  peers_.erase(it);
+  if (peers_.empty()) idle_since_ = std::chrono::steady_clock::now();
+}
+
+// ---- Descriptor accounting (broker_limits.hpp)
+
+std::size_t broker::descriptors_held() const {
+  return peers_.size() * charge_per_connection + pipes_.instance_count() * charge_per_instance +
+         mailslots_.slot_count() * charge_per_mailslot +
+         events_.event_count() * charge_per_event_hold;
+}
+
+void broker::recharge(peer& p) {
+  // A peer's instances can also go without it asking (a client found the
+  // server end dead), which leaves its charge too high until it is next
+  // recharged: never too low.
+  std::size_t now = charge_per_connection + pipes_.instances_of(p.id) * charge_per_instance +
+                    mailslots_.slots_of(p.id) * charge_per_mailslot +
+                    events_.events_of(p.id) * charge_per_event_hold;
+  std::size_t& uid_charge = uid_charges_[p.creds.uid];
+  uid_charge = uid_charge - std::min(uid_charge, p.charged) + now;
+  p.charged = now;
+}
+
+errc broker::descriptor_refusal(const peer& p, std::size_t descriptors) const {
+  if (descriptors_held() + descriptors > limits_.descriptors_total)
+    return errc::no_system_resources;
+  auto charge = uid_charges_.find(p.creds.uid);
+  std::size_t held = charge == uid_charges_.end() ? 0 : charge->second;
+  if (held + descriptors > limits_.descriptors_per_uid) return errc::not_enough_quota;
+  return errc::success;
+}
+
+// ---- Requests
 
 void broker::serve(peer& p) {
   std::array<std::byte, wire::max_message_size> buffer;
@@ -205,10 +385,11 @@ void broker::serve(peer& p) {
     std::size_t n = detail::receive_packet(p.socket.get(), buffer, fds, ec, MSG_DONTWAIT);
     if (ec == std::errc::resource_unavailable_try_again) return;
     if (ec || n == 0 || !handle(p, std::span(buffer).first(n), std::move(fds))) {
-      drop(id);
+      condemn(id);
       return;
     }
-    if (!peers_.count(id)) return;
+    recharge(p);
+    if (condemned_.count(id)) return;
   }
 }
 
@@ -231,8 +412,17 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     }
     return false;
   }
+  // Past a descriptor cap a request is answered, not carried out (the
+  // descriptors that came with it are closed on the way out). Checked after
+  // its descriptor count, which decides first whether it is answered at all.
+  auto refused = [&](std::size_t descriptors) {
+    recharge(p);
+    errc refusal = descriptor_refusal(p, descriptors);
+    return refusal != errc::success && (reply(p, h.request_id, error_reply(refusal)), true);
+  };
   if (auto* create = std::get_if<wire::create_instance_request>(&request)) {
     if (fds.empty() || fds.size() > 2) return false;
+    if (refused(charge_per_instance)) return true;
     unique_fd page = std::move(fds[0]);
     unique_fd endpoint = fds.size() > 1 ? std::move(fds[1]) : unique_fd();
     bool listening = static_cast<bool>(endpoint);
@@ -243,10 +433,12 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   }
   if (auto* create = std::get_if<wire::create_mailslot_request>(&request)) {
     if (fds.size() != 1) return false;
+    if (refused(charge_per_mailslot)) return true;
     return reply(p, h.request_id, mailslots_.create(p, *create, std::move(fds[0])));
   }
   if (auto* create = std::get_if<wire::create_event_request>(&request)) {
     if (fds.size() != 1) return false;
+    if (refused(charge_per_event_hold)) return true;
     return reply_event(p, h.request_id, events_.create(p, *create, std::move(fds[0])));
   }
   if (!fds.empty() && !std::holds_alternative<wire::listen_request>(request)) return false;
@@ -266,27 +458,8 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     std::array<int, 2> pass{result.endpoint.get(), result.page};
     return reply(p, h.request_id, result.reply, pass);
   }
-  if (auto* wait = std::get_if<wire::wait_request>(&request)) {
-    bool must_wait = false;
-    std::uint32_t timeout_ms = 0;
-    std::string key;
-    wire::reply r = pipes_.wait(*wait, must_wait, timeout_ms, key);
-    if (!must_wait) return reply(p, h.request_id, r);
-    if (p.waits >= max_waits_per_peer) {
-      r.error = static_cast<std::uint32_t>(errc::not_enough_memory);
-      return reply(p, h.request_id, r);
-    }
-    waiter w;
-    w.peer = p.id;
-    w.request_id = h.request_id;
-    w.key = key;
-    w.deadline = timeout_ms == detail::wait_forever
-                     ? std::chrono::steady_clock::time_point::max()
-                     : std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    waiters_.push_back(std::move(w));
-    ++p.waits;
-    return true;
-  }
+  if (auto* wait = std::get_if<wire::wait_request>(&request))
+    return queue_wait(p, h.request_id, *wait);
   if (auto* query = std::get_if<wire::query_request>(&request))
     return reply(p, h.request_id, pipes_.query(*query));
   if (std::holds_alternative<wire::list_request>(request))
@@ -299,8 +472,10 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   }
   if (auto* close = std::get_if<wire::close_mailslot_request>(&request))
     return reply(p, h.request_id, mailslots_.close(p, *close));
-  if (auto* open = std::get_if<wire::open_event_request>(&request))
+  if (auto* open = std::get_if<wire::open_event_request>(&request)) {
+    if (refused(charge_per_event_hold)) return true;
     return reply_event(p, h.request_id, events_.open(p, *open));
+  }
   if (auto* close = std::get_if<wire::close_event_request>(&request))
     return reply(p, h.request_id, events_.close(p, *close));
   return false;
@@ -312,49 +487,47 @@ bool broker::reply_event(peer& p, std::uint32_t request_id, const event_result& 
                std::span<const int>(pass).first(result.eventfd >= 0 ? 1 : 0));
 }
 
-void broker::wake_waiters(const std::string& key) {
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (it->key != key) {
-      ++it;
-      continue;
-    }
-    auto peer_it = peers_.find(it->peer);
-    std::uint32_t request_id = it->request_id;
-    it = waiters_.erase(it);
-    if (peer_it == peers_.end()) continue;
-    --peer_it->second.waits;
-    if (!reply(peer_it->second, request_id, wire::reply{})) drop(peer_it->first);
+// ---- Waits
+
+bool broker::queue_wait(peer& p, std::uint32_t request_id, const wire::wait_request& request) {
+  bool must_wait = false;
+  std::uint32_t timeout_ms = 0;
+  std::string key;
+  wire::reply r = pipes_.wait(request, must_wait, timeout_ms, key);
+  if (!must_wait) return reply(p, request_id, r);
+  if (waiters_.waits_of_peer(p.id) >= max_waits_per_peer)
+    return reply(p, request_id, error_reply(errc::not_enough_memory));
+  if (waiters_.size() >= limits_.waits_total)
+    return reply(p, request_id, error_reply(errc::no_system_resources));
+  if (waiters_.waits_of_uid(p.creds.uid) >= limits_.waits_per_uid)
+    return reply(p, request_id, error_reply(errc::not_enough_quota));
+  auto deadline = timeout_ms == detail::wait_forever
+                      ? waiter_table::clock::time_point::max()
+                      : waiter_table::clock::now() + std::chrono::milliseconds(timeout_ms);
+  waiters_.add(p.id, p.creds.uid, request_id, key, deadline);
+  return true;
+}
+
+void broker::answer_waits(const std::vector<queued_wait>& waits, std::uint32_t error) {
+  wire::reply r;
+  r.error = error;
+  for (const auto& w : waits) {
+    if (condemned_.count(w.peer)) continue;
+    auto it = peers_.find(w.peer);
+    if (it == peers_.end()) continue;
+    // Condemned, not dropped: dropping here would change the tables this
+    // answer came from while their waits are still being answered.
+    if (!reply(it->second, w.request_id, r)) condemn(w.peer);
   }
+}
+
+void broker::wake_waiters(const std::string& key) {
+  if (!key.empty()) answer_waits(waiters_.take_name(key), 0);
 }
 
 void broker::expire_waiters() {
-  auto now = std::chrono::steady_clock::now();
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (it->deadline > now) {
-      ++it;
-      continue;
-    }
-    auto peer_it = peers_.find(it->peer);
-    std::uint32_t request_id = it->request_id;
-    it = waiters_.erase(it);
-    if (peer_it == peers_.end()) continue;
-    --peer_it->second.waits;
-    wire::reply r;
-    r.error = static_cast<std::uint32_t>(errc::sem_timeout);
-    if (!reply(peer_it->second, request_id, r)) drop(peer_it->first);
-  }
-}
-
-void broker::drop(peer_id id) {
-  auto it = peers_.find(id);
-  if (it == peers_.end()) return;
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
-  pipes_.drop_peer(id);
-  mailslots_.drop_peer(id);
-  events_.drop_peer(id);
-  waiters_.remove_if([id](const waiter& w) { return w.peer == id; });
-  peers_.erase(it);
-  if (peers_.empty()) idle_since_ = std::chrono::steady_clock::now();
+  answer_waits(waiters_.take_expired(waiter_table::clock::now()),
+               static_cast<std::uint32_t>(errc::sem_timeout));
 }
 
 }  // namespace conduit::broker

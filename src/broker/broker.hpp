@@ -1,15 +1,29 @@
 // conduitd's event loop: accepts peers, decodes their requests, answers them.
+//
+// The loop never blocks on a peer: its sockets are non-blocking, and a peer
+// whose answer cannot be sent at once (it does not read them) is dropped.
+// Peers are dropped only between requests, never while a table is being
+// walked: whatever finds a peer must go (a failed send while answering
+// waits, a broken request) condemns it, and the loop drops the condemned
+// once the current step is done.
 #pragma once
 
-#include <chrono>
-#include <list>
-#include <map>
-#include <string>
+#include <sys/types.h>
 
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "broker/broker_limits.hpp"
 #include "broker/event_namespace.hpp"
 #include "broker/mailslot_namespace.hpp"
 #include "broker/peer.hpp"
 #include "broker/pipe_namespace.hpp"
+#include "broker/waiter_table.hpp"
+#include "conduit/error.hpp"
 #include "core/unique_fd.hpp"
 
 namespace conduit::broker {
@@ -27,16 +41,30 @@ class broker {
   /// Runs until SIGTERM/SIGINT or idle exit. Returns the process exit code.
   int run();
 
- private:
-  struct waiter {
-    peer_id peer = 0;
-    std::uint32_t request_id = 0;
-    std::string key;
-    std::chrono::steady_clock::time_point deadline;
-  };
+  // The loop in pieces, for a driver that runs the broker in its own
+  // process (fuzz/broker_loop_fuzz.cpp): run() is start() and then step(-1)
+  // until it returns an exit code.
 
+  /// Takes the folder, listens and raises the descriptor limit; false (with
+  /// a message on standard error) when the broker cannot serve.
+  bool start();
+  /// One pass of the loop: waits at most `max_wait_ms` for events (-1: until
+  /// the next deadline), handles them, expires waits and drops condemned
+  /// peers. An exit code once the broker should stop.
+  std::optional<int> step(int max_wait_ms);
+  /// Serves `socket`, a connected SOCK_SEQPACKET socket, as a peer (as if it
+  /// had been accepted): its credentials are the kernel's record of it.
+  void adopt(detail::unique_fd socket);
+
+  [[nodiscard]] const broker_limits& limits() const { return limits_; }
+
+ private:
   bool set_up();
   void accept_peers();
+  enum class shed_result { one, nobody_left, cannot };
+  /// Out of descriptors, takes one connection off the listener's queue
+  /// (with the spare descriptor) and closes it.
+  shed_result shed_connection();
   void serve(peer& p);
   /// Handles one packet; false drops the peer.
   bool handle(peer& p, std::span<const std::byte> packet, std::vector<detail::unique_fd> fds);
@@ -44,22 +72,43 @@ class broker {
              std::span<const int> fds = {});
   /// Replies with the event's eventfd when the result carries one.
   bool reply_event(peer& p, std::uint32_t request_id, const event_result& result);
-  void drop(peer_id id);
+  /// Queues a wait, or answers why it cannot.
+  bool queue_wait(peer& p, std::uint32_t request_id, const wire::wait_request& request);
+  /// The error for a request that would make `p` hold `descriptors` more:
+  /// ERROR_NO_SYSTEM_RESOURCES past the broker's cap, ERROR_NOT_ENOUGH_QUOTA
+  /// past its uid's; success when it may.
+  [[nodiscard]] errc descriptor_refusal(const peer& p, std::size_t descriptors) const;
+  /// Brings `p`'s charge, and its uid's, up to date with what it holds.
+  void recharge(peer& p);
+  [[nodiscard]] std::size_t descriptors_held() const;
+  void answer_waits(const std::vector<queued_wait>& waits, std::uint32_t error);
   void wake_waiters(const std::string& key);
   void expire_waiters();
+  void condemn(peer_id id) { condemned_.insert(id); }
+  void drop_condemned();
+  void drop(peer_id id);
+  /// Stops watching the listener for 100 ms: what it has to give cannot be
+  /// taken now (`error`), and watching it would spin.
+  void pause_listener(int error);
+  void resume_listener();
   int next_timeout_ms() const;
 
   broker_options options_;
+  broker_limits limits_;
   detail::unique_fd lock_;
   detail::unique_fd listener_;
   detail::unique_fd epoll_;
   detail::unique_fd signals_;
+  detail::unique_fd spare_;  // closed to make room for one accept at EMFILE
+  std::optional<std::chrono::steady_clock::time_point> listener_paused_until_;
   std::map<peer_id, peer> peers_;
+  std::set<peer_id> condemned_;
+  std::unordered_map<uid_t, std::size_t> uid_charges_;  // descriptors charged per uid
   peer_id next_peer_ = 2;  // 0 and 1 are the listener and signalfd in epoll data
   pipe_namespace pipes_;
   mailslot_namespace mailslots_;
   event_namespace events_;
-  std::list<waiter> waiters_;
+  waiter_table waiters_;
   std::chrono::steady_clock::time_point idle_since_;
 };
 

@@ -28,13 +28,14 @@ struct peer {
   peer_id id = 0;
   detail::unique_fd socket;
   credentials creds;
-  std::size_t waits = 0;  // counted against max_waits_per_peer
+  std::size_t charged = 0;  // descriptors charged to its uid (broker_limits.hpp)
 };
 
-/// Quotas that keep one peer from exhausting the broker. Instances are
-/// counted by pipe_namespace::instances_of, waits in peer::waits; the
+/// Quotas of one peer. Instances are counted by
+/// pipe_namespace::instances_of, waits by waiter_table::waits_of_peer; the
 /// mailslot and event tables keep their own (max_mailslots_per_peer,
-/// max_events_per_peer).
+/// max_events_per_peer). The caps per uid and for the whole broker, which
+/// the descriptor limit decides, are in broker_limits.hpp.
 inline constexpr std::size_t max_instances_per_peer = 16384;
 inline constexpr std::size_t max_waits_per_peer = 1024;
 

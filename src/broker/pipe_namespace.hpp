@@ -78,6 +78,8 @@ class pipe_namespace {
   [[nodiscard]] std::size_t pipe_count() const { return pipes_.size(); }
   /// How many instances a peer owns: what max_instances_per_peer limits.
   [[nodiscard]] std::size_t instances_of(peer_id id) const;
+  /// How many instances there are, of all pipes.
+  [[nodiscard]] std::size_t instance_count() const { return instance_pipe_.size(); }
 
  private:
   named_pipe* find_by_instance(std::uint64_t instance_id, pipe_instance*& instance);

@@ -96,6 +96,10 @@ class win32_error_category final : public std::error_category {
         return "Unable to impersonate using a named pipe until data has been read from that pipe.";
       case errc::timeout:
         return "This operation returned because the timeout period expired.";
+      case errc::no_system_resources:
+        return "Insufficient system resources exist to complete the requested service.";
+      case errc::not_enough_quota:
+        return "Not enough quota is available to process this command.";
     }
     return "Win32 error " + std::to_string(value);
   }

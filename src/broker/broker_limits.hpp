@@ -1,0 +1,48 @@
+// How much one broker may hold, derived from the descriptors it may open.
+//
+// Nearly everything the broker holds for a peer is a descriptor: the peer's
+// connection, an instance's page and listening endpoint, a mailslot's
+// sending end, a named event's eventfd. The process's RLIMIT_NOFILE is
+// therefore the broker's real capacity, and its caps are set below it so
+// that the limit itself is never reached by what peers ask for: a peer
+// past a cap gets an answer, and everyone else keeps being served.
+// docs/broker.md ("Limits") describes the numbers.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace conduit::broker {
+
+struct broker_limits {
+  /// RLIMIT_NOFILE in force.
+  std::size_t descriptor_limit = 0;
+  /// Descriptors the broker may hold for peers, all users together; the
+  /// rest is headroom (its own descriptors, those in flight in a request).
+  std::size_t descriptors_total = 0;
+  /// Of which one uid may hold.
+  std::size_t descriptors_per_uid = 0;
+  /// Queued waits of one uid, and of all users together.
+  std::size_t waits_per_uid = 0;
+  std::size_t waits_total = 0;
+};
+
+/// What a peer is charged, in descriptors, for what it holds.
+inline constexpr std::size_t charge_per_connection = 1;
+/// A page and, listening or not, room for its endpoint: an instance can
+/// always listen again without asking for more.
+inline constexpr std::size_t charge_per_instance = 2;
+inline constexpr std::size_t charge_per_mailslot = 1;
+inline constexpr std::size_t charge_per_event_hold = 1;
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit and returns the limit in
+/// force afterwards.
+std::size_t raise_descriptor_limit();
+
+/// The caps for a broker with `descriptor_limit` descriptors. `system`: a
+/// broker shared by all users, where one uid gets a quarter of the total;
+/// a session broker serves one user, who may use all of it.
+[[nodiscard]] broker_limits derive_limits(std::size_t descriptor_limit, bool system);
+
+}  // namespace conduit::broker
