@@ -1,5 +1,6 @@
 #include "win32/handle_service.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -94,9 +95,13 @@ void serve(unique_fd connection) {
 
 void run_service(int fd) {
   for (;;) {
-    int connection = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (connection >= 0) {
-      serve(unique_fd(connection));
+    unique_fd connection(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
+    if (connection && !may_serve(connection.get())) {
+      // Refused before anything is read: a stranger's silent connections
+      // cannot hold the service's thread.
+      refuse_stranger(connection.get());
+    } else if (connection) {
+      serve(std::move(connection));
     } else if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK) {
       return;
     }
@@ -116,19 +121,26 @@ void forget_listener_in_child() {
 unique_fd connect_service(const remote_process& target) {
   auto deadline = std::chrono::steady_clock::now() + listen_wait;
   int delay_ms = 1;
-  socklen_t length = 0;
-  sockaddr_un address = handle_service_address(target.pid, length);
   for (;;) {
     if (has_ended(target.pidfd)) {
       SetLastError(ERROR_ACCESS_DENIED);  // as Windows says of a process that has ended
       return {};
     }
-    unique_fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    socklen_t length = 0;
+    sockaddr_un address{};
+    auto found = find_handle_service(target.pid, address, length);
+    if (found == service_lookup::access_denied) {
+      SetLastError(ERROR_ACCESS_DENIED);  // another user's process
+      return {};
+    }
+    // Not blocking: a listener whose queue others filled is tried again.
+    unique_fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!s) {
       SetLastError(ERROR_NOT_ENOUGH_MEMORY);
       return {};
     }
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) {
+    if (found == service_lookup::found &&
+        ::connect(s.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) {
       ucred peer{};
       socklen_t size = sizeof(peer);
       // The listener must be the process meant, still alive: not another
@@ -138,10 +150,12 @@ unique_fd connect_service(const remote_process& target) {
         SetLastError(ERROR_ACCESS_DENIED);
         return {};
       }
+      ::fcntl(s.get(), F_SETFL, 0);
       set_exchange_timeouts(s.get());
       return s;
     }
-    if (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN && errno != EINTR) {
+    if (found == service_lookup::found && errno != ECONNREFUSED && errno != ENOENT &&
+        errno != EAGAIN && errno != EINTR) {
       SetLastError(ERROR_ACCESS_DENIED);
       return {};
     }

@@ -21,6 +21,7 @@
 
 #include "support/sandbox.hpp"
 #include "win32/handle_message.hpp"
+#include "win32/handle_service_socket.hpp"
 #include "win32/win32_test_support.hpp"
 
 namespace conduit::test {
@@ -185,10 +186,12 @@ long answer_to(DWORD pid, const std::vector<std::byte>& packet, int fd = -1) {
   int s = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
   sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  int n = std::snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "conduit/handles/%lu",
-                        static_cast<unsigned long>(pid));
-  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+  socklen_t length = 0;
+  if (win32::find_handle_service(static_cast<int>(pid), address, length) !=
+      win32::service_lookup::found) {
+    ::close(s);
+    return -1;
+  }
   timeval timeout{10, 0};
   ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   long error = -1;
