@@ -221,7 +221,7 @@ std::string to_string(const sid& s) {
   std::string text = "S-" + std::to_string(s.revision) + "-";
   if (s.authority > 0xffff'ffffULL) {
     // Windows writes a large authority as 12 hex digits.
-    char buf[16];
+    char buf[24];
     std::snprintf(buf, sizeof buf, "0x%012llx", static_cast<unsigned long long>(s.authority));
     text += buf;
   } else {
