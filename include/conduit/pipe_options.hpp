@@ -32,6 +32,8 @@ enum class read_mode : std::uint32_t { byte = 0, message = 2 };
 /// PIPE_UNLIMITED_INSTANCES.
 inline constexpr std::uint32_t unlimited_instances = 255;
 
+class security_descriptor;
+
 struct pipe_options {
   pipe_direction direction = pipe_direction::duplex;
   pipe_type type = pipe_type::byte;
@@ -57,8 +59,13 @@ struct pipe_options {
   bool reject_remote_clients = false;
   /// PIPE_NOWAIT: reads and connects return at once instead of blocking.
   bool nowait = false;
-  /// Security descriptor in SDDL; empty means the default.
+  /// Security descriptor in SDDL; empty means the default, which lets the
+  /// creator, root and administrators do everything and everyone else read
+  /// (docs/security.md).
   std::string security_descriptor;
+  /// Sets security_descriptor from a conduit::security_descriptor
+  /// (conduit/security.hpp).
+  void set_security(const ::conduit::security_descriptor& sd);
 };
 
 }  // namespace conduit

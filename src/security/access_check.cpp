@@ -22,7 +22,8 @@ bool holds(const std::vector<sid>& held, const sid& s) {
 
 std::optional<gid_t> group_id(const std::string& name) {
   // A number names a gid directly.
-  if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (!name.empty() &&
+      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return static_cast<gid_t>(std::strtoul(name.c_str(), nullptr, 10));
   sid s;
   account found;
@@ -118,7 +119,8 @@ std::error_code access_check(const security_descriptor& sd, const std::vector<si
 
   // The owner may always read and change the DACL, unless OWNER RIGHTS
   // ACEs say what the owner may do.
-  std::uint32_t allowed = (is_owner && !owner_rights_ace) ? rights::read_control | rights::write_dac : 0;
+  std::uint32_t allowed =
+      (is_owner && !owner_rights_ace) ? rights::read_control | rights::write_dac : 0;
   std::uint32_t denied = 0;
   for (const auto& a : sd.dacl) {
     if (a.flags & ace_flags::inherit_only) continue;
@@ -165,9 +167,21 @@ void bind_creator(security_descriptor& sd, uid_t owner, gid_t group) {
   if (!sd.owner) sd.owner = user_sid(owner);
   if (!sd.group) sd.group = group_sid(group);
   for (auto& a : sd.dacl) {
-    if (a.trustee == well_known::creator_owner) a.trustee = *sd.owner;
-    else if (a.trustee == well_known::creator_group) a.trustee = *sd.group;
+    if (a.trustee == well_known::creator_owner)
+      a.trustee = *sd.owner;
+    else if (a.trustee == well_known::creator_group)
+      a.trustee = *sd.group;
   }
+}
+
+void apply_creation_defaults(security_descriptor& sd, uid_t creator, gid_t group) {
+  if (!sd.dacl_present) {
+    auto defaults = default_pipe_descriptor(creator, group);
+    sd.dacl_present = true;
+    sd.dacl_null = false;
+    sd.dacl = std::move(defaults.dacl);
+  }
+  bind_creator(sd, creator, group);
 }
 
 }  // namespace conduit::detail::security

@@ -39,7 +39,7 @@ inline constexpr std::uint32_t file_write_ea = 0x0010;
 inline constexpr std::uint32_t file_execute = 0x0020;
 inline constexpr std::uint32_t file_read_attributes = 0x0080;
 inline constexpr std::uint32_t file_write_attributes = 0x0100;
-inline constexpr std::uint32_t del = 0x00010000;  // DELETE
+inline constexpr std::uint32_t delete_ = 0x00010000;  // DELETE
 inline constexpr std::uint32_t read_control = 0x00020000;
 inline constexpr std::uint32_t write_dac = 0x00040000;
 inline constexpr std::uint32_t write_owner = 0x00080000;
@@ -129,5 +129,11 @@ void set_admin_groups(std::vector<gid_t> gids);
 /// missing owner and group, and replaces CREATOR OWNER / CREATOR GROUP
 /// trustees by the owner and group SIDs.
 void bind_creator(security_descriptor& sd, uid_t owner, gid_t group);
+
+/// The descriptor an object gets from the one its creator gave: without a
+/// DACL (no "D:" at all, as from a bare InitializeSecurityDescriptor) the
+/// default pipe DACL applies, as Windows applies a default DACL; then
+/// bind_creator. A null DACL stays null.
+void apply_creation_defaults(security_descriptor& sd, uid_t creator, gid_t group);
 
 }  // namespace conduit::detail::security

@@ -31,7 +31,7 @@ constexpr std::array<right_name, 25> right_names{{
 
 // The one-bit names Windows composes a mask from, by bit number.
 constexpr std::array<std::string_view, 32> bit_names{
-    "CC", "DC", "LC", "SW", "RP", "WP", "DT", "LO", "CR", "", "", "", "", "", "", "",
+    "CC", "DC", "LC", "SW", "RP", "WP", "DT", "LO", "CR", "", "", "", "",   "",   "",   "",
     "SD", "RC", "WD", "WO", "",   "",   "",   "",   "",   "", "", "", "GA", "GX", "GW", "GR"};
 
 struct flag_name {
@@ -46,7 +46,9 @@ constexpr std::array<flag_name, 5> ace_flag_names{{
     {"ID", ace_flags::inherited},
 }};
 
-char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+char upper(char c) {
+  return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+}
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
@@ -55,9 +57,10 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   return true;
 }
 
+// Section letters are upper case only, as Windows reads them ("d:" fails).
 bool is_section_start(std::string_view text, std::size_t pos) {
   if (pos + 1 >= text.size() || text[pos + 1] != ':') return false;
-  char c = upper(text[pos]);
+  char c = text[pos];
   return c == 'O' || c == 'G' || c == 'D' || c == 'S';
 }
 
@@ -66,9 +69,12 @@ bool is_section_start(std::string_view text, std::size_t pos) {
 std::size_t section_end(std::string_view text, std::size_t pos) {
   int depth = 0;
   for (std::size_t i = pos; i < text.size(); ++i) {
-    if (text[i] == '(') ++depth;
-    else if (text[i] == ')') --depth;
-    else if (depth == 0 && is_section_start(text, i)) return i;
+    if (text[i] == '(')
+      ++depth;
+    else if (text[i] == ')')
+      --depth;
+    else if (depth == 0 && is_section_start(text, i))
+      return i;
   }
   return text.size();
 }
@@ -143,20 +149,24 @@ bool parse_ace(std::string_view text, bool audit, ace& out) {
   if (!audit) {
     if (fields[0].size() != 1) return false;
     char type = upper(fields[0][0]);
-    if (type == 'A') out.type = ace::kind::allow;
-    else if (type == 'D') out.type = ace::kind::deny;
-    else return false;
+    if (type == 'A')
+      out.type = ace::kind::allow;
+    else if (type == 'D')
+      out.type = ace::kind::deny;
+    else
+      return false;
   } else {
     constexpr std::array<std::string_view, 3> audit_types{"AU", "AL", "ML"};
-    if (std::none_of(audit_types.begin(), audit_types.end(),
-                     [&](auto t) { return fields[0].size() == 2 && starts_with_nocase(fields[0], t); }))
+    if (std::none_of(audit_types.begin(), audit_types.end(), [&](auto t) {
+          return fields[0].size() == 2 && starts_with_nocase(fields[0], t);
+        }))
       return false;
     label = starts_with_nocase(fields[0], "ML");
   }
   // Object ACEs (OA, OD) carry GUIDs; the plain ACEs kept here have none.
   if (!fields[3].empty() || !fields[4].empty()) return false;
-  return parse_ace_flags(fields[1], audit, out.flags) &&
-         parse_rights(fields[2], label, out.mask) && !parse_sid(fields[5], out.trustee);
+  return parse_ace_flags(fields[1], audit, out.flags) && parse_rights(fields[2], label, out.mask) &&
+         !parse_sid(fields[5], out.trustee);
 }
 
 // "P", "AI", "AR", "NO_ACCESS_CONTROL" then "(ace)..." of a D: or S: body.
@@ -223,14 +233,21 @@ constexpr std::size_t ace_header_bytes = 8;  // ACE_HEADER and Mask
 
 }  // namespace
 
-std::error_code parse_sddl(std::string_view text, security_descriptor& out) {
-  if (text.size() > max_sddl_bytes) return errc::invalid_parameter;
+std::error_code parse_sddl(std::string_view input, security_descriptor& out) {
+  if (input.size() > max_sddl_bytes) return errc::invalid_parameter;
+  // Windows skips white space between tokens; no token accepted here
+  // holds any, so dropping all of it reads the same.
+  std::string compact;
+  compact.reserve(input.size());
+  for (char c : input)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact.push_back(c);
+  std::string_view text = compact;
   security_descriptor sd;
   bool seen_owner = false, seen_group = false, seen_dacl = false, seen_sacl = false;
   std::size_t pos = 0;
   while (pos < text.size()) {
     if (!is_section_start(text, pos)) return errc::invalid_parameter;
-    char letter = upper(text[pos]);
+    char letter = text[pos];
     std::size_t end = section_end(text, pos + 2);
     std::string_view body = text.substr(pos + 2, end - pos - 2);
     switch (letter) {
@@ -296,7 +313,9 @@ std::string to_sddl(const security_descriptor& sd, std::uint32_t parts) {
   return text;
 }
 
-std::string to_sddl(const security_descriptor& sd) { return to_sddl(sd, info::all); }
+std::string to_sddl(const security_descriptor& sd) {
+  return to_sddl(sd, info::all);
+}
 
 std::uint16_t control_bits(const security_descriptor& sd) {
   std::uint16_t bits = control::self_relative;
@@ -364,7 +383,10 @@ std::error_code acl_from_bytes(std::span<const std::uint8_t> bytes, std::vector<
     std::uint8_t type = bytes[at];
     std::uint8_t flags = bytes[at + 1];
     std::size_t ace_size = get_u16(bytes, at + 2);
-    if (type > 1 || ace_size < ace_header_bytes + 8 || ace_size > size - at)
+    // Allow and deny ACEs with inheritance flags only: the audit flags
+    // belong to SACLs, other types to objects conduit does not have.
+    if (type > 1 || (flags & ~ace_flags::valid) || ace_size < ace_header_bytes + 12 ||
+        ace_size > size - at)
       return errc::invalid_acl;
     ace entry;
     entry.type = static_cast<ace::kind>(type);

@@ -49,9 +49,9 @@ struct security_descriptor {
   /// A DACL present but null ("D:NO_ACCESS_CONTROL", SetSecurityDescriptorDacl
   /// with a NULL ACL): everyone is let in, as without a DACL.
   bool dacl_null = false;
-  bool dacl_protected = false;          // "P", SE_DACL_PROTECTED
-  bool dacl_auto_inherited = false;     // "AI", SE_DACL_AUTO_INHERITED
-  bool dacl_auto_inherit_req = false;   // "AR", SE_DACL_AUTO_INHERIT_REQ
+  bool dacl_protected = false;         // "P", SE_DACL_PROTECTED
+  bool dacl_auto_inherited = false;    // "AI", SE_DACL_AUTO_INHERITED
+  bool dacl_auto_inherit_req = false;  // "AR", SE_DACL_AUTO_INHERIT_REQ
   std::vector<ace> dacl;
   auto operator<=>(const security_descriptor&) const = default;
 };

@@ -29,18 +29,18 @@ struct alias_entry {
 // The SDDL aliases that stand for one fixed SID. Domain-relative ones (LA,
 // DA, ...) need a Windows domain and are unknown here.
 constexpr std::array<alias_entry, 36> aliases{{
-    {"WD", 1, {0}, 1},         {"CO", 3, {0}, 1},         {"CG", 3, {1}, 1},
-    {"OW", 3, {4}, 1},         {"NU", 5, {2}, 1},         {"IU", 5, {4}, 1},
-    {"SU", 5, {6}, 1},         {"AN", 5, {7}, 1},         {"ED", 5, {9}, 1},
-    {"PS", 5, {10}, 1},        {"AU", 5, {11}, 1},        {"RC", 5, {12}, 1},
-    {"SY", 5, {18}, 1},        {"LS", 5, {19}, 1},        {"NS", 5, {20}, 1},
-    {"WR", 5, {33}, 1},        {"BA", 5, {32, 544}, 2},   {"BU", 5, {32, 545}, 2},
-    {"BG", 5, {32, 546}, 2},   {"PU", 5, {32, 547}, 2},   {"AO", 5, {32, 548}, 2},
-    {"SO", 5, {32, 549}, 2},   {"PO", 5, {32, 550}, 2},   {"BO", 5, {32, 551}, 2},
-    {"RE", 5, {32, 552}, 2},   {"RU", 5, {32, 554}, 2},   {"RD", 5, {32, 555}, 2},
-    {"NO", 5, {32, 556}, 2},   {"MU", 5, {32, 558}, 2},   {"LU", 5, {32, 559}, 2},
-    {"IS", 5, {32, 568}, 2},   {"AC", 15, {2, 1}, 2},     {"LW", 16, {4096}, 1},
-    {"ME", 16, {8192}, 1},     {"HI", 16, {12288}, 1},    {"SI", 16, {16384}, 1},
+    {"WD", 1, {0}, 1},       {"CO", 3, {0}, 1},       {"CG", 3, {1}, 1},
+    {"OW", 3, {4}, 1},       {"NU", 5, {2}, 1},       {"IU", 5, {4}, 1},
+    {"SU", 5, {6}, 1},       {"AN", 5, {7}, 1},       {"ED", 5, {9}, 1},
+    {"PS", 5, {10}, 1},      {"AU", 5, {11}, 1},      {"RC", 5, {12}, 1},
+    {"SY", 5, {18}, 1},      {"LS", 5, {19}, 1},      {"NS", 5, {20}, 1},
+    {"WR", 5, {33}, 1},      {"BA", 5, {32, 544}, 2}, {"BU", 5, {32, 545}, 2},
+    {"BG", 5, {32, 546}, 2}, {"PU", 5, {32, 547}, 2}, {"AO", 5, {32, 548}, 2},
+    {"SO", 5, {32, 549}, 2}, {"PO", 5, {32, 550}, 2}, {"BO", 5, {32, 551}, 2},
+    {"RE", 5, {32, 552}, 2}, {"RU", 5, {32, 554}, 2}, {"RD", 5, {32, 555}, 2},
+    {"NO", 5, {32, 556}, 2}, {"MU", 5, {32, 558}, 2}, {"LU", 5, {32, 559}, 2},
+    {"IS", 5, {32, 568}, 2}, {"AC", 15, {2, 1}, 2},   {"LW", 16, {4096}, 1},
+    {"ME", 16, {8192}, 1},   {"HI", 16, {12288}, 1},  {"SI", 16, {16384}, 1},
 }};
 
 sid sid_of(const alias_entry& e) {
@@ -69,8 +69,12 @@ bool parse_number(std::string_view text, std::uint64_t limit, std::uint64_t& out
   return true;
 }
 
-std::error_code invalid_sid() { return errc::invalid_sid; }
-std::error_code none_mapped() { return errc::none_mapped; }
+std::error_code invalid_sid() {
+  return errc::invalid_sid;
+}
+std::error_code none_mapped() {
+  return errc::none_mapped;
+}
 
 void put_u32le(std::vector<std::uint8_t>& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
@@ -147,8 +151,10 @@ bool user_name(uid_t uid, std::string& name) {
     passwd pw{};
     passwd* result = nullptr;
     int rc = getpwuid_r(uid, &pw, buf.data(), buf.size(), &result);
-    if (rc == 0 && result) name = pw.pw_name;
-    else if (rc == 0) rc = ENOENT;
+    if (rc == 0 && result)
+      name = pw.pw_name;
+    else if (rc == 0)
+      rc = ENOENT;
     return rc;
   });
 }
@@ -158,16 +164,22 @@ bool group_name(gid_t gid, std::string& name) {
     group gr{};
     group* result = nullptr;
     int rc = getgrgid_r(gid, &gr, buf.data(), buf.size(), &result);
-    if (rc == 0 && result) name = gr.gr_name;
-    else if (rc == 0) rc = ENOENT;
+    if (rc == 0 && result)
+      name = gr.gr_name;
+    else if (rc == 0)
+      rc = ENOENT;
     return rc;
   });
 }
 
 }  // namespace
 
-sid user_sid(uid_t uid) { return sid{1, unix_authority, {1, static_cast<std::uint32_t>(uid)}}; }
-sid group_sid(gid_t gid) { return sid{1, unix_authority, {2, static_cast<std::uint32_t>(gid)}}; }
+sid user_sid(uid_t uid) {
+  return sid{1, unix_authority, {1, static_cast<std::uint32_t>(uid)}};
+}
+sid group_sid(gid_t gid) {
+  return sid{1, unix_authority, {2, static_cast<std::uint32_t>(gid)}};
+}
 
 std::optional<uid_t> uid_of(const sid& s) {
   if (s.revision == 1 && s.authority == unix_authority && s.sub_authorities.size() == 2 &&
@@ -250,7 +262,9 @@ bool is_valid(const sid& s) {
          s.authority <= max_authority;
 }
 
-std::size_t binary_size(const sid& s) { return 8 + 4 * s.sub_authorities.size(); }
+std::size_t binary_size(const sid& s) {
+  return 8 + 4 * s.sub_authorities.size();
+}
 
 void append_bytes(const sid& s, std::vector<std::uint8_t>& out) {
   out.push_back(s.revision);
@@ -269,17 +283,18 @@ std::vector<std::uint8_t> to_bytes(const sid& s) {
 std::error_code from_bytes(std::span<const std::uint8_t> bytes, sid& out, std::size_t* used) {
   if (bytes.size() < 8) return invalid_sid();
   std::size_t count = bytes[1];
-  if (bytes[0] != 1 || count > max_sub_authorities || bytes.size() < 8 + 4 * count)
+  // One sub-authority at least, as in the text form: a SID without any
+  // names a whole authority, never an account an ACE could mean.
+  if (bytes[0] != 1 || count < 1 || count > max_sub_authorities || bytes.size() < 8 + 4 * count)
     return invalid_sid();
   sid result{bytes[0], 0, {}};
   for (int i = 0; i < 6; ++i) result.authority = (result.authority << 8) | bytes[2 + i];
   result.sub_authorities.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const auto* p = bytes.data() + 8 + 4 * i;
-    result.sub_authorities.push_back(static_cast<std::uint32_t>(p[0]) |
-                                     static_cast<std::uint32_t>(p[1]) << 8 |
-                                     static_cast<std::uint32_t>(p[2]) << 16 |
-                                     static_cast<std::uint32_t>(p[3]) << 24);
+    result.sub_authorities.push_back(
+        static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+        static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24);
   }
   if (used) *used = 8 + 4 * count;
   out = std::move(result);

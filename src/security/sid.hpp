@@ -46,17 +46,17 @@ inline constexpr std::size_t max_sid_bytes = 8 + 4 * max_sub_authorities;
 
 /// Well-known SIDs.
 namespace well_known {
-inline const sid everyone{1, 1, {0}};                   // S-1-1-0, WD
-inline const sid creator_owner{1, 3, {0}};              // S-1-3-0, CO
-inline const sid creator_group{1, 3, {1}};              // S-1-3-1, CG
-inline const sid owner_rights{1, 3, {4}};               // S-1-3-4, OW
-inline const sid network{1, 5, {2}};                    // S-1-5-2, NU
-inline const sid interactive{1, 5, {4}};                // S-1-5-4, IU
-inline const sid anonymous{1, 5, {7}};                  // S-1-5-7, AN
-inline const sid authenticated_users{1, 5, {11}};       // S-1-5-11, AU
-inline const sid local_system{1, 5, {18}};              // S-1-5-18, SY: root
-inline const sid administrators{1, 5, {32, 544}};       // S-1-5-32-544, BA
-inline const sid users{1, 5, {32, 545}};                // S-1-5-32-545, BU
+inline const sid everyone{1, 1, {0}};              // S-1-1-0, WD
+inline const sid creator_owner{1, 3, {0}};         // S-1-3-0, CO
+inline const sid creator_group{1, 3, {1}};         // S-1-3-1, CG
+inline const sid owner_rights{1, 3, {4}};          // S-1-3-4, OW
+inline const sid network{1, 5, {2}};               // S-1-5-2, NU
+inline const sid interactive{1, 5, {4}};           // S-1-5-4, IU
+inline const sid anonymous{1, 5, {7}};             // S-1-5-7, AN
+inline const sid authenticated_users{1, 5, {11}};  // S-1-5-11, AU
+inline const sid local_system{1, 5, {18}};         // S-1-5-18, SY: root
+inline const sid administrators{1, 5, {32, 544}};  // S-1-5-32-544, BA
+inline const sid users{1, 5, {32, 545}};           // S-1-5-32-545, BU
 }  // namespace well_known
 
 /// Parses "S-1-5-32-544" (case-insensitive, numbers decimal or 0x hex, as
@@ -76,7 +76,8 @@ inline const sid users{1, 5, {32, 545}};                // S-1-5-32-545, BU
 [[nodiscard]] std::string to_sddl_sid(const sid& s);
 
 /// Whether a SID has a valid shape (revision 1, at most 15
-/// sub-authorities, a 48-bit authority): IsValidSid.
+/// sub-authorities, a 48-bit authority): IsValidSid. The text and binary
+/// readers also want at least one sub-authority.
 [[nodiscard]] bool is_valid(const sid& s);
 
 /// The binary SID as Windows lays it out: Revision, SubAuthorityCount,
@@ -85,7 +86,8 @@ inline const sid users{1, 5, {32, 545}};                // S-1-5-32-545, BU
 [[nodiscard]] std::vector<std::uint8_t> to_bytes(const sid& s);
 void append_bytes(const sid& s, std::vector<std::uint8_t>& out);
 /// Reads a binary SID from the start of `bytes`; `used` gets its length.
-/// @returns ERROR_INVALID_SID if it is truncated or malformed.
+/// @returns ERROR_INVALID_SID if it is truncated or malformed, or has no
+///   sub-authority.
 [[nodiscard]] std::error_code from_bytes(std::span<const std::uint8_t> bytes, sid& out,
                                          std::size_t* used = nullptr);
 

@@ -42,8 +42,8 @@ typedef enum _SE_OBJECT_TYPE {
  * descriptor returned in *ppSecurityDescriptor (free it with LocalFree);
  * SE_FILE_OBJECT and SE_KERNEL_OBJECT name the same thing here. */
 DWORD WINAPI GetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType,
-                             SECURITY_INFORMATION SecurityInfo, PSID* ppsidOwner,
-                             PSID* ppsidGroup, PACL* ppDacl, PACL* ppSacl,
+                             SECURITY_INFORMATION SecurityInfo, PSID* ppsidOwner, PSID* ppsidGroup,
+                             PACL* ppDacl, PACL* ppSacl,
                              PSECURITY_DESCRIPTOR* ppSecurityDescriptor);
 /* Replaces the parts SecurityInfo names; needs WRITE_DAC for the DACL and
  * WRITE_OWNER for the owner and group. */

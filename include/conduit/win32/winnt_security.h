@@ -27,6 +27,7 @@ extern "C" {
 #define ERROR_INVALID_SID 1337L
 #define ERROR_INVALID_SECURITY_DESCR 1338L
 #define ERROR_ALLOTTED_SPACE_EXCEEDED 1344L
+#define ERROR_BAD_DESCRIPTOR_FORMAT 1361L
 
 /* ---- Local memory: what Convert* and LookupAccount* callers free ---- */
 typedef HANDLE HLOCAL;
@@ -59,11 +60,26 @@ typedef PVOID PSID;
 #define SID_MAX_SUB_AUTHORITIES 15
 #define SECURITY_MAX_SID_SIZE 68
 
-#define SECURITY_NULL_SID_AUTHORITY {{0, 0, 0, 0, 0, 0}}
-#define SECURITY_WORLD_SID_AUTHORITY {{0, 0, 0, 0, 0, 1}}
-#define SECURITY_LOCAL_SID_AUTHORITY {{0, 0, 0, 0, 0, 2}}
-#define SECURITY_CREATOR_SID_AUTHORITY {{0, 0, 0, 0, 0, 3}}
-#define SECURITY_NT_AUTHORITY {{0, 0, 0, 0, 0, 5}}
+#define SECURITY_NULL_SID_AUTHORITY \
+  {                                 \
+    { 0, 0, 0, 0, 0, 0 }            \
+  }
+#define SECURITY_WORLD_SID_AUTHORITY \
+  {                                  \
+    { 0, 0, 0, 0, 0, 1 }             \
+  }
+#define SECURITY_LOCAL_SID_AUTHORITY \
+  {                                  \
+    { 0, 0, 0, 0, 0, 2 }             \
+  }
+#define SECURITY_CREATOR_SID_AUTHORITY \
+  {                                    \
+    { 0, 0, 0, 0, 0, 3 }               \
+  }
+#define SECURITY_NT_AUTHORITY \
+  {                           \
+    { 0, 0, 0, 0, 0, 5 }      \
+  }
 #define SECURITY_NULL_RID 0x00000000L
 #define SECURITY_WORLD_RID 0x00000000L
 #define SECURITY_LOCAL_RID 0x00000000L
@@ -92,7 +108,8 @@ typedef enum _SID_NAME_USE {
   SidTypeUnknown,
   SidTypeComputer,
   SidTypeLabel
-} SID_NAME_USE, *PSID_NAME_USE;
+} SID_NAME_USE,
+    *PSID_NAME_USE;
 
 BOOL WINAPI IsValidSid(PSID pSid);
 DWORD WINAPI GetLengthSid(PSID pSid);
@@ -119,12 +136,12 @@ BOOL WINAPI LookupAccountSidA(LPCSTR lpSystemName, PSID Sid, LPSTR Name, LPDWORD
 BOOL WINAPI LookupAccountSidW(LPCWSTR lpSystemName, PSID Sid, LPWSTR Name, LPDWORD cchName,
                               LPWSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
                               PSID_NAME_USE peUse);
-BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid,
-                               LPDWORD cbSid, LPSTR ReferencedDomainName,
-                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
-BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid,
-                               LPDWORD cbSid, LPWSTR ReferencedDomainName,
-                               LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
+BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid, LPDWORD cbSid,
+                               LPSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                               PSID_NAME_USE peUse);
+BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid, LPDWORD cbSid,
+                               LPWSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                               PSID_NAME_USE peUse);
 
 /* ---- ACLs ---- */
 typedef struct _ACL {
@@ -167,11 +184,11 @@ typedef struct _ACCESS_DENIED_ACE {
 BOOL WINAPI InitializeAcl(PACL pAcl, DWORD nAclLength, DWORD dwAclRevision);
 BOOL WINAPI IsValidAcl(PACL pAcl);
 BOOL WINAPI AddAccessAllowedAce(PACL pAcl, DWORD dwAceRevision, DWORD AccessMask, PSID pSid);
-BOOL WINAPI AddAccessAllowedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags,
-                                  DWORD AccessMask, PSID pSid);
+BOOL WINAPI AddAccessAllowedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags, DWORD AccessMask,
+                                  PSID pSid);
 BOOL WINAPI AddAccessDeniedAce(PACL pAcl, DWORD dwAceRevision, DWORD AccessMask, PSID pSid);
-BOOL WINAPI AddAccessDeniedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags,
-                                 DWORD AccessMask, PSID pSid);
+BOOL WINAPI AddAccessDeniedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags, DWORD AccessMask,
+                                 PSID pSid);
 BOOL WINAPI GetAce(PACL pAcl, DWORD dwAceIndex, LPVOID* pAce);
 
 /* ---- Generic rights ---- */
@@ -248,11 +265,10 @@ DWORD WINAPI GetSecurityDescriptorLength(PSECURITY_DESCRIPTOR pSecurityDescripto
 BOOL WINAPI GetSecurityDescriptorControl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
                                          PSECURITY_DESCRIPTOR_CONTROL pControl,
                                          LPDWORD lpdwRevision);
-BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
-                                      BOOL bDaclPresent, PACL pDacl, BOOL bDaclDefaulted);
+BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor, BOOL bDaclPresent,
+                                      PACL pDacl, BOOL bDaclDefaulted);
 BOOL WINAPI GetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
-                                      LPBOOL lpbDaclPresent, PACL* pDacl,
-                                      LPBOOL lpbDaclDefaulted);
+                                      LPBOOL lpbDaclPresent, PACL* pDacl, LPBOOL lpbDaclDefaulted);
 BOOL WINAPI SetSecurityDescriptorOwner(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID pOwner,
                                        BOOL bOwnerDefaulted);
 BOOL WINAPI GetSecurityDescriptorOwner(PSECURITY_DESCRIPTOR pSecurityDescriptor, PSID* pOwner,
