@@ -10,6 +10,7 @@
 
 #include "conduit/error.hpp"
 #include "conduit/win32/windows.h"
+#include "security/access_check.hpp"
 #include "security/impersonation.hpp"
 #include "security/sid.hpp"
 #include "win32/api_guard.hpp"
@@ -59,18 +60,21 @@ security::sid user_of(const token_object& token) {
                              : security::user_sid(token.who().uid);
 }
 
-// The token's groups: the primary group, the supplementary ones, then
-// Everyone, which every Windows token holds.
+// The token's groups: every SID its identity holds in an access check but
+// the user's own (TokenUser's): the primary group first, the supplementary
+// groups, then Everyone, Authenticated Users, Interactive and the rest.
 std::vector<security::sid> groups_of(const token_object& token) {
-  std::vector<security::sid> groups;
-  if (!is_anonymous(token)) {
-    std::vector<std::uint32_t> gids{token.who().gid};
-    for (auto g : token.who().groups)
-      if (std::find(gids.begin(), gids.end(), g) == gids.end()) gids.push_back(g);
-    for (auto g : gids) groups.push_back(security::group_sid(g));
-  }
-  groups.push_back(security::well_known::everyone);
-  return groups;
+  const auto& who = token.who();
+  security::identity holder{
+      who.uid, who.gid, {who.groups.begin(), who.groups.end()}, false, is_anonymous(token)};
+  auto held = security::sids_of(holder);
+  held.erase(held.begin());
+  return held;
+}
+
+security::sid primary_group_of(const token_object& token) {
+  return is_anonymous(token) ? security::well_known::anonymous
+                             : security::group_sid(token.who().gid);
 }
 
 // A structure of `head` bytes whose pointers point at the SIDs laid out
@@ -119,7 +123,7 @@ BOOL token_information(const token_object& token, TOKEN_INFORMATION_CLASS kind, 
                        reinterpret_cast<TOKEN_OWNER*>(base)->Owner = at[0];
                      });
     case TokenPrimaryGroup:
-      return lay_out(sizeof(TOKEN_PRIMARY_GROUP), {groups_of(token).front()}, buffer, size, needed,
+      return lay_out(sizeof(TOKEN_PRIMARY_GROUP), {primary_group_of(token)}, buffer, size, needed,
                      [](std::byte* base, const std::vector<PSID>& at) {
                        reinterpret_cast<TOKEN_PRIMARY_GROUP*>(base)->PrimaryGroup = at[0];
                      });

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <windows.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -223,6 +224,9 @@ TEST_F(ImpersonationUsers, TheThreadsTokenIsTheClients) {
   ASSERT_GE(group_sids.size(), 2u);
   EXPECT_EQ(group_sids[0], unix_sid(2, user.gid()));  // the primary group first
   EXPECT_EQ(group_sids[1], unix_sid(2, extra.gid()));
+  // Everyone (S-1-1-0), as the access checks give it to every local caller.
+  std::vector<unsigned char> everyone{1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+  EXPECT_NE(std::find(group_sids.begin(), group_sids.end(), everyone), group_sids.end());
   auto primary = token_information(token, TokenPrimaryGroup);
   EXPECT_EQ(sid_bytes(reinterpret_cast<TOKEN_PRIMARY_GROUP*>(primary.data())->PrimaryGroup),
             unix_sid(2, user.gid()));
