@@ -57,7 +57,9 @@ enum class errc : int {
   invalid_security_descr = 1338,   // ERROR_INVALID_SECURITY_DESCR: a malformed descriptor
   not_supported = 50,              // ERROR_NOT_SUPPORTED
   bad_impersonation_level = 1346,  // ERROR_BAD_IMPERSONATION_LEVEL
-  cannot_impersonate = 1368,       // ERROR_CANNOT_IMPERSONATE
+  cannot_impersonate = 1368,       // ERROR_CANNOT_IMPERSONATE: nothing read from the client yet
+  no_token = 1008,                 // ERROR_NO_TOKEN: the thread impersonates no one
+  cant_open_anonymous = 1347,      // ERROR_CANT_OPEN_ANONYMOUS: the client is anonymous
   not_found = 1168,                // ERROR_NOT_FOUND: e.g. the client of an instance with none
   no_system_resources = 1450,      // ERROR_NO_SYSTEM_RESOURCES: the broker is full
   timeout = 1460,                  // ERROR_TIMEOUT

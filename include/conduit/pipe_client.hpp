@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "conduit/basic_pipe.hpp"
+#include "conduit/client_identity.hpp"
 
 namespace conduit {
 
@@ -44,6 +45,14 @@ class pipe_client : public basic_pipe {
                                         pipe_access access = pipe_access::duplex);
   [[nodiscard]] static pipe_client open(std::string_view name, pipe_access access,
                                         std::error_code& ec) noexcept;
+  /// As above, saying how far the server may act as this client
+  /// (CreateFile's SECURITY_SQOS_PRESENT with SECURITY_ANONYMOUS ..
+  /// SECURITY_DELEGATION); the others allow impersonation.
+  /// @throws std::system_error
+  [[nodiscard]] static pipe_client open(std::string_view name, pipe_access access,
+                                        impersonation_level allowed);
+  [[nodiscard]] static pipe_client open(std::string_view name, pipe_access access,
+                                        impersonation_level allowed, std::error_code& ec) noexcept;
 
   pipe_client() noexcept;
   pipe_client(pipe_client&&) noexcept;

@@ -30,6 +30,8 @@
 #include <system_error>
 
 #include "conduit/basic_pipe.hpp"
+#include "conduit/client_identity.hpp"
+#include "conduit/impersonation.hpp"
 #include "conduit/pipe_options.hpp"
 
 namespace conduit {
@@ -91,6 +93,40 @@ class pipe_server : public basic_pipe {
   [[nodiscard]] std::uint32_t client_process_id(std::error_code& ec) const noexcept;
   /// This process's id (GetNamedPipeServerProcessId on a server end).
   [[nodiscard]] std::uint32_t server_process_id() const noexcept;
+
+  /// Who the connected client is: what the kernel said of its process when
+  /// it opened the pipe (see conduit/client_identity.hpp). It stays the
+  /// client's after the client closes its end, until disconnect().
+  /// Errors: ERROR_NOT_FOUND when no client is connected.
+  /// @throws std::system_error
+  [[nodiscard]] conduit::client_identity client_identity() const;
+  [[nodiscard]] conduit::client_identity client_identity(std::error_code& ec) const;
+
+  /// Makes the calling thread, and no other, impersonate the client
+  /// (ImpersonateNamedPipeClient) until the returned guard ends or
+  /// revert_to_self() is called. A thread already impersonating someone
+  /// returns to itself first.
+  ///
+  /// What the thread becomes depends on the level the client allowed and on
+  /// whether this process may change a thread's user (CAP_SETUID and
+  /// CAP_SETGID, as root has):
+  /// - impersonation or delegation (the default): the thread takes the
+  ///   client's uid, gid and supplementary groups; files it opens, it opens
+  ///   with the client's rights. Without the capabilities the thread keeps
+  ///   its identity and its token is only an identification one (as Windows
+  ///   does for a server without SeImpersonatePrivilege), unless it is the
+  ///   client's user already.
+  /// - identification: the token names the client (this_thread_token()),
+  ///   the thread does not act as it: with the capabilities it becomes
+  ///   `nobody` meanwhile, without them it stays itself.
+  /// - anonymous: as identification, and the token reveals no one.
+  ///
+  /// Errors: ERROR_CANNOT_IMPERSONATE when no client is connected or nothing
+  /// has been read from it yet (as on Windows, the client must have written
+  /// and the server read first); ERROR_INVALID_HANDLE when closed.
+  /// @throws std::system_error
+  [[nodiscard]] impersonation impersonate_client();
+  [[nodiscard]] impersonation impersonate_client(std::error_code& ec) noexcept;
 
   /// Closes the instance: the client can still read what was written, then
   /// gets ERROR_BROKEN_PIPE. A thread blocked in connect() or read() on it

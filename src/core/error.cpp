@@ -94,6 +94,10 @@ class win32_error_category final : public std::error_category {
                "impersonation level is invalid.";
       case errc::cannot_impersonate:
         return "Unable to impersonate using a named pipe until data has been read from that pipe.";
+      case errc::no_token:
+        return "An attempt was made to reference a token that does not exist.";
+      case errc::cant_open_anonymous:
+        return "Cannot open an anonymous level security token.";
       case errc::timeout:
         return "This operation returned because the timeout period expired.";
       case errc::no_system_resources:

@@ -28,6 +28,12 @@ inline constexpr std::uint32_t unlimited_instances = 255;  // PIPE_UNLIMITED_INS
 inline constexpr std::uint32_t want_read = 0x1;
 inline constexpr std::uint32_t want_write = 0x2;
 
+// The client's security quality of service (CreateFile dwFlagsAndAttributes):
+// without sqos_present the server may impersonate it.
+inline constexpr std::uint32_t sqos_present = 0x00100000;  // SECURITY_SQOS_PRESENT
+inline constexpr std::uint32_t sqos_level_shift = 16;      // SECURITY_ANONYMOUS..DELEGATION
+inline constexpr std::uint32_t sqos_valid_flags = 0x001F0000;
+
 // WaitNamedPipe timeouts.
 inline constexpr std::uint32_t wait_use_default = 0;          // NMPWAIT_USE_DEFAULT_WAIT
 inline constexpr std::uint32_t wait_forever = 0xFFFFFFFF;     // NMPWAIT_WAIT_FOREVER

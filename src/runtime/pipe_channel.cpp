@@ -184,6 +184,27 @@ pipe_channel::pipe_channel(unique_fd socket, bool message_type, read_state state
 
 std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, bool nowait,
                                std::error_code& ec) {
+  std::size_t got = read_now(buffer, message_read, nowait, ec);
+  note_read(got, ec);
+  return got;
+}
+
+bool pipe_channel::read_some(std::span<std::byte> buffer, bool message_read, read_progress& p,
+                             std::error_code& ec) {
+  bool over = continue_read(buffer, message_read, p, ec);
+  if (over) note_read(p.got, ec);
+  return over;
+}
+
+// Data or a message (an empty one too) reached the reader: the client has
+// spoken, and a server may impersonate it from now on.
+void pipe_channel::note_read(std::size_t got, const std::error_code& ec) {
+  if ((!ec || ec == errc::more_data) && (got > 0 || message_type_))
+    data_read_.store(true, std::memory_order_release);
+}
+
+std::size_t pipe_channel::read_now(std::span<std::byte> buffer, bool message_read, bool nowait,
+                                   std::error_code& ec) {
   ec.clear();
   if (!message_type_) {
     if (!nowait) return stream_read(socket_.get(), buffer, ec);
@@ -407,8 +428,8 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
   return sent == 0 ? 0 : data.size();  // nowait and full: nothing sent
 }
 
-bool pipe_channel::read_some(std::span<std::byte> buffer, bool message_read, read_progress& p,
-                             std::error_code& ec) {
+bool pipe_channel::continue_read(std::span<std::byte> buffer, bool message_read, read_progress& p,
+                                 std::error_code& ec) {
   ec.clear();
   int fd = socket_.get();
   if (!message_type_) {

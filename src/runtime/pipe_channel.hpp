@@ -140,6 +140,10 @@ class pipe_channel {
   /// ERROR_BROKEN_PIPE when nothing is left and the peer has closed.
   peek_counts peek(std::span<std::byte> buffer, std::error_code& ec);
 
+  /// True once a read on this channel has taken data or a message: what
+  /// ImpersonateNamedPipeClient waits for.
+  [[nodiscard]] bool has_read_data() const { return data_read_.load(std::memory_order_acquire); }
+
   /// True when data waits to be read (transact refuses to start then).
   [[nodiscard]] bool has_unread_data();
 
@@ -161,6 +165,11 @@ class pipe_channel {
   /// How long a read may wait: for all it asks, for the first byte, or not at all.
   enum class wait_for { all, some, none };
 
+  std::size_t read_now(std::span<std::byte> buffer, bool message_read, bool nowait,
+                       std::error_code& ec);
+  bool continue_read(std::span<std::byte> buffer, bool message_read, read_progress& p,
+                     std::error_code& ec);
+  void note_read(std::size_t got, const std::error_code& ec);
   std::size_t read_message(std::span<std::byte> buffer, bool nowait, std::error_code& ec);
   std::size_t read_joined(std::span<std::byte> buffer, bool nowait, std::error_code& ec);
   /// Receives the next message's first record: its data goes to `out`, what
@@ -209,6 +218,7 @@ class pipe_channel {
   // those still in the socket.
   std::uint32_t message_left_ = 0;
   std::atomic<std::size_t> record_limit_{0};  // 0 until first asked
+  std::atomic<bool> data_read_{false};
 };
 
 }  // namespace conduit::detail

@@ -41,8 +41,27 @@ pipe_client pipe_client::open(std::string_view name, pipe_access access) {
 
 pipe_client pipe_client::open(std::string_view name, pipe_access access,
                               std::error_code& ec) noexcept {
+  return open(name, access, impersonation_level::impersonation, ec);
+}
+
+pipe_client pipe_client::open(std::string_view name, pipe_access access,
+                              impersonation_level allowed) {
+  std::error_code ec;
+  auto client = open(name, access, allowed, ec);
+  throw_if_error(ec, "conduit::pipe_client::open");
+  return client;
+}
+
+pipe_client pipe_client::open(std::string_view name, pipe_access access,
+                              impersonation_level allowed, std::error_code& ec) noexcept {
+  // The default says nothing, as a CreateFile without SECURITY_SQOS_PRESENT.
+  std::uint32_t sqos = allowed == impersonation_level::impersonation
+                           ? 0
+                           : detail::sqos_present |
+                                 (static_cast<std::uint32_t>(allowed) << detail::sqos_level_shift);
   try {
-    return pipe_client(detail::client_end::open(name, static_cast<std::uint32_t>(access), 0, ec));
+    return pipe_client(
+        detail::client_end::open(name, static_cast<std::uint32_t>(access), sqos, ec));
   } catch (const std::bad_alloc&) {
     ec = errc::not_enough_memory;
     return {};

@@ -6,6 +6,7 @@
 #include "conduit/error.hpp"
 #include "core/throw_error.hpp"
 #include "runtime/server_instance.hpp"
+#include "security/impersonation.hpp"
 
 namespace conduit {
 
@@ -109,6 +110,53 @@ std::uint32_t pipe_server::client_process_id(std::error_code& ec) const noexcept
 
 std::uint32_t pipe_server::server_process_id() const noexcept {
   return static_cast<std::uint32_t>(::getpid());
+}
+
+conduit::client_identity pipe_server::client_identity() const {
+  std::error_code ec;
+  auto who = client_identity(ec);
+  throw_if_error(ec, "conduit::pipe_server::client_identity");
+  return who;
+}
+
+conduit::client_identity pipe_server::client_identity(std::error_code& ec) const {
+  if (!end_) {
+    ec = errc::invalid_handle;
+    return {};
+  }
+  // Asking for the pid takes a client that has arrived but not been seen yet.
+  instance()->client_process_id(ec);
+  detail::wire::connect_record record;
+  if (ec) return {};
+  if (!instance()->client_record(record)) {
+    ec = errc::not_found;
+    return {};
+  }
+  return detail::identity_of(record);
+}
+
+impersonation pipe_server::impersonate_client() {
+  std::error_code ec;
+  auto guard = impersonate_client(ec);
+  throw_if_error(ec, "conduit::pipe_server::impersonate_client");
+  return guard;
+}
+
+impersonation pipe_server::impersonate_client(std::error_code& ec) noexcept {
+  if (!end_) {
+    ec = errc::invalid_handle;
+    return impersonation(false);
+  }
+  try {
+    detail::wire::connect_record record;
+    if (!instance()->impersonation_record(record, ec)) return impersonation(false);
+    ec = detail::impersonate_on_this_thread(detail::identity_of(record));
+    if (ec) ec = error_from_errno(ec.value());
+    return impersonation(!ec);
+  } catch (const std::bad_alloc&) {
+    ec = errc::not_enough_memory;
+    return impersonation(false);
+  }
 }
 
 // The instance object stays, closed, so that another thread still using this

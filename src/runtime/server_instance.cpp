@@ -321,6 +321,24 @@ bool server_instance::client_record(wire::connect_record& out) {
   return true;
 }
 
+bool server_instance::impersonation_record(wire::connect_record& out, std::error_code& ec) {
+  ec.clear();
+  std::lock_guard lock(mutex_);
+  if (state_ == state::listening) accept_if_arrived_locked(ec);
+  if (state_ == state::closed) {
+    ec = errc::invalid_handle;
+    return false;
+  }
+  // The client stays the one to impersonate after it has closed its end,
+  // until the instance is disconnected.
+  if (state_ != state::connected || !channel_->has_read_data()) {
+    ec = errc::cannot_impersonate;
+    return false;
+  }
+  out = client_;
+  return true;
+}
+
 bool server_instance::hand_over(bool take_reader, description& out, int& socket,
                                 std::error_code& ec) {
   ec.clear();

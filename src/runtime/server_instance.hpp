@@ -48,6 +48,11 @@ class server_instance final : public pipe_end {
   std::uint32_t client_process_id(std::error_code& ec);
   /// What the broker recorded of the client (valid while connected).
   bool client_record(wire::connect_record& out);
+  /// The record of the client to impersonate. Errors: ERROR_CANNOT_IMPERSONATE
+  /// when no client is connected or nothing has been read from it yet (as
+  /// on Windows: the client must have spoken first); ERROR_INVALID_HANDLE
+  /// once closed.
+  bool impersonation_record(wire::connect_record& out, std::error_code& ec);
   void close();
   [[nodiscard]] bool is_open();
   /// What another process needs to take a connected instance over

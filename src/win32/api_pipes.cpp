@@ -4,7 +4,6 @@
 //
 // CreateFile, ReadFile and WriteFile are in api_files.cpp: they serve every
 // kind of file.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +17,7 @@
 #include "conduit/win32/windows.h"
 #include "runtime/client_end.hpp"
 #include "runtime/server_instance.hpp"
+#include "security/impersonation.hpp"
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/api_guard.hpp"
 #include "win32/handle_table.hpp"
@@ -162,17 +162,12 @@ DWORD client_user_name(const pipe_object& pipe, std::string& name) {
   // Asking for the pid takes a client that has arrived but not been seen yet.
   std::error_code ec;
   pipe.server()->client_process_id(ec);
-  conduit::detail::wire::connect_record client;
-  if (ec || !pipe.server()->client_record(client)) return ERROR_CANNOT_IMPERSONATE;
-  DWORD level = client.sqos_flags & SECURITY_SQOS_PRESENT ? (client.sqos_flags >> 16) & 3 : 2;
-  if (level < 2) return ERROR_BAD_IMPERSONATION_LEVEL;  // anonymous or identification only
-  std::vector<char> buffer(16384);
-  passwd entry{};
-  passwd* found = nullptr;
-  if (::getpwuid_r(client.uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found)
-    name = found->pw_name;
-  else
-    name = std::to_string(client.uid);  // an account without a name: its number
+  conduit::detail::wire::connect_record record;
+  if (ec || !pipe.server()->client_record(record)) return ERROR_CANNOT_IMPERSONATE;
+  auto client = conduit::detail::identity_of(record);
+  if (client.level < conduit::impersonation_level::impersonation)
+    return ERROR_BAD_IMPERSONATION_LEVEL;  // anonymous or identification only
+  name = client.user_name;
   return ERROR_SUCCESS;
 }
 
@@ -229,6 +224,18 @@ BOOL pipe_id(HANDLE handle, PULONG out, F&& get) {
   if (error) return fail_with(error);
   *out = value;
   return TRUE;
+}
+
+// Every client of a conduit pipe is a process on this machine, which has no
+// client computer name: Windows says ERROR_PIPE_LOCAL for a local client.
+BOOL client_computer_name(HANDLE handle) {
+  auto pipe = pipe_to_ask(handle);
+  if (!pipe) return FALSE;
+  if (!pipe->server()) return fail_with(ERROR_NOT_SUPPORTED);
+  std::error_code ec;
+  pipe->server()->client_process_id(ec);
+  if (ec) return fail_with(error_from_code(ec));
+  return fail_with(ERROR_PIPE_LOCAL);
 }
 
 ULONG session_of(pid_t pid) {
@@ -460,6 +467,28 @@ BOOL WINAPI GetNamedPipeServerSessionId(HANDLE Pipe, PULONG ServerSessionId) {
       return session_of(static_cast<pid_t>(pipe.client()->server_process_id()));
     });
   });
+}
+
+BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe) {
+  return guarded(FALSE, [&] {
+    auto pipe = lookup_as<pipe_object>(hNamedPipe);
+    if (!pipe) return FALSE;
+    if (!pipe->server()) return fail_with(ERROR_NOT_SUPPORTED);  // a client end, as Wine answers
+    conduit::detail::wire::connect_record record;
+    std::error_code ec;
+    if (!pipe->server()->impersonation_record(record, ec)) return report(ec);
+    if ((ec = conduit::detail::impersonate_on_this_thread(conduit::detail::identity_of(record))))
+      return report(conduit::error_from_errno(ec.value()));
+    return TRUE;
+  });
+}
+
+BOOL WINAPI GetNamedPipeClientComputerNameA(HANDLE Pipe, LPSTR, ULONG) {
+  return guarded(FALSE, [&] { return client_computer_name(Pipe); });
+}
+
+BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR, ULONG) {
+  return guarded(FALSE, [&] { return client_computer_name(Pipe); });
 }
 
 }  // extern "C"

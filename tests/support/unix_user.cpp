@@ -49,6 +49,12 @@ int run_retrying(const std::vector<std::string>& argv) {
   return status;
 }
 
+// "<prefix><pid>x<n>": unique among the users and groups tests make.
+std::string unique_name(std::string_view prefix) {
+  static std::atomic<int> counter{0};
+  return std::string(prefix) + std::to_string(::getpid()) + "x" + std::to_string(counter++);
+}
+
 }  // namespace
 
 bool can_create_users() {
@@ -57,8 +63,7 @@ bool can_create_users() {
 }
 
 unix_user::unix_user(std::string_view prefix) {
-  static std::atomic<int> counter{0};
-  name_ = std::string(prefix) + std::to_string(::getpid()) + "x" + std::to_string(counter++);
+  name_ = unique_name(prefix);
   if (run_retrying({"/usr/sbin/useradd", "--no-create-home", "--user-group", "--shell",
                     "/usr/sbin/nologin", name_}) != 0)
     throw std::runtime_error("useradd " + name_ + " failed");
@@ -73,6 +78,22 @@ unix_user::unix_user(std::string_view prefix) {
 
 unix_user::~unix_user() {
   run_retrying({"/usr/sbin/userdel", name_});
+}
+
+unix_group::unix_group(std::string_view prefix) {
+  name_ = unique_name(prefix);
+  if (run_retrying({"/usr/sbin/groupadd", name_}) != 0)
+    throw std::runtime_error("groupadd " + name_ + " failed");
+  group* entry = ::getgrnam(name_.c_str());
+  if (!entry) {
+    run_retrying({"/usr/sbin/groupdel", name_});
+    throw std::runtime_error("no group entry for " + name_);
+  }
+  gid_ = entry->gr_gid;
+}
+
+unix_group::~unix_group() {
+  run_retrying({"/usr/sbin/groupdel", name_});
 }
 
 bool unix_user::become() const {

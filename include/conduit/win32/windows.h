@@ -570,5 +570,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 
 /* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
 #include "winnt_security.h"
+/* Access tokens, impersonation, GetUserName. */
+#include "winnt_token.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
