@@ -4,7 +4,7 @@
 // "ok [value]" or "err <win32 code>". Objects are named by the test (s1, c1).
 //
 //   create ID NAME [dir=in|out|duplex] [max=N] [timeout=MS] [first=1]
-//                  [type=byte|message] [mode=byte|message] [out=N] [in=N]
+//                  [type=byte|message] [mode=byte|message] [out=N] [in=N] [sd=SDDL]
 //   open ID NAME [access=r|w|rw|none]
 //   connect ID [TIMEOUT_MS]         -> ok connected | ok already
 //   disconnect ID | close ID
@@ -24,7 +24,7 @@
 //                                      each (see stress_message)
 //   echo-join                       -> waits for them: ok SERVED
 //   fds                             -> ok NUMBER_OF_OPEN_DESCRIPTORS
-//   slot-create ID NAME [max=N] [timeout=MS|forever] -> a mailslot_server
+//   slot-create ID NAME [max=N] [timeout=MS|forever] [sd=SDDL] -> a mailslot_server
 //   slot-open ID NAME               -> a mailslot_client
 //   slot-write ID [TEXT]            -> one message (empty without TEXT): ok BYTES
 //   slot-fill ID BYTES              -> one message of BYTES bytes of 'x': ok BYTES
@@ -32,8 +32,10 @@
 //   slot-info ID                    -> ok MAX NEXT COUNT TIMEOUT_MS (NEXT: none or a size)
 //   slot-burst ID WRITER COUNT SEED -> writes mailslot_message(SEED, WRITER, 0..COUNT-1)
 //   slot-close ID
-//   event-create ID NAME [manual] [set] -> CreateEventA: ok created | ok existed
-//   event-open ID NAME              -> OpenEventA
+//   event-create ID NAME [manual] [set] [sd=SDDL] [access=HEX]
+//                                   -> CreateEventA (CreateEventExA with access or
+//                                      sd): ok created | ok existed
+//   event-open ID NAME [access=HEX] -> OpenEventA (EVENT_ALL_ACCESS by default)
 //   event-set ID | event-reset ID
 //   event-wait ID MS [DONE_ID]      -> ok signalled | ok timeout; a signalled
 //                                      wait then sets event DONE_ID
@@ -139,6 +141,7 @@ std::string run_slot(const std::vector<std::string>& w) {
     std::string timeout = option(w, "timeout", "forever");
     o.read_timeout = timeout == "forever" ? conduit::mailslot_wait_forever
                                           : std::chrono::milliseconds(std::stoll(timeout));
+    o.security_descriptor = option(w, "sd", "");
     slots[id] = conduit::mailslot_server::create(w[2], o, ec);
     if (ec) slots.erase(id);
     return result(ec);
@@ -215,6 +218,7 @@ std::string run(const std::vector<std::string>& w) {
                                                     : conduit::read_mode::byte;
     o.out_buffer_size = std::stoul(option(w, "out", "0"));
     o.in_buffer_size = std::stoul(option(w, "in", "0"));
+    o.security_descriptor = option(w, "sd", "");
     servers[id] = conduit::pipe_server::create(w[2], o, ec);
     if (ec) servers.erase(id);
     return result(ec);

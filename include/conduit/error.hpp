@@ -50,6 +50,8 @@ enum class errc : int {
   io_pending = 997,                // ERROR_IO_PENDING
   service_not_active = 1062,       // ERROR_SERVICE_NOT_ACTIVE: the broker cannot be reached
   not_supported = 50,              // ERROR_NOT_SUPPORTED
+  invalid_owner = 1307,            // ERROR_INVALID_OWNER: one may only make oneself the owner
+  invalid_primary_group = 1308,    // ERROR_INVALID_PRIMARY_GROUP
   bad_impersonation_level = 1346,  // ERROR_BAD_IMPERSONATION_LEVEL
   cannot_impersonate = 1368,       // ERROR_CANNOT_IMPERSONATE
   not_found = 1168,                // ERROR_NOT_FOUND: e.g. the client of an instance with none

@@ -69,13 +69,17 @@ wire::reply mailslot_namespace::create(const peer& owner,
     remove(it);
   }
   mailslot slot;
+  if (errc e = object_descriptor(request.security_descriptor, owner.creds,
+                                 creator_default_descriptor(owner.creds.uid, owner.creds.gid),
+                                 slot.descriptor);
+      e != errc::success)
+    return error_reply(e);
   slot.id = next_id_++;
   slot.name = request.name;
   slot.key = name.key;
   slot.owner = owner.id;
   slot.owner_pid = owner.creds.pid;
   slot.max_message_size = request.max_message_size;
-  slot.security_descriptor = request.security_descriptor;
   slot.sending_end = std::move(sending_end);
   wire::reply r;
   describe(slot, r);
@@ -85,7 +89,7 @@ wire::reply mailslot_namespace::create(const peer& owner,
   return r;
 }
 
-mailslot_open_result mailslot_namespace::open(const peer&,
+mailslot_open_result mailslot_namespace::open(const peer& writer,
                                               const wire::open_mailslot_request& request) {
   mailslot_open_result result;
   detail::object_name name;
@@ -110,6 +114,13 @@ mailslot_open_result mailslot_namespace::open(const peer&,
   }
   if (it == slots_.end()) {
     result.reply = error_reply(errc::file_not_found);
+    return result;
+  }
+  // The sending end reaches the reader: only those the slot lets write get it.
+  std::uint32_t desired = file_open_desired(detail::access_mask_of(request.desired_access));
+  if (!access_granted(it->second.descriptor, writer.creds, desired,
+                      security::file_generic_mapping)) {
+    result.reply = error_reply(errc::access_denied);
     return result;
   }
   describe(it->second, result.reply);

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 
+#include "broker/object_security.hpp"
 #include "broker/peer.hpp"
 #include "core/unique_fd.hpp"
 #include "core/wire.hpp"
@@ -27,7 +28,7 @@ struct mailslot {
   peer_id owner = 0;
   pid_t owner_pid = 0;
   std::uint32_t max_message_size = 0;
-  std::string security_descriptor;
+  security::security_descriptor descriptor;  // checked at every writer's open
   detail::unique_fd sending_end;
 };
 
@@ -41,12 +42,16 @@ class mailslot_namespace {
  public:
   /// Registers a slot. Errors: ERROR_ALREADY_EXISTS for a name in use,
   /// ERROR_PATH_NOT_FOUND for a remote name, ERROR_INVALID_PARAMETER when
-  /// `sending_end` is not an AF_UNIX SOCK_SEQPACKET socket.
+  /// `sending_end` is not an AF_UNIX SOCK_SEQPACKET socket,
+  /// ERROR_INVALID_SECURITY_DESCR for a descriptor that does not parse. No
+  /// descriptor: the creator's default (creator_default_descriptor).
   wire::reply create(const peer& owner, const wire::create_mailslot_request& request,
                      detail::unique_fd sending_end);
   /// Finds a slot for a writer. Errors: ERROR_FILE_NOT_FOUND (also when the
   /// reader's end is gone but the broker has not heard yet),
-  /// ERROR_BAD_NETPATH for another machine or a domain.
+  /// ERROR_BAD_NETPATH for another machine or a domain, ERROR_ACCESS_DENIED
+  /// when the slot's DACL refuses the access asked (GENERIC_WRITE for a
+  /// writer).
   mailslot_open_result open(const peer& writer, const wire::open_mailslot_request& request);
   wire::reply close(const peer& owner, const wire::close_mailslot_request& request);
   /// Drops every slot a peer owns (its process is gone).

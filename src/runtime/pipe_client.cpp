@@ -37,7 +37,8 @@ pipe_client pipe_client::open(std::string_view name, pipe_access access) {
 pipe_client pipe_client::open(std::string_view name, pipe_access access,
                               std::error_code& ec) noexcept {
   try {
-    return pipe_client(detail::client_end::open(name, static_cast<std::uint32_t>(access), 0, ec));
+    return pipe_client(detail::client_end::open(
+        name, detail::access_mask_of(static_cast<std::uint32_t>(access)), 0, ec));
   } catch (const std::bad_alloc&) {
     ec = errc::not_enough_memory;
     return {};

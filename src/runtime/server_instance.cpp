@@ -56,7 +56,8 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
 
   std::shared_ptr<server_instance> self(new server_instance());
   self->open_mode_ = direction | (options.first_instance ? first_pipe_instance : 0) |
-                     (options.write_through ? write_through : 0);
+                     (options.write_through ? write_through : 0) |
+                     (options.write_dac ? open_write_dac : 0);
   self->pipe_mode_ = static_cast<std::uint32_t>(options.type) |
                      static_cast<std::uint32_t>(options.mode) |
                      (options.nowait ? detail::nowait : 0) |

@@ -89,10 +89,14 @@ HANDLE first_handle(const std::string& key, const std::shared_ptr<event_object>&
 
 // Asks to create `name` with `own` as its event.
 std::shared_ptr<event_object> hold_created(const std::string& key, std::string_view name,
-                                           bool manual_reset, unique_fd own, bool& existed) {
+                                           bool manual_reset, unique_fd own, bool& existed,
+                                           DWORD desired = EVENT_ALL_ACCESS,
+                                           std::string_view sddl = {}) {
   auto registration = std::make_shared<event_registration>();
   registration->params.name = std::string(name);
   registration->params.flags = manual_reset ? wire::event_manual_reset : 0;
+  registration->params.desired_access = desired;
+  registration->params.security_descriptor = std::string(sddl);
   registration->eventfd = own.get();
   return hold(key, registration->params, registration, std::move(own), existed);
 }
@@ -100,7 +104,7 @@ std::shared_ptr<event_object> hold_created(const std::string& key, std::string_v
 }  // namespace
 
 HANDLE create_named_event(std::string_view name, bool manual_reset, bool initially_set,
-                          DWORD handle_flags) {
+                          DWORD handle_flags, DWORD desired, std::string_view sddl) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
     return fail(static_cast<DWORD>(e));
@@ -113,13 +117,14 @@ HANDLE create_named_event(std::string_view name, bool manual_reset, bool initial
   unique_fd own(::eventfd(initially_set ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!own) return fail(ERROR_TOO_MANY_OPEN_FILES);
   bool existed = false;
-  HANDLE handle = first_handle(key, hold_created(key, name, manual_reset, std::move(own), existed),
-                               handle_flags);
+  HANDLE handle = first_handle(
+      key, hold_created(key, name, manual_reset, std::move(own), existed, desired, sddl),
+      handle_flags);
   if (handle) SetLastError(existed ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);
   return handle;
 }
 
-HANDLE open_named_event(std::string_view name, DWORD handle_flags) {
+HANDLE open_named_event(std::string_view name, DWORD handle_flags, DWORD desired) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
     return fail(static_cast<DWORD>(e));
@@ -131,7 +136,8 @@ HANDLE open_named_event(std::string_view name, DWORD handle_flags) {
   bool existed = false;
   return first_handle(
       key,
-      hold(key, wire::open_event_request{std::string(name)}, registration, unique_fd(), existed),
+      hold(key, wire::open_event_request{std::string(name), desired}, registration, unique_fd(),
+           existed),
       handle_flags);
 }
 

@@ -10,10 +10,15 @@
 
 namespace conduit::test {
 
+class unix_user;
+
 class helper_process {
  public:
   /// Starts conduit_test_helper (beside the test binary) with `args`.
   explicit helper_process(std::vector<std::string> args = {});
+  /// Starts it as `user` (its uid, gid and groups), with `env` ("NAME=value")
+  /// added to this process's environment.
+  helper_process(const unix_user& user, const std::vector<std::string>& env);
   ~helper_process();
   helper_process(const helper_process&) = delete;
   helper_process& operator=(const helper_process&) = delete;
