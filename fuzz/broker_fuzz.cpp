@@ -214,8 +214,8 @@ class driver {
   static bool grants(const security::security_descriptor* sd, const broker::peer& p,
                      std::uint32_t desired, const security::generic_mapping& mapping) {
     std::uint32_t granted = 0;
-    return sd && !security::access_check(*sd, broker::identity_of(p.creds), desired, mapping,
-                                         granted);
+    return sd &&
+           !security::access_check(*sd, broker::identity_of(p.creds), desired, mapping, granted);
   }
 
   static void check_reply(const wire::reply& r) {
@@ -449,8 +449,8 @@ class driver {
               "missing event not ERROR_FILE_NOT_FOUND");
       return;
     }
-    bool may_take = grants(events_.descriptor_of(key), p, r.desired_access,
-                           security::event_generic_mapping);
+    bool may_take =
+        grants(events_.descriptor_of(key), p, r.desired_access, security::event_generic_mapping);
     if (result.reply.error != 0) {
       auto error = static_cast<conduit::errc>(result.reply.error);
       require(error == conduit::errc::not_enough_memory ||
@@ -489,11 +489,11 @@ class driver {
     require(!security::parse_sddl(reply.names[0], back), "descriptor text does not parse");
     if (r.instance_id == 0) {
       conduit::detail::object_name name;
-      require(!conduit::detail::parse_object_name(r.name, conduit::detail::object_kind::pipe,
-                                                  name) &&
-                  grants(pipes_.descriptor_of(name.key), p, security::rights::read_control,
-                         security::file_generic_mapping),
-              "read a descriptor without READ_CONTROL");
+      require(
+          !conduit::detail::parse_object_name(r.name, conduit::detail::object_kind::pipe, name) &&
+              grants(pipes_.descriptor_of(name.key), p, security::rights::read_control,
+                     security::file_generic_mapping),
+          "read a descriptor without READ_CONTROL");
     } else {
       auto it = model_.find(r.instance_id);
       require(it != model_.end() && it->second.owner == p.id, "read through another's instance");

@@ -87,16 +87,15 @@ int main(int argc, char** argv) {
        wire::encode(wire::request(wire::create_event_request{"Global\\ev", 1}), 11)},
       {"open-event", wire::encode(wire::request(wire::open_event_request{"ev"}), 12)},
       {"close-event", wire::encode(wire::request(wire::close_event_request{1}), 13)},
-      {"create-event-sd",
-       wire::encode(wire::request(wire::create_event_request{"ev", 0, 0x00100000,
-                                                             "O:S-1-22-1-1000D:(A;;GA;;;WD)"}),
-                    11)},
+      {"create-event-sd", wire::encode(wire::request(wire::create_event_request{
+                                           "ev", 0, 0x00100000, "O:S-1-22-1-1000D:(A;;GA;;;WD)"}),
+                                       11)},
       {"get-security",
-       wire::encode(wire::request(wire::get_security_request{a, 1, wire::known_security_information}),
-                    14)},
+       wire::encode(
+           wire::request(wire::get_security_request{a, 1, wire::known_security_information}), 14)},
       {"set-security",
-       wire::encode(wire::request(wire::set_security_request{
-                        a, 0, wire::dacl_security_information, "D:(D;;GW;;;WD)(A;;GA;;;WD)"}),
+       wire::encode(wire::request(wire::set_security_request{a, 0, wire::dacl_security_information,
+                                                             "D:(D;;GW;;;WD)(A;;GA;;;WD)"}),
                     15)},
   };
   wire::reply reply;

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Fuzzes the broker's protocol handling with libFuzzer under AddressSanitizer
-# and UndefinedBehaviorSanitizer.
+# Fuzzes the broker's protocol handling and the security descriptor readers
+# with libFuzzer under AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 #
-# Two targets, built into build-fuzz/ and each run for half of SECONDS:
+# Three targets, built into build-fuzz/ and each run for a third of SECONDS:
 #   wire_fuzz    the decoders (requests, replies, connect records) and their
 #                round trip through the encoder            (fuzz/wire_fuzz.cpp)
 #   broker_fuzz  scripts of requests from several fake peers against the
 #                broker's pipe and event tables, checked against a model
 #                (fuzz/broker_fuzz.cpp)
+#   sddl_fuzz    SDDL text and self-relative descriptors: parse, write, parse
+#                again is a fixed point both ways         (fuzz/sddl_fuzz.cpp)
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
@@ -22,14 +24,14 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: scripts/fuzz.sh [SECONDS]" >&2
   exit 2
 fi
-per_target=$(((seconds + 1) / 2))
+per_target=$((seconds / 3 > 0 ? seconds / 3 : 1))
 
 out=build-fuzz
 cxx=${FUZZ_CXX:-clang++}
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -Iinclude -Isrc)
-mkdir -p "$out/seed/wire_fuzz" "$out/seed/broker_fuzz" "$out/corpus/wire_fuzz" \
-         "$out/corpus/broker_fuzz" "$out/artifacts"
+mkdir -p "$out/seed/wire_fuzz" "$out/seed/broker_fuzz" "$out/seed/sddl_fuzz" \
+         "$out/corpus/wire_fuzz" "$out/corpus/broker_fuzz" "$out/corpus/sddl_fuzz" "$out/artifacts"
 
 echo "fuzz.sh: building into $out/"
 "$cxx" -std=c++20 -O1 -Iinclude -Isrc -o "$out/make_corpus" fuzz/make_corpus.cpp src/core/wire.cpp
@@ -38,13 +40,22 @@ echo "fuzz.sh: building into $out/"
 "$cxx" "${flags[@]}" -o "$out/broker_fuzz" fuzz/broker_fuzz.cpp src/broker/pipe_namespace.cpp \
   src/broker/event_namespace.cpp src/core/event_name.cpp \
   src/core/error.cpp src/core/instance_page.cpp src/core/object_name.cpp src/core/wire.cpp
+"$cxx" "${flags[@]}" -o "$out/sddl_fuzz" fuzz/sddl_fuzz.cpp src/security/access_check.cpp \
+  src/security/security_descriptor.cpp src/security/sid.cpp src/core/error.cpp
+# SDDL seeds: the shapes programs write.
+for seed in "D:(A;;GA;;;WD)" "O:BAG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;WD)(A;;FR;;;AN)" \
+    "D:NO_ACCESS_CONTROL" "D:PAI(D;OICI;0x1;;;S-1-22-1-1000)(A;IO;GRGW;;;AU)S:(ML;;NW;;;LW)"; do
+  printf '%s' "$seed" >"$out/seed/sddl_fuzz/$(printf '%s' "$seed" | sha1sum | cut -c1-16)"
+done
 
 status=0
-for target in wire_fuzz broker_fuzz; do
+for target in wire_fuzz broker_fuzz sddl_fuzz; do
+  dict=fuzz/wire.dict
+  [ "$target" = sddl_fuzz ] && dict=fuzz/sddl.dict
   echo "fuzz.sh: running $target for ${per_target}s"
   # The first folder receives new inputs; the seeds are only read.
   if ! "$out/$target" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \
-      -dict=fuzz/wire.dict -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" \
+      -dict="$dict" -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" \
       "$out/corpus/$target" "$out/seed/$target"; then
     echo "fuzz.sh: $target failed; the input is in $out/artifacts/" >&2
     status=1

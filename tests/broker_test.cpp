@@ -532,8 +532,8 @@ TEST_F(Broker, AnswersNamesItDoesNotHold) {
 
 TEST_F(Broker, AnswersOtherVersionsThenDrops) {
   start_broker();
-  for (std::uint16_t version : {std::uint16_t{0}, std::uint16_t{1}, std::uint16_t{3},
-                                std::uint16_t{0xFFFF}}) {
+  for (std::uint16_t version :
+       {std::uint16_t{0}, std::uint16_t{1}, std::uint16_t{3}, std::uint16_t{0xFFFF}}) {
     // A future version may have a longer header or another body: only the
     // first 8 bytes (magic, version) must be read, so send an odd body too.
     auto bytes = encoded(wire::list_request{}, 77);

@@ -1,5 +1,6 @@
 #include "helper_events.hpp"
 
+#include <sddl.h>
 #include <windows.h>
 
 #include <map>
@@ -40,9 +41,9 @@ HANDLE create_with(const std::vector<std::string>& w) {
   DWORD flags = (has(w, "manual") ? CREATE_EVENT_MANUAL_RESET : 0) |
                 (has(w, "set") ? CREATE_EVENT_INITIAL_SET : 0);
   SECURITY_ATTRIBUTES attributes{sizeof(attributes), nullptr, FALSE};
-  if (!sddl.empty() && !ConvertStringSecurityDescriptorToSecurityDescriptorA(
-                           sddl.c_str(), SDDL_REVISION_1, &attributes.lpSecurityDescriptor,
-                           nullptr))
+  if (!sddl.empty() &&
+      !ConvertStringSecurityDescriptorToSecurityDescriptorA(
+          sddl.c_str(), SDDL_REVISION_1, &attributes.lpSecurityDescriptor, nullptr))
     return nullptr;
   DWORD desired = access.empty() ? EVENT_ALL_ACCESS : std::stoul(access, nullptr, 16);
   HANDLE h = CreateEventExA(&attributes, w[2].c_str(), flags, desired);

@@ -49,6 +49,11 @@ enum class errc : int {
   io_incomplete = 996,             // ERROR_IO_INCOMPLETE
   io_pending = 997,                // ERROR_IO_PENDING
   service_not_active = 1062,       // ERROR_SERVICE_NOT_ACTIVE: the broker cannot be reached
+  unknown_revision = 1305,         // ERROR_UNKNOWN_REVISION: an SDDL or descriptor revision
+  none_mapped = 1332,              // ERROR_NONE_MAPPED: no account has that name or SID
+  invalid_acl = 1336,              // ERROR_INVALID_ACL: a malformed ACL or ACE
+  invalid_sid = 1337,              // ERROR_INVALID_SID: a malformed SID
+  invalid_security_descr = 1338,   // ERROR_INVALID_SECURITY_DESCR: a malformed descriptor
   not_supported = 50,              // ERROR_NOT_SUPPORTED
   invalid_owner = 1307,            // ERROR_INVALID_OWNER: one may only make oneself the owner
   invalid_primary_group = 1308,    // ERROR_INVALID_PRIMARY_GROUP

@@ -49,6 +49,8 @@ inline constexpr std::chrono::milliseconds mailslot_wait_forever{0xFFFFFFFF};
 inline constexpr std::uint32_t mailslot_no_message = 0xFFFFFFFF;
 
 /// How a mailslot is created (the parameters of CreateMailslot).
+class security_descriptor;
+
 struct mailslot_options {
   /// The largest message a writer may send; 0 means any size. A larger
   /// message is refused with ERROR_INVALID_PARAMETER and not delivered.
@@ -56,8 +58,13 @@ struct mailslot_options {
   /// How long a read waits for a message: 0 (not at all), up to
   /// 0xFFFFFFFE ms, or mailslot_wait_forever.
   std::chrono::milliseconds read_timeout = mailslot_wait_forever;
-  /// Security descriptor in SDDL; empty means the default.
+  /// Security descriptor in SDDL; empty means the default, which lets the
+  /// creator, root and administrators do everything and everyone else read
+  /// (docs/security.md).
   std::string security_descriptor;
+  /// Sets security_descriptor from a conduit::security_descriptor
+  /// (conduit/security.hpp).
+  void set_security(const ::conduit::security_descriptor& sd);
 };
 
 /// A slot as GetMailslotInfo describes it.

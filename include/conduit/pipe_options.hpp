@@ -32,6 +32,8 @@ enum class read_mode : std::uint32_t { byte = 0, message = 2 };
 /// PIPE_UNLIMITED_INSTANCES.
 inline constexpr std::uint32_t unlimited_instances = 255;
 
+class security_descriptor;
+
 struct pipe_options {
   pipe_direction direction = pipe_direction::duplex;
   pipe_type type = pipe_type::byte;
@@ -65,6 +67,9 @@ struct pipe_options {
   /// first instance's descriptor is the pipe's: every later instance and
   /// every client is checked against it (docs/security.md).
   std::string security_descriptor;
+  /// Sets security_descriptor from a conduit::security_descriptor
+  /// (conduit/security.hpp).
+  void set_security(const ::conduit::security_descriptor& sd);
 };
 
 }  // namespace conduit

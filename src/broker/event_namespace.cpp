@@ -62,9 +62,9 @@ event_result event_namespace::create(const peer& p, const wire::create_event_req
     return take(p, events_.at(it->second), request.desired_access, wire::event_existed);
   if (events_of(p.id) >= max_events_per_peer) return error_result(errc::not_enough_memory);
   named_event event;
-  if (errc e = object_descriptor(request.security_descriptor, p.creds,
-                                 creator_default_descriptor(p.creds.uid, p.creds.gid),
-                                 event.descriptor);
+  if (errc e =
+          object_descriptor(request.security_descriptor, p.creds,
+                            creator_default_descriptor(p.creds.uid, p.creds.gid), event.descriptor);
       e != errc::success)
     return error_result(e);
   event.id = next_id_++;

@@ -70,8 +70,7 @@ class event_namespace {
 
  private:
   /// Holds an existing event for `p` if its descriptor grants `desired`.
-  event_result take(const peer& p, named_event& event, std::uint32_t desired,
-                    std::uint32_t flags);
+  event_result take(const peer& p, named_event& event, std::uint32_t desired, std::uint32_t flags);
   /// Holds `event` for `p` unless over quota; fills the reply.
   event_result hold(const peer& p, named_event& event, std::uint32_t flags);
   void release(std::uint64_t event_id, peer_id holder);

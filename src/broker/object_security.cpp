@@ -11,12 +11,17 @@ security::identity identity_of(const credentials& who) {
 }
 
 errc object_descriptor(std::string_view sddl, const credentials& creator,
-                       security::security_descriptor fallback,
-                       security::security_descriptor& out) {
+                       security::security_descriptor fallback, security::security_descriptor& out) {
   if (sddl.empty()) {
     out = std::move(fallback);
   } else if (security::parse_sddl(sddl, out)) {
     return errc::invalid_security_descr;
+  } else if (!out.dacl_present) {
+    // No DACL given (not a null one): the default DACL applies, as Windows
+    // applies the token's.
+    out.dacl_present = true;
+    out.dacl_protected = fallback.dacl_protected;
+    out.dacl = std::move(fallback.dacl);
   }
   security::bind_creator(out, creator.uid, creator.gid);
   return errc::success;

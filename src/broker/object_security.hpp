@@ -22,8 +22,9 @@ namespace security = detail::security;
 [[nodiscard]] security::identity identity_of(const credentials& who);
 
 /// The descriptor an object is made with: `sddl` parsed, or `fallback` when
-/// it is empty; the creator becomes the owner (and group) where the text
-/// names none, and stands in for CREATOR OWNER and CREATOR GROUP.
+/// it is empty; text without a DACL takes `fallback`'s (a null DACL stays
+/// null); the creator becomes the owner (and group) where the text names
+/// none, and stands in for CREATOR OWNER and CREATOR GROUP.
 /// @returns errc::invalid_security_descr for text that does not parse.
 [[nodiscard]] errc object_descriptor(std::string_view sddl, const credentials& creator,
                                      security::security_descriptor fallback,

@@ -16,9 +16,9 @@ using detail::unique_fd;
 
 namespace rights = security::rights;
 
-constexpr std::uint32_t known_open_mode_bits =
-    detail::access_duplex | detail::first_pipe_instance | detail::write_through |
-    detail::overlapped | rights::write_dac | rights::access_system_security;
+constexpr std::uint32_t known_open_mode_bits = detail::access_duplex | detail::first_pipe_instance |
+                                               detail::write_through | detail::overlapped |
+                                               rights::write_dac | rights::access_system_security;
 
 // The specific rights a pipe client may ask for (FILE_ALL_ACCESS's).
 constexpr std::uint32_t file_specific_rights = 0x1FF;
@@ -124,10 +124,9 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
     if (below != pipes_.end() && below->first.compare(0, name.key.size() + 1, name.key + "\\") == 0)
       return error_reply(errc::access_denied);
     named_pipe pipe;
-    if (errc e = object_descriptor(request.security_descriptor, owner.creds,
-                                   security::default_pipe_descriptor(owner.creds.uid,
-                                                                     owner.creds.gid),
-                                   pipe.descriptor);
+    if (errc e = object_descriptor(
+            request.security_descriptor, owner.creds,
+            security::default_pipe_descriptor(owner.creds.uid, owner.creds.gid), pipe.descriptor);
         e != errc::success)
       return error_reply(e);
     pipe.owner_uid = owner.creds.uid;
@@ -329,10 +328,9 @@ wire::reply pipe_namespace::query(const peer& caller, const wire::query_request&
   return r;
 }
 
-const named_pipe* pipe_namespace::security_target(const peer& caller,
-                                                  const std::string& pipe_name,
-                                                  std::uint64_t instance_id,
-                                                  std::uint32_t needed, errc& error) const {
+const named_pipe* pipe_namespace::security_target(const peer& caller, const std::string& pipe_name,
+                                                  std::uint64_t instance_id, std::uint32_t needed,
+                                                  errc& error) const {
   detail::object_name name;
   if (auto ec = detail::parse_object_name(pipe_name, detail::object_kind::pipe, name)) {
     error = static_cast<errc>(ec.value());
@@ -361,12 +359,11 @@ const named_pipe* pipe_namespace::security_target(const peer& caller,
 
 wire::reply pipe_namespace::get_security(const peer& caller,
                                          const wire::get_security_request& request) const {
-  if ((request.information & ~wire::known_security_information) != 0 ||
-      request.information == 0)
+  if ((request.information & ~wire::known_security_information) != 0 || request.information == 0)
     return error_reply(errc::invalid_parameter);
   errc error = errc::success;
-  const named_pipe* pipe = security_target(caller, request.name, request.instance_id,
-                                           rights::read_control, error);
+  const named_pipe* pipe =
+      security_target(caller, request.name, request.instance_id, rights::read_control, error);
   if (!pipe) return error_reply(error);
   wire::reply r;
   r.names.push_back(security::to_sddl(pipe->descriptor, request.information));
@@ -393,7 +390,8 @@ wire::reply pipe_namespace::set_security(const peer& caller,
   named_pipe& pipe = pipes_.at(target->key);
   if (info & wire::owner_security_information) {
     // As without SeRestorePrivilege: one may make only oneself the owner.
-    if (!given.owner || (caller.creds.uid != 0 && *given.owner != security::user_sid(caller.creds.uid)))
+    if (!given.owner ||
+        (caller.creds.uid != 0 && *given.owner != security::user_sid(caller.creds.uid)))
       return error_reply(errc::invalid_owner);
     pipe.descriptor.owner = given.owner;
   }

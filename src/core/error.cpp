@@ -81,6 +81,16 @@ class win32_error_category final : public std::error_category {
         return "This security ID may not be assigned as the owner of this object.";
       case errc::invalid_primary_group:
         return "This security ID may not be assigned as the primary group of an object.";
+      case errc::unknown_revision:
+        return "The revision level is unknown.";
+      case errc::none_mapped:
+        return "No mapping between account names and security IDs was done.";
+      case errc::invalid_acl:
+        return "The access control list (ACL) structure is invalid.";
+      case errc::invalid_sid:
+        return "The security ID structure is invalid.";
+      case errc::invalid_security_descr:
+        return "The security descriptor structure is invalid.";
       case errc::bad_impersonation_level:
         return "Either a required impersonation level was not provided, or the provided "
                "impersonation level is invalid.";

@@ -154,7 +154,7 @@ inline constexpr std::uint32_t known_security_information =
 /// owns it); a client end names the pipe and is checked for READ_CONTROL.
 /// The reply carries the parts asked for, as SDDL, in names[0].
 struct get_security_request {
-  std::string name;              // the pipe's full name
+  std::string name;               // the pipe's full name
   std::uint64_t instance_id = 0;  // the caller's own instance, or 0
   std::uint32_t information = 0;  // *_security_information
 };

@@ -9,7 +9,7 @@
 #include "win32/event_object.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/named_event.hpp"
-#include "win32/security_attributes.hpp"
+#include "win32/security_conversion.hpp"
 #include "win32/text.hpp"
 #include "win32/thread_object.hpp"
 #include "win32/wait.hpp"
@@ -24,7 +24,10 @@ HANDLE create_event(LPSECURITY_ATTRIBUTES attributes, BOOL manual, BOOL initial,
   // An empty name makes an unnamed event, as on Windows.
   if (name && *name) {
     std::string sddl;
-    if (!sddl_of(attributes, sddl)) return nullptr;
+    if (auto ec = attributes_to_sddl(attributes, sddl)) {
+      SetLastError(static_cast<DWORD>(ec.value()));
+      return nullptr;
+    }
     return create_named_event(name, manual, initial, flags, desired, sddl);
   }
   HANDLE h =

@@ -134,11 +134,10 @@ HANDLE open_named_event(std::string_view name, DWORD handle_flags, DWORD desired
   auto registration = std::make_shared<event_registration>();
   registration->params.name = std::string(name);
   bool existed = false;
-  return first_handle(
-      key,
-      hold(key, wire::open_event_request{std::string(name), desired}, registration, unique_fd(),
-           existed),
-      handle_flags);
+  return first_handle(key,
+                      hold(key, wire::open_event_request{std::string(name), desired}, registration,
+                           unique_fd(), existed),
+                      handle_flags);
 }
 
 std::shared_ptr<event_object> adopt_named_event(std::string_view name_key, unique_fd fd,

@@ -28,8 +28,9 @@ std::string beside_self(const std::string& program) {
 bool system_broker::start(const std::string& dir) {
   constexpr int child_ready_fd = 3;
   if (::chmod(dir.c_str(), 0755) != 0) return false;
-  std::vector<std::string> args = {beside_self("conduitd"), "--system",   "--runtime-dir",
-                                   dir,                     "--ready-fd", std::to_string(child_ready_fd)};
+  std::vector<std::string> args = {
+      beside_self("conduitd"),       "--system", "--runtime-dir", dir, "--ready-fd",
+      std::to_string(child_ready_fd)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

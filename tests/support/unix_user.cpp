@@ -31,8 +31,7 @@ bool run(std::vector<std::string> args) {
 // within the 32 characters useradd takes.
 std::string unique_name(const std::string& prefix) {
   static std::atomic<unsigned> counter{0};
-  return "ct" + prefix.substr(0, 10) + std::to_string(::getpid()) + "x" +
-         std::to_string(counter++);
+  return "ct" + prefix.substr(0, 10) + std::to_string(::getpid()) + "x" + std::to_string(counter++);
 }
 
 }  // namespace
@@ -46,11 +45,10 @@ unix_group::~unix_group() {
   if (valid()) run({"groupdel", name_});
 }
 
-unix_user::unix_user(const std::string& prefix,
-                     const std::vector<const unix_group*>& supplementary)
+unix_user::unix_user(const std::string& prefix, const std::vector<const unix_group*>& supplementary)
     : name_(unique_name(prefix)) {
-  std::vector<std::string> args = {"useradd", "--no-create-home", "--user-group",
-                                   "--shell", "/usr/sbin/nologin"};
+  std::vector<std::string> args = {"useradd", "--no-create-home", "--user-group", "--shell",
+                                   "/usr/sbin/nologin"};
   std::string list;
   for (const unix_group* g : supplementary) {
     if (!g || !g->valid()) return;
@@ -75,8 +73,8 @@ unix_user::~unix_user() {
 }
 
 bool unix_user::become() const {
-  return ::setgroups(groups_.size(), groups_.data()) == 0 &&
-         ::setresgid(gid_, gid_, gid_) == 0 && ::setresuid(uid_, uid_, uid_) == 0;
+  return ::setgroups(groups_.size(), groups_.data()) == 0 && ::setresgid(gid_, gid_, gid_) == 0 &&
+         ::setresuid(uid_, uid_, uid_) == 0;
 }
 
 }  // namespace conduit::test

@@ -566,4 +566,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 }
 #endif
 
+/* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
+#include "winnt_security.h"
+
 #endif /* CONDUIT_WIN32_WINDOWS_H */

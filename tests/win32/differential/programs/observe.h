@@ -85,6 +85,22 @@ static inline const char* error_name(DWORD e) {
       return "ERROR_NOACCESS";
     case 1168:
       return "ERROR_NOT_FOUND";
+    case 1305:
+      return "ERROR_UNKNOWN_REVISION";
+    case 1306:
+      return "ERROR_REVISION_MISMATCH";
+    case 1332:
+      return "ERROR_NONE_MAPPED";
+    case 1336:
+      return "ERROR_INVALID_ACL";
+    case 1337:
+      return "ERROR_INVALID_SID";
+    case 1338:
+      return "ERROR_INVALID_SECURITY_DESCR";
+    case 1344:
+      return "ERROR_ALLOTTED_SPACE_EXCEEDED";
+    case 1361:
+      return "ERROR_BAD_DESCRIPTOR_FORMAT";
     case 1460:
       return "ERROR_TIMEOUT";
     case 1784:
