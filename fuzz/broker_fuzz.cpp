@@ -444,8 +444,11 @@ class driver {
     auto it = parsed ? event_model_.find(key) : event_model_.end();
     if (it == event_model_.end()) {
       require(result.reply.error != 0 && result.eventfd == -1, "opened a name nobody holds");
-      require(!parsed ||
-                  result.reply.error == static_cast<std::uint32_t>(conduit::errc::file_not_found),
+      // Unknown access bits are refused before the name is looked up.
+      bool bad_mask = !broker::valid_access_mask(r.desired_access, 0x3);
+      require(!parsed || result.reply.error ==
+                             static_cast<std::uint32_t>(bad_mask ? conduit::errc::invalid_parameter
+                                                                 : conduit::errc::file_not_found),
               "missing event not ERROR_FILE_NOT_FOUND");
       return;
     }
@@ -478,8 +481,15 @@ class driver {
     if (it->second.holders.empty()) event_model_.erase(it);
   }
 
-  // Reading a descriptor: only by those it lets (or the server end it is
-  // theirs), and the text it gives parses again.
+  // Whether the peer has a server end of the pipe with this key.
+  bool owns_instance_of(const broker::peer& p, const std::string& key) const {
+    for (const auto& [id, m] : model_)
+      if (m.owner == p.id && m.key == key) return true;
+    return false;
+  }
+
+  // Reading a descriptor: only by those it lets (or whose server end it is),
+  // and the text it gives parses again.
   void handle(broker::peer& p, std::uint8_t, const wire::get_security_request& r) {
     wire::reply reply = pipes_.get_security(p, r);
     check_reply(reply);
@@ -491,8 +501,9 @@ class driver {
       conduit::detail::object_name name;
       require(
           !conduit::detail::parse_object_name(r.name, conduit::detail::object_kind::pipe, name) &&
-              grants(pipes_.descriptor_of(name.key), p, security::rights::read_control,
-                     security::file_generic_mapping),
+              (owns_instance_of(p, name.key) ||
+               grants(pipes_.descriptor_of(name.key), p, security::rights::read_control,
+                      security::file_generic_mapping)),
           "read a descriptor without READ_CONTROL");
     } else {
       auto it = model_.find(r.instance_id);
@@ -511,7 +522,7 @@ class driver {
     check_reply(reply);
     if (reply.error != 0) return;
     if (r.instance_id == 0 && (r.information & wire::dacl_security_information))
-      require(may_write_dac, "changed a DACL without WRITE_DAC");
+      require(may_write_dac || owns_instance_of(p, name.key), "changed a DACL without WRITE_DAC");
     if (r.instance_id != 0) {
       auto it = model_.find(r.instance_id);
       require(it != model_.end() && it->second.owner == p.id, "changed through another's instance");

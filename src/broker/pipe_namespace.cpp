@@ -349,9 +349,19 @@ const named_pipe* pipe_namespace::security_target(const peer& caller, const std:
       return nullptr;
     }
     if ((instance->second.rights & needed) != needed) return nullptr;
-  } else if (!access_granted(pipe.descriptor, caller.creds, needed,
-                             security::file_generic_mapping)) {
-    return nullptr;
+  } else {
+    // The caller's own server ends speak for it; anyone else asks the DACL.
+    std::uint32_t own = 0;
+    bool owns = false;
+    for (const auto& [id, instance] : pipe.instances) {
+      if (instance.owner != caller.id) continue;
+      owns = true;
+      own |= instance.rights;
+    }
+    if (owns ? (own & needed) != needed
+             : !access_granted(pipe.descriptor, caller.creds, needed,
+                               security::file_generic_mapping))
+      return nullptr;
   }
   error = errc::success;
   return &pipe;

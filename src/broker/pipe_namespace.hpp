@@ -93,8 +93,9 @@ class pipe_namespace {
 
  private:
   named_pipe* find_by_instance(std::uint64_t instance_id, pipe_instance*& instance);
-  /// The pipe a security request names, and the rights the caller holds on
-  /// it: its own server end's, or those the DACL grants of `needed`.
+  /// The pipe a security request names, if the caller holds `needed` on it:
+  /// through the instance it names (its own), else through the server ends
+  /// it owns of that pipe, else through the DACL.
   const named_pipe* security_target(const peer& caller, const std::string& pipe_name,
                                     std::uint64_t instance_id, std::uint32_t needed,
                                     errc& error) const;
