@@ -250,5 +250,36 @@ TEST_F(SystemBrokerSecurity, NamedEventsAcrossUsers) {
   EXPECT_EQ(carol.call("event-open e3 " + shared + " access=4"), "err 87");
 }
 
+TEST_F(SystemBrokerSecurity, SetSecurityInfoNeedsWriteDac) {
+  auto& alice = as(*alice_);
+  // PIPE_ACCESS_DUPLEX without WRITE_DAC: the handle may read the DACL only.
+  ASSERT_EQ(alice.call("w32-pipe s1 " + pipe_name() + " 3"), "ok");
+  EXPECT_EQ(alice.call("w32-get-dacl s1").rfind("ok D:", 0), 0u);
+  std::string closed = "D:P(A;;GA;;;" + user_sid(*alice_) + ")";
+  EXPECT_EQ(alice.call("w32-set-dacl s1 " + closed), "err 5");
+  // Strangers may still read, as the default lets them.
+  auto& bob = as(*bob_);
+  ASSERT_EQ(bob.call("w32-open c1 " + pipe_name() + " 80000000"), "ok");  // GENERIC_READ
+  ASSERT_EQ(bob.call("w32-close c1"), "ok");
+  // Nor may a stranger change it through a handle of his own.
+  ASSERT_EQ(alice.call("w32-pipe s2 " + pipe_name() + " 3"), "ok");
+  ASSERT_EQ(bob.call("w32-open c2 " + pipe_name() + " 80000000"), "ok");
+  EXPECT_EQ(bob.call("w32-set-dacl c2 D:NO_ACCESS_CONTROL"), "err 5");
+  ASSERT_EQ(bob.call("w32-close c2"), "ok");
+
+  // With WRITE_DAC in its open mode the server end may close the pipe to
+  // everyone but Alice; from then on Bob's opens are refused.
+  std::string guarded = pipe_name("guarded");
+  ASSERT_EQ(alice.call("w32-pipe s3 " + guarded + " 40003"), "ok");  // WRITE_DAC | DUPLEX
+  EXPECT_EQ(alice.call("w32-set-dacl s3 " + closed), "ok");
+  // (Without PROTECTED_DACL_SECURITY_INFORMATION the "P" stays behind.)
+  EXPECT_EQ(alice.call("w32-get-dacl s3"), "ok D:(A;;GA;;;" + user_sid(*alice_) + ")");
+  EXPECT_EQ(bob.call("w32-open c3 " + guarded + " 80000000"), "err 5");
+  EXPECT_EQ(bob.call("create s4 " + guarded), "err 5");
+  // Alice's own clients still come through.
+  auto& client = as(*alice_);
+  EXPECT_EQ(client.call("w32-open c4 " + guarded + " C0000000"), "ok");
+}
+
 }  // namespace
 }  // namespace conduit

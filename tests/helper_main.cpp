@@ -40,6 +40,11 @@
 //   event-wait ID MS [DONE_ID]      -> ok signalled | ok timeout; a signalled
 //                                      wait then sets event DONE_ID
 //   event-close ID
+//   w32-pipe ID NAME OPEN_MODE_HEX  -> CreateNamedPipeA (byte pipe, 4 instances)
+//   w32-open ID NAME ACCESS_HEX     -> CreateFileA
+//   w32-get-dacl ID                 -> GetSecurityInfo: ok SDDL (the DACL)
+//   w32-set-dacl ID SDDL            -> SetSecurityInfo with the DACL of SDDL
+//   w32-close ID
 //   exit
 // A command written "& CMD" runs on a thread of its own, and its answer comes
 // later as "& ANSWER", so a test can keep talking while it blocks.
@@ -69,6 +74,7 @@
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
 #include "helper_events.hpp"
+#include "helper_security.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/stress_message.hpp"
 
@@ -348,6 +354,7 @@ std::string run(const std::vector<std::string>& w) {
     return with_end(id, [&](auto& end) { return "ok " + std::to_string(end.server_process_id()); });
   if (cmd.rfind("slot-", 0) == 0) return run_slot(w);
   if (cmd.rfind("event-", 0) == 0) return run_event(w);
+  if (cmd.rfind("w32-", 0) == 0) return run_w32_security(w);
   return "err 1";
 }
 
