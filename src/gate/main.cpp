@@ -15,7 +15,9 @@
 // handle DuplicateHandle puts into the suspended process is kept here
 // (received_handles.hpp) and handed to the program with the inherited
 // ones. A fetch finds no handle (ERROR_INVALID_HANDLE): the program has
-// none yet.
+// none yet. Callers of another user are refused as they are accepted, and
+// serving is bounded per turn, so nobody can keep the program from
+// starting once the resume byte came.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -60,13 +62,23 @@ void serve(int connection, received_handles& handles) {
   if (!win32::send_handle_message(connection, reply)) handles.forget(*value);
 }
 
-// Serves every caller already waiting (the listener is nonblocking; a
-// connection is not, and its exchange is bounded by its timeouts).
+// Most connections taken off the queue in one go: callers who keep
+// connecting cannot keep the gate from looking at the resume byte, nor
+// from starting the program once it came.
+constexpr int accepts_per_turn = 64;
+
+// Serves callers already waiting, up to a bound (the listener is
+// nonblocking; a connection of this user is not, and its exchange is
+// bounded by its timeouts). Another user's connection is refused before
+// anything is read from it.
 void serve_waiting(int listener, received_handles& handles) {
-  for (;;) {
+  for (int i = 0; i < accepts_per_turn; ++i) {
     unique_fd connection(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
     if (!connection) return;
-    serve(connection.get(), handles);
+    if (win32::may_serve(connection.get()))
+      serve(connection.get(), handles);
+    else
+      win32::refuse_stranger(connection.get());
   }
 }
 
@@ -78,7 +90,7 @@ bool wait_for_resume(int fd, int listener, received_handles& handles) {
       if (errno == EINTR) continue;
       return false;
     }
-    if (p[1].revents & POLLIN) serve_waiting(listener, handles);
+    // The resume byte first: serving is bounded, so this is reached.
     if (p[0].revents) {
       char byte = 0;
       ssize_t n;
@@ -87,6 +99,7 @@ bool wait_for_resume(int fd, int listener, received_handles& handles) {
       } while (n < 0 && errno == EINTR);
       return n == 1;
     }
+    if (p[1].revents & POLLIN) serve_waiting(listener, handles);
   }
 }
 
@@ -106,7 +119,8 @@ int main(int argc, char** argv) {
   if (listener) ::fcntl(listener.get(), F_SETFL, O_NONBLOCK);
   if (!wait_for_resume(fd, listener.get(), handles)) return 1;
   ::close(fd);
-  // Whoever connected before the resume is served, rather than cut off.
+  // Whoever connected before the resume is served, rather than cut off
+  // (once, bounded: the program starts whatever else is queued).
   if (listener) serve_waiting(listener.get(), handles);
   listener = unique_fd();
   auto environment = handles.hand_over(environ);

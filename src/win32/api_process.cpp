@@ -37,6 +37,7 @@
 #include "win32/handle_table.hpp"
 #include "win32/inherited_list.hpp"
 #include "win32/object_transfer.hpp"
+#include "win32/process_access.hpp"
 #include "win32/process_object.hpp"
 #include "win32/status.hpp"
 #include "win32/suspended_launch.hpp"
@@ -498,6 +499,11 @@ HANDLE WINAPI OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwPr
       }
       ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
       object = std::make_shared<process_object>(static_cast<int>(dwProcessId), pidfd);
+      // Only now: the pidfd keeps naming the process that was checked.
+      if (DWORD refused = process_open_access(static_cast<int>(dwProcessId))) {
+        SetLastError(refused);
+        return nullptr;
+      }
     }
     return insert_handle(object, flags, dwDesiredAccess);
   });

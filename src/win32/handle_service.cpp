@@ -1,5 +1,6 @@
 #include "win32/handle_service.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -94,9 +96,13 @@ void serve(unique_fd connection) {
 
 void run_service(int fd) {
   for (;;) {
-    int connection = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (connection >= 0) {
-      serve(unique_fd(connection));
+    unique_fd connection(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
+    if (connection && !may_serve(connection.get())) {
+      // Refused before anything is read: a stranger's silent connections
+      // cannot hold the service's thread.
+      refuse_stranger(connection.get());
+    } else if (connection) {
+      serve(std::move(connection));
     } else if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK) {
       return;
     }
@@ -112,38 +118,94 @@ void forget_listener_in_child() {
 
 // ---- The caller's side ----
 
+// Where each process's service was last found: a lookup reads /proc (a few
+// hundred microseconds on a busy machine). A remembered address earns no
+// trust: the connect's own checks (the listener's pid, the target's pidfd)
+// apply to it, and when they or the connect fail it is looked up afresh.
+class found_services {
+ public:
+  std::optional<service_address> get(int pid) {
+    std::lock_guard lock(mutex_);
+    auto it = found_.find(pid);
+    if (it == found_.end()) return std::nullopt;
+    return it->second;
+  }
+  void remember(int pid, const service_address& a) {
+    std::lock_guard lock(mutex_);
+    if (found_.size() >= 256) found_.clear();  // a bound, not a policy
+    found_[pid] = a;
+  }
+  void forget(int pid) {
+    std::lock_guard lock(mutex_);
+    found_.erase(pid);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<int, service_address> found_;
+};
+
+found_services& services_found() {
+  static auto* found = new found_services();  // used by threads still running at exit
+  return *found;
+}
+
+enum class attempt { connected, not_the_process, not_listening, failed };
+
+// One connect to `address`, meant to reach `target`: the listener must be
+// that process, still alive (not another process holding a name of the
+// service's form, nor a new process with a reused pid). Not blocking: a
+// listener whose queue others filled is tried again later.
+attempt connect_to(const remote_process& target, const service_address& address, unique_fd& s) {
+  s = unique_fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!s) return attempt::failed;
+  if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&address.where), address.length) != 0) {
+    bool later = errno == ECONNREFUSED || errno == ENOENT || errno == EAGAIN || errno == EINTR;
+    s = unique_fd();
+    return later ? attempt::not_listening : attempt::failed;
+  }
+  ucred peer{};
+  socklen_t size = sizeof(peer);
+  if (::getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.pid != target.pid ||
+      has_ended(target.pidfd)) {
+    s = unique_fd();
+    return attempt::not_the_process;
+  }
+  ::fcntl(s.get(), F_SETFL, 0);
+  set_exchange_timeouts(s.get());
+  return attempt::connected;
+}
+
 // Connects to `target`'s service, waiting while it may still start.
 unique_fd connect_service(const remote_process& target) {
+  if (auto known = services_found().get(target.pid)) {
+    unique_fd s;
+    if (connect_to(target, *known, s) == attempt::connected) return s;
+    services_found().forget(target.pid);  // an address of the past
+  }
   auto deadline = std::chrono::steady_clock::now() + listen_wait;
   int delay_ms = 1;
-  socklen_t length = 0;
-  sockaddr_un address = handle_service_address(target.pid, length);
+  std::vector<service_address> candidates;
   for (;;) {
     if (has_ended(target.pidfd)) {
       SetLastError(ERROR_ACCESS_DENIED);  // as Windows says of a process that has ended
       return {};
     }
-    unique_fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    if (!s) {
-      SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+    if (find_handle_service(target.pid, candidates) == service_lookup::access_denied) {
+      SetLastError(ERROR_ACCESS_DENIED);  // another user's process
       return {};
     }
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) {
-      ucred peer{};
-      socklen_t size = sizeof(peer);
-      // The listener must be the process meant, still alive: not another
-      // process holding its name, nor a new process with a reused pid.
-      if (::getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 ||
-          peer.pid != target.pid || has_ended(target.pidfd)) {
+    for (const auto& candidate : candidates) {
+      unique_fd s;
+      attempt result = connect_to(target, candidate, s);
+      if (result == attempt::connected) {
+        services_found().remember(target.pid, candidate);
+        return s;
+      }
+      if (result == attempt::failed) {
         SetLastError(ERROR_ACCESS_DENIED);
         return {};
       }
-      set_exchange_timeouts(s.get());
-      return s;
-    }
-    if (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN && errno != EINTR) {
-      SetLastError(ERROR_ACCESS_DENIED);
-      return {};
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       SetLastError(ERROR_NOT_SUPPORTED);

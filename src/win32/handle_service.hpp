@@ -1,18 +1,22 @@
 // The handle service: how DuplicateHandle reaches another process's table.
 //
 // Every process that loads conduit_win32 listens, from library start, on an
-// abstract AF_UNIX SOCK_SEQPACKET socket named after its pid
-// ("\0conduit/handles/<pid>"), served by one thread blocked in accept. A
-// peer asks it to insert an object (and learns the handle value it got) or
-// to hand over the object behind a handle (handle_message.hpp).
+// abstract AF_UNIX SOCK_SEQPACKET socket with a name nobody can take first
+// ("\0conduit/handles/<pid>/<random token>"), served by one thread blocked
+// in accept. A caller finds it among the target's own sockets
+// (handle_service_socket.hpp). A peer asks it to insert an object (and
+// learns the handle value it got) or to hand over the object behind a
+// handle (handle_message.hpp).
 //
 // It is a security boundary, as PROCESS_DUP_HANDLE access is on Windows:
-// the service serves only its own user and root (SO_PEERCRED), reads one
-// bounded packet per connection with a deadline, validates every field and
-// descriptor before use, and closes whatever it received on any error. The
-// caller checks the other way: the socket's listener must be the pid it
-// meant (a process squatting on the name is refused), and the target's
-// pidfd must still be alive once connected (the pid was not reused).
+// the service serves only its own user and root, checked (SO_PEERCRED) as
+// a connection is accepted, before anything is read, so another user's
+// connections never hold its thread; it reads one bounded packet per
+// connection with a deadline, validates every field and descriptor before
+// use, and closes whatever it received on any error. The caller checks the
+// other way: the socket's listener must be the pid it meant, and the
+// target's pidfd must still be alive once connected (the pid was not
+// reused).
 #pragma once
 
 #include <cstdint>

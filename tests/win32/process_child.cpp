@@ -28,6 +28,8 @@
 //                     exits 0 or with GetLastError()
 //   hold-handle H     writes "held" and a newline, keeps handle H open
 //                     until standard input ends, then exits 0
+//   open-process PID  OpenProcess of process PID; exits 0 or with
+//                     GetLastError()
 #include <unistd.h>
 
 #include <windows.h>
@@ -114,6 +116,11 @@ int run(int argc, char** argv) {
     return run(static_cast<int>(args.size()) - 1, args.data());
   }
   if (step == "offer-event") ExitProcess(static_cast<UINT>(offer_event()));
+  if (step == "open-process" && argc >= 3) {
+    HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION | SYNCHRONIZE, FALSE,
+                                 static_cast<DWORD>(std::atoi(argv[2])));
+    ExitProcess(process ? 0 : GetLastError());
+  }
   if (step == "dup-into" && argc >= 3)
     ExitProcess(static_cast<UINT>(dup_into(static_cast<DWORD>(std::atoi(argv[2])))));
   if (step == "cat") ExitProcess(copy_input(true) ? 0 : 101);

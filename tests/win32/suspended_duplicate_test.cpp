@@ -21,6 +21,7 @@
 
 #include "support/sandbox.hpp"
 #include "win32/handle_message.hpp"
+#include "win32/handle_service_socket.hpp"
 #include "win32/win32_test_support.hpp"
 
 namespace conduit::test {
@@ -184,15 +185,17 @@ TEST_F(SuspendedDuplicate, NeverResumedClosesWhatItGot) {
 long answer_to(DWORD pid, const std::vector<std::byte>& packet, int fd = -1) {
   int s = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  int n = std::snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1, "conduit/handles/%lu",
-                        static_cast<unsigned long>(pid));
-  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+  std::vector<win32::service_address> found;
+  if (win32::find_handle_service(static_cast<int>(pid), found) != win32::service_lookup::found) {
+    ::close(s);
+    return -1;
+  }
+  const sockaddr_un& address = found.front().where;
+  socklen_t length = found.front().length;
   timeval timeout{10, 0};
   ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   long error = -1;
-  if (::connect(s, reinterpret_cast<sockaddr*>(&address), length) == 0) {
+  if (::connect(s, reinterpret_cast<const sockaddr*>(&address), length) == 0) {
     iovec io{const_cast<std::byte*>(packet.data()), packet.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr message{};
