@@ -182,6 +182,10 @@ TEST_F(SystemBrokerSecurity, BadDescriptorIsRefused) {
   auto& alice = as(*alice_);
   EXPECT_EQ(alice.call("create s1 " + pipe_name() + " sd=D:(A;;GA;;;nobody)"), "err 1338");
   EXPECT_EQ(alice.call("slot-create m1 " + slot_name(pipe_name()) + " sd=X:garbage"), "err 1338");
+  // More than the broker takes in one message: refused before it is sent,
+  // and the process keeps its broker connection.
+  EXPECT_EQ(alice.call("create s1 " + pipe_name() + " sd=D:(A;;GA;;;WD)" + std::string(4100, 'x')),
+            "err 87");
   // Nothing was made: the name is free.
   EXPECT_EQ(alice.call("create s1 " + pipe_name() + " first=1"), "ok");
 }

@@ -49,7 +49,8 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
       (options.type == pipe_type::byte && options.mode == read_mode::message) ||
       options.default_timeout.count() < 0 ||
       options.default_timeout >
-          std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max() - 1)) {
+          std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max() - 1) ||
+      options.security_descriptor.size() > wire::max_string_bytes) {
     ec = errc::invalid_parameter;
     return nullptr;
   }

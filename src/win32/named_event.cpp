@@ -108,6 +108,8 @@ HANDLE create_named_event(std::string_view name, bool manual_reset, bool initial
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
     return fail(static_cast<DWORD>(e));
+  // More than one broker message carries: the broker would hang up on us.
+  if (sddl.size() > wire::max_string_bytes) return fail(ERROR_INVALID_PARAMETER);
   std::lock_guard lock(names_mutex);
   if (auto existing = held_event(key)) {
     HANDLE handle = insert_handle(existing, handle_flags, EVENT_ALL_ACCESS);
