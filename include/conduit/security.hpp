@@ -98,6 +98,7 @@ class trustee {
 
  private:
   explicit trustee(std::string sid) : sid_(std::move(sid)) {}
+  static trustee named(std::string_view name, std::string_view domain, std::error_code& ec);
   std::string sid_;
 };
 

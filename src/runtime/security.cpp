@@ -59,34 +59,13 @@ trustee trustee::gid(gid_t id) {
   return trustee(sec::to_string(sec::group_sid(id)));
 }
 
-trustee trustee::user(std::string_view name, std::error_code& ec) {
+// A bare name is looked for in one domain only, "Unix User" or "Unix
+// Group"; a name with a domain says where to look.
+trustee trustee::named(std::string_view name, std::string_view domain, std::error_code& ec) {
   ec.clear();
+  std::string qualified(name);
+  if (name.find('\\') == std::string_view::npos) qualified = std::string(domain) + "\\" + qualified;
   sec::sid s;
-  sec::account found;
-  // A bare name is looked for among users only; a domain may say otherwise.
-  std::string qualified = name.find('\\') == std::string_view::npos
-                              ? "Unix User\\" + std::string(name)
-                              : std::string(name);
-  if (auto e = sec::lookup_name(qualified, s, &found)) {
-    ec = e;
-    return trustee(well_known_trustee::everyone);
-  }
-  return trustee(sec::to_string(s));
-}
-
-trustee trustee::user(std::string_view name) {
-  std::error_code ec;
-  auto t = user(name, ec);
-  detail::throw_if_error(ec, "trustee::user");
-  return t;
-}
-
-trustee trustee::group(std::string_view name, std::error_code& ec) {
-  ec.clear();
-  sec::sid s;
-  std::string qualified = name.find('\\') == std::string_view::npos
-                              ? "Unix Group\\" + std::string(name)
-                              : std::string(name);
   if (auto e = sec::lookup_name(qualified, s)) {
     ec = e;
     return trustee(well_known_trustee::everyone);
@@ -94,9 +73,24 @@ trustee trustee::group(std::string_view name, std::error_code& ec) {
   return trustee(sec::to_string(s));
 }
 
+trustee trustee::user(std::string_view name, std::error_code& ec) {
+  return named(name, "Unix User", ec);
+}
+
+trustee trustee::user(std::string_view name) {
+  std::error_code ec;
+  auto t = named(name, "Unix User", ec);
+  detail::throw_if_error(ec, "trustee::user");
+  return t;
+}
+
+trustee trustee::group(std::string_view name, std::error_code& ec) {
+  return named(name, "Unix Group", ec);
+}
+
 trustee trustee::group(std::string_view name) {
   std::error_code ec;
-  auto t = group(name, ec);
+  auto t = named(name, "Unix Group", ec);
   detail::throw_if_error(ec, "trustee::group");
   return t;
 }

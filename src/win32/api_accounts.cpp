@@ -17,10 +17,7 @@ namespace {
 
 namespace sec = conduit::detail::security;
 
-BOOL fail(DWORD error) {
-  SetLastError(error);
-  return FALSE;
-}
+using conduit::win32::fail_bool;
 
 // Only this machine's accounts are known: no name, ".", or its host name.
 bool is_local_system(const std::string& name) {
@@ -40,19 +37,20 @@ template <typename Char>
 BOOL lookup_sid(const std::string& system, PSID sid, Char* name, LPDWORD name_chars, Char* domain,
                 LPDWORD domain_chars, PSID_NAME_USE use,
                 std::basic_string<Char> (*convert)(const std::string&)) {
-  if (!sid || !name_chars || !domain_chars || !use) return fail(ERROR_INVALID_PARAMETER);
+  if (!sid || !name_chars || !domain_chars || !use) return fail_bool(ERROR_INVALID_PARAMETER);
   sec::sid value;
-  if (conduit::win32::read_sid(sid, value)) return fail(ERROR_INVALID_SID);
-  if (!is_local_system(system)) return fail(ERROR_NONE_MAPPED);
+  if (conduit::win32::read_sid(sid, value)) return fail_bool(ERROR_INVALID_SID);
+  if (!is_local_system(system)) return fail_bool(ERROR_NONE_MAPPED);
   sec::account found;
-  if (auto ec = sec::lookup_sid(value, found)) return fail(conduit::win32::error_from_code(ec));
+  if (auto ec = sec::lookup_sid(value, found))
+    return fail_bool(conduit::win32::error_from_code(ec));
   auto name_text = convert(found.name);
   auto domain_text = convert(found.domain);
   // Both sizes come back when either buffer is short, counting the NUL.
   if (*name_chars <= name_text.size() || *domain_chars <= domain_text.size() || !name || !domain) {
     *name_chars = static_cast<DWORD>(name_text.size() + 1);
     *domain_chars = static_cast<DWORD>(domain_text.size() + 1);
-    return fail(ERROR_INSUFFICIENT_BUFFER);
+    return fail_bool(ERROR_INSUFFICIENT_BUFFER);
   }
   copy_out(name_text, name);
   copy_out(domain_text, domain);
@@ -66,18 +64,18 @@ template <typename Char>
 BOOL lookup_name(const std::string& system, const std::string& account_name, PSID sid,
                  LPDWORD sid_bytes, Char* domain, LPDWORD domain_chars, PSID_NAME_USE use,
                  std::basic_string<Char> (*convert)(const std::string&)) {
-  if (!sid_bytes || !domain_chars || !use) return fail(ERROR_INVALID_PARAMETER);
-  if (!is_local_system(system)) return fail(ERROR_NONE_MAPPED);
+  if (!sid_bytes || !domain_chars || !use) return fail_bool(ERROR_INVALID_PARAMETER);
+  if (!is_local_system(system)) return fail_bool(ERROR_NONE_MAPPED);
   sec::sid value;
   sec::account found;
   if (auto ec = sec::lookup_name(account_name, value, &found))
-    return fail(conduit::win32::error_from_code(ec));
+    return fail_bool(conduit::win32::error_from_code(ec));
   auto bytes = sec::to_bytes(value);
   auto domain_text = convert(found.domain);
   if (*sid_bytes < bytes.size() || *domain_chars <= domain_text.size() || !sid || !domain) {
     *sid_bytes = static_cast<DWORD>(bytes.size());
     *domain_chars = static_cast<DWORD>(domain_text.size() + 1);
-    return fail(ERROR_INSUFFICIENT_BUFFER);
+    return fail_bool(ERROR_INSUFFICIENT_BUFFER);
   }
   std::memcpy(sid, bytes.data(), bytes.size());
   copy_out(domain_text, domain);
@@ -112,7 +110,7 @@ BOOL WINAPI LookupAccountSidW(LPCWSTR lpSystemName, PSID Sid, LPWSTR Name, LPDWO
                               PSID_NAME_USE peUse) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
     auto system = lpSystemName ? conduit::win32::to_utf8(lpSystemName) : std::string();
-    if (!system) return fail(ERROR_INVALID_PARAMETER);
+    if (!system) return fail_bool(ERROR_INVALID_PARAMETER);
     return lookup_sid<char16_t>(*system, Sid, Name, cchName, ReferencedDomainName,
                                 cchReferencedDomainName, peUse, wide);
   });
@@ -122,7 +120,7 @@ BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID S
                                LPSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
                                PSID_NAME_USE peUse) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!lpAccountName) return fail(ERROR_INVALID_PARAMETER);
+    if (!lpAccountName) return fail_bool(ERROR_INVALID_PARAMETER);
     return lookup_name<char>(lpSystemName ? lpSystemName : "", lpAccountName, Sid, cbSid,
                              ReferencedDomainName, cchReferencedDomainName, peUse, same);
   });
@@ -132,10 +130,10 @@ BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID
                                LPWSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
                                PSID_NAME_USE peUse) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!lpAccountName) return fail(ERROR_INVALID_PARAMETER);
+    if (!lpAccountName) return fail_bool(ERROR_INVALID_PARAMETER);
     auto system = lpSystemName ? conduit::win32::to_utf8(lpSystemName) : std::string();
     auto account = conduit::win32::to_utf8(lpAccountName);
-    if (!system || !account) return fail(ERROR_NONE_MAPPED);
+    if (!system || !account) return fail_bool(ERROR_NONE_MAPPED);
     return lookup_name<char16_t>(*system, *account, Sid, cbSid, ReferencedDomainName,
                                  cchReferencedDomainName, peUse, wide);
   });

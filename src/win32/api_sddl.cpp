@@ -14,13 +14,11 @@ namespace {
 
 namespace sec = conduit::detail::security;
 
-BOOL fail(DWORD error) {
-  SetLastError(error);
-  return FALSE;
-}
+using conduit::win32::fail_bool;
 
-BOOL fail(const std::error_code& ec) {
-  return fail(conduit::win32::error_from_code(ec));
+// The same for an error_code.
+BOOL fail_bool(const std::error_code& ec) {
+  return fail_bool(conduit::win32::error_from_code(ec));
 }
 
 // A NUL-terminated copy of `text` in LocalAlloc'd memory, in the caller's
@@ -35,9 +33,9 @@ Char* local_string(const std::basic_string<Char>& text) {
 
 BOOL string_to_descriptor(const std::string& text, DWORD revision, PSECURITY_DESCRIPTOR* out,
                           PULONG size) {
-  if (revision != SDDL_REVISION_1) return fail(ERROR_UNKNOWN_REVISION);
+  if (revision != SDDL_REVISION_1) return fail_bool(ERROR_UNKNOWN_REVISION);
   sec::security_descriptor sd;
-  if (auto ec = sec::parse_sddl(text, sd)) return fail(ec);
+  if (auto ec = sec::parse_sddl(text, sd)) return fail_bool(ec);
   DWORD length = 0;
   PSECURITY_DESCRIPTOR memory = conduit::win32::to_local_self_relative(sd, &length);
   if (!memory) return FALSE;
@@ -54,7 +52,7 @@ bool descriptor_to_string(PSECURITY_DESCRIPTOR psd, DWORD revision, SECURITY_INF
   }
   sec::security_descriptor sd;
   if (auto ec = conduit::win32::read_descriptor(psd, sd)) {
-    fail(ec);
+    fail_bool(ec);
     return false;
   }
   text = sec::to_sddl(sd, info);
@@ -64,7 +62,7 @@ bool descriptor_to_string(PSECURITY_DESCRIPTOR psd, DWORD revision, SECURITY_INF
 bool sid_to_string(PSID sid, std::string& text) {
   sec::sid value;
   if (auto ec = conduit::win32::read_sid(sid, value)) {
-    fail(ec);
+    fail_bool(ec);
     return false;
   }
   text = sec::to_string(value);
@@ -73,7 +71,7 @@ bool sid_to_string(PSID sid, std::string& text) {
 
 BOOL string_to_sid(const std::string& text, PSID* out) {
   sec::sid value;
-  if (auto ec = sec::parse_sid(text, value)) return fail(ec);
+  if (auto ec = sec::parse_sid(text, value)) return fail_bool(ec);
   auto bytes = sec::to_bytes(value);
   void* memory = LocalAlloc(LMEM_FIXED, bytes.size());
   if (!memory) return FALSE;
@@ -90,7 +88,7 @@ BOOL WINAPI ConvertStringSecurityDescriptorToSecurityDescriptorA(
     LPCSTR StringSecurityDescriptor, DWORD StringSDRevision,
     PSECURITY_DESCRIPTOR* SecurityDescriptor, PULONG SecurityDescriptorSize) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!StringSecurityDescriptor || !SecurityDescriptor) return fail(ERROR_INVALID_PARAMETER);
+    if (!StringSecurityDescriptor || !SecurityDescriptor) return fail_bool(ERROR_INVALID_PARAMETER);
     return string_to_descriptor(StringSecurityDescriptor, StringSDRevision, SecurityDescriptor,
                                 SecurityDescriptorSize);
   });
@@ -100,9 +98,9 @@ BOOL WINAPI ConvertStringSecurityDescriptorToSecurityDescriptorW(
     LPCWSTR StringSecurityDescriptor, DWORD StringSDRevision,
     PSECURITY_DESCRIPTOR* SecurityDescriptor, PULONG SecurityDescriptorSize) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!StringSecurityDescriptor || !SecurityDescriptor) return fail(ERROR_INVALID_PARAMETER);
+    if (!StringSecurityDescriptor || !SecurityDescriptor) return fail_bool(ERROR_INVALID_PARAMETER);
     auto text = conduit::win32::to_utf8(StringSecurityDescriptor);
-    if (!text) return fail(ERROR_INVALID_PARAMETER);
+    if (!text) return fail_bool(ERROR_INVALID_PARAMETER);
     return string_to_descriptor(*text, StringSDRevision, SecurityDescriptor,
                                 SecurityDescriptorSize);
   });
@@ -113,7 +111,7 @@ BOOL WINAPI ConvertSecurityDescriptorToStringSecurityDescriptorA(
     SECURITY_INFORMATION SecurityInformation, LPSTR* StringSecurityDescriptor,
     PULONG StringSecurityDescriptorLen) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!SecurityDescriptor || !StringSecurityDescriptor) return fail(ERROR_INVALID_PARAMETER);
+    if (!SecurityDescriptor || !StringSecurityDescriptor) return fail_bool(ERROR_INVALID_PARAMETER);
     std::string text;
     if (!descriptor_to_string(SecurityDescriptor, RequestedStringSDRevision, SecurityInformation,
                               text))
@@ -132,7 +130,7 @@ BOOL WINAPI ConvertSecurityDescriptorToStringSecurityDescriptorW(
     SECURITY_INFORMATION SecurityInformation, LPWSTR* StringSecurityDescriptor,
     PULONG StringSecurityDescriptorLen) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!SecurityDescriptor || !StringSecurityDescriptor) return fail(ERROR_INVALID_PARAMETER);
+    if (!SecurityDescriptor || !StringSecurityDescriptor) return fail_bool(ERROR_INVALID_PARAMETER);
     std::string text;
     if (!descriptor_to_string(SecurityDescriptor, RequestedStringSDRevision, SecurityInformation,
                               text))
@@ -149,23 +147,23 @@ BOOL WINAPI ConvertSecurityDescriptorToStringSecurityDescriptorW(
 
 BOOL WINAPI ConvertStringSidToSidA(LPCSTR StringSid, PSID* Sid) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!StringSid || !Sid) return fail(ERROR_INVALID_PARAMETER);
+    if (!StringSid || !Sid) return fail_bool(ERROR_INVALID_PARAMETER);
     return string_to_sid(StringSid, Sid);
   });
 }
 
 BOOL WINAPI ConvertStringSidToSidW(LPCWSTR StringSid, PSID* Sid) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!StringSid || !Sid) return fail(ERROR_INVALID_PARAMETER);
+    if (!StringSid || !Sid) return fail_bool(ERROR_INVALID_PARAMETER);
     auto text = conduit::win32::to_utf8(StringSid);
-    if (!text) return fail(ERROR_INVALID_SID);
+    if (!text) return fail_bool(ERROR_INVALID_SID);
     return string_to_sid(*text, Sid);
   });
 }
 
 BOOL WINAPI ConvertSidToStringSidA(PSID Sid, LPSTR* StringSid) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!Sid || !StringSid) return fail(ERROR_INVALID_PARAMETER);
+    if (!Sid || !StringSid) return fail_bool(ERROR_INVALID_PARAMETER);
     std::string text;
     if (!sid_to_string(Sid, text)) return FALSE;
     char* out = local_string(text);
@@ -177,7 +175,7 @@ BOOL WINAPI ConvertSidToStringSidA(PSID Sid, LPSTR* StringSid) {
 
 BOOL WINAPI ConvertSidToStringSidW(PSID Sid, LPWSTR* StringSid) {
   return conduit::win32::guarded(FALSE, [&]() -> BOOL {
-    if (!Sid || !StringSid) return fail(ERROR_INVALID_PARAMETER);
+    if (!Sid || !StringSid) return fail_bool(ERROR_INVALID_PARAMETER);
     std::string text;
     if (!sid_to_string(Sid, text)) return FALSE;
     auto* out = local_string(conduit::win32::to_utf16(text));

@@ -11,15 +11,13 @@
 #include "security/security_descriptor.hpp"
 #include "win32/api_guard.hpp"
 #include "win32/security_conversion.hpp"
+#include "win32/status.hpp"
 
 namespace {
 
 namespace sec = conduit::detail::security;
 
-BOOL fail(DWORD error) {
-  SetLastError(error);
-  return FALSE;
-}
+using conduit::win32::fail_bool;
 
 DWORD sid_length(PSID sid) {
   return 8 + 4 * static_cast<DWORD>(static_cast<const SID*>(sid)->SubAuthorityCount);
@@ -50,15 +48,15 @@ bool valid_acl(PACL acl) {
 }
 
 BOOL add_ace(PACL acl, DWORD revision, DWORD flags, DWORD mask, PSID sid, BYTE type) {
-  if (!valid_sid(sid)) return fail(ERROR_INVALID_SID);
+  if (!valid_sid(sid)) return fail_bool(ERROR_INVALID_SID);
   if (!acl || acl->AclRevision > MAX_ACL_REVISION || revision > MAX_ACL_REVISION)
-    return fail(ERROR_REVISION_MISMATCH);
-  if (flags & ~static_cast<DWORD>(VALID_INHERIT_FLAGS)) return fail(ERROR_INVALID_PARAMETER);
-  if (!valid_acl(acl)) return fail(ERROR_INVALID_ACL);
+    return fail_bool(ERROR_REVISION_MISMATCH);
+  if (flags & ~static_cast<DWORD>(VALID_INHERIT_FLAGS)) return fail_bool(ERROR_INVALID_PARAMETER);
+  if (!valid_acl(acl)) return fail_bool(ERROR_INVALID_ACL);
   auto* free_at = first_free_ace(acl);
   const DWORD size = 8 + sid_length(sid);
   if (free_at + size > reinterpret_cast<std::uint8_t*>(acl) + acl->AclSize)
-    return fail(ERROR_ALLOTTED_SPACE_EXCEEDED);
+    return fail_bool(ERROR_ALLOTTED_SPACE_EXCEEDED);
   auto* entry = reinterpret_cast<ACCESS_ALLOWED_ACE*>(free_at);
   entry->Header.AceType = type;
   entry->Header.AceFlags = static_cast<BYTE>(flags);
@@ -102,7 +100,8 @@ void* part(PSECURITY_DESCRIPTOR psd, int which) {
 
 BOOL get_sid_part(PSECURITY_DESCRIPTOR psd, int which, PSID* sid, LPBOOL defaulted,
                   SECURITY_DESCRIPTOR_CONTROL flag) {
-  if (absolute(psd)->Revision != SECURITY_DESCRIPTOR_REVISION) return fail(ERROR_UNKNOWN_REVISION);
+  if (absolute(psd)->Revision != SECURITY_DESCRIPTOR_REVISION)
+    return fail_bool(ERROR_UNKNOWN_REVISION);
   *sid = part(psd, which);
   *defaulted = (absolute(psd)->Control & flag) ? TRUE : FALSE;
   return TRUE;
@@ -130,8 +129,8 @@ BOOL WINAPI EqualSid(PSID pSid1, PSID pSid2) {
 }
 
 BOOL WINAPI CopySid(DWORD nDestinationSidLength, PSID pDestinationSid, PSID pSourceSid) {
-  if (!valid_sid(pSourceSid)) return fail(ERROR_INVALID_SID);
-  if (nDestinationSidLength < sid_length(pSourceSid)) return fail(ERROR_INSUFFICIENT_BUFFER);
+  if (!valid_sid(pSourceSid)) return fail_bool(ERROR_INVALID_SID);
+  if (nDestinationSidLength < sid_length(pSourceSid)) return fail_bool(ERROR_INSUFFICIENT_BUFFER);
   std::memmove(pDestinationSid, pSourceSid, sid_length(pSourceSid));
   return TRUE;
 }
@@ -142,8 +141,8 @@ BOOL WINAPI AllocateAndInitializeSid(PSID_IDENTIFIER_AUTHORITY pIdentifierAuthor
                                      DWORD nSubAuthority3, DWORD nSubAuthority4,
                                      DWORD nSubAuthority5, DWORD nSubAuthority6,
                                      DWORD nSubAuthority7, PSID* pSid) {
-  if (!pIdentifierAuthority || !pSid) return fail(ERROR_INVALID_PARAMETER);
-  if (nSubAuthorityCount > 8) return fail(ERROR_INVALID_SID);
+  if (!pIdentifierAuthority || !pSid) return fail_bool(ERROR_INVALID_PARAMETER);
+  if (nSubAuthorityCount > 8) return fail_bool(ERROR_INVALID_SID);
   const DWORD subs[8] = {nSubAuthority0, nSubAuthority1, nSubAuthority2, nSubAuthority3,
                          nSubAuthority4, nSubAuthority5, nSubAuthority6, nSubAuthority7};
   auto* sid = static_cast<SID*>(LocalAlloc(LMEM_FIXED, 8 + 4 * nSubAuthorityCount));
@@ -177,9 +176,9 @@ PUCHAR WINAPI GetSidSubAuthorityCount(PSID pSid) {
 }
 
 BOOL WINAPI InitializeAcl(PACL pAcl, DWORD nAclLength, DWORD dwAclRevision) {
-  if (nAclLength < sizeof(ACL)) return fail(ERROR_INSUFFICIENT_BUFFER);
+  if (nAclLength < sizeof(ACL)) return fail_bool(ERROR_INSUFFICIENT_BUFFER);
   if (nAclLength > 0xffff || dwAclRevision < MIN_ACL_REVISION || dwAclRevision > MAX_ACL_REVISION)
-    return fail(ERROR_INVALID_PARAMETER);
+    return fail_bool(ERROR_INVALID_PARAMETER);
   std::memset(pAcl, 0, sizeof(ACL));
   pAcl->AclRevision = static_cast<BYTE>(dwAclRevision);
   pAcl->AclSize = static_cast<WORD>(nAclLength);
@@ -209,7 +208,7 @@ BOOL WINAPI AddAccessDeniedAceEx(PACL pAcl, DWORD dwAceRevision, DWORD AceFlags,
 }
 
 BOOL WINAPI GetAce(PACL pAcl, DWORD dwAceIndex, LPVOID* pAce) {
-  if (!valid_acl(pAcl) || dwAceIndex >= pAcl->AceCount) return fail(ERROR_INVALID_PARAMETER);
+  if (!valid_acl(pAcl) || dwAceIndex >= pAcl->AceCount) return fail_bool(ERROR_INVALID_PARAMETER);
   auto* at = reinterpret_cast<std::uint8_t*>(pAcl) + sizeof(ACL);
   for (DWORD i = 0; i < dwAceIndex; ++i) at += reinterpret_cast<ACE_HEADER*>(at)->AceSize;
   *pAce = at;
@@ -224,7 +223,7 @@ VOID WINAPI MapGenericMask(PDWORD AccessMask, PGENERIC_MAPPING GenericMapping) {
 
 BOOL WINAPI InitializeSecurityDescriptor(PSECURITY_DESCRIPTOR pSecurityDescriptor,
                                          DWORD dwRevision) {
-  if (dwRevision != SECURITY_DESCRIPTOR_REVISION) return fail(ERROR_UNKNOWN_REVISION);
+  if (dwRevision != SECURITY_DESCRIPTOR_REVISION) return fail_bool(ERROR_UNKNOWN_REVISION);
   std::memset(pSecurityDescriptor, 0, sizeof(SECURITY_DESCRIPTOR));
   absolute(pSecurityDescriptor)->Revision = SECURITY_DESCRIPTOR_REVISION;
   return TRUE;
@@ -233,7 +232,7 @@ BOOL WINAPI InitializeSecurityDescriptor(PSECURITY_DESCRIPTOR pSecurityDescripto
 BOOL WINAPI IsValidSecurityDescriptor(PSECURITY_DESCRIPTOR pSecurityDescriptor) {
   sec::security_descriptor sd;
   if (!pSecurityDescriptor || conduit::win32::read_descriptor(pSecurityDescriptor, sd))
-    return fail(ERROR_INVALID_SECURITY_DESCR);
+    return fail_bool(ERROR_INVALID_SECURITY_DESCR);
   return TRUE;
 }
 
@@ -254,7 +253,7 @@ BOOL WINAPI GetSecurityDescriptorControl(PSECURITY_DESCRIPTOR pSecurityDescripto
                                          LPDWORD lpdwRevision) {
   auto* sd = absolute(pSecurityDescriptor);
   *lpdwRevision = sd->Revision;
-  if (sd->Revision != SECURITY_DESCRIPTOR_REVISION) return fail(ERROR_UNKNOWN_REVISION);
+  if (sd->Revision != SECURITY_DESCRIPTOR_REVISION) return fail_bool(ERROR_UNKNOWN_REVISION);
   *pControl = sd->Control;
   return TRUE;
 }
@@ -279,7 +278,7 @@ BOOL WINAPI SetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor, 
 BOOL WINAPI GetSecurityDescriptorDacl(PSECURITY_DESCRIPTOR pSecurityDescriptor,
                                       LPBOOL lpbDaclPresent, PACL* pDacl, LPBOOL lpbDaclDefaulted) {
   auto* sd = absolute(pSecurityDescriptor);
-  if (sd->Revision != SECURITY_DESCRIPTOR_REVISION) return fail(ERROR_UNKNOWN_REVISION);
+  if (sd->Revision != SECURITY_DESCRIPTOR_REVISION) return fail_bool(ERROR_UNKNOWN_REVISION);
   *lpbDaclPresent = (sd->Control & SE_DACL_PRESENT) ? TRUE : FALSE;
   // As on Windows, the ACL and defaulted flag are written only when present.
   if (*lpbDaclPresent) {
@@ -327,10 +326,10 @@ BOOL WINAPI MakeSelfRelativeSD(PSECURITY_DESCRIPTOR pAbsoluteSecurityDescriptor,
                                PSECURITY_DESCRIPTOR pSelfRelativeSecurityDescriptor,
                                LPDWORD lpdwBufferLength) {
   auto* sd = absolute(pAbsoluteSecurityDescriptor);
-  if (sd->Revision != SECURITY_DESCRIPTOR_REVISION) return fail(ERROR_UNKNOWN_REVISION);
-  if (sd->Control & SE_SELF_RELATIVE) return fail(ERROR_BAD_DESCRIPTOR_FORMAT);
+  if (sd->Revision != SECURITY_DESCRIPTOR_REVISION) return fail_bool(ERROR_UNKNOWN_REVISION);
+  if (sd->Control & SE_SELF_RELATIVE) return fail_bool(ERROR_BAD_DESCRIPTOR_FORMAT);
   if ((sd->Owner && !valid_sid(sd->Owner)) || (sd->Group && !valid_sid(sd->Group)))
-    return fail(ERROR_INVALID_SID);
+    return fail_bool(ERROR_INVALID_SID);
   const PACL sacl = (sd->Control & SE_SACL_PRESENT) ? sd->Sacl : nullptr;
   const PACL dacl = (sd->Control & SE_DACL_PRESENT) ? sd->Dacl : nullptr;
   // The parts are copied as they are, ACLs with their whole AclSize, as
@@ -341,7 +340,7 @@ BOOL WINAPI MakeSelfRelativeSD(PSECURITY_DESCRIPTOR pAbsoluteSecurityDescriptor,
                        (dacl ? dacl->AclSize : 0);
   if (*lpdwBufferLength < needed) {
     *lpdwBufferLength = needed;
-    return fail(ERROR_INSUFFICIENT_BUFFER);
+    return fail_bool(ERROR_INSUFFICIENT_BUFFER);
   }
   auto* out = static_cast<std::uint8_t*>(pSelfRelativeSecurityDescriptor);
   SECURITY_DESCRIPTOR_RELATIVE header{};

@@ -18,6 +18,11 @@ BOOL report(const std::error_code& ec) {
   return FALSE;
 }
 
+BOOL fail_bool(DWORD error) {
+  SetLastError(error);
+  return FALSE;
+}
+
 namespace {
 struct pair {
   DWORD error;

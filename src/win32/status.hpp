@@ -16,6 +16,10 @@ DWORD error_from_code(const std::error_code& ec);
 /// TRUE if there was no error: `return fail_or_true(ec);`.
 BOOL report(const std::error_code& ec);
 
+/// Sets the thread's last error to `error` and returns FALSE:
+/// `return fail_bool(ERROR_INVALID_SID);`.
+BOOL fail_bool(DWORD error);
+
 /// The NTSTATUS a completed operation leaves in OVERLAPPED::Internal for a
 /// Win32 error (0 gives STATUS_SUCCESS).
 NTSTATUS status_from_error(DWORD win32_error);
