@@ -31,7 +31,13 @@
 //   - a named event is created only with a good name and a non-blocking
 //     eventfd; whoever creates or opens an existing name gets that event's
 //     id, reset kind and eventfd (the same counter); only a holder lets go,
-//     and the name goes with its last holder (close or going away).
+//     and the name goes with its last holder (close or going away);
+//   - the peers are different users (uids 1000, 1001, root and 1003, with
+//     a shared and a group of their own): a peer only ever adds an instance
+//     to a pipe whose descriptor grants it FILE_CREATE_PIPE_INSTANCE, opens
+//     a pipe or takes an existing event whose descriptor grants what it
+//     asked, and only with access bits that exist; a refused open takes no
+//     instance (the order check above sees it).
 //
 // Build and run: scripts/fuzz.sh [SECONDS].
 #include <fcntl.h>
@@ -59,8 +65,10 @@
 #include "core/instance_page.hpp"
 #include "core/object_name.hpp"
 #include "fuzz_support.hpp"
+#include "security/access_check.hpp"
 
 namespace broker = conduit::broker;
+namespace security = conduit::detail::security;
 namespace wire = conduit::detail::wire;
 using conduit::detail::unique_fd;
 
@@ -138,7 +146,7 @@ class driver {
       // Every fake peer is this process: the connect record's session id
       // comes from getsid() on the peer's pid.
       peers_[i].creds.pid = ::getpid();
-      peers_[i].creds.uid = 1000 + static_cast<uid_t>(i);
+      peers_[i].creds.uid = i == 2 ? 0 : 1000 + static_cast<uid_t>(i);
       peers_[i].creds.gid = 100;
       peers_[i].creds.groups = {100, static_cast<gid_t>(200 + i)};
     }
@@ -189,6 +197,14 @@ class driver {
     return packet;
   }
 
+  // Whether `sd` grants `p` every right in `desired`.
+  static bool grants(const security::security_descriptor* sd, const broker::peer& p,
+                     std::uint32_t desired, const security::generic_mapping& mapping) {
+    std::uint32_t granted = 0;
+    return sd &&
+           !security::access_check(*sd, broker::identity_of(p.creds), desired, mapping, granted);
+  }
+
   static void check_reply(const wire::reply& r) {
     auto bytes = wire::encode(r, 7);
     require(bytes.size() <= wire::max_message_size, "reply larger than a packet");
@@ -213,6 +229,13 @@ class driver {
     int page_kind = (control >> 2) & 3;
     auto [endpoint, server] = make_endpoint(control);
     bool listening = static_cast<bool>(endpoint);
+    conduit::detail::object_name parsed;
+    const security::security_descriptor* existing =
+        conduit::detail::parse_object_name(r.name, conduit::detail::object_kind::pipe, parsed)
+            ? nullptr
+            : pipes_.descriptor_of(parsed.key);
+    bool may_join = grants(existing, p, security::rights::file_create_pipe_instance,
+                           security::file_generic_mapping);
     wire::reply reply = pipes_.create_instance(p, r, make_page(page_kind), std::move(endpoint));
     check_reply(reply);
     if (reply.error != 0) {
@@ -220,6 +243,7 @@ class driver {
       return;
     }
     require(page_kind == 0, "instance created with an unsafe page");
+    require(!existing || may_join, "joined a pipe whose descriptor refuses it");
     require(reply.instance_id != 0 && !model_.count(reply.instance_id), "instance id reused");
     require(reply.max_instances >= 1 && reply.max_instances <= 255, "max instances out of range");
     require(reply.cur_instances >= 1 &&
@@ -289,6 +313,9 @@ class driver {
       return;
     }
     require(parsed && name.local, "open of a bad name succeeded");
+    require(grants(pipes_.descriptor_of(name.key), p, broker::file_open_desired(r.desired_access),
+                   security::file_generic_mapping),
+            "opened a pipe whose descriptor refuses it");
     require(result.endpoint && result.page >= 0, "open without descriptors");
     require(conduit::detail::instance_page_is_safe(result.page), "client handed an unsafe page");
     require(result.reply.server_pid == static_cast<std::uint32_t>(::getpid()), "server pid");
@@ -331,8 +358,8 @@ class driver {
     }
   }
 
-  void handle(broker::peer&, std::uint8_t, const wire::query_request& r) {
-    wire::reply reply = pipes_.query(r);
+  void handle(broker::peer& p, std::uint8_t, const wire::query_request& r) {
+    wire::reply reply = pipes_.query(p, r);
     check_reply(reply);
     if (reply.error == 0)
       require(reply.cur_instances >= 1 &&
@@ -359,13 +386,21 @@ class driver {
     int kind = (control >> 2) & 3;
     unique_fd fd = make_event_fd(kind);
     unique_fd kept(fd ? ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0) : -1);
-    broker::event_result result = events_.create(p, r, std::move(fd));
-    check_reply(result.reply);
     std::string key;
     bool good = conduit::detail::parse_event_name(r.name, key) == conduit::errc::success &&
-                (r.flags & ~wire::event_manual_reset) == 0 && kind == 0;
+                (r.flags & ~wire::event_manual_reset) == 0 && kind == 0 &&
+                broker::valid_access_mask(r.desired_access, 0x3);
+    const security::security_descriptor* existing = good ? events_.descriptor_of(key) : nullptr;
+    bool may_take = grants(existing, p, r.desired_access, security::event_generic_mapping);
+    broker::event_result result = events_.create(p, r, std::move(fd));
+    check_reply(result.reply);
     if (result.reply.error != 0) {
-      require(!good, "a good create refused");
+      auto error = static_cast<conduit::errc>(result.reply.error);
+      require(!good || (existing && !may_take && error == conduit::errc::access_denied) ||
+                  (!existing && !r.security_descriptor.empty() &&
+                   error == conduit::errc::invalid_security_descr) ||
+                  error == conduit::errc::not_enough_memory,
+              "a good create refused");
       require(result.eventfd == -1, "failed create hands out a descriptor");
       return;
     }
@@ -373,6 +408,7 @@ class driver {
     auto it = event_model_.find(key);
     if (it != event_model_.end()) {
       require((result.reply.open_mode & wire::event_existed) != 0, "existing event not said so");
+      require(may_take, "took an event whose descriptor refuses it");
       check_event_reply(result, it->second);
       it->second.holders.insert(p.id);
       return;
@@ -395,12 +431,26 @@ class driver {
     auto it = parsed ? event_model_.find(key) : event_model_.end();
     if (it == event_model_.end()) {
       require(result.reply.error != 0 && result.eventfd == -1, "opened a name nobody holds");
-      require(!parsed ||
-                  result.reply.error == static_cast<std::uint32_t>(conduit::errc::file_not_found),
+      // Unknown access bits are refused before the name is looked up.
+      bool bad_mask = !broker::valid_access_mask(r.desired_access, 0x3);
+      require(!parsed || result.reply.error ==
+                             static_cast<std::uint32_t>(bad_mask ? conduit::errc::invalid_parameter
+                                                                 : conduit::errc::file_not_found),
               "missing event not ERROR_FILE_NOT_FOUND");
       return;
     }
-    require(result.reply.error == 0, "open of a held name refused");
+    bool may_take =
+        grants(events_.descriptor_of(key), p, r.desired_access, security::event_generic_mapping);
+    if (result.reply.error != 0) {
+      auto error = static_cast<conduit::errc>(result.reply.error);
+      require(error == conduit::errc::not_enough_memory ||
+                  (error == conduit::errc::invalid_parameter &&
+                   !broker::valid_access_mask(r.desired_access, 0x3)) ||
+                  (error == conduit::errc::access_denied && !may_take),
+              "open of a held name refused");
+      return;
+    }
+    require(may_take, "opened an event whose descriptor refuses it");
     require((result.reply.open_mode & wire::event_existed) == 0, "open says existed");
     check_event_reply(result, it->second);
     it->second.holders.insert(p.id);
@@ -416,6 +466,54 @@ class driver {
     if (!held) return;
     it->second.holders.erase(p.id);
     if (it->second.holders.empty()) event_model_.erase(it);
+  }
+
+  // Whether the peer has a server end of the pipe with this key.
+  bool owns_instance_of(const broker::peer& p, const std::string& key) const {
+    for (const auto& [id, m] : model_)
+      if (m.owner == p.id && m.key == key) return true;
+    return false;
+  }
+
+  // Reading a descriptor: only by those it lets (or whose server end it is),
+  // and the text it gives parses again.
+  void handle(broker::peer& p, std::uint8_t, const wire::get_security_request& r) {
+    wire::reply reply = pipes_.get_security(p, r);
+    check_reply(reply);
+    if (reply.error != 0) return;
+    require(reply.names.size() == 1, "descriptor missing");
+    security::security_descriptor back;
+    require(!security::parse_sddl(reply.names[0], back), "descriptor text does not parse");
+    if (r.instance_id == 0) {
+      conduit::detail::object_name name;
+      require(
+          !conduit::detail::parse_object_name(r.name, conduit::detail::object_kind::pipe, name) &&
+              (owns_instance_of(p, name.key) ||
+               grants(pipes_.descriptor_of(name.key), p, security::rights::read_control,
+                      security::file_generic_mapping)),
+          "read a descriptor without READ_CONTROL");
+    } else {
+      auto it = model_.find(r.instance_id);
+      require(it != model_.end() && it->second.owner == p.id, "read through another's instance");
+    }
+  }
+
+  void handle(broker::peer& p, std::uint8_t, const wire::set_security_request& r) {
+    conduit::detail::object_name name;
+    bool parsed =
+        !conduit::detail::parse_object_name(r.name, conduit::detail::object_kind::pipe, name);
+    const security::security_descriptor* before = parsed ? pipes_.descriptor_of(name.key) : nullptr;
+    bool may_write_dac =
+        grants(before, p, security::rights::write_dac, security::file_generic_mapping);
+    wire::reply reply = pipes_.set_security(p, r);
+    check_reply(reply);
+    if (reply.error != 0) return;
+    if (r.instance_id == 0 && (r.information & wire::dacl_security_information))
+      require(may_write_dac || owns_instance_of(p, name.key), "changed a DACL without WRITE_DAC");
+    if (r.instance_id != 0) {
+      auto it = model_.find(r.instance_id);
+      require(it != model_.end() && it->second.owner == p.id, "changed through another's instance");
+    }
   }
 
   // Requests this driver does not model yet (the broker drives them through

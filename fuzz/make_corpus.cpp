@@ -128,6 +128,16 @@ int main(int argc, char** argv) {
        wire::encode(wire::request(wire::create_event_request{"Global\\ev", 1}), 11)},
       {"open-event", wire::encode(wire::request(wire::open_event_request{"ev"}), 12)},
       {"close-event", wire::encode(wire::request(wire::close_event_request{1}), 13)},
+      {"create-event-sd", wire::encode(wire::request(wire::create_event_request{
+                                           "ev", 0, 0x00100000, "O:S-1-22-1-1000D:(A;;GA;;;WD)"}),
+                                       11)},
+      {"get-security",
+       wire::encode(
+           wire::request(wire::get_security_request{a, 1, wire::known_security_information}), 14)},
+      {"set-security",
+       wire::encode(wire::request(wire::set_security_request{a, 0, wire::dacl_security_information,
+                                                             "D:(D;;GW;;;WD)(A;;GA;;;WD)"}),
+                    15)},
   };
   wire::reply reply;
   reply.instance_id = 1;
@@ -187,6 +197,35 @@ int main(int argc, char** argv) {
                                      .step(1, wire::close_event_request{1})
                                      .special(2, op_drop_peer)
                                      .step(3, wire::open_event_request{"ev"}));
+  // Peers 0 to 3 are uids 1000, 1001, 0 (root) and 1003 (see broker_fuzz.cpp).
+  auto secured = [&](const std::string& name, const std::string& sddl) {
+    auto r = create(name);
+    r.security_descriptor = sddl;
+    return r;
+  };
+  scripts.emplace_back(
+      "security",
+      script{}
+          .step(with_endpoint, secured(a, "D:(D;;GW;;;S-1-22-1-1001)(A;;GA;;;WD)"))
+          .step(with_endpoint | 1, create(a))
+          .step(with_endpoint | 3, create(a))
+          .step(1, wire::open_request{a, 0x80000000, 0})
+          .step(1, wire::open_request{a, 0xC0000000, 0})
+          .step(3, wire::open_request{a, 0xC0000000, 0})
+          .step(with_endpoint | 2, secured(b, "D:NO_ACCESS_CONTROL"))
+          .step(with_endpoint | 1, create(b))
+          .step(0, wire::open_request{b, 0x10000000, 0})
+          .step(1, wire::get_security_request{a, 0, wire::dacl_security_information})
+          .step(0, wire::get_security_request{a, 1, wire::known_security_information})
+          .step(0, wire::set_security_request{a, 1, wire::dacl_security_information,
+                                              "D:P(A;;GA;;;S-1-22-1-1000)"})
+          .step(3, wire::open_request{a, 0x80000000, 0})
+          .step(with_endpoint, secured(R"(\\.\pipe\bad)", "D:(A;;GA;;;nobody)"))
+          .step(0, wire::create_event_request{"sec", 0, 0x001F0003, "D:(A;;0x100000;;;WD)"})
+          .step(1, wire::open_event_request{"sec", 0x00100000})
+          .step(3, wire::open_event_request{"sec", 0x001F0003})
+          .step(3, wire::create_event_request{"sec", 0})
+          .step(2, wire::open_event_request{"sec", 0x40000000}));
   for (const auto& [name, s] : scripts) ok &= write_file(broker_dir + "/" + name, s.data);
   if (argc == 4) ok &= write_loop_scripts(argv[3]);
   return ok ? 0 : 1;

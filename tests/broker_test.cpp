@@ -333,8 +333,10 @@ TEST_F(Broker, AnswersNamesItDoesNotHold) {
   EXPECT_EQ(request(fd, wire::open_request{pipe_name("none"), 3, 0}), "reply 2");
   EXPECT_EQ(request(fd, wire::wait_request{pipe_name("none"), 1}), "reply 2");
   EXPECT_EQ(request(fd, wire::query_request{R"(\\.\foo\x)"}), "reply 3");
-  // Access bits beyond read and write: ERROR_INVALID_PARAMETER.
-  EXPECT_EQ(request(fd, wire::open_request{pipe_name(), 4, 0}), "reply 87");
+  // Access bits no access mask has: ERROR_INVALID_PARAMETER.
+  EXPECT_EQ(request(fd, wire::open_request{pipe_name(), 0x200, 0}), "reply 87");
+  EXPECT_EQ(request(fd, wire::open_request{pipe_name(), 0x00200000, 0}), "reply 87");
+  EXPECT_EQ(request(fd, wire::open_request{pipe_name(), 0x04000000, 0}), "reply 87");
   // Someone else's instance cannot be closed or made to listen: ERROR_INVALID_HANDLE.
   unique_fd other = connect_raw(runtime_dir_);
   auto [server_end, endpoint] = endpoint_pair();
@@ -346,7 +348,8 @@ TEST_F(Broker, AnswersNamesItDoesNotHold) {
 
 TEST_F(Broker, AnswersOtherVersionsThenDrops) {
   start_broker();
-  for (std::uint16_t version : {std::uint16_t{0}, std::uint16_t{2}, std::uint16_t{0xFFFF}}) {
+  for (std::uint16_t version :
+       {std::uint16_t{0}, std::uint16_t{1}, std::uint16_t{3}, std::uint16_t{0xFFFF}}) {
     // A future version may have a longer header or another body: only the
     // first 8 bytes (magic, version) must be read, so send an odd body too.
     auto bytes = encoded(wire::list_request{}, 77);

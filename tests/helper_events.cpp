@@ -1,5 +1,6 @@
 #include "helper_events.hpp"
 
+#include <sddl.h>
 #include <windows.h>
 
 #include <map>
@@ -27,6 +28,31 @@ bool has(const std::vector<std::string>& w, const char* flag) {
   return false;
 }
 
+// The value of "key=value" among the options, or empty.
+std::string option(const std::vector<std::string>& w, const std::string& key) {
+  for (std::size_t i = 3; i < w.size(); ++i)
+    if (w[i].rfind(key + "=", 0) == 0) return w[i].substr(key.size() + 1);
+  return {};
+}
+
+// CreateEventExA with the options' security descriptor and access.
+HANDLE create_with(const std::vector<std::string>& w) {
+  std::string sddl = option(w, "sd"), access = option(w, "access");
+  DWORD flags = (has(w, "manual") ? CREATE_EVENT_MANUAL_RESET : 0) |
+                (has(w, "set") ? CREATE_EVENT_INITIAL_SET : 0);
+  SECURITY_ATTRIBUTES attributes{sizeof(attributes), nullptr, FALSE};
+  if (!sddl.empty() &&
+      !ConvertStringSecurityDescriptorToSecurityDescriptorA(
+          sddl.c_str(), SDDL_REVISION_1, &attributes.lpSecurityDescriptor, nullptr))
+    return nullptr;
+  DWORD desired = access.empty() ? EVENT_ALL_ACCESS : std::stoul(access, nullptr, 16);
+  HANDLE h = CreateEventExA(&attributes, w[2].c_str(), flags, desired);
+  DWORD error = GetLastError();
+  LocalFree(attributes.lpSecurityDescriptor);
+  SetLastError(error);
+  return h;
+}
+
 }  // namespace
 
 std::string run_event(const std::vector<std::string>& w) {
@@ -34,9 +60,11 @@ std::string run_event(const std::vector<std::string>& w) {
   if (w.size() < 2) return "err 87";
   const std::string& id = w[1];
   if ((cmd == "event-create" || cmd == "event-open") && w.size() >= 3) {
+    std::string access = option(w, "access");
     HANDLE h = cmd == "event-create"
-                   ? CreateEventA(nullptr, has(w, "manual"), has(w, "set"), w[2].c_str())
-                   : OpenEventA(EVENT_ALL_ACCESS, FALSE, w[2].c_str());
+                   ? create_with(w)
+                   : OpenEventA(access.empty() ? EVENT_ALL_ACCESS : std::stoul(access, nullptr, 16),
+                                FALSE, w[2].c_str());
     if (!h) return error();
     bool existed = GetLastError() == ERROR_ALREADY_EXISTS;
     std::lock_guard lock(events_mutex);

@@ -4,7 +4,7 @@
 // "ok [value]" or "err <win32 code>". Objects are named by the test (s1, c1).
 //
 //   create ID NAME [dir=in|out|duplex] [max=N] [timeout=MS] [first=1]
-//                  [type=byte|message] [mode=byte|message] [out=N] [in=N]
+//                  [type=byte|message] [mode=byte|message] [out=N] [in=N] [sd=SDDL]
 //   open ID NAME [access=r|w|rw|none]
 //   connect ID [TIMEOUT_MS]         -> ok connected | ok already
 //   disconnect ID | close ID
@@ -27,7 +27,7 @@
 //   fd-exhaust FREE                 -> lowers RLIMIT_NOFILE and fills descriptors
 //                                      until only FREE more can be opened
 //   fd-restore                      -> closes them and restores the limit
-//   slot-create ID NAME [max=N] [timeout=MS|forever] -> a mailslot_server
+//   slot-create ID NAME [max=N] [timeout=MS|forever] [sd=SDDL] -> a mailslot_server
 //   slot-open ID NAME               -> a mailslot_client
 //   slot-write ID [TEXT]            -> one message (empty without TEXT): ok BYTES
 //   slot-fill ID BYTES              -> one message of BYTES bytes of 'x': ok BYTES
@@ -36,12 +36,19 @@
 //   slot-burst ID WRITER COUNT SEED -> writes mailslot_message(SEED, WRITER, 0..COUNT-1)
 //   slot-close ID
 //   slot-attack KIND ...            -> a hostile writer (helper_slot_attacks.cpp)
-//   event-create ID NAME [manual] [set] -> CreateEventA: ok created | ok existed
-//   event-open ID NAME              -> OpenEventA
+//   event-create ID NAME [manual] [set] [sd=SDDL] [access=HEX]
+//                                   -> CreateEventA (CreateEventExA with access or
+//                                      sd): ok created | ok existed
+//   event-open ID NAME [access=HEX] -> OpenEventA (EVENT_ALL_ACCESS by default)
 //   event-set ID | event-reset ID
 //   event-wait ID MS [DONE_ID]      -> ok signalled | ok timeout; a signalled
 //                                      wait then sets event DONE_ID
 //   event-close ID
+//   w32-pipe ID NAME OPEN_MODE_HEX  -> CreateNamedPipeA (byte pipe, 4 instances)
+//   w32-open ID NAME ACCESS_HEX     -> CreateFileA
+//   w32-get-dacl ID                 -> GetSecurityInfo: ok SDDL (the DACL)
+//   w32-set-dacl ID SDDL            -> SetSecurityInfo with the DACL of SDDL
+//   w32-close ID
 //   exit
 // A command written "& CMD" runs on a thread of its own, and its answer comes
 // later as "& ANSWER", so a test can keep talking while it blocks.
@@ -74,6 +81,7 @@
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
 #include "helper_events.hpp"
+#include "helper_security.hpp"
 #include "helper_slot_attacks.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/stress_message.hpp"
@@ -172,6 +180,7 @@ std::string run_slot(const std::vector<std::string>& w) {
     std::string timeout = option(w, "timeout", "forever");
     o.read_timeout = timeout == "forever" ? conduit::mailslot_wait_forever
                                           : std::chrono::milliseconds(std::stoll(timeout));
+    o.security_descriptor = option(w, "sd", "");
     slots[id] = conduit::mailslot_server::create(w[2], o, ec);
     if (ec) slots.erase(id);
     return result(ec);
@@ -250,6 +259,7 @@ std::string run(const std::vector<std::string>& w) {
                                                     : conduit::read_mode::byte;
     o.out_buffer_size = std::stoul(option(w, "out", "0"));
     o.in_buffer_size = std::stoul(option(w, "in", "0"));
+    o.security_descriptor = option(w, "sd", "");
     servers[id] = conduit::pipe_server::create(w[2], o, ec);
     if (ec) servers.erase(id);
     return result(ec);
@@ -380,6 +390,7 @@ std::string run(const std::vector<std::string>& w) {
   if (cmd == "slot-attack") return run_slot_attack(w);
   if (cmd.rfind("slot-", 0) == 0) return run_slot(w);
   if (cmd.rfind("event-", 0) == 0) return run_event(w);
+  if (cmd.rfind("w32-", 0) == 0) return run_w32_security(w);
   return "err 1";
 }
 

@@ -56,6 +56,8 @@ enum class errc : int {
   invalid_sid = 1337,              // ERROR_INVALID_SID: a malformed SID
   invalid_security_descr = 1338,   // ERROR_INVALID_SECURITY_DESCR: a malformed descriptor
   not_supported = 50,              // ERROR_NOT_SUPPORTED
+  invalid_owner = 1307,            // ERROR_INVALID_OWNER: one may only make oneself the owner
+  invalid_primary_group = 1308,    // ERROR_INVALID_PRIMARY_GROUP
   bad_impersonation_level = 1346,  // ERROR_BAD_IMPERSONATION_LEVEL
   cannot_impersonate = 1368,       // ERROR_CANNOT_IMPERSONATE: nothing read from the client yet
   no_token = 1008,                 // ERROR_NO_TOKEN: the thread impersonates no one

@@ -51,17 +51,21 @@ struct pipe_options {
   /// zero means 50 ms.
   std::chrono::milliseconds default_timeout{0};
   /// Fail with ERROR_ACCESS_DENIED if the pipe exists already
-  /// (FILE_FLAG_FIRST_PIPE_INSTANCE).
+  /// (FILE_FLAG_FIRST_PIPE_INSTANCE). Its bit is WRITE_OWNER's, so the
+  /// server end may also change the pipe's owner, as on Windows.
   bool first_instance = false;
+  /// WRITE_DAC: the server end may change the pipe's DACL.
+  bool write_dac = false;
   /// FILE_FLAG_WRITE_THROUGH: accepted; local writes never linger in a buffer.
   bool write_through = false;
   /// PIPE_REJECT_REMOTE_CLIENTS.
   bool reject_remote_clients = false;
   /// PIPE_NOWAIT: reads and connects return at once instead of blocking.
   bool nowait = false;
-  /// Security descriptor in SDDL; empty means the default, which lets the
-  /// creator, root and administrators do everything and everyone else read
-  /// (docs/security.md).
+  /// Security descriptor in SDDL; empty means the default (full control to
+  /// the creator, LocalSystem and Administrators, read to everyone). The
+  /// first instance's descriptor is the pipe's: every later instance and
+  /// every client is checked against it (docs/security.md).
   std::string security_descriptor;
   /// Sets security_descriptor from a conduit::security_descriptor
   /// (conduit/security.hpp).

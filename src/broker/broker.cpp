@@ -461,7 +461,11 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   if (auto* wait = std::get_if<wire::wait_request>(&request))
     return queue_wait(p, h.request_id, *wait);
   if (auto* query = std::get_if<wire::query_request>(&request))
-    return reply(p, h.request_id, pipes_.query(*query));
+    return reply(p, h.request_id, pipes_.query(p, *query));
+  if (auto* get = std::get_if<wire::get_security_request>(&request))
+    return reply(p, h.request_id, pipes_.get_security(p, *get));
+  if (auto* set = std::get_if<wire::set_security_request>(&request))
+    return reply(p, h.request_id, pipes_.set_security(p, *set));
   if (std::holds_alternative<wire::list_request>(request))
     return reply(p, h.request_id, pipes_.list());
   if (auto* open = std::get_if<wire::open_mailslot_request>(&request)) {

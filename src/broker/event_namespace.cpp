@@ -19,6 +19,9 @@ event_result error_result(errc e) {
   return r;
 }
 
+// EVENT_QUERY_STATE and EVENT_MODIFY_STATE: an event's specific rights.
+constexpr std::uint32_t event_specific_rights = 0x3;
+
 }  // namespace
 
 bool is_event_descriptor(int fd) {
@@ -36,6 +39,11 @@ bool is_event_descriptor(int fd) {
   return true;
 }
 
+const security::security_descriptor* event_namespace::descriptor_of(const std::string& key) const {
+  auto it = names_.find(key);
+  return it == names_.end() ? nullptr : &events_.at(it->second).descriptor;
+}
+
 std::size_t event_namespace::events_of(peer_id id) const {
   auto it = held_.find(id);
   return it == held_.end() ? 0 : it->second.size();
@@ -47,12 +55,18 @@ event_result event_namespace::create(const peer& p, const wire::create_event_req
   if (errc e = detail::parse_event_name(request.name, key); e != errc::success)
     return error_result(e);
   if ((request.flags & ~wire::event_manual_reset) != 0 || !eventfd ||
-      !is_event_descriptor(eventfd.get()))
+      !is_event_descriptor(eventfd.get()) ||
+      !valid_access_mask(request.desired_access, event_specific_rights))
     return error_result(errc::invalid_parameter);
   if (auto it = names_.find(key); it != names_.end())
-    return hold(p, events_.at(it->second), wire::event_existed);
+    return take(p, events_.at(it->second), request.desired_access, wire::event_existed);
   if (events_of(p.id) >= max_events_per_peer) return error_result(errc::not_enough_memory);
   named_event event;
+  if (errc e =
+          object_descriptor(request.security_descriptor, p.creds,
+                            creator_default_descriptor(p.creds.uid, p.creds.gid), event.descriptor);
+      e != errc::success)
+    return error_result(e);
   event.id = next_id_++;
   event.key = key;
   event.manual_reset = (request.flags & wire::event_manual_reset) != 0;
@@ -68,9 +82,19 @@ event_result event_namespace::open(const peer& p, const wire::open_event_request
   std::string key;
   if (errc e = detail::parse_event_name(request.name, key); e != errc::success)
     return error_result(e);
+  if (!valid_access_mask(request.desired_access, event_specific_rights))
+    return error_result(errc::invalid_parameter);
   auto it = names_.find(key);
   if (it == names_.end()) return error_result(errc::file_not_found);
-  return hold(p, events_.at(it->second), 0);
+  return take(p, events_.at(it->second), request.desired_access, 0);
+}
+
+event_result event_namespace::take(const peer& p, named_event& event, std::uint32_t desired,
+                                   std::uint32_t flags) {
+  // The eventfd is the event: whoever gets it can set, reset and wait on it.
+  if (!access_granted(event.descriptor, p.creds, desired, security::event_generic_mapping))
+    return error_result(errc::access_denied);
+  return hold(p, event, flags);
 }
 
 event_result event_namespace::hold(const peer& p, named_event& event, std::uint32_t flags) {

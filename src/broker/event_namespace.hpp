@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "broker/object_security.hpp"
 #include "broker/peer.hpp"
 #include "core/unique_fd.hpp"
 #include "core/wire.hpp"
@@ -29,6 +30,7 @@ struct named_event {
   std::string key;  // the name without Global\ or Local\ (event_name.hpp)
   bool manual_reset = false;
   detail::unique_fd eventfd;
+  security::security_descriptor descriptor;  // checked whenever another peer takes the name
   std::set<peer_id> holders;
 };
 
@@ -43,13 +45,17 @@ class event_namespace {
   /// Creates the event with `eventfd`, or, if the name is taken, holds the
   /// existing event for the peer and hands its eventfd back (the reply's
   /// flags say event_existed; `eventfd` is closed). Errors: the name's
-  /// (event_name.hpp), ERROR_INVALID_PARAMETER for unknown flags or a
-  /// descriptor that is not a non-blocking, non-semaphore eventfd,
-  /// ERROR_NOT_ENOUGH_MEMORY past max_events_per_peer.
+  /// (event_name.hpp), ERROR_INVALID_PARAMETER for unknown flags or access
+  /// bits or a descriptor that is not a non-blocking, non-semaphore eventfd,
+  /// ERROR_INVALID_SECURITY_DESCR for a security descriptor that does not
+  /// parse, ERROR_ACCESS_DENIED when the existing event's descriptor refuses
+  /// the access asked, ERROR_NOT_ENOUGH_MEMORY past max_events_per_peer.
+  /// A new event's descriptor is the one given, else the creator's default.
   event_result create(const peer& p, const wire::create_event_request& request,
                       detail::unique_fd eventfd);
   /// Holds an existing event for the peer and hands its eventfd over.
-  /// Errors: the name's, ERROR_FILE_NOT_FOUND, ERROR_NOT_ENOUGH_MEMORY.
+  /// Errors: the name's, ERROR_INVALID_PARAMETER for unknown access bits,
+  /// ERROR_FILE_NOT_FOUND, ERROR_ACCESS_DENIED, ERROR_NOT_ENOUGH_MEMORY.
   event_result open(const peer& p, const wire::open_event_request& request);
   /// The peer lets go of an event. ERROR_INVALID_HANDLE if it holds none
   /// of that id.
@@ -59,8 +65,12 @@ class event_namespace {
 
   [[nodiscard]] std::size_t event_count() const { return events_.size(); }
   [[nodiscard]] std::size_t events_of(peer_id id) const;
+  /// The descriptor of the event with this key, or null.
+  [[nodiscard]] const security::security_descriptor* descriptor_of(const std::string& key) const;
 
  private:
+  /// Holds an existing event for `p` if its descriptor grants `desired`.
+  event_result take(const peer& p, named_event& event, std::uint32_t desired, std::uint32_t flags);
   /// Holds `event` for `p` unless over quota; fills the reply.
   event_result hold(const peer& p, named_event& event, std::uint32_t flags);
   void release(std::uint64_t event_id, peer_id holder);

@@ -152,19 +152,23 @@ wire::reply mailslot_namespace::create(const peer& owner,
     if (!reader_gone(it->second.path)) return error_reply(errc::already_exists);
     remove(it);
   }
+  mailslot slot;
+  if (errc e = object_descriptor(request.security_descriptor, owner.creds,
+                                 creator_default_descriptor(owner.creds.uid, owner.creds.gid),
+                                 slot.descriptor);
+      e != errc::success)
+    return error_reply(e);
   // A runtime folder so deep that no socket path fits under it.
   if (dir_.size() + 1 + leaf_length >= sizeof(sockaddr_un::sun_path))
     return error_reply(errc::filename_exced_range);
   std::string path;
   if (!place(receiving_socket.get(), path)) return error_reply(errc::invalid_parameter);
-  mailslot slot;
   slot.id = next_id_++;
   slot.name = request.name;
   slot.key = name.key;
   slot.owner = owner.id;
   slot.owner_pid = owner.creds.pid;
   slot.max_message_size = request.max_message_size;
-  slot.security_descriptor = request.security_descriptor;
   slot.path = std::move(path);
   wire::reply r;
   describe(slot, r);
@@ -176,7 +180,7 @@ wire::reply mailslot_namespace::create(const peer& owner,
   return r;
 }
 
-mailslot_open_result mailslot_namespace::open(const peer&,
+mailslot_open_result mailslot_namespace::open(const peer& writer,
                                               const wire::open_mailslot_request& request) {
   mailslot_open_result result;
   detail::object_name name;
@@ -197,6 +201,13 @@ mailslot_open_result mailslot_namespace::open(const peer&,
   auto it = slots_.find(name.key);
   if (it == slots_.end()) {
     result.reply = error_reply(errc::file_not_found);
+    return result;
+  }
+  // A socket reaching the reader: only for those the slot lets write.
+  std::uint32_t desired = file_open_desired(detail::access_mask_of(request.desired_access));
+  if (!access_granted(it->second.descriptor, writer.creds, desired,
+                      security::file_generic_mapping)) {
+    result.reply = error_reply(errc::access_denied);
     return result;
   }
   result.writer_socket = connect_to(it->second.path);

@@ -17,6 +17,7 @@
 #include <map>
 #include <string>
 
+#include "broker/object_security.hpp"
 #include "broker/peer.hpp"
 #include "core/unique_fd.hpp"
 #include "core/wire.hpp"
@@ -33,7 +34,7 @@ struct mailslot {
   peer_id owner = 0;
   pid_t owner_pid = 0;
   std::uint32_t max_message_size = 0;
-  std::string security_descriptor;
+  security::security_descriptor descriptor;  // checked at every writer's open
   std::string path;  // where the reader's receiving socket is bound
 };
 
@@ -54,13 +55,16 @@ class mailslot_namespace {
   /// socket: unbound (a new slot: it is bound here) or bound in this
   /// broker's folder (a slot registering again with a restarted broker).
   /// Errors: ERROR_ALREADY_EXISTS for a name in use, ERROR_PATH_NOT_FOUND
-  /// for a remote name, ERROR_INVALID_PARAMETER for any other socket.
+  /// for a remote name, ERROR_INVALID_PARAMETER for any other socket,
+  /// ERROR_INVALID_SECURITY_DESCR for a descriptor that does not parse. No
+  /// descriptor: the creator's default (creator_default_descriptor).
   wire::reply create(const peer& owner, const wire::create_mailslot_request& request,
                      detail::unique_fd receiving_socket);
   /// Opens a slot for a writer: a fresh socket connected to the reader.
   /// Errors: ERROR_FILE_NOT_FOUND (also when the reader's socket is gone
   /// but the broker has not heard yet), ERROR_BAD_NETPATH for another
-  /// machine or a domain.
+  /// machine or a domain, ERROR_ACCESS_DENIED when the slot's DACL refuses
+  /// the access asked (GENERIC_WRITE for a writer).
   mailslot_open_result open(const peer& writer, const wire::open_mailslot_request& request);
   wire::reply close(const peer& owner, const wire::close_mailslot_request& request);
   /// Drops every slot a peer owns (its process is gone).

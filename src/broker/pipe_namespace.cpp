@@ -14,9 +14,30 @@ namespace {
 
 using detail::unique_fd;
 
-constexpr std::uint32_t known_open_mode_bits =
-    detail::access_duplex | detail::first_pipe_instance | detail::write_through |
-    detail::overlapped | 0x00040000 /* WRITE_DAC */ | 0x01000000 /* ACCESS_SYSTEM_SECURITY */;
+namespace rights = security::rights;
+
+constexpr std::uint32_t known_open_mode_bits = detail::access_duplex | detail::first_pipe_instance |
+                                               detail::write_through | detail::overlapped |
+                                               rights::write_dac | rights::access_system_security;
+
+// The specific rights a pipe client may ask for (FILE_ALL_ACCESS's).
+constexpr std::uint32_t file_specific_rights = 0x1FF;
+
+// What CreateNamedPipe asks of the pipe for a further instance: the right
+// to add one, and the security rights its open mode names (WRITE_OWNER is
+// FILE_FLAG_FIRST_PIPE_INSTANCE's bit, as on Windows).
+std::uint32_t instance_desired(std::uint32_t open_mode) {
+  return rights::file_create_pipe_instance |
+         (open_mode & (rights::write_dac | rights::write_owner));
+}
+
+// The rights a server end holds on its pipe: it may always read the
+// descriptor (both FILE_GENERIC_READ and _WRITE hold READ_CONTROL), and
+// change it as its open mode asked.
+std::uint32_t server_rights(std::uint32_t open_mode) {
+  return rights::read_control | rights::synchronize |
+         (open_mode & (rights::write_dac | rights::write_owner | rights::access_system_security));
+}
 
 wire::reply error_reply(errc e) {
   wire::reply r;
@@ -53,6 +74,11 @@ bool pipe_namespace::has_listener(const std::string& key) const {
 std::string pipe_namespace::key_of_instance(std::uint64_t instance_id) const {
   auto it = instance_pipe_.find(instance_id);
   return it == instance_pipe_.end() ? std::string() : it->second;
+}
+
+const security::security_descriptor* pipe_namespace::descriptor_of(const std::string& key) const {
+  auto it = pipes_.find(key);
+  return it == pipes_.end() ? nullptr : &it->second.descriptor;
 }
 
 std::size_t pipe_namespace::instances_of(peer_id id) const {
@@ -98,6 +124,13 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
     if (below != pipes_.end() && below->first.compare(0, name.key.size() + 1, name.key + "\\") == 0)
       return error_reply(errc::access_denied);
     named_pipe pipe;
+    if (errc e = object_descriptor(
+            request.security_descriptor, owner.creds,
+            security::default_pipe_descriptor(owner.creds.uid, owner.creds.gid), pipe.descriptor);
+        e != errc::success)
+      return error_reply(e);
+    pipe.owner_uid = owner.creds.uid;
+    pipe.owner_gid = owner.creds.gid;
     pipe.name = request.name;
     pipe.key = name.key;
     pipe.open_mode = request.open_mode & ~detail::first_pipe_instance;
@@ -107,10 +140,15 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
     pipe.in_buffer = request.in_buffer;
     pipe.default_timeout_ms =
         request.default_timeout_ms ? request.default_timeout_ms : detail::default_timeout_if_zero;
-    pipe.security_descriptor = request.security_descriptor;
     it = pipes_.emplace(name.key, std::move(pipe)).first;
   } else {
     named_pipe& pipe = it->second;
+    // Joining a pipe is joining its clients and their data: only those its
+    // descriptor lets add instances may, and a name someone else made first
+    // is refused rather than silently shared.
+    if (!access_granted(pipe.descriptor, owner.creds, instance_desired(request.open_mode),
+                        security::file_generic_mapping))
+      return error_reply(errc::access_denied);
     // As on Windows, a full pipe is busy before any other mismatch is reported.
     // PIPE_UNLIMITED_INSTANCES (255) is no limit at all, only what the
     // per-peer quota allows.
@@ -128,6 +166,7 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
   instance.owner_pid = owner.creds.pid;
   instance.page = std::move(page);
   instance.serial = request.serial;
+  instance.rights = server_rights(request.open_mode);
   auto& stored = pipe.instances.emplace(instance.id, std::move(instance)).first->second;
   instance_pipe_.emplace(stored.id, pipe.key);
   ++owned_[owner.id];
@@ -188,7 +227,7 @@ open_result pipe_namespace::open(const peer& client, const wire::open_request& r
     result.reply.error = static_cast<std::uint32_t>(ec.value());
     return result;
   }
-  if (!name.local || (request.desired_access & ~(detail::want_read | detail::want_write)) != 0) {
+  if (!name.local || !valid_access_mask(request.desired_access, file_specific_rights)) {
     result.reply = error_reply(name.local ? errc::invalid_parameter : errc::bad_netpath);
     return result;
   }
@@ -199,9 +238,16 @@ open_result pipe_namespace::open(const peer& client, const wire::open_request& r
   }
   named_pipe& pipe = it->second;
   std::uint32_t direction = pipe.open_mode & detail::access_duplex;
+  std::uint32_t wanted = detail::data_direction(request.desired_access);
   // The client reads what the server writes (outbound), and the other way round.
-  if (((request.desired_access & detail::want_read) && !(direction & detail::access_outbound)) ||
-      ((request.desired_access & detail::want_write) && !(direction & detail::access_inbound))) {
+  if (((wanted & detail::want_read) && !(direction & detail::access_outbound)) ||
+      ((wanted & detail::want_write) && !(direction & detail::access_inbound))) {
+    result.reply = error_reply(errc::access_denied);
+    return result;
+  }
+  // A refused client leaves every instance listening.
+  if (!access_granted(pipe.descriptor, client.creds, file_open_desired(request.desired_access),
+                      security::file_generic_mapping)) {
     result.reply = error_reply(errc::access_denied);
     return result;
   }
@@ -264,7 +310,7 @@ wire::reply pipe_namespace::wait(const wire::wait_request& request, bool& must_w
   return {};
 }
 
-wire::reply pipe_namespace::query(const wire::query_request& request) const {
+wire::reply pipe_namespace::query(const peer& caller, const wire::query_request& request) const {
   detail::object_name name;
   if (auto ec = detail::parse_object_name(request.name, detail::object_kind::pipe, name))
     return error_reply(static_cast<errc>(ec.value()));
@@ -272,9 +318,106 @@ wire::reply pipe_namespace::query(const wire::query_request& request) const {
   if (!name.local) return error_reply(errc::bad_netpath);
   auto it = pipes_.find(name.key);
   if (it == pipes_.end()) return error_reply(errc::file_not_found);
+  // What GetNamedPipeInfo on an opened handle tells: only to those who could
+  // open one.
+  if (!access_granted(it->second.descriptor, caller.creds, file_open_desired(0),
+                      security::file_generic_mapping))
+    return error_reply(errc::access_denied);
   wire::reply r;
   describe(it->second, r);
   return r;
+}
+
+const named_pipe* pipe_namespace::security_target(const peer& caller, const std::string& pipe_name,
+                                                  std::uint64_t instance_id, std::uint32_t needed,
+                                                  errc& error) const {
+  detail::object_name name;
+  if (auto ec = detail::parse_object_name(pipe_name, detail::object_kind::pipe, name)) {
+    error = static_cast<errc>(ec.value());
+    return nullptr;
+  }
+  auto it = pipes_.find(name.key);
+  error = errc::file_not_found;
+  if (!name.local || it == pipes_.end()) return nullptr;
+  const named_pipe& pipe = it->second;
+  error = errc::access_denied;
+  if (instance_id != 0) {
+    // A server end: its own rights, from its open mode.
+    auto instance = pipe.instances.find(instance_id);
+    if (instance == pipe.instances.end() || instance->second.owner != caller.id) {
+      error = errc::invalid_handle;
+      return nullptr;
+    }
+    if ((instance->second.rights & needed) != needed) return nullptr;
+  } else {
+    // The caller's own server ends speak for it; anyone else asks the DACL.
+    std::uint32_t own = 0;
+    bool owns = false;
+    for (const auto& [id, instance] : pipe.instances) {
+      if (instance.owner != caller.id) continue;
+      owns = true;
+      own |= instance.rights;
+    }
+    if (owns ? (own & needed) != needed
+             : !access_granted(pipe.descriptor, caller.creds, needed,
+                               security::file_generic_mapping))
+      return nullptr;
+  }
+  error = errc::success;
+  return &pipe;
+}
+
+wire::reply pipe_namespace::get_security(const peer& caller,
+                                         const wire::get_security_request& request) const {
+  if ((request.information & ~wire::known_security_information) != 0 || request.information == 0)
+    return error_reply(errc::invalid_parameter);
+  errc error = errc::success;
+  const named_pipe* pipe =
+      security_target(caller, request.name, request.instance_id, rights::read_control, error);
+  if (!pipe) return error_reply(error);
+  wire::reply r;
+  r.names.push_back(security::to_sddl(pipe->descriptor, request.information));
+  return r;
+}
+
+wire::reply pipe_namespace::set_security(const peer& caller,
+                                         const wire::set_security_request& request) {
+  std::uint32_t info = request.information;
+  if ((info & ~wire::known_security_information) != 0 || info == 0)
+    return error_reply(errc::invalid_parameter);
+  std::uint32_t needed =
+      ((info & wire::dacl_security_information) ? rights::write_dac : 0) |
+      ((info & (wire::owner_security_information | wire::group_security_information))
+           ? rights::write_owner
+           : 0);
+  errc error = errc::success;
+  const named_pipe* target =
+      security_target(caller, request.name, request.instance_id, needed, error);
+  if (!target) return error_reply(error);
+  security::security_descriptor given;
+  if (security::parse_sddl(request.security_descriptor, given))
+    return error_reply(errc::invalid_security_descr);
+  named_pipe& pipe = pipes_.at(target->key);
+  if (info & wire::owner_security_information) {
+    // As without SeRestorePrivilege: one may make only oneself the owner.
+    if (!given.owner ||
+        (caller.creds.uid != 0 && *given.owner != security::user_sid(caller.creds.uid)))
+      return error_reply(errc::invalid_owner);
+    pipe.descriptor.owner = given.owner;
+  }
+  if (info & wire::group_security_information) {
+    if (!given.group) return error_reply(errc::invalid_primary_group);
+    pipe.descriptor.group = given.group;
+  }
+  if (info & wire::dacl_security_information) {
+    pipe.descriptor.dacl_present = given.dacl_present;
+    pipe.descriptor.dacl_null = given.dacl_null;
+    pipe.descriptor.dacl_protected = given.dacl_protected;
+    pipe.descriptor.dacl_auto_inherited = given.dacl_auto_inherited;
+    pipe.descriptor.dacl_auto_inherit_req = given.dacl_auto_inherit_req;
+    pipe.descriptor.dacl = std::move(given.dacl);
+  }
+  return {};
 }
 
 wire::reply pipe_namespace::list() const {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/object_security.hpp"
 #include "broker/peer.hpp"
 #include "core/unique_fd.hpp"
 #include "core/wire.hpp"
@@ -26,6 +27,7 @@ struct pipe_instance {
   detail::unique_fd page;      // the instance page, read-only for clients
   std::uint32_t serial = 0;
   std::uint64_t listen_order = 0;  // when it started listening; 0 = not listening
+  std::uint32_t rights = 0;        // the server end's own rights on the pipe
 };
 
 struct named_pipe {
@@ -37,7 +39,9 @@ struct named_pipe {
   std::uint32_t out_buffer = 0;
   std::uint32_t in_buffer = 0;
   std::uint32_t default_timeout_ms = 0;
-  std::string security_descriptor;
+  uid_t owner_uid = 0;  // the first instance's creator
+  gid_t owner_gid = 0;
+  security::security_descriptor descriptor;  // checked at every create and open
   std::map<std::uint64_t, pipe_instance> instances;
   std::map<std::uint64_t, std::uint64_t> listening;  // listen_order -> instance id
 };
@@ -65,8 +69,14 @@ class pipe_namespace {
   /// Answers a wait at once when it can; `must_wait` says it has to queue.
   wire::reply wait(const wire::wait_request& request, bool& must_wait,
                    std::uint32_t& effective_timeout_ms, std::string& key);
-  wire::reply query(const wire::query_request& request) const;
+  /// Counts and parameters; only to a caller who could open the pipe.
+  wire::reply query(const peer& caller, const wire::query_request& request) const;
+  /// Every name, and nothing else: what anyone may see.
   wire::reply list() const;
+  /// GetSecurityInfo: the parts asked, as SDDL, in names[0].
+  wire::reply get_security(const peer& caller, const wire::get_security_request& request) const;
+  /// SetSecurityInfo: replaces the parts named.
+  wire::reply set_security(const peer& caller, const wire::set_security_request& request);
 
   /// Drops every instance a peer owns (its process is gone).
   void drop_peer(peer_id id);
@@ -76,6 +86,8 @@ class pipe_namespace {
   /// The key of the pipe an instance belongs to, or empty.
   [[nodiscard]] std::string key_of_instance(std::uint64_t instance_id) const;
   [[nodiscard]] std::size_t pipe_count() const { return pipes_.size(); }
+  /// The descriptor of the pipe with this key, or null.
+  [[nodiscard]] const security::security_descriptor* descriptor_of(const std::string& key) const;
   /// How many instances a peer owns: what max_instances_per_peer limits.
   [[nodiscard]] std::size_t instances_of(peer_id id) const;
   /// How many instances there are, of all pipes.
@@ -83,6 +95,12 @@ class pipe_namespace {
 
  private:
   named_pipe* find_by_instance(std::uint64_t instance_id, pipe_instance*& instance);
+  /// The pipe a security request names, if the caller holds `needed` on it:
+  /// through the instance it names (its own), else through the server ends
+  /// it owns of that pipe, else through the DACL.
+  const named_pipe* security_target(const peer& caller, const std::string& pipe_name,
+                                    std::uint64_t instance_id, std::uint32_t needed,
+                                    errc& error) const;
   void remove_instance(named_pipe& pipe, std::uint64_t instance_id);
   void start_listening(named_pipe& pipe, pipe_instance& instance, detail::unique_fd endpoint);
 

@@ -79,6 +79,10 @@ class win32_error_category final : public std::error_category {
         return "Overlapped I/O operation is in progress.";
       case errc::service_not_active:
         return "The conduit broker (conduitd) is not running and could not be started.";
+      case errc::invalid_owner:
+        return "This security ID may not be assigned as the owner of this object.";
+      case errc::invalid_primary_group:
+        return "This security ID may not be assigned as the primary group of an object.";
       case errc::unknown_revision:
         return "The revision level is unknown.";
       case errc::none_mapped:

@@ -142,15 +142,31 @@ struct request_encoder {
   message_type operator()(const create_event_request& r) {
     w.str(r.name);
     w.u32(r.flags);
+    w.u32(r.desired_access);
+    w.str(r.security_descriptor);
     return message_type::create_event;
   }
   message_type operator()(const open_event_request& r) {
     w.str(r.name);
+    w.u32(r.desired_access);
     return message_type::open_event;
   }
   message_type operator()(const close_event_request& r) {
     w.u64(r.event_id);
     return message_type::close_event;
+  }
+  message_type operator()(const get_security_request& r) {
+    w.str(r.name);
+    w.u64(r.instance_id);
+    w.u32(r.information);
+    return message_type::get_security;
+  }
+  message_type operator()(const set_security_request& r) {
+    w.str(r.name);
+    w.u64(r.instance_id);
+    w.u32(r.information);
+    w.str(r.security_descriptor);
+    return message_type::set_security;
   }
 };
 
@@ -265,15 +281,38 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
       create_event_request m;
       m.name = r.str();
       m.flags = r.u32();
+      m.desired_access = r.u32();
+      m.security_descriptor = r.str();
       out = std::move(m);
       break;
     }
-    case message_type::open_event:
-      out = open_event_request{r.str()};
+    case message_type::open_event: {
+      open_event_request m;
+      m.name = r.str();
+      m.desired_access = r.u32();
+      out = std::move(m);
       break;
+    }
     case message_type::close_event:
       out = close_event_request{r.u64()};
       break;
+    case message_type::get_security: {
+      get_security_request m;
+      m.name = r.str();
+      m.instance_id = r.u64();
+      m.information = r.u32();
+      out = std::move(m);
+      break;
+    }
+    case message_type::set_security: {
+      set_security_request m;
+      m.name = r.str();
+      m.instance_id = r.u64();
+      m.information = r.u32();
+      m.security_descriptor = r.str();
+      out = std::move(m);
+      break;
+    }
     default:
       return bad_message();
   }

@@ -18,7 +18,7 @@
 namespace conduit::detail::wire {
 
 inline constexpr std::uint32_t magic = 0x54444E43;  // "CNDT"
-inline constexpr std::uint16_t protocol_version = 1;
+inline constexpr std::uint16_t protocol_version = 2;
 inline constexpr std::size_t header_size = 16;
 inline constexpr std::size_t max_message_size = 8192;
 inline constexpr std::size_t max_string_bytes = 4096;
@@ -37,6 +37,8 @@ enum class message_type : std::uint16_t {
   create_event = 11,  // fds: the event's eventfd
   open_event = 12,
   close_event = 13,
+  get_security = 14,
+  set_security = 15,
   reply = 0x8000,  // fds on an open reply: endpoint, instance page; on an
                    // open_mailslot reply: the slot's sending end; on an
                    // open_event reply, or a create_event one that found the
@@ -47,6 +49,8 @@ enum class message_type : std::uint16_t {
 /// open_mode of an event reply.
 inline constexpr std::uint32_t event_manual_reset = 1;
 inline constexpr std::uint32_t event_existed = 2;  // replies only: the name was taken
+/// EVENT_ALL_ACCESS: what CreateEvent asks of an event that exists.
+inline constexpr std::uint32_t event_all_access = 0x001F0003;
 
 struct header {
   std::uint32_t magic = wire::magic;
@@ -82,7 +86,7 @@ struct close_instance_request {
 /// A client opens a pipe.
 struct open_request {
   std::string name;
-  std::uint32_t desired_access = 0;  // want_read | want_write
+  std::uint32_t desired_access = 0;  // CreateFile's dwDesiredAccess (a Win32 access mask)
   std::uint32_t sqos_flags = 0;      // SECURITY_SQOS_PRESENT and level bits
 };
 
@@ -122,11 +126,16 @@ struct close_mailslot_request {
 struct create_event_request {
   std::string name;         // as CreateEvent was given it
   std::uint32_t flags = 0;  // event_manual_reset
+  /// What is asked of an event that exists already: EVENT_ALL_ACCESS for
+  /// CreateEvent, CreateEventEx's dwDesiredAccess.
+  std::uint32_t desired_access = event_all_access;
+  std::string security_descriptor;  // SDDL for a new event; empty: the default
 };
 
 /// A process opens an existing named event; the reply carries its eventfd.
 struct open_event_request {
   std::string name;
+  std::uint32_t desired_access = event_all_access;  // OpenEvent's dwDesiredAccess
 };
 
 /// The process's last handle to a named event has closed.
@@ -134,10 +143,36 @@ struct close_event_request {
   std::uint64_t event_id = 0;
 };
 
+/// Security information bits (OWNER_, GROUP_, DACL_SECURITY_INFORMATION).
+inline constexpr std::uint32_t owner_security_information = 0x1;
+inline constexpr std::uint32_t group_security_information = 0x2;
+inline constexpr std::uint32_t dacl_security_information = 0x4;
+inline constexpr std::uint32_t known_security_information =
+    owner_security_information | group_security_information | dacl_security_information;
+
+/// GetSecurityInfo on a pipe handle: the server end names its instance (it
+/// owns it); a client end names the pipe and is checked for READ_CONTROL.
+/// The reply carries the parts asked for, as SDDL, in names[0].
+struct get_security_request {
+  std::string name;               // the pipe's full name
+  std::uint64_t instance_id = 0;  // the caller's own instance, or 0
+  std::uint32_t information = 0;  // *_security_information
+};
+
+/// SetSecurityInfo on a pipe handle: replaces the parts named in
+/// `information` with those of `security_descriptor` (SDDL).
+struct set_security_request {
+  std::string name;
+  std::uint64_t instance_id = 0;
+  std::uint32_t information = 0;
+  std::string security_descriptor;
+};
+
 using request = std::variant<create_instance_request, listen_request, close_instance_request,
                              open_request, wait_request, query_request, list_request,
                              create_mailslot_request, open_mailslot_request, close_mailslot_request,
-                             create_event_request, open_event_request, close_event_request>;
+                             create_event_request, open_event_request, close_event_request,
+                             get_security_request, set_security_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the

@@ -36,7 +36,7 @@ std::shared_ptr<client_end> client_end::open(std::string_view name, std::uint32_
   d.info.in_buffer_size = reply.in_buffer;
   d.info.max_instances = reply.max_instances;
   d.serial = reply.serial;
-  d.access = access;
+  d.access = data_direction(access);
   d.server_pid = reply.server_pid;
   // A client starts in byte read mode and blocking, whatever the server chose.
   return adopt(d, std::move(fds[0]), std::move(fds[1]), ec);

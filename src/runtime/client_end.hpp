@@ -14,7 +14,9 @@ namespace conduit::detail {
 
 class client_end final : public pipe_end {
  public:
-  /// Opens `name` with `access` (want_read | want_write) through the broker.
+  /// Opens `name` through the broker, asking for `access`: a Win32 access
+  /// mask as CreateFile takes it (GENERIC_READ, FILE_WRITE_DATA, ...), which
+  /// the broker checks against the pipe's direction and security descriptor.
   static std::shared_ptr<client_end> open(std::string_view name, std::uint32_t access,
                                           std::uint32_t sqos_flags, std::error_code& ec);
 

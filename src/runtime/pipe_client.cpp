@@ -60,8 +60,8 @@ pipe_client pipe_client::open(std::string_view name, pipe_access access,
                            : detail::sqos_present |
                                  (static_cast<std::uint32_t>(allowed) << detail::sqos_level_shift);
   try {
-    return pipe_client(
-        detail::client_end::open(name, static_cast<std::uint32_t>(access), sqos, ec));
+    return pipe_client(detail::client_end::open(
+        name, detail::access_mask_of(static_cast<std::uint32_t>(access)), sqos, ec));
   } catch (const std::bad_alloc&) {
     ec = errc::not_enough_memory;
     return {};

@@ -104,6 +104,25 @@ void pipe_end::set_read_mode(read_mode mode, std::error_code& ec) {
   message_read_.store(mode == read_mode::message);
 }
 
+// The broker identifies a server end by the process's own instances of the
+// pipe, so no instance id is sent (the caller checks the handle's rights).
+std::string pipe_end::security(std::uint32_t information, std::error_code& ec) const {
+  wire::reply reply;
+  if ((ec = broker_link::get().call(wire::get_security_request{name_, 0, information}, {}, reply)))
+    return {};
+  if (reply.names.size() != 1) {
+    ec = errc::invalid_security_descr;
+    return {};
+  }
+  return reply.names[0];
+}
+
+void pipe_end::set_security(std::uint32_t information, const std::string& sddl,
+                            std::error_code& ec) {
+  wire::reply reply;
+  ec = broker_link::get().call(wire::set_security_request{name_, 0, information, sddl}, {}, reply);
+}
+
 std::uint32_t pipe_end::current_instances(std::error_code& ec) const {
   wire::reply reply;
   if ((ec = broker_link::get().call(wire::query_request{name_}, {}, reply))) return 0;

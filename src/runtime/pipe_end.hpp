@@ -47,6 +47,11 @@ class pipe_end {
   [[nodiscard]] const pipe_info& info() const { return info_; }
   /// Instances of this pipe across all processes, asked of the broker.
   std::uint32_t current_instances(std::error_code& ec) const;
+  /// The parts of the pipe's security descriptor `information` names
+  /// (OWNER_, GROUP_, DACL_SECURITY_INFORMATION), as SDDL, from the broker.
+  std::string security(std::uint32_t information, std::error_code& ec) const;
+  /// Replaces those parts with the ones in `sddl` at the broker.
+  void set_security(std::uint32_t information, const std::string& sddl, std::error_code& ec);
 
  protected:
   /// The channel to do I/O on, or the error this end's state gives.

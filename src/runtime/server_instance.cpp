@@ -53,14 +53,16 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
       (options.type == pipe_type::byte && options.mode == read_mode::message) ||
       options.default_timeout.count() < 0 ||
       options.default_timeout >
-          std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max() - 1)) {
+          std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max() - 1) ||
+      options.security_descriptor.size() > wire::max_string_bytes) {
     ec = errc::invalid_parameter;
     return nullptr;
   }
 
   std::shared_ptr<server_instance> self(new server_instance());
   self->open_mode_ = direction | (options.first_instance ? first_pipe_instance : 0) |
-                     (options.write_through ? write_through : 0);
+                     (options.write_through ? write_through : 0) |
+                     (options.write_dac ? open_write_dac : 0);
   self->pipe_mode_ = static_cast<std::uint32_t>(options.type) |
                      static_cast<std::uint32_t>(options.mode) |
                      (options.nowait ? detail::nowait : 0) |

@@ -98,10 +98,15 @@ HANDLE open_pipe(const create_file_args& args) {
   bool read = wants_all || (args.access & (GENERIC_READ | FILE_READ_DATA));
   bool write = wants_all || (args.access & (GENERIC_WRITE | FILE_WRITE_DATA));
   DWORD sqos = args.flags & SECURITY_SQOS_PRESENT ? args.flags & SECURITY_VALID_SQOS_FLAGS : 0;
+  // The broker checks the mask as CreateFile passed it; MAXIMUM_ALLOWED is
+  // tried as the directions it may stand for, one after the other.
   auto open = [&](bool r, bool w, std::error_code& ec) {
-    return conduit::detail::client_end::open(
-        args.name, (r ? conduit::detail::want_read : 0) | (w ? conduit::detail::want_write : 0),
-        sqos, ec);
+    DWORD mask = args.access;
+    if (mask & MAXIMUM_ALLOWED)
+      mask = (mask & ~(MAXIMUM_ALLOWED | GENERIC_ALL | FILE_READ_DATA | FILE_WRITE_DATA |
+                       GENERIC_READ | GENERIC_WRITE)) |
+             (r ? GENERIC_READ : 0) | (w ? GENERIC_WRITE : 0);
+    return conduit::detail::client_end::open(args.name, mask, sqos, ec);
   };
   std::error_code ec;
   auto client = open(read, write, ec);

@@ -17,6 +17,7 @@
 #include "win32/file_open.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/mailslot_object.hpp"
+#include "win32/security_conversion.hpp"
 #include "win32/status.hpp"
 #include "win32/text.hpp"
 
@@ -63,6 +64,10 @@ HANDLE create_mailslot(const char* name, DWORD max_size, DWORD timeout,
   options.max_message_size = max_size;
   options.read_timeout = timeout == MAILSLOT_WAIT_FOREVER ? conduit::mailslot_wait_forever
                                                           : std::chrono::milliseconds(timeout);
+  if (auto ec = attributes_to_sddl(attributes, options.security_descriptor)) {
+    SetLastError(static_cast<DWORD>(ec.value()));
+    return INVALID_HANDLE_VALUE;
+  }
   std::error_code ec;
   auto reader = conduit::detail::mailslot_reader::create(name, options, ec);
   if (!reader) {

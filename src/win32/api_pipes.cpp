@@ -22,6 +22,7 @@
 #include "win32/api_guard.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/pipe_object.hpp"
+#include "win32/security_conversion.hpp"
 #include "win32/status.hpp"
 #include "win32/text.hpp"
 
@@ -89,7 +90,11 @@ HANDLE create_named_pipe(const char* name, DWORD open_mode, DWORD pipe_mode, DWO
   options.write_through = open_mode & FILE_FLAG_WRITE_THROUGH;
   options.reject_remote_clients = pipe_mode & PIPE_REJECT_REMOTE_CLIENTS;
   options.nowait = pipe_mode & PIPE_NOWAIT;
-  // The security descriptor is not applied yet (a later issue); inheritance is.
+  options.write_dac = open_mode & WRITE_DAC;
+  if (auto ec = attributes_to_sddl(attributes, options.security_descriptor)) {
+    SetLastError(static_cast<DWORD>(ec.value()));
+    return INVALID_HANDLE_VALUE;
+  }
   std::error_code ec;
   auto server = conduit::detail::server_instance::create(name, options, ec);
   if (!server) {

@@ -9,6 +9,7 @@
 #include "win32/event_object.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/named_event.hpp"
+#include "win32/security_conversion.hpp"
 #include "win32/text.hpp"
 #include "win32/thread_object.hpp"
 #include "win32/wait.hpp"
@@ -17,17 +18,25 @@ using namespace conduit::win32;
 
 namespace {
 
-HANDLE create_event(LPSECURITY_ATTRIBUTES attributes, BOOL manual, BOOL initial, const char* name) {
+HANDLE create_event(LPSECURITY_ATTRIBUTES attributes, BOOL manual, BOOL initial, const char* name,
+                    DWORD desired = EVENT_ALL_ACCESS) {
   DWORD flags = attributes && attributes->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
   // An empty name makes an unnamed event, as on Windows.
-  if (name && *name) return create_named_event(name, manual, initial, flags);
+  if (name && *name) {
+    std::string sddl;
+    if (auto ec = attributes_to_sddl(attributes, sddl)) {
+      SetLastError(static_cast<DWORD>(ec.value()));
+      return nullptr;
+    }
+    return create_named_event(name, manual, initial, flags, desired, sddl);
+  }
   HANDLE h =
       insert_handle(std::make_shared<event_object>(manual, initial), flags, EVENT_ALL_ACCESS);
   if (h) SetLastError(ERROR_SUCCESS);
   return h;
 }
 
-HANDLE open_event(BOOL inherit, const char* name) {
+HANDLE open_event(DWORD desired, BOOL inherit, const char* name) {
   if (!name) {
     SetLastError(ERROR_INVALID_PARAMETER);
     return nullptr;
@@ -36,7 +45,7 @@ HANDLE open_event(BOOL inherit, const char* name) {
     SetLastError(ERROR_INVALID_HANDLE);  // what Windows says to an empty name
     return nullptr;
   }
-  return open_named_event(name, inherit ? HANDLE_FLAG_INHERIT : 0);
+  return open_named_event(name, inherit ? HANDLE_FLAG_INHERIT : 0, desired);
 }
 
 DWORD wait_handles(DWORD count, const HANDLE* handles, BOOL wait_all, DWORD ms, BOOL alertable) {
@@ -83,24 +92,30 @@ HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManual
 }
 
 HANDLE WINAPI CreateEventExA(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCSTR lpName, DWORD dwFlags,
-                             DWORD) {
-  return CreateEventA(lpEventAttributes, (dwFlags & CREATE_EVENT_MANUAL_RESET) != 0,
-                      (dwFlags & CREATE_EVENT_INITIAL_SET) != 0, lpName);
+                             DWORD dwDesiredAccess) {
+  return create_event(lpEventAttributes, (dwFlags & CREATE_EVENT_MANUAL_RESET) != 0,
+                      (dwFlags & CREATE_EVENT_INITIAL_SET) != 0, lpName, dwDesiredAccess);
 }
 
 HANDLE WINAPI CreateEventExW(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCWSTR lpName, DWORD dwFlags,
-                             DWORD) {
-  return CreateEventW(lpEventAttributes, (dwFlags & CREATE_EVENT_MANUAL_RESET) != 0,
-                      (dwFlags & CREATE_EVENT_INITIAL_SET) != 0, lpName);
-}
-
-HANDLE WINAPI OpenEventA(DWORD, BOOL bInheritHandle, LPCSTR lpName) {
-  return open_event(bInheritHandle, lpName);
-}
-
-HANDLE WINAPI OpenEventW(DWORD, BOOL bInheritHandle, LPCWSTR lpName) {
+                             DWORD dwDesiredAccess) {
   auto name = lpName ? to_utf8(lpName) : std::nullopt;
-  return open_event(bInheritHandle, name ? name->c_str() : nullptr);
+  if (lpName && !name) {
+    SetLastError(ERROR_INVALID_NAME);
+    return nullptr;
+  }
+  return create_event(lpEventAttributes, (dwFlags & CREATE_EVENT_MANUAL_RESET) != 0,
+                      (dwFlags & CREATE_EVENT_INITIAL_SET) != 0, name ? name->c_str() : nullptr,
+                      dwDesiredAccess);
+}
+
+HANDLE WINAPI OpenEventA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName) {
+  return open_event(dwDesiredAccess, bInheritHandle, lpName);
+}
+
+HANDLE WINAPI OpenEventW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName) {
+  auto name = lpName ? to_utf8(lpName) : std::nullopt;
+  return open_event(dwDesiredAccess, bInheritHandle, name ? name->c_str() : nullptr);
 }
 
 BOOL WINAPI SetEvent(HANDLE hEvent) {

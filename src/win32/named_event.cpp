@@ -89,10 +89,14 @@ HANDLE first_handle(const std::string& key, const std::shared_ptr<event_object>&
 
 // Asks to create `name` with `own` as its event.
 std::shared_ptr<event_object> hold_created(const std::string& key, std::string_view name,
-                                           bool manual_reset, unique_fd own, bool& existed) {
+                                           bool manual_reset, unique_fd own, bool& existed,
+                                           DWORD desired = EVENT_ALL_ACCESS,
+                                           std::string_view sddl = {}) {
   auto registration = std::make_shared<event_registration>();
   registration->params.name = std::string(name);
   registration->params.flags = manual_reset ? wire::event_manual_reset : 0;
+  registration->params.desired_access = desired;
+  registration->params.security_descriptor = std::string(sddl);
   registration->eventfd = own.get();
   return hold(key, registration->params, registration, std::move(own), existed);
 }
@@ -100,10 +104,12 @@ std::shared_ptr<event_object> hold_created(const std::string& key, std::string_v
 }  // namespace
 
 HANDLE create_named_event(std::string_view name, bool manual_reset, bool initially_set,
-                          DWORD handle_flags) {
+                          DWORD handle_flags, DWORD desired, std::string_view sddl) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
     return fail(static_cast<DWORD>(e));
+  // More than one broker message carries: the broker would hang up on us.
+  if (sddl.size() > wire::max_string_bytes) return fail(ERROR_INVALID_PARAMETER);
   std::lock_guard lock(names_mutex);
   if (auto existing = held_event(key)) {
     HANDLE handle = insert_handle(existing, handle_flags, EVENT_ALL_ACCESS);
@@ -113,13 +119,14 @@ HANDLE create_named_event(std::string_view name, bool manual_reset, bool initial
   unique_fd own(::eventfd(initially_set ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!own) return fail(ERROR_TOO_MANY_OPEN_FILES);
   bool existed = false;
-  HANDLE handle = first_handle(key, hold_created(key, name, manual_reset, std::move(own), existed),
-                               handle_flags);
+  HANDLE handle = first_handle(
+      key, hold_created(key, name, manual_reset, std::move(own), existed, desired, sddl),
+      handle_flags);
   if (handle) SetLastError(existed ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);
   return handle;
 }
 
-HANDLE open_named_event(std::string_view name, DWORD handle_flags) {
+HANDLE open_named_event(std::string_view name, DWORD handle_flags, DWORD desired) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
     return fail(static_cast<DWORD>(e));
@@ -129,10 +136,10 @@ HANDLE open_named_event(std::string_view name, DWORD handle_flags) {
   auto registration = std::make_shared<event_registration>();
   registration->params.name = std::string(name);
   bool existed = false;
-  return first_handle(
-      key,
-      hold(key, wire::open_event_request{std::string(name)}, registration, unique_fd(), existed),
-      handle_flags);
+  return first_handle(key,
+                      hold(key, wire::open_event_request{std::string(name), desired}, registration,
+                           unique_fd(), existed),
+                      handle_flags);
 }
 
 std::shared_ptr<event_object> adopt_named_event(std::string_view name_key, unique_fd fd,

@@ -23,13 +23,15 @@ class event_object;
 /// asked for are ignored), else to a new event (last error 0). nullptr with
 /// the last error set on failure: the name's error (event_name.hpp),
 /// ERROR_NOT_ENOUGH_MEMORY past the broker's quota, ERROR_SERVICE_NOT_ACTIVE
-/// without a broker.
+/// without a broker, ERROR_ACCESS_DENIED when the existing event's security
+/// descriptor refuses `desired`. `sddl` secures a new event (empty: the
+/// creator's default).
 HANDLE create_named_event(std::string_view name, bool manual_reset, bool initially_set,
-                          DWORD handle_flags);
+                          DWORD handle_flags, DWORD desired, std::string_view sddl);
 
 /// OpenEvent: a new handle to the event of that name; ERROR_FILE_NOT_FOUND
-/// if there is none.
-HANDLE open_named_event(std::string_view name, DWORD handle_flags);
+/// if there is none, ERROR_ACCESS_DENIED if its descriptor refuses `desired`.
+HANDLE open_named_event(std::string_view name, DWORD handle_flags, DWORD desired);
 
 /// An event another process handed over (inherited or duplicated) with its
 /// name: this process holds the name too, so the name lives while any

@@ -12,6 +12,8 @@
 
 #include <cerrno>
 
+#include "support/unix_user.hpp"
+
 extern char** environ;
 
 namespace conduit::test {
@@ -56,6 +58,33 @@ helper_process::helper_process(std::vector<std::string> args, uid_t as_uid) {
     ADD_FAILURE() << "cannot start " << path;
     pid_ = -1;
   }
+}
+
+helper_process::helper_process(const unix_user& user, const std::vector<std::string>& env) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2 failed";
+    return;
+  }
+  // Everything the child needs is made before fork: after it, only system calls.
+  std::string path = helper_path();
+  std::vector<std::string> vars = env;
+  for (char** e = environ; *e; ++e) vars.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  char* argv[] = {path.data(), nullptr};
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || !user.become()) ::_exit(126);
+    ::execve(argv[0], argv, envp.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  to_child_ = in[1];
+  from_child_ = out[0];
+  if (pid_ < 0) ADD_FAILURE() << "cannot fork for " << path;
 }
 
 helper_process::~helper_process() {

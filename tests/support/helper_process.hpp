@@ -10,6 +10,8 @@
 
 namespace conduit::test {
 
+class unix_user;
+
 class helper_process {
  public:
   /// Starts conduit_test_helper (beside the test binary) with `args`; as
@@ -17,6 +19,9 @@ class helper_process {
   /// needs root.
   explicit helper_process(std::vector<std::string> args = {},
                           uid_t as_uid = static_cast<uid_t>(-1));
+  /// Starts it as `user` (its uid, gid and groups), with `env` ("NAME=value")
+  /// added to this process's environment.
+  helper_process(const unix_user& user, const std::vector<std::string>& env);
   ~helper_process();
   helper_process(const helper_process&) = delete;
   helper_process& operator=(const helper_process&) = delete;

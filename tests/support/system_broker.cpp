@@ -50,4 +50,8 @@ bool start_system_broker() {
   return up;
 }
 
+bool system_broker::start(const std::string& dir) {
+  return ::chmod(dir.c_str(), 0755) == 0 && broker_.start({"--system", "--runtime-dir", dir});
+}
+
 }  // namespace conduit::test

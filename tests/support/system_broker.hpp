@@ -1,13 +1,33 @@
 // A broker every user can reach, for tests that cross users: conduitd in
-// system mode (its socket open to all) in the sandbox's runtime folder,
-// which is opened to all too. The sandbox stops it at the end like its own.
+// system mode (`--system`: its socket open to all, one namespace for every
+// user) in a folder the test makes reachable to all.
 #pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "support/broker_process.hpp"
 
 namespace conduit::test {
 
 /// Starts `conduitd --system` in $CONDUIT_RUNTIME_DIR (beside the test
-/// binary) and waits, bounded, until it listens. Call before anything in
-/// this process talks to a broker. False if it did not come up.
+/// binary), detached, and waits, bounded, until it listens; the sandbox
+/// stops it at the end like its own. Call before anything in this process
+/// talks to a broker. False if it did not come up.
 [[nodiscard]] bool start_system_broker();
+
+/// A system-mode conduitd that the test starts as its own child in a folder
+/// of its own, and kills at the end.
+class system_broker {
+ public:
+  /// Starts `conduitd --system --runtime-dir DIR` as this process's user,
+  /// making DIR reachable by every user. True once it listens (bounded).
+  [[nodiscard]] bool start(const std::string& dir);
+  [[nodiscard]] pid_t pid() const { return broker_.pid(); }
+
+ private:
+  broker_process broker_;
+};
 
 }  // namespace conduit::test

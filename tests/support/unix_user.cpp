@@ -49,12 +49,6 @@ int run_retrying(const std::vector<std::string>& argv) {
   return status;
 }
 
-// "<prefix><pid>x<n>": unique among the users and groups tests make.
-std::string unique_name(std::string_view prefix) {
-  static std::atomic<int> counter{0};
-  return std::string(prefix) + std::to_string(::getpid()) + "x" + std::to_string(counter++);
-}
-
 }  // namespace
 
 bool can_create_users() {
@@ -62,26 +56,9 @@ bool can_create_users() {
          ::access("/usr/sbin/userdel", X_OK) == 0;
 }
 
-unix_user::unix_user(std::string_view prefix) {
-  name_ = unique_name(prefix);
-  if (run_retrying({"/usr/sbin/useradd", "--no-create-home", "--user-group", "--shell",
-                    "/usr/sbin/nologin", name_}) != 0)
-    throw std::runtime_error("useradd " + name_ + " failed");
-  passwd* entry = ::getpwnam(name_.c_str());
-  if (!entry) {
-    run_retrying({"/usr/sbin/userdel", name_});
-    throw std::runtime_error("no passwd entry for " + name_);
-  }
-  uid_ = entry->pw_uid;
-  gid_ = entry->pw_gid;
-}
-
-unix_user::~unix_user() {
-  run_retrying({"/usr/sbin/userdel", name_});
-}
-
 unix_group::unix_group(std::string_view prefix) {
-  name_ = unique_name(prefix);
+  static std::atomic<int> counter{0};
+  name_ = std::string(prefix) + std::to_string(::getpid()) + "x" + std::to_string(counter++);
   if (run_retrying({"/usr/sbin/groupadd", name_}) != 0)
     throw std::runtime_error("groupadd " + name_ + " failed");
   group* entry = ::getgrnam(name_.c_str());
@@ -96,8 +73,36 @@ unix_group::~unix_group() {
   run_retrying({"/usr/sbin/groupdel", name_});
 }
 
+unix_user::unix_user(std::string_view prefix) : unix_user(prefix, {}) {}
+
+unix_user::unix_user(std::string_view prefix, const std::vector<const unix_group*>& supplementary) {
+  static std::atomic<int> counter{0};
+  name_ = std::string(prefix) + std::to_string(::getpid()) + "x" + std::to_string(counter++);
+  std::vector<std::string> args = {"/usr/sbin/useradd", "--no-create-home", "--user-group",
+                                   "--shell", "/usr/sbin/nologin"};
+  std::string list;
+  for (const unix_group* g : supplementary) {
+    list += (list.empty() ? "" : ",") + g->name();
+    groups_.push_back(g->gid());
+  }
+  if (!list.empty()) args.insert(args.end(), {"--groups", list});
+  args.push_back(name_);
+  if (run_retrying(args) != 0) throw std::runtime_error("useradd " + name_ + " failed");
+  passwd* entry = ::getpwnam(name_.c_str());
+  if (!entry) {
+    run_retrying({"/usr/sbin/userdel", name_});
+    throw std::runtime_error("no passwd entry for " + name_);
+  }
+  uid_ = entry->pw_uid;
+  gid_ = entry->pw_gid;
+}
+
+unix_user::~unix_user() {
+  run_retrying({"/usr/sbin/userdel", name_});
+}
+
 bool unix_user::become() const {
-  return ::setgroups(0, nullptr) == 0 && ::setresgid(gid_, gid_, gid_) == 0 &&
+  return ::setgroups(groups_.size(), groups_.data()) == 0 && ::setresgid(gid_, gid_, gid_) == 0 &&
          ::setresuid(uid_, uid_, uid_) == 0;
 }
 

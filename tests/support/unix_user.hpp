@@ -14,11 +14,31 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace conduit::test {
 
 /// Whether this process may create users (it is root and useradd exists).
 [[nodiscard]] bool can_create_users();
+
+/// A Unix group that exists while this object does (groupadd, groupdel),
+/// for users to share as a supplementary group.
+class unix_group {
+ public:
+  /// Creates a group named "<prefix><pid>x<n>". Throws std::runtime_error
+  /// if groupadd fails.
+  explicit unix_group(std::string_view prefix = "cdg");
+  ~unix_group();
+  unix_group(const unix_group&) = delete;
+  unix_group& operator=(const unix_group&) = delete;
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] gid_t gid() const { return gid_; }
+
+ private:
+  std::string name_;
+  gid_t gid_ = 0;
+};
 
 /// A Unix user (and its own group) that exists while this object does.
 /// Declare it before the user_process objects that run as it: userdel
@@ -29,6 +49,8 @@ class unix_user {
   /// no home folder and no login shell. Throws std::runtime_error if it
   /// cannot (useradd failed; see can_create_users()).
   explicit unix_user(std::string_view prefix = "cdt");
+  /// The same, and a member of `supplementary` (declared before the user).
+  unix_user(std::string_view prefix, const std::vector<const unix_group*>& supplementary);
   /// Removes the user and its group.
   ~unix_user();
   unix_user(const unix_user&) = delete;
@@ -37,16 +59,19 @@ class unix_user {
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] uid_t uid() const { return uid_; }
   [[nodiscard]] gid_t gid() const { return gid_; }
+  /// The supplementary groups it was made with.
+  [[nodiscard]] const std::vector<gid_t>& groups() const { return groups_; }
 
-  /// Makes the calling process this user: no supplementary groups, real,
-  /// effective and saved ids all the user's. For a forked child; false if
-  /// a step failed (the process is then in between: exit it).
+  /// Makes the calling process this user: its supplementary groups (none
+  /// unless made with some), real, effective and saved ids all the user's. For a forked child;
+  /// false if a step failed (the process is then in between: exit it).
   [[nodiscard]] bool become() const;
 
  private:
   std::string name_;
   uid_t uid_ = 0;
   gid_t gid_ = 0;
+  std::vector<gid_t> groups_;
 };
 
 /// A Unix group that exists while this object does (groupadd), with no

@@ -47,10 +47,15 @@ TEST(Wire, ReplyRoundTrip) {
   EXPECT_EQ(out.names, in.names);
 }
 
-TEST(Wire, EventRequestsRoundTrip) {
+TEST(Wire, EventAndSecurityRequestsRoundTrip) {
   for (const request& in :
        {request(create_event_request{R"(Global\ev)", event_manual_reset}),
-        request(open_event_request{"ev"}), request(close_event_request{1ull << 40})}) {
+        request(create_event_request{"ev", 0, 0x00100000, "D:(A;;GA;;;WD)"}),
+        request(open_event_request{"ev"}), request(open_event_request{"ev", 0x00100002}),
+        request(close_event_request{1ull << 40}),
+        request(get_security_request{R"(\\.\pipe\x)", 7, dacl_security_information}),
+        request(set_security_request{R"(\\.\pipe\x)", 0, owner_security_information,
+                                     "O:S-1-22-1-1000"})}) {
     auto bytes = encode(in, 5);
     header h;
     request out;
@@ -67,9 +72,14 @@ TEST(Wire, EventRequestsRoundTrip) {
   EXPECT_EQ(fds_expected(create_event_request{}), 1u);
   EXPECT_EQ(fds_expected(open_event_request{}), 0u);
   EXPECT_EQ(fds_expected(close_event_request{}), 0u);
+  EXPECT_EQ(fds_expected(get_security_request{}), 0u);
+  EXPECT_EQ(fds_expected(set_security_request{}), 0u);
+  // What CreateEvent and OpenEvent ask unless told otherwise.
+  EXPECT_EQ(create_event_request{}.desired_access, 0x001F0003u);
+  EXPECT_EQ(open_event_request{}.desired_access, 0x001F0003u);
   // The type after the last is unknown.
   auto bytes = encode(request(close_event_request{1}), 1);
-  bytes[6] = std::byte{14};
+  bytes[6] = std::byte{16};
   header h;
   request out;
   EXPECT_EQ(decode_request(bytes, h, out), std::errc::bad_message);
