@@ -74,26 +74,6 @@ class unix_user {
   std::vector<gid_t> groups_;
 };
 
-/// A Unix group that exists while this object does (groupadd), with no
-/// members in the group database: a process joins it by setgroups.
-class unix_group {
- public:
-  /// Creates a group with a name unique to this process, as unix_user
-  /// names users. Throws std::runtime_error if groupadd fails.
-  explicit unix_group(std::string_view prefix = "cdg");
-  /// Removes the group.
-  ~unix_group();
-  unix_group(const unix_group&) = delete;
-  unix_group& operator=(const unix_group&) = delete;
-
-  [[nodiscard]] const std::string& name() const { return name_; }
-  [[nodiscard]] gid_t gid() const { return gid_; }
-
- private:
-  std::string name_;
-  gid_t gid_ = 0;
-};
-
 /// A forked child that becomes `user` and runs `body`, exiting with what
 /// it returns (126 if it could not become the user). Killed and reaped when
 /// this object goes, if it has not been waited for. The body runs in a copy
