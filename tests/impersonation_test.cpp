@@ -52,7 +52,7 @@ using Impersonation = cross_user_sandbox;
 TEST_F(Impersonation, ClientIdentityIsTheKernelsAccountOfTheClient) {
   unix_user user("cdi");
   unix_group extra("cdg");
-  auto server = pipe_server::create(pipe_name());
+  auto server = pipe_server::create(pipe_name(), open_to_everyone());
   std::error_code ec;
   (void)server.client_identity(ec);
   EXPECT_EQ(ec, errc::not_found);  // listening
@@ -77,7 +77,7 @@ TEST_F(Impersonation, ClientIdentityIsTheKernelsAccountOfTheClient) {
 }
 
 TEST_F(Impersonation, NothingToImpersonateUntilDataHasBeenRead) {
-  auto server = pipe_server::create(pipe_name());
+  auto server = pipe_server::create(pipe_name(), open_to_everyone());
   std::error_code ec;
   {
     auto none = server.impersonate_client(ec);
@@ -124,7 +124,7 @@ TEST_F(Impersonation, OnlyTheCallingThreadTakesTheClientsIdentity) {
   unix_user user("cdi");
   unix_group extra("cdg");
   test_files files(user.uid(), user.gid(), extra.gid());
-  auto server = pipe_server::create(pipe_name());
+  auto server = pipe_server::create(pipe_name(), open_to_everyone());
   remote_client client(pipe_name(), user.uid(), user.gid(), std::to_string(extra.gid()),
                        "impersonation");
   ASSERT_NO_FATAL_FAILURE(accept_hello(server));
@@ -196,7 +196,7 @@ TEST_P(ImpersonationLevel, IsHonoured) {
   unix_user user("cdi");
   unix_group extra("cdg");
   test_files files(user.uid(), user.gid(), extra.gid());
-  auto server = pipe_server::create(pipe_name());
+  auto server = pipe_server::create(pipe_name(), open_to_everyone());
   remote_client client(pipe_name(), user.uid(), user.gid(), std::to_string(extra.gid()), c.sqos);
   ASSERT_NO_FATAL_FAILURE(accept_hello(server));
   EXPECT_EQ(server.client_identity().level, c.level);
@@ -235,7 +235,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& test) { return std::string(test.param.sqos); });
 
 TEST_F(Impersonation, TheCppClientSaysItsLevel) {
-  auto server = pipe_server::create(pipe_name());
+  auto server = pipe_server::create(pipe_name(), open_to_everyone());
   auto client =
       pipe_client::open(pipe_name(), pipe_access::duplex, impersonation_level::identification);
   EXPECT_EQ(server.client_identity().level, impersonation_level::identification);
@@ -248,8 +248,8 @@ TEST_F(Impersonation, AServerWithoutThePrivilegeGetsAnIdentificationToken) {
   unix_user server_user("cds");
   unix_user other("cdi");
   test_files files(other.uid(), other.gid(), other.gid());
-  auto server = pipe_server::create(pipe_name());
-  auto same_user = pipe_server::create(pipe_name("same"));
+  auto server = pipe_server::create(pipe_name(), open_to_everyone());
+  auto same_user = pipe_server::create(pipe_name("same"), open_to_everyone());
   remote_client stranger(pipe_name(), other.uid(), other.gid(), "-", "none");
   remote_client itself(pipe_name("same"), server_user.uid(), server_user.gid(), "-", "none");
   ASSERT_NO_FATAL_FAILURE(accept_hello(server));

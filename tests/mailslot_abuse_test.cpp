@@ -24,6 +24,7 @@
 #include "support/helper_process.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/other_user.hpp"
+#include "support/system_broker.hpp"
 #include "support/sandbox.hpp"
 
 namespace conduit {
@@ -171,44 +172,27 @@ class MailslotTwoUsers : public MailslotAbuse {
                      << ": build in a folder others may read to run these tests";
     // The system broker, as root (clients of other users trust it as such).
     dir_ = runtime_dir_ + "/system";
-    int ready[2];
-    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
-    std::string conduitd = beside_self("conduitd");
-    broker_ = ::fork();
-    if (broker_ == 0) {
-      if (::dup2(ready[1], 3) < 0) ::_exit(126);
-      ::close_range(4, ~0U, 0);
-      ::execl(conduitd.c_str(), conduitd.c_str(), "--system", "--runtime-dir", dir_.c_str(),
-              "--ready-fd", "3", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(ready[1]);
-    unique_fd ready_read(ready[0]);
-    pollfd p{ready_read.get(), POLLIN, 0};
-    char byte = 0;
-    ASSERT_TRUE(::poll(&p, 1, 10000) == 1 && ::read(ready_read.get(), &byte, 1) == 1 &&
-                byte == 'R');
+    ASSERT_TRUE(broker_.start(dir_));
     // Helpers started from here on use it.
     ::setenv("CONDUIT_RUNTIME_DIR", dir_.c_str(), 1);
   }
 
   void TearDown() override {
-    if (broker_ > 0) {
-      ::kill(broker_, SIGKILL);
-      ::waitpid(broker_, nullptr, 0);
-    }
+    broker_.stop();
     MailslotAbuse::TearDown();
   }
 
   std::string dir_;
-  pid_t broker_ = -1;
+  test::system_broker broker_;
   uid_t owner_ = 0, attacker_ = 0, writer_ = 0;
 };
 
 TEST_F(MailslotTwoUsers, AnotherUsersWriterCannotTakeTheSlotOver) {
   std::string name = slot_name();
   test::helper_process owner({}, owner_), attacker({}, attacker_), writer({}, writer_);
-  ASSERT_EQ(owner.call("slot-create s1 " + name + " timeout=10000"), "ok");
+  // The slot lets every user write (the default lets only its creator):
+  // the attacker is a writer like any other.
+  ASSERT_EQ(owner.call("slot-create s1 " + name + " timeout=10000 sd=D:(A;;GA;;;WD)"), "ok");
   ASSERT_EQ(attacker.call("slot-open c1 " + name), "ok");
   ASSERT_EQ(writer.call("slot-open c1 " + name), "ok");
 

@@ -13,10 +13,20 @@
 #include <system_error>
 #include <vector>
 
+#include "conduit/pipe_options.hpp"
 #include "support/sandbox.hpp"
 #include "support/unix_user.hpp"
 
 namespace conduit::test {
+
+/// Options for a pipe that every user may read and write: the default
+/// descriptor lets other users only read (docs/security.md), and the clients
+/// of these tests are other users who write.
+[[nodiscard]] inline pipe_options open_to_everyone() {
+  pipe_options options;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  return options;
+}
 
 /// A sandbox whose broker serves every user (conduitd --system); skips the
 /// test unless this process may create users.

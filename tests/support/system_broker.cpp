@@ -51,6 +51,7 @@ bool start_system_broker() {
 }
 
 bool system_broker::start(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return false;
   return ::chmod(dir.c_str(), 0755) == 0 && broker_.start({"--system", "--runtime-dir", dir});
 }
 

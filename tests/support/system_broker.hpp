@@ -22,9 +22,11 @@ namespace conduit::test {
 class system_broker {
  public:
   /// Starts `conduitd --system --runtime-dir DIR` as this process's user,
-  /// making DIR reachable by every user. True once it listens (bounded).
+  /// making DIR (created if need be) reachable by every user. True once it listens (bounded).
   [[nodiscard]] bool start(const std::string& dir);
   [[nodiscard]] pid_t pid() const { return broker_.pid(); }
+  /// Kills it with SIGKILL and reaps it (bounded); true once it is gone.
+  bool stop() { return broker_.kill_hard(); }
 
  private:
   broker_process broker_;

@@ -21,9 +21,15 @@
 namespace conduit::test {
 namespace {
 
+// The clients here are other users who write: the pipe admits everyone, by
+// the NULL-DACL idiom Windows servers use (the default lets others only read).
 HANDLE make_overlapped_server(const std::string& name) {
+  SECURITY_DESCRIPTOR sd;
+  InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION);
+  SetSecurityDescriptorDacl(&sd, TRUE, nullptr, FALSE);
+  SECURITY_ATTRIBUTES everyone{sizeof(everyone), &sd, FALSE};
   return CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, PIPE_TYPE_BYTE,
-                          4, 4096, 4096, 0, nullptr);
+                          4, 4096, 4096, 0, &everyone);
 }
 
 // One overlapped call on `pipe`, waited for (bounded): the bytes it moved,
