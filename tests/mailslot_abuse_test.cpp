@@ -24,8 +24,8 @@
 #include "support/helper_process.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/other_user.hpp"
-#include "support/system_broker.hpp"
 #include "support/sandbox.hpp"
+#include "support/system_broker.hpp"
 
 namespace conduit {
 namespace {

@@ -35,7 +35,7 @@ struct mailslot {
   pid_t owner_pid = 0;
   std::uint32_t max_message_size = 0;
   security::security_descriptor descriptor;  // checked at every writer's open
-  std::string path;  // where the reader's receiving socket is bound
+  std::string path;                          // where the reader's receiving socket is bound
 };
 
 /// What a successful open hands the writer.
