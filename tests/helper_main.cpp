@@ -54,6 +54,7 @@
 // later as "& ANSWER", so a test can keep talking while it blocks.
 // The helper exits when its input ends.
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -411,9 +413,32 @@ std::string run_safely(const std::vector<std::string>& words) {
 
 }  // namespace
 
-int main() {
+// `--become UID:GID:GROUPS` (GROUPS comma-separated, "-" for none): the
+// helper starts as the test (root) and becomes that user before anything
+// else, so that it runs from a build folder other users cannot reach.
+bool become_from_arguments(int argc, char** argv) {
+  if (argc < 3 || std::string_view(argv[1]) != "--become") return true;
+  std::istringstream in(argv[2]);
+  std::string uid, gid, list;
+  if (!std::getline(in, uid, ':') || !std::getline(in, gid, ':') || !std::getline(in, list))
+    return false;
+  std::vector<gid_t> groups;
+  if (list != "-") {
+    std::istringstream items(list);
+    for (std::string item; std::getline(items, item, ',');)
+      groups.push_back(static_cast<gid_t>(std::stoul(item)));
+  }
+  auto u = static_cast<uid_t>(std::stoul(uid));
+  auto g = static_cast<gid_t>(std::stoul(gid));
+  return ::setgroups(groups.size(), groups.data()) == 0 && ::setresgid(g, g, g) == 0 &&
+         ::setresuid(u, u, u) == 0;
+}
+
+int main(int argc, char** argv) {
+  if (!become_from_arguments(argc, argv)) return 126;
   // Die with the test that drives us, so that a test killed for a timeout
-  // leaves nothing behind that holds its output open.
+  // leaves nothing behind that holds its output open. (After the change of
+  // user, which clears this setting.)
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) return 1;
   std::string line;

@@ -38,8 +38,7 @@ helper_process::helper_process(std::vector<std::string> args, uid_t as_uid) {
   args.insert(args.begin(), path);
   if (as_uid != static_cast<uid_t>(-1)) {
     std::string id = std::to_string(as_uid);
-    path = "/usr/bin/setpriv";
-    args.insert(args.begin(), {path, "--reuid=" + id, "--regid=" + id, "--clear-groups"});
+    args.insert(args.begin() + 1, {"--become", id + ":" + id + ":-"});
   }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -73,10 +72,17 @@ helper_process::helper_process(const unix_user& user, const std::vector<std::str
   std::vector<char*> envp;
   for (auto& v : vars) envp.push_back(v.data());
   envp.push_back(nullptr);
-  char* argv[] = {path.data(), nullptr};
+  // The helper becomes the user itself, once loaded: the build folder need
+  // not be reachable by the user.
+  std::string groups;
+  for (gid_t g : user.groups()) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+  std::string become = std::to_string(user.uid()) + ":" + std::to_string(user.gid()) + ":" +
+                       (groups.empty() ? "-" : groups);
+  char become_flag[] = "--become";
+  char* argv[] = {path.data(), become_flag, become.data(), nullptr};
   pid_ = ::fork();
   if (pid_ == 0) {
-    if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || !user.become()) ::_exit(126);
+    if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0) ::_exit(126);
     ::execve(argv[0], argv, envp.data());
     ::_exit(127);
   }

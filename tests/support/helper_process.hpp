@@ -16,7 +16,8 @@ class helper_process {
  public:
   /// Starts conduit_test_helper (beside the test binary) with `args`; as
   /// the user and group `as_uid` (no other groups) unless it is -1, which
-  /// needs root.
+  /// needs root: the helper starts as this process and changes user itself
+  /// (`--become`), so the build folder need not be reachable by that user.
   explicit helper_process(std::vector<std::string> args = {},
                           uid_t as_uid = static_cast<uid_t>(-1));
   /// Starts it as `user` (its uid, gid and groups), with `env` ("NAME=value")
