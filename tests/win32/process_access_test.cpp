@@ -28,10 +28,14 @@ std::unique_ptr<user_process> idle_as(const unix_user& user) {
 }
 
 // What OpenProcess of `pid` gives a process of `user`: 0 or the last error.
+// The child starts as root and becomes the user itself ("as"), so that it
+// runs from a build folder the user cannot reach.
 int open_as(const unix_user& user, pid_t pid) {
   std::string target = std::to_string(pid);
-  user_process opener(user, [&] {
-    ::execl(child_path, child_path, "open-process", target.c_str(), static_cast<char*>(nullptr));
+  std::string uid = std::to_string(user.uid());
+  user_process opener([&] {
+    ::execl(child_path, child_path, "as", uid.c_str(), "open-process", target.c_str(),
+            static_cast<char*>(nullptr));
     return not_run;
   });
   return opener.wait_exit(std::chrono::seconds(30));

@@ -36,7 +36,10 @@
 //                     "read=TEXT" or "read-error=E". Space-separated.
 //   open-process PID  OpenProcess of process PID; exits 0 or with
 //                     GetLastError()
+//   as UID STEP ...   becomes user and group UID (no other groups), then
+//                     runs STEP ...
 #include <fcntl.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <windows.h>
@@ -162,6 +165,18 @@ int run(int argc, char** argv) {
   if (step == "from-stdin" && argc >= 3) {
     std::string handle = read_line();
     std::vector<char*> args = {argv[0], argv[2], handle.data()};
+    for (int i = 3; i < argc; ++i) args.push_back(argv[i]);
+    args.push_back(nullptr);
+    return run(static_cast<int>(args.size()) - 1, args.data());
+  }
+  if (step == "as" && argc >= 4) {
+    // Started as root, it becomes the user itself: the build folder need not
+    // be reachable by that user.
+    auto id = static_cast<uid_t>(std::atoi(argv[2]));
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(id, id, id) != 0 ||
+        ::setresuid(id, id, id) != 0)
+      return 126;
+    std::vector<char*> args = {argv[0]};
     for (int i = 3; i < argc; ++i) args.push_back(argv[i]);
     args.push_back(nullptr);
     return run(static_cast<int>(args.size()) - 1, args.data());
