@@ -8,21 +8,13 @@
 #include <vector>
 
 #include "core/pipe_flags.hpp"
+#include "security/sid.hpp"
 
 namespace conduit::detail {
 
 namespace {
 
 thread_local std::optional<thread_impersonation> current;
-
-std::string user_name_of(std::uint32_t uid) {
-  std::vector<char> buffer(16384);
-  passwd entry{};
-  passwd* found = nullptr;
-  if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found)
-    return found->pw_name;
-  return std::to_string(uid);
-}
 
 // Whom a thread that may not act as its client becomes: the account that
 // owns nothing.
@@ -44,7 +36,7 @@ client_identity identity_of(const wire::connect_record& record) {
   who.uid = record.uid;
   who.gid = record.gid;
   who.groups = record.groups;
-  who.user_name = user_name_of(record.uid);
+  who.user_name = security::user_name_or_number(record.uid);
   who.level = record.sqos_flags & sqos_present
                   ? static_cast<impersonation_level>((record.sqos_flags >> sqos_level_shift) & 3)
                   : impersonation_level::impersonation;
@@ -61,7 +53,7 @@ client_identity process_identity() {
   who.uid = own.effective_uid;
   who.gid = own.effective_gid;
   who.groups.assign(own.groups.begin(), own.groups.end());
-  who.user_name = user_name_of(own.effective_uid);
+  who.user_name = security::user_name_or_number(own.effective_uid);
   return who;
 }
 

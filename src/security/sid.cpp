@@ -341,6 +341,11 @@ std::error_code lookup_name(std::string_view name, sid& out, account* found) {
   return none_mapped();
 }
 
+std::string user_name_or_number(uid_t uid) {
+  std::string name;
+  return user_name(uid, name) ? name : std::to_string(uid);
+}
+
 std::error_code lookup_sid(const sid& s, account& out) {
   if (auto alias = sddl_alias(s)) {
     for (const auto& a : named_accounts) {

@@ -114,6 +114,9 @@ struct account {
 [[nodiscard]] std::error_code lookup_name(std::string_view name, sid& out,
                                           account* found = nullptr);
 
+/// The name of user `uid` through NSS, or the number as text when it has none.
+[[nodiscard]] std::string user_name_or_number(uid_t uid);
+
 /// A SID to its account name (getpwuid_r, getgrgid_r, the well-known table).
 /// @returns ERROR_NONE_MAPPED if it names no known account.
 [[nodiscard]] std::error_code lookup_sid(const sid& s, account& out);
