@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -119,6 +120,11 @@ unique_fd connect_as(uid_t uid, const std::string& dir) {
   }
   theirs.reset();
   int status = 0;
+  // Bounded: a child stuck in connect is killed, and the test fails.
+  if (pid > 0) {
+    unique_fd pidfd(pidfd_open(pid));
+    if (!exits_within(pidfd.get(), bound_ms)) ::kill(pid, SIGKILL);
+  }
   if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
       WEXITSTATUS(status) != 0) {
     ADD_FAILURE() << "cannot connect as uid " << uid;

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 
+#include "support/broker_process.hpp"
 #include "support/unix_user.hpp"
 
 extern char** environ;
@@ -20,10 +21,7 @@ namespace conduit::test {
 namespace {
 
 std::string helper_path() {
-  char self[PATH_MAX] = {};
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  std::string path(self, n > 0 ? static_cast<std::size_t>(n) : 0);
-  return path.substr(0, path.rfind('/') + 1) + "conduit_test_helper";
+  return beside_self("conduit_test_helper");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "conduit/error.hpp"
+#include "support/broker_process.hpp"
 #include "support/system_broker.hpp"
 
 namespace conduit::test {
@@ -18,10 +19,7 @@ namespace conduit::test {
 namespace {
 
 std::string client_program() {
-  char self[PATH_MAX] = {};
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  std::string path(self, n > 0 ? static_cast<std::size_t>(n) : 0);
-  return path.substr(0, path.rfind('/') + 1) + "conduit_impersonation_client";
+  return beside_self("conduit_impersonation_client");
 }
 
 std::string make_file(const std::string& path, uid_t uid, gid_t gid, mode_t mode) {
