@@ -1,5 +1,10 @@
 #include "win32/file_object.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+
 #include "win32/completion_port.hpp"
 #include "win32/event_object.hpp"
 #include "win32/file_signal.hpp"
@@ -47,6 +52,29 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
     std::size_t n = read_blocking(buffer, ec);
     return complete(error_from_code(ec), n, request);
   }
+  if (!request.overlapped && request.call == io_call::transfer) {
+    const auto& thread = current_thread_object();
+    int cancel_fd = thread->cancel_fd();
+    if (cancel_fd >= 0) {
+      {
+        std::lock_guard lock(caller_reads_mutex_);
+        caller_reads_.push_back({cancel_fd, false});
+      }
+      std::size_t n = 0;
+      bool done = read_in_caller(buffer, cancel_fd, n, ec);
+      bool cancelled = false;
+      {
+        std::lock_guard lock(caller_reads_mutex_);
+        auto it = std::find_if(caller_reads_.begin(), caller_reads_.end(),
+                               [&](const caller_read& r) { return r.cancel_fd == cancel_fd; });
+        cancelled = it->cancelled;
+        caller_reads_.erase(it);
+      }
+      // A CancelIoEx that came after the read was over is forgotten.
+      if (cancelled) thread->clear_cancel();
+      if (done) return complete(error_from_code(ec), n, request);
+    }
+  }
   auto op = make_read(buffer, ec);
   return op ? start(op, request) : fail(error_from_code(ec), request);
 }
@@ -65,7 +93,20 @@ BOOL file_object::write(std::span<const std::byte> data, const io_request& call)
 
 std::size_t file_object::cancel(bool this_thread_only, const OVERLAPPED* which) {
   const void* thread = this_thread_only ? current_thread_object().get() : nullptr;
-  return io_engine::get().cancel(this, thread, which, ERROR_OPERATION_ABORTED, false);
+  std::size_t found = io_engine::get().cancel(this, thread, which, ERROR_OPERATION_ABORTED, false);
+  // A read its thread waits for itself has no OVERLAPPED, and a thread
+  // cannot call CancelIo while it waits: only CancelIoEx(handle, NULL)
+  // reaches it.
+  if (!this_thread_only && !which) {
+    std::lock_guard lock(caller_reads_mutex_);
+    for (caller_read& r : caller_reads_) {
+      std::uint64_t one = 1;
+      (void)!::write(r.cancel_fd, &one, sizeof one);
+      r.cancelled = true;
+      ++found;
+    }
+  }
+  return found;
 }
 
 void file_object::abandon_io(DWORD error) {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <span>
 #include <system_error>
+#include <vector>
 
 #include "conduit/win32/windows.h"
 #include "win32/kernel_object.hpp"
@@ -84,6 +85,16 @@ class file_object : public kernel_object {
                                                   std::error_code& ec) = 0;
   virtual std::shared_ptr<io_operation> make_write(std::span<const std::byte> data,
                                                    std::error_code& ec) = 0;
+  /// A read that a program passing no OVERLAPPED on an asynchronous handle
+  /// (a slot's, which is always one) waits for in its own thread, at the
+  /// cost of the C++ read: no engine, no descriptors of its own. It ends
+  /// with ERROR_OPERATION_ABORTED once `cancel_fd` turns readable
+  /// (CancelIoEx). False, with nothing done, for types that have none.
+  virtual bool read_in_caller(std::span<std::byte> buffer, int cancel_fd, std::size_t& bytes,
+                              std::error_code& ec) {
+    (void)buffer, (void)cancel_fd, (void)bytes, (void)ec;
+    return false;
+  }
 
   /// What every call that takes an OVERLAPPED does first: finds the event
   /// hEvent names (false, ERROR_INVALID_HANDLE set, if it names none),
@@ -109,6 +120,14 @@ class file_object : public kernel_object {
   std::mutex port_mutex_;
   std::shared_ptr<completion_port> port_;
   ULONG_PTR key_ = 0;
+  // The threads now in read_in_caller, for CancelIoEx: each one's cancel
+  // descriptor, and whether a cancel was sent to it.
+  struct caller_read {
+    int cancel_fd;
+    bool cancelled;
+  };
+  std::mutex caller_reads_mutex_;
+  std::vector<caller_read> caller_reads_;
 };
 
 }  // namespace conduit::win32

@@ -164,6 +164,19 @@ std::size_t mailslot_object::read_blocking(std::span<std::byte> buffer, std::err
   return reader_->read(buffer, reader_->read_timeout_ms(), ec);
 }
 
+bool mailslot_object::read_in_caller(std::span<std::byte> buffer, int cancel_fd, std::size_t& bytes,
+                                     std::error_code& ec) {
+  if (!reader_) {
+    ec = errc::access_denied;
+    bytes = 0;
+    return true;
+  }
+  bytes = reader_->read(buffer, reader_->read_timeout_ms(), ec, cancel_fd);
+  // As from the engine: the slot closing under a read that began aborts it.
+  if (ec == errc::invalid_handle) ec = errc::operation_aborted;
+  return true;
+}
+
 std::size_t mailslot_object::write_blocking(std::span<const std::byte> data, std::error_code& ec) {
   if (!writer_) {
     ec = errc::access_denied;

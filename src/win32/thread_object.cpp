@@ -20,6 +20,16 @@ void thread_object::finish(DWORD code) {
   (void)!::write(exited_.get(), &one, sizeof(one));
 }
 
+int thread_object::cancel_fd() {
+  if (!cancel_) cancel_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  return cancel_.get();
+}
+
+void thread_object::clear_cancel() {
+  std::uint64_t count;
+  if (cancel_) (void)!::read(cancel_.get(), &count, sizeof(count));
+}
+
 void thread_object::queue_apc(std::function<void()> apc) {
   std::lock_guard lock(apc_mutex_);
   apcs_.push_back(std::move(apc));

@@ -42,9 +42,17 @@ class thread_object final : public kernel_object {
   /// true if any ran.
   bool run_apcs();
 
+  /// A descriptor that CancelIoEx makes readable to end a read this thread
+  /// waits for itself (file_object::read_in_caller); made on first use, by
+  /// this thread only.
+  int cancel_fd();
+  /// Empties it again once such a read is over.
+  void clear_cancel();
+
  private:
   detail::unique_fd exited_;     // eventfd, written once at exit
   detail::unique_fd apc_ready_;  // eventfd, readable while APCs wait
+  detail::unique_fd cancel_;     // eventfd, see cancel_fd()
   std::atomic<bool> finished_{false};
   std::atomic<DWORD> exit_code_{STILL_ACTIVE};
   DWORD id_ = 0;

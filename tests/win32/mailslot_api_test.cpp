@@ -400,6 +400,43 @@ TEST_F(MailslotApi, CancelAPendingRead) {
   EXPECT_EQ(std::string(buffer, n), "next");
 }
 
+// A blocking ReadFile (no OVERLAPPED) waits in its own thread, as the C++
+// read does; CancelIoEx(handle, NULL) from another thread still ends it,
+// and the slot's next read is not touched by that cancel.
+TEST_F(MailslotApi, CancelIoExEndsABlockingReadInAnotherThread) {
+  std::string name = slot_name();
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  auto reader = std::async(std::launch::async, [&] {
+    char buffer[8];
+    DWORD n = 7;
+    BOOL ok = ReadFile(slot.get(), buffer, sizeof buffer, &n, nullptr);
+    return std::pair<BOOL, DWORD>(ok, ok ? n : GetLastError());
+  });
+  // Until the read waits there is nothing to cancel (ERROR_NOT_FOUND).
+  auto deadline = steady_clock::now() + std::chrono::seconds(10);
+  bool found = false;
+  while (!found && steady_clock::now() < deadline) {
+    found = CancelIoEx(slot.get(), nullptr);
+    if (!found) {
+      ASSERT_EQ(GetLastError(), ERROR_NOT_FOUND);
+      std::this_thread::yield();
+    }
+  }
+  ASSERT_TRUE(found) << "the blocking read never began";
+  ASSERT_EQ(reader.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto [ok, error] = reader.get();
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(error, DWORD{ERROR_OPERATION_ABORTED});
+  // Nothing of the cancel is left over for the next blocking read.
+  handle_guard out(open_writer(name));
+  ASSERT_TRUE(write(out.get(), "after"));
+  char buffer[8];
+  DWORD n = 0;
+  ASSERT_TRUE(ReadFile(slot.get(), buffer, sizeof buffer, &n, nullptr)) << GetLastError();
+  EXPECT_EQ(std::string(buffer, n), "after");
+}
+
 DWORD routine_error = 12345;
 DWORD routine_bytes = 12345;
 void WINAPI read_done(DWORD error, DWORD bytes, LPOVERLAPPED) {
