@@ -55,6 +55,7 @@ class file_object : public kernel_object {
 
   int wait_fd() const override;
   bool try_acquire() override;
+  file_object* as_file() override { return this; }
 
   [[nodiscard]] bool overlapped() const { return overlapped_; }
   /// The access rights the handle was granted (FILE_READ_DATA, ...).

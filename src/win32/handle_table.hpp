@@ -48,6 +48,18 @@ std::shared_ptr<T> lookup_as(HANDLE handle) {
   return object;
 }
 
+/// The file behind a handle: the lookup on every ReadFile and WriteFile.
+template <>
+inline std::shared_ptr<file_object> lookup_as<file_object>(HANDLE handle) {
+  std::shared_ptr<kernel_object> object = lookup_handle(handle).object;
+  file_object* file = object ? object->as_file() : nullptr;
+  if (!file) {
+    SetLastError(ERROR_INVALID_HANDLE);
+    return nullptr;
+  }
+  return {std::move(object), file};
+}
+
 /// Removes a handle. ERROR_INVALID_HANDLE if it is not open.
 bool close_handle(HANDLE handle);
 

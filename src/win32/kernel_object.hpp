@@ -6,6 +6,8 @@
 
 namespace conduit::win32 {
 
+class file_object;
+
 /// The base of events, threads, processes, pipe ends, ports, mailslots.
 ///
 /// Waiting: an object is waitable when it has a descriptor that polls
@@ -21,6 +23,10 @@ class kernel_object : public std::enable_shared_from_this<kernel_object> {
   /// Claims the signal after wait_fd() polled readable; false if another
   /// waiter took it first (the wait then goes on).
   [[nodiscard]] virtual bool try_acquire() { return true; }
+
+  /// The object as a file (pipe end, mailslot, ...), or null: what every
+  /// ReadFile and WriteFile asks, answered without a dynamic_cast's cost.
+  [[nodiscard]] virtual file_object* as_file() { return nullptr; }
 
   /// Handle bookkeeping, for the handle table: when the last handle to the
   /// object closes, last_handle_closed() runs.
