@@ -67,8 +67,10 @@ startup_state& startup() {
   return *s;
 }
 
-// Whether a kind crosses by inheritance: one descriptor and nothing else.
-// (Standard handles cross as the child's descriptors 0, 1 and 2.)
+// Whether a kind crosses by inheritance. Standard handles cross as the
+// child's descriptors 0, 1 and 2; named pipe ends and mailslot writers
+// cross with their descriptors and their state, as DuplicateHandle moves
+// them.
 bool inheritable_kind(char kind) {
   switch (static_cast<transfer_kind>(kind)) {
     case transfer_kind::read_end:
@@ -76,11 +78,20 @@ bool inheritable_kind(char kind) {
     case transfer_kind::manual_event:
     case transfer_kind::auto_event:
     case transfer_kind::process:
+    case transfer_kind::pipe_client:
+    case transfer_kind::pipe_server:
+    case transfer_kind::mailslot_writer:
       return true;
     default:
       return false;
   }
 }
+
+// The most state one inherited item carries in the child's environment (as
+// hexadecimal, twice as long): Linux refuses an environment string over
+// 128 KiB. A message pipe end holding more of a message read in part than
+// this is not inherited (docs/win32-named-pipes.md).
+constexpr std::size_t max_inherited_state = 32 * 1024;
 
 // Puts each inherited handle back at its number (win32/inherited_adoption.hpp
 // says which it trusts). The variables are removed so that programs this
@@ -248,18 +259,25 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
     passed = inheritable_handles();
     std::vector<int> fds;
     for (const auto& h : passed) {
-      int fd = h.object.fds[0];
-      auto identity = identify_descriptor(fd);
-      if (fd < 3 || !identity) continue;
-      // The state goes along: a named event's name, which the child holds too.
+      if (h.object.state.size() > max_inherited_state) continue;
+      std::vector<descriptor_identity> identities;
+      for (int fd : h.object.fds) {
+        auto identity = identify_descriptor(fd);
+        if (fd < 3 || !identity) break;
+        identities.push_back(*identity);
+      }
+      if (identities.empty() || identities.size() != h.object.fds.size()) continue;
+      // The state goes along: a named event's name, a pipe end's name, mode
+      // and place in a message, which the child holds too.
       description += format_inherited({.value = reinterpret_cast<std::uintptr_t>(h.handle),
-                                       .fds = {fd},
-                                       .identities = {*identity},
+                                       .fds = h.object.fds,
+                                       .identities = std::move(identities),
                                        .kind = static_cast<char>(h.object.kind),
                                        .access = h.access,
                                        .flags = std::nullopt,
                                        .state = h.object.state});
-      if (std::find(fds.begin(), fds.end(), fd) == fds.end()) {
+      for (int fd : h.object.fds) {
+        if (std::find(fds.begin(), fds.end(), fd) != fds.end()) continue;
         fds.push_back(fd);
         options.inherited_handles.push_back(conduit::inherited_handle::native(fd));
       }

@@ -241,6 +241,115 @@ TEST_F(Duplicate, MailslotWriterIntoChild) {
   EXPECT_EQ(read_text(slot), "letter");
 }
 
+// Inheritance (CreateProcess with bInheritHandles): the child gets named
+// pipe ends and mailslot writers at the same numbers, as DuplicateHandle
+// would give them, and the parent keeps its own handles.
+
+// An inheritable handle `h` reaches a "write-handle" child, which writes
+// `text` and exits; the parent closes its copy, and `peer` reads the text
+// and then sees the end.
+void inherited_writes(HANDLE h, HANDLE peer, const std::string& text) {
+  child_process child;
+  ASSERT_TRUE(start(child, "write-handle " + value_of(h) + " " + text, child_path, TRUE))
+      << GetLastError();
+  EXPECT_TRUE(CloseHandle(h));  // the child's handle is the last one now
+  EXPECT_EQ(read_text(peer), text);
+  EXPECT_EQ(child.exit_code(), 0u);
+}
+
+TEST_F(Duplicate, InheritedPipeClientTalksToServer) {
+  std::string name = pipe_name();
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, &inheritable,
+                              OPEN_EXISTING, 0, nullptr);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  inherited_writes(client, server, "inherited");
+  // Every handle of the client end is closed: the server sees the end.
+  char buffer[16];
+  DWORD n = 0;
+  EXPECT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+}
+
+TEST_F(Duplicate, InheritedConnectedServerEndServesTheClient) {
+  std::string name = pipe_name();
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX,
+                                   PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE, 1, 4096, 4096, 0,
+                                   &inheritable);
+  ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  EXPECT_FALSE(ConnectNamedPipe(server, nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_PIPE_CONNECTED));
+  inherited_writes(server, client, "served");
+}
+
+TEST_F(Duplicate, InheritedMessageClientReadsWholeMessages) {
+  std::string name = pipe_name();
+  handle_guard server(
+      make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  handle_guard client(CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, &inheritable,
+                                  OPEN_EXISTING, 0, nullptr));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  DWORD mode = PIPE_READMODE_MESSAGE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+  EXPECT_EQ(write_text(server, "one message"), 11u);
+  // The child reads with the parent's handle state: one read, one message.
+  child_process child;
+  ASSERT_TRUE(start(child, "read-handle " + value_of(client), child_path, TRUE))
+      << GetLastError();
+  EXPECT_EQ(child.exit_code(), 0u);
+  EXPECT_EQ(read_text(child.output), "one message");
+  // The parent's handle is still its own, and still connected.
+  EXPECT_EQ(write_text(server, "two"), 3u);
+  EXPECT_EQ(read_text(client), "two");
+}
+
+TEST_F(Duplicate, InheritedMailslotWriter) {
+  std::string name = R"(\\.\mailslot\)" + pipe_name().substr(9);
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, 0, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  HANDLE writer = CreateFileA(name.c_str(), GENERIC_WRITE, FILE_SHARE_READ, &inheritable,
+                              OPEN_EXISTING, 0, nullptr);
+  ASSERT_NE(writer, INVALID_HANDLE_VALUE) << GetLastError();
+  child_process child;
+  ASSERT_TRUE(start(child, "write-handle " + value_of(writer) + " letter", child_path, TRUE))
+      << GetLastError();
+  EXPECT_EQ(child.exit_code(), 0u);
+  EXPECT_TRUE(CloseHandle(writer));
+  EXPECT_EQ(read_text(slot), "letter");
+}
+
+// A handle not marked inheritable, or bInheritHandles FALSE: the number
+// means nothing in the child.
+TEST_F(Duplicate, PipeEndsNotInheritedStayHome) {
+  std::string name = pipe_name();
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(name));  // not inheritable
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  child_process child;
+  ASSERT_TRUE(start(child, "write-handle " + value_of(client) + " x", child_path, TRUE))
+      << GetLastError();
+  EXPECT_EQ(child.exit_code(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  handle_guard server2(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server2.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  handle_guard second(CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, &inheritable,
+                                  OPEN_EXISTING, 0, nullptr));
+  ASSERT_NE(second.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  child_process other;
+  ASSERT_TRUE(start(other, "write-handle " + value_of(second) + " x", child_path, FALSE))
+      << GetLastError();
+  EXPECT_EQ(other.exit_code(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+}
+
 // Pulls an "offer-event" child's event with `options`, sets it, and lets
 // the child look at its own handle: the child's exit code.
 DWORD pull_and_set(DWORD options) {
