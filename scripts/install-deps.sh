@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev            # benchmarks (Google Benchmark)
   clang libclang-rt-14-dev    # libFuzzer for the broker protocol fuzz target
   tcl                         # Tcl package tests
+  scdoc                       # man pages (man/*.scd), rendered at build time
 )
 
 missing=()

@@ -13,10 +13,13 @@
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
+#include "broker/log.hpp"
 #include "conduit/error.hpp"
 #include "core/fd_passing.hpp"
 #include "core/object_name.hpp"
@@ -30,13 +33,9 @@ using detail::unique_fd;
 constexpr std::uint64_t listener_tag = 0;
 constexpr std::uint64_t signal_tag = 1;
 
-// Says what failed and why; a full disk or quota gets named as such, as it
-// is the one cause an operator fixes outside conduit.
+// Says what failed and why.
 void log_error(const std::string& what, int error = errno) {
-  const char* hint = "";
-  if (error == ENOSPC) hint = " (the file system is full)";
-  if (error == EDQUOT) hint = " (the disk quota of this user is used up)";
-  std::fprintf(stderr, "conduitd: %s: %s%s\n", what.c_str(), std::strerror(error), hint);
+  log_errno(log_level::error, what, error);
 }
 
 // A peer's credentials as the kernel recorded them at connect time.
@@ -94,16 +93,59 @@ wire::reply error_reply(errc e) {
 // file left behind names a pid the system may give to another process, which
 // whoever stops "the broker" by its pid file would then hit. The lock is
 // still ours, so both files are.
-void remove_files(const std::string& dir) {
-  ::unlink(detail::broker_socket_path(dir).c_str());
+// A socket handed over by a service manager stays: it is the manager's, and
+// it is how the manager starts the broker again at the next connection.
+void remove_files(const std::string& dir, bool activated) {
+  if (!activated) ::unlink(detail::broker_socket_path(dir).c_str());
   ::unlink(detail::broker_pid_path(dir).c_str());
+}
+
+// A handed-over descriptor must be what the broker would have made: a
+// listening Unix socket of packets. The loop needs it non-blocking (it
+// accepts until EAGAIN) and no child may inherit it.
+bool adopt_listener(int fd, const std::string& expected_path) {
+  int type = 0, domain = 0, listening = 0;
+  socklen_t len = sizeof(int);
+  bool ok = ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+  len = sizeof(int);
+  ok = ok && ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0;
+  len = sizeof(int);
+  ok = ok && ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0;
+  if (!ok || domain != AF_UNIX || type != SOCK_SEQPACKET || !listening) {
+    log(log_level::error, "descriptor " + std::to_string(fd) +
+                              " handed over is no listening AF_UNIX SOCK_SEQPACKET socket "
+                              "(ListenSequentialPacket= in the socket unit)");
+    return false;
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    log_error("cannot set up descriptor " + std::to_string(fd) + " handed over");
+    return false;
+  }
+  // Clients find the broker by its folder's socket path: a socket bound
+  // anywhere else would be served, but reached by nobody who looks there.
+  sockaddr_un addr{};
+  socklen_t addr_len = sizeof(addr);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0 &&
+      addr_len > offsetof(sockaddr_un, sun_path)) {
+    std::string bound(addr.sun_path,
+                      strnlen(addr.sun_path, addr_len - offsetof(sockaddr_un, sun_path)));
+    if (bound != expected_path)
+      log(log_level::warning, "the socket handed over is bound to \"" + bound + "\", not " +
+                                  expected_path + ", where clients look");
+  }
+  log(log_level::info, "serving the socket handed over (socket activation)");
+  return true;
 }
 
 }  // namespace
 
 bool broker::set_up() {
   const std::string& dir = options_.runtime_dir;
-  limits_ = derive_limits(raise_descriptor_limit(), options_.system);
+  activated_ = options_.listen_fd >= 0;
+  limits_ =
+      apply_settings(derive_limits(raise_descriptor_limit(), options_.system), options_.limits);
   if (::mkdir(dir.c_str(), options_.system ? 0755 : 0700) != 0 && errno != EEXIST) {
     log_error("cannot create " + dir);
     return false;
@@ -111,9 +153,7 @@ bool broker::set_up() {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
       (!options_.system && (st.st_mode & 022) != 0)) {
-    std::fprintf(stderr,
-                 "conduitd: %s must be a folder owned by this user, writable by no one else\n",
-                 dir.c_str());
+    log(log_level::error, dir + " must be a folder owned by this user, writable by no one else");
     return false;
   }
   lock_.reset(::open(detail::broker_lock_path(dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -122,32 +162,37 @@ bool broker::set_up() {
     return false;
   }
   if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
-    std::fprintf(stderr, "conduitd: another conduitd already serves %s\n", dir.c_str());
+    log(log_level::error, "another conduitd already serves " + dir);
     return false;
   }
   if (!mailslots_.set_up(dir)) {
-    log_error(("cannot make a private mailslots folder in " + dir).c_str());
+    log_error("cannot make a private mailslots folder in " + dir);
     return false;
   }
   std::string path = detail::broker_socket_path(dir);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    std::fprintf(stderr, "conduitd: socket path too long: %s\n", path.c_str());
-    return false;
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  ::unlink(path.c_str());  // a stale socket from a broker that died; we hold the lock
-  listener_.reset(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!listener_ ||
-      ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::chmod(path.c_str(), options_.system ? 0666 : 0600) != 0 ||
-      ::listen(listener_.get(), 512) != 0) {
-    log_error("cannot listen on " + path);
-    return false;
+  if (options_.listen_fd >= 0) {
+    listener_.reset(std::exchange(options_.listen_fd, -1));
+    if (!adopt_listener(listener_.get(), path)) return false;
+  } else {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(addr.sun_path)) {
+      log(log_level::error, "socket path too long: " + path);
+      return false;
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    ::unlink(path.c_str());  // a stale socket from a broker that died; we hold the lock
+    listener_.reset(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!listener_ ||
+        ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::chmod(path.c_str(), options_.system ? 0666 : 0600) != 0 ||
+        ::listen(listener_.get(), 512) != 0) {
+      log_error("cannot listen on " + path);
+      return false;
+    }
   }
   if (!write_pid_file(detail::broker_pid_path(dir))) {
-    ::unlink(path.c_str());
+    if (!activated_) ::unlink(path.c_str());
     return false;
   }
 
@@ -170,6 +215,11 @@ bool broker::set_up() {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener_.get(), &ev);
   ev.data.u64 = signal_tag;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, signals_.get(), &ev);
+  log(log_level::info, std::string(options_.system ? "system" : "session") + " broker serving " +
+                           path + " (descriptors: " + std::to_string(limits_.descriptors_total) +
+                           ", " + std::to_string(limits_.descriptors_per_uid) +
+                           " per uid; waits: " + std::to_string(limits_.waits_total) + ", " +
+                           std::to_string(limits_.waits_per_uid) + " per uid)");
   return true;
 }
 
@@ -203,7 +253,8 @@ std::optional<int> broker::step(int max_wait_ms) {
     if (tag == listener_tag) {
       accept_peers();
     } else if (tag == signal_tag) {
-      remove_files(options_.runtime_dir);
+      log(log_level::info, "stopping on a signal");
+      remove_files(options_.runtime_dir, activated_);
       return 0;
     } else if (auto it = peers_.find(tag); it != peers_.end() && !condemned_.count(tag)) {
       serve(it->second);
@@ -217,7 +268,8 @@ std::optional<int> broker::step(int max_wait_ms) {
   if (options_.idle_exit_seconds > 0 && peers_.empty() &&
       std::chrono::steady_clock::now() - idle_since_ >=
           std::chrono::seconds(options_.idle_exit_seconds)) {
-    remove_files(options_.runtime_dir);
+    log(log_level::info, "stopping: idle for " + std::to_string(options_.idle_exit_seconds) + " s");
+    remove_files(options_.runtime_dir, activated_);
     return 0;
   }
   return std::nullopt;

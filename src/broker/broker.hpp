@@ -33,6 +33,13 @@ struct broker_options {
   bool system = false;        // shared by all users: socket open to everyone
   int ready_fd = -1;          // gets one byte 'R' once the socket is listening
   int idle_exit_seconds = 0;  // exit after this long with no peer; 0 = never
+  /// A listening socket handed over by a service manager (socket
+  /// activation), which the broker then owns and serves instead of making
+  /// its own; -1: none. Its socket file is the manager's: the broker
+  /// neither replaces nor removes it.
+  int listen_fd = -1;
+  /// Caps from the configuration, below those derived from the descriptor limit.
+  limit_settings limits;
 };
 
 class broker {
@@ -94,6 +101,7 @@ class broker {
   int next_timeout_ms() const;
 
   broker_options options_;
+  bool activated_ = false;  // serving a socket handed over (options_.listen_fd)
   broker_limits limits_;
   detail::unique_fd lock_;
   detail::unique_fd listener_;

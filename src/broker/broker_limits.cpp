@@ -50,4 +50,17 @@ broker_limits derive_limits(std::size_t descriptor_limit, bool system) {
   return limits;
 }
 
+broker_limits apply_settings(broker_limits limits, const limit_settings& settings) {
+  auto lower = [](std::size_t& cap, const std::optional<std::size_t>& setting) {
+    if (setting) cap = std::min(cap, *setting);
+  };
+  lower(limits.descriptors_total, settings.descriptors_total);
+  lower(limits.descriptors_per_uid, settings.descriptors_per_uid);
+  lower(limits.waits_total, settings.waits_total);
+  lower(limits.waits_per_uid, settings.waits_per_uid);
+  limits.descriptors_per_uid = std::min(limits.descriptors_per_uid, limits.descriptors_total);
+  limits.waits_per_uid = std::min(limits.waits_per_uid, limits.waits_total);
+  return limits;
+}
+
 }  // namespace conduit::broker

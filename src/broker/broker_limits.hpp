@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <optional>
 
 namespace conduit::broker {
 
@@ -44,5 +45,19 @@ std::size_t raise_descriptor_limit();
 /// broker shared by all users, where one uid gets a quarter of the total;
 /// a session broker serves one user, who may use all of it.
 [[nodiscard]] broker_limits derive_limits(std::size_t descriptor_limit, bool system);
+
+/// Caps an administrator sets (conduitd.conf): each may only lower what
+/// derive_limits() gives, never raise it, since the derived caps are what
+/// keep the broker below its descriptor limit.
+struct limit_settings {
+  std::optional<std::size_t> descriptors_total;
+  std::optional<std::size_t> descriptors_per_uid;
+  std::optional<std::size_t> waits_total;
+  std::optional<std::size_t> waits_per_uid;
+};
+
+/// `derived` with each set cap lowered to its setting (one above the
+/// derived value leaves it as it is); a uid's share never exceeds the total.
+[[nodiscard]] broker_limits apply_settings(broker_limits derived, const limit_settings& settings);
 
 }  // namespace conduit::broker

@@ -1,26 +1,39 @@
 // conduitd: holds the names of pipes and mailslots; never touches their data.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "broker/broker.hpp"
+#include "broker/broker_config.hpp"
+#include "broker/log.hpp"
+#include "broker/socket_activation.hpp"
 #include "core/runtime_dir.hpp"
+#include "security/access_check.hpp"
+#include "security/sid.hpp"
 
 namespace {
 
-void usage() {
+using namespace conduit::broker;
+
+void usage(FILE* to) {
   std::fputs(
-      "usage: conduitd [--system] [--runtime-dir DIR] [--idle-exit SECONDS] [--detach] [--ready-fd "
-      "N]\n"
+      "usage: conduitd [--system] [--runtime-dir DIR] [--config FILE] [--log-level LEVEL]\n"
+      "                [--idle-exit SECONDS] [--detach] [--ready-fd N]\n"
       "  --system         serve all users from /run/conduit (or CONDUIT_SYSTEM_RUNTIME_DIR)\n"
       "  --runtime-dir    serve from DIR (default: CONDUIT_RUNTIME_DIR, or the session folder)\n"
+      "  --config         read settings from FILE (default with --system:\n"
+      "                   /etc/conduit/conduitd.conf, if it exists)\n"
+      "  --log-level      error, warning, notice (default), info or debug\n"
       "  --idle-exit      exit after SECONDS with no process connected (0: never)\n"
       "  --detach         run in the background, in a session of its own\n"
-      "  --ready-fd       write 'R' to descriptor N once accepting connections\n",
-      stderr);
+      "  --ready-fd       write 'R' to descriptor N once accepting connections\n"
+      "A listening socket handed over by a service manager (LISTEN_PID, LISTEN_FDS)\n"
+      "is served instead of one of its own (socket activation).\n",
+      to);
 }
 
 bool parse_int(const char* text, int& out) {
@@ -31,11 +44,27 @@ bool parse_int(const char* text, int& out) {
   return true;
 }
 
+// A group name, through NSS, or a number naming a gid directly.
+std::optional<gid_t> resolve_group(std::string_view name) {
+  if (!name.empty() &&
+      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (name.size() > 9) return std::nullopt;
+    return static_cast<gid_t>(std::strtoul(std::string(name).c_str(), nullptr, 10));
+  }
+  namespace sec = conduit::detail::security;
+  sec::sid s;
+  sec::account found;
+  if (sec::lookup_name("Unix Group\\" + std::string(name), s, &found)) return std::nullopt;
+  return sec::gid_of(s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  conduit::broker::broker_options options;
+  broker_options options;
   bool detach = false;
+  std::string config_path;
+  std::optional<log_level> level;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     bool has_value = i + 1 < argc;
@@ -45,15 +74,54 @@ int main(int argc, char** argv) {
       detach = true;
     } else if (arg == "--runtime-dir" && has_value) {
       options.runtime_dir = argv[++i];
+    } else if (arg == "--config" && has_value) {
+      config_path = argv[++i];
+    } else if (arg == "--log-level" && has_value) {
+      level = parse_log_level(argv[++i]);
+      if (!level) {
+        std::fprintf(stderr,
+                     "conduitd: --log-level: \"%s\" is none of error, warning, notice, "
+                     "info, debug\n",
+                     argv[i]);
+        return 2;
+      }
     } else if (arg == "--idle-exit" && has_value) {
-      if (!parse_int(argv[++i], options.idle_exit_seconds)) return usage(), 2;
+      if (!parse_int(argv[++i], options.idle_exit_seconds)) return usage(stderr), 2;
     } else if (arg == "--ready-fd" && has_value) {
-      if (!parse_int(argv[++i], options.ready_fd)) return usage(), 2;
+      if (!parse_int(argv[++i], options.ready_fd)) return usage(stderr), 2;
+    } else if (arg == "--help") {
+      usage(stdout);
+      return 0;
     } else {
-      usage();
-      return arg == "--help" ? 0 : 2;
+      usage(stderr);
+      return 2;
     }
   }
+  if (level) set_log_level(*level);
+
+  // Taken first, so that whatever happens next no child inherits the
+  // variables, and a socket that cannot be used is closed.
+  activation activated = take_activated_socket();
+  if (!activated.error.empty()) {
+    log(log_level::error, "socket activation: " + activated.error);
+    return 1;
+  }
+  options.listen_fd = activated.fd;
+
+  // The system broker reads the system's configuration when there is one;
+  // a file named on the command line must be there.
+  bool explicit_config = !config_path.empty();
+  if (!explicit_config && options.system) config_path = default_config_path;
+  if (!config_path.empty()) {
+    config_result parsed = read_config(config_path, !explicit_config, resolve_group);
+    for (const auto& error : parsed.errors) log(log_level::error, error);
+    if (!parsed.errors.empty()) return 1;
+    options.limits = parsed.config.limits;
+    if (parsed.config.admin_groups)
+      conduit::detail::security::set_admin_groups(*parsed.config.admin_groups);
+    if (parsed.config.level && !level) set_log_level(*parsed.config.level);
+  }
+
   if (options.runtime_dir.empty()) {
     options.runtime_dir = options.system ? conduit::detail::system_runtime_dir()
                                          : conduit::detail::runtime_dir_override();
@@ -67,5 +135,5 @@ int main(int argc, char** argv) {
     if (child > 0) return 0;
     ::setsid();
   }
-  return conduit::broker::broker(options).run();
+  return broker(options).run();
 }

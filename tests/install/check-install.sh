@@ -1,18 +1,138 @@
 #!/usr/bin/env bash
-# Installs the build into a fresh prefix, then builds a consumer against it
-# twice (CMake package and pkg-config) and runs both against a broker
-# started from the installed conduitd.
+# What a user of conduit gets once it is installed, checked from the
+# installed files only:
+#
+#   check-install.sh BUILD_DIR            cmake --install into a fresh prefix
+#   check-install.sh BUILD_DIR package    the Debian package (cpack), unpacked
+#                                         with dpkg -x into a scratch root
+#
+# Either way a C++ consumer is built against it twice (CMake package and
+# pkg-config) and run against a broker started from the installed conduitd.
+# The package is also checked for its contents (units, sysusers.d,
+# tmpfiles.d, man pages, maintainer scripts), a Win32 example (Server.cpp
+# and Client.cpp) is built against its windows.h and run, and its systemd
+# units pass `systemd-analyze verify` when systemd-analyze is here.
 set -euo pipefail
-build_dir=$1
+build_dir=$(cd "$1" && pwd)
+mode=${2:-prefix}
 source_dir=$(cd "$(dirname "$0")" && pwd)
+examples=$(cd "$source_dir/../../examples/win32" && pwd)
 work=$(mktemp -d)
-trap 'pkill -f "conduitd --runtime-dir $work/run" 2>/dev/null || true; rm -rf "$work"' EXIT
-cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
-export CONDUIT_RUNTIME_DIR=$work/run CONDUIT_BROKER=$work/prefix/bin/conduitd
-cmake -S "$source_dir" -B "$work/cmake-build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
-cmake --build "$work/cmake-build" >/dev/null
-LD_LIBRARY_PATH=$work/prefix/lib:${LD_LIBRARY_PATH:-} "$work/cmake-build/consumer"
-libdir=$(ls -d "$work"/prefix/lib*/pkgconfig | head -n 1)
-export PKG_CONFIG_PATH=$libdir
-g++ "$source_dir/consumer.cpp" -o "$work/pc-consumer" $(pkg-config --cflags --libs conduit)
-LD_LIBRARY_PATH=$(dirname "$libdir"):${LD_LIBRARY_PATH:-} "$work/pc-consumer"
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  local broker
+  broker=$(cat "$work/run/conduitd.pid" 2>/dev/null || true)
+  [ -n "$broker" ] && kill "$broker" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# use_prefix PREFIX: programs built from here on find conduit in PREFIX only.
+use_prefix() {
+  prefix=$1
+  pcdir=$(ls -d "$prefix"/lib*/pkgconfig | head -n 1)
+  libdir=$(dirname "$pcdir")
+  export PKG_CONFIG_PATH=$pcdir
+  export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export CONDUIT_BROKER=$prefix/bin/conduitd CONDUIT_RUNTIME_DIR=$work/run
+  mkdir -p -m 700 "$work/run"
+}
+
+# check_consumer: tests/install/consumer.cpp through the CMake package and
+# through pkg-config.
+check_consumer() {
+  cmake -S "$source_dir" -B "$work/cmake-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+  cmake --build "$work/cmake-build" >/dev/null
+  "$work/cmake-build/consumer"
+  g++ "$source_dir/consumer.cpp" -o "$work/pc-consumer" $(pkg-config --cflags --libs conduit)
+  "$work/pc-consumer"
+}
+
+# check_win32: the book's Server.cpp and Client.cpp, unchanged, each in its
+# own process: the server says it runs, the client writes 14 bytes, the
+# server prints them and exits 0.
+check_win32() {
+  for p in Server Client; do
+    g++ "$examples/$p.cpp" -o "$work/$p" $(pkg-config --cflags --libs conduit-win32) ||
+      fail "$p.cpp does not build against the installed windows.h"
+  done
+  mkfifo "$work/out"
+  stdbuf -oL "$work/Server" >"$work/out" &
+  server_pid=$!
+  local line out
+  exec {server_fd}<"$work/out"
+  IFS= read -r -t 10 -u "$server_fd" line || fail "Server said nothing"
+  [ "$line" = "Server is now running" ] || fail "Server: $line"
+  out=$(timeout 10 "$work/Client") || fail "Client: $out"
+  [ "$out" = "Wrote 14 bytes" ] || fail "Client printed \"$out\""
+  IFS= read -r -t 10 -u "$server_fd" line || fail "Server printed nothing more"
+  [ "$line" = "This is a test" ] || fail "Server printed \"$line\""
+  wait "$server_pid" || fail "Server exited with $?"
+  server_pid=
+  echo "Win32 Server and Client work against the installed windows.h"
+}
+
+# check_units ROOT: the unpacked units, with ExecStart pointing into ROOT
+# (systemd-analyze checks that the program is there), must verify cleanly:
+# any complaint fails, even one systemd only warns about.
+check_units() {
+  local root=$1 units=$work/units said
+  if ! command -v systemd-analyze >/dev/null; then
+    echo "systemd-analyze is not installed: the units are not verified"
+    return
+  fi
+  mkdir "$units"
+  cp "$root/usr/lib/systemd/system/conduitd.socket" "$root/usr/lib/systemd/system/conduitd.service" "$units/"
+  sed -i "s|^ExecStart=/usr/bin/conduitd|ExecStart=$root/usr/bin/conduitd|" "$units/conduitd.service"
+  said=$(cd "$units" && systemd-analyze verify --man=no conduitd.socket conduitd.service 2>&1) ||
+    fail "systemd-analyze verify: $said"
+  [ -z "$said" ] || fail "systemd-analyze verify complains: $said"
+  echo "systemd-analyze verify: the units are clean"
+}
+
+if [ "$mode" = prefix ]; then
+  cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+  use_prefix "$work/prefix"
+  check_consumer
+  exit 0
+fi
+
+[ "$mode" = package ] || fail "unknown mode $mode"
+for tool in cpack dpkg-deb; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+cpack -G DEB --config "$build_dir/CPackConfig.cmake" -B "$work/pkg" >/dev/null ||
+  fail "cpack could not build the package"
+deb=$(ls "$work"/pkg/conduit_*.deb)
+contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
+for f in ./usr/bin/conduitd ./usr/libexec/conduit/conduit-gate ./usr/include/conduit/win32/windows.h \
+    ./usr/lib/systemd/system/conduitd.socket ./usr/lib/systemd/system/conduitd.service \
+    ./usr/lib/sysusers.d/conduit.conf ./usr/lib/tmpfiles.d/conduit.conf \
+    ./usr/share/man/man8/conduitd.8 ./usr/lib/cmake/conduit/conduitConfig.cmake; do
+  grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
+done
+grep -q '^\./usr/lib/.*pkgconfig/conduit\.pc$' <<<"$contents" || fail "the package lacks conduit.pc"
+grep -q '^\./usr/lib/.*libconduit-win32\.so\.0$' <<<"$contents" || fail "the package lacks libconduit-win32"
+# Every man page source is in it, whoever added it.
+for scd in "$source_dir"/../../man/*.scd; do
+  page=$(basename "$scd" .scd)
+  grep -qxF "./usr/share/man/man${page##*.}/$page" <<<"$contents" || fail "the package lacks the man page $page"
+done
+dpkg-deb -f "$deb" Depends | grep -q libc6 || fail "no library dependencies in the control file"
+for script in postinst prerm postrm; do
+  dpkg-deb -I "$deb" "$script" >/dev/null || fail "the package has no $script"
+done
+grep -qx 'ExecStart=/usr/bin/conduitd --system' <(dpkg-deb --fsys-tarfile "$deb" |
+  tar -xOf - ./usr/lib/systemd/system/conduitd.service) || fail "the service does not run /usr/bin/conduitd"
+echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
+
+dpkg -x "$deb" "$work/root"
+use_prefix "$work/root/usr"
+check_consumer
+check_win32
+check_units "$work/root"
