@@ -32,6 +32,7 @@ namespace {
 using detail::unique_fd;
 constexpr std::uint64_t listener_tag = 0;
 constexpr std::uint64_t signal_tag = 1;
+constexpr std::uint64_t datagram_tag = 2;
 
 // Says what failed and why.
 void log_error(const std::string& what, int error = errno) {
@@ -220,7 +221,23 @@ bool broker::set_up() {
                            ", " + std::to_string(limits_.descriptors_per_uid) +
                            " per uid; waits: " + std::to_string(limits_.waits_total) + ", " +
                            std::to_string(limits_.waits_per_uid) + " per uid)");
+  // Without the network the broker still serves this machine: a failure
+  // here is logged (why, and what to do) and nothing more.
+  if (options_.netbios && datagrams_.start(*options_.netbios, dir)) {
+    ev.events = EPOLLIN;
+    ev.data.u64 = datagram_tag;
+    watching_datagrams_ = ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, datagrams_.fd(), &ev) == 0;
+  }
   return true;
+}
+
+void broker::sync_datagram_interest() {
+  if (!datagrams_.running() || datagrams_.wants_input() == watching_datagrams_) return;
+  epoll_event ev{};
+  ev.events = datagrams_.wants_input() ? std::uint32_t{EPOLLIN} : 0u;
+  ev.data.u64 = datagram_tag;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, datagrams_.fd(), &ev) == 0)
+    watching_datagrams_ = datagrams_.wants_input();
 }
 
 bool broker::start() {
@@ -254,8 +271,11 @@ std::optional<int> broker::step(int max_wait_ms) {
       accept_peers();
     } else if (tag == signal_tag) {
       log(log_level::info, "stopping on a signal");
+      if (datagrams_.running()) datagrams_.write_counters();
       remove_files(options_.runtime_dir, activated_);
       return 0;
+    } else if (tag == datagram_tag) {
+      datagrams_.on_readable(mailslots_);
     } else if (auto it = peers_.find(tag); it != peers_.end() && !condemned_.count(tag)) {
       serve(it->second);
     }
@@ -263,6 +283,10 @@ std::optional<int> broker::step(int max_wait_ms) {
   }
   expire_waiters();
   drop_condemned();
+  if (datagrams_.running()) {
+    datagrams_.on_timer(mailslots_);
+    sync_datagram_interest();
+  }
   if (listener_paused_until_ && std::chrono::steady_clock::now() >= *listener_paused_until_)
     resume_listener();
   if (options_.idle_exit_seconds > 0 && peers_.empty() &&
@@ -281,6 +305,7 @@ int broker::next_timeout_ms() const {
   if (options_.idle_exit_seconds > 0 && peers_.empty())
     soonest = std::min(soonest, idle_since_ + std::chrono::seconds(options_.idle_exit_seconds));
   if (listener_paused_until_) soonest = std::min(soonest, *listener_paused_until_);
+  if (auto d = datagrams_.next_deadline()) soonest = std::min(soonest, *d);
   if (soonest == std::chrono::steady_clock::time_point::max()) return -1;
   if (soonest <= now) return 0;
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count();

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "broker/broker_limits.hpp"
+#include "broker/datagram_listener.hpp"
 #include "broker/event_namespace.hpp"
 #include "broker/mailslot_namespace.hpp"
 #include "broker/peer.hpp"
@@ -40,6 +41,9 @@ struct broker_options {
   int listen_fd = -1;
   /// Caps from the configuration, below those derived from the descriptor limit.
   limit_settings limits;
+  /// Listen for mailslot datagrams from other machines (datagram_listener.hpp)
+  /// with these settings; none: do not.
+  std::optional<detail::netbios::netbios_settings> netbios;
 };
 
 class broker {
@@ -98,6 +102,8 @@ class broker {
   /// taken now (`error`), and watching it would spin.
   void pause_listener(int error);
   void resume_listener();
+  /// Watches the datagram socket or not, as the datagram listener wants.
+  void sync_datagram_interest();
   int next_timeout_ms() const;
 
   broker_options options_;
@@ -112,11 +118,13 @@ class broker {
   std::map<peer_id, peer> peers_;
   std::set<peer_id> condemned_;
   std::unordered_map<uid_t, std::size_t> uid_charges_;  // descriptors charged per uid
-  peer_id next_peer_ = 2;  // 0 and 1 are the listener and signalfd in epoll data
+  peer_id next_peer_ = 3;  // 0, 1 and 2: the listener, signalfd and datagram socket in epoll data
   pipe_namespace pipes_;
   mailslot_namespace mailslots_;
   event_namespace events_;
   waiter_table waiters_;
+  datagram_listener datagrams_;
+  bool watching_datagrams_ = false;
   std::chrono::steady_clock::time_point idle_since_;
 };
 

@@ -234,6 +234,44 @@ wire::reply mailslot_namespace::close(const peer& owner,
   return {};
 }
 
+remote_delivery mailslot_namespace::deliver_remote(const std::string& key,
+                                                   std::span<const std::byte> message) {
+  auto it = slots_.find(key);
+  if (it == slots_.end()) return remote_delivery::no_slot;
+  mailslot& slot = it->second;
+  // Datagrams carry no proof of who sent them: the writer is anonymous and
+  // came over the network, and so is refused unless the DACL names NU or AN.
+  security::identity network_writer;
+  network_writer.anonymous = true;
+  network_writer.remote = true;
+  std::uint32_t granted = 0;
+  if (security::access_check(slot.descriptor, network_writer,
+                             file_open_desired(security::rights::generic_write),
+                             security::file_generic_mapping, granted))
+    return remote_delivery::denied;
+  if (slot.max_message_size != 0 && message.size() > slot.max_message_size)
+    return remote_delivery::too_large;
+  auto sender = remote_senders_.find(slot.id);
+  if (sender == remote_senders_.end()) {
+    unique_fd s = connect_to(slot.path);
+    if (!s) {
+      if (errno == ECONNREFUSED || errno == ENOENT) remove(it);
+      return remote_delivery::no_slot;
+    }
+    sender = remote_senders_.emplace(slot.id, std::move(s)).first;
+  }
+  for (;;) {
+    ssize_t n =
+        ::send(sender->second.get(), message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return remote_delivery::delivered;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return remote_delivery::queue_full;
+    // The reader's socket is gone: the slot with it.
+    remove(it);
+    return remote_delivery::no_slot;
+  }
+}
+
 void mailslot_namespace::drop_peer(peer_id id) {
   for (auto it = slots_.begin(); it != slots_.end();) {
     auto next = std::next(it);
@@ -249,6 +287,7 @@ void mailslot_namespace::remove(std::map<std::string, mailslot>::iterator it) {
   // whoever still holds it.
   ::unlink(it->second.path.c_str());
   ids_.erase(it->second.id);
+  remote_senders_.erase(it->second.id);
   slots_.erase(it);
 }
 

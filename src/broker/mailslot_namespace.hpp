@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 
 #include "broker/object_security.hpp"
@@ -36,6 +37,15 @@ struct mailslot {
   std::uint32_t max_message_size = 0;
   security::security_descriptor descriptor;  // checked at every writer's open
   std::string path;                          // where the reader's receiving socket is bound
+};
+
+/// What became of a message from another machine (deliver_remote).
+enum class remote_delivery {
+  delivered,
+  no_slot,     // no slot has that name (or its reader has just gone)
+  denied,      // the slot's DACL does not let the network write
+  too_large,   // over the slot's maximum message size
+  queue_full,  // the reader's queue is full: try again later, or drop
 };
 
 /// What a successful open hands the writer.
@@ -67,6 +77,12 @@ class mailslot_namespace {
   /// the access asked (GENERIC_WRITE for a writer).
   mailslot_open_result open(const peer& writer, const wire::open_mailslot_request& request);
   wire::reply close(const peer& owner, const wire::close_mailslot_request& request);
+  /// Puts a message that came from another machine into the slot whose
+  /// key (case-folded path) is `key`, if its DACL grants GENERIC_WRITE to a
+  /// remote, unauthenticated writer: one that holds only NETWORK (NU) and
+  /// ANONYMOUS LOGON (AN). Never waits: a full queue is queue_full. The
+  /// socket it sends on is kept for the slot's next message.
+  remote_delivery deliver_remote(const std::string& key, std::span<const std::byte> message);
   /// Drops every slot a peer owns (its process is gone).
   void drop_peer(peer_id id);
 
@@ -78,10 +94,11 @@ class mailslot_namespace {
   /// Binds a new slot's socket, or accepts where an earlier broker bound it.
   bool place(int receiving_socket, std::string& path);
 
-  std::string dir_;                           // <runtime dir>/mailslots
-  std::map<std::string, mailslot> slots_;     // by key
-  std::map<std::uint64_t, std::string> ids_;  // slot id -> key
-  std::map<peer_id, std::size_t> owned_;      // peer -> slots it owns
+  std::string dir_;                                            // <runtime dir>/mailslots
+  std::map<std::string, mailslot> slots_;                      // by key
+  std::map<std::uint64_t, std::string> ids_;                   // slot id -> key
+  std::map<peer_id, std::size_t> owned_;                       // peer -> slots it owns
+  std::map<std::uint64_t, detail::unique_fd> remote_senders_;  // slot id -> connected socket
   std::uint64_t next_id_ = 1;
 };
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "broker/broker.hpp"
@@ -14,6 +15,8 @@
 #include "core/runtime_dir.hpp"
 #include "security/access_check.hpp"
 #include "security/sid.hpp"
+#include "netbios/netbios_name.hpp"
+#include "netbios/netbios_settings.hpp"
 
 namespace {
 
@@ -31,6 +34,14 @@ void usage(FILE* to) {
       "  --idle-exit      exit after SECONDS with no process connected (0: never)\n"
       "  --detach         run in the background, in a session of its own\n"
       "  --ready-fd       write 'R' to descriptor N once accepting connections\n"
+      "  --netbios-port   receive mailslot datagrams from other machines on UDP port N\n"
+      "                   (0: not at all; default: CONDUIT_NETBIOS_PORT if set, else 138\n"
+      "                   with --system and none in a user's session)\n"
+      "  --netbios-name   this machine's NetBIOS name (default: CONDUIT_NETBIOS_NAME, or\n"
+      "                   the host name)\n"
+      "  --workgroup      the workgroup or domain whose broadcasts it takes (default:\n"
+      "                   CONDUIT_WORKGROUP, or WORKGROUP)\n"
+      "  --netbios-scope  NetBIOS scope (default: CONDUIT_NETBIOS_SCOPE, or none)\n"
       "A listening socket handed over by a service manager (LISTEN_PID, LISTEN_FDS)\n"
       "is served instead of one of its own (socket activation).\n",
       to);
@@ -62,6 +73,10 @@ std::optional<gid_t> resolve_group(std::string_view name) {
 
 int main(int argc, char** argv) {
   broker_options options;
+  namespace nb = conduit::detail::netbios;
+  nb::netbios_settings netbios = nb::settings_from_environment();
+  std::optional<bool> listen_network;
+  if (std::getenv("CONDUIT_NETBIOS_PORT")) listen_network = netbios.port != 0;
   bool detach = false;
   std::string config_path;
   std::optional<log_level> level;
@@ -92,6 +107,19 @@ int main(int argc, char** argv) {
     } else if (arg == "--help") {
       usage(stdout);
       return 0;
+    } else if (arg == "--netbios-port" && has_value) {
+      std::string port = argv[++i];
+      listen_network = port != "0";
+      if (*listen_network && !nb::parse_port(port.c_str(), netbios.port)) return usage(stderr), 2;
+    } else if (arg == "--netbios-name" && has_value) {
+      netbios.name = nb::netbios_form(argv[++i]);
+      if (netbios.name.empty()) return usage(stderr), 2;
+    } else if (arg == "--workgroup" && has_value) {
+      netbios.workgroup = nb::netbios_form(argv[++i]);
+      if (netbios.workgroup.empty()) return usage(stderr), 2;
+    } else if (arg == "--netbios-scope" && has_value) {
+      netbios.scope = argv[++i];
+      if (!nb::valid_scope(netbios.scope)) return usage(stderr), 2;
     } else {
       usage(stderr);
       return 2;
@@ -127,6 +155,9 @@ int main(int argc, char** argv) {
                                          : conduit::detail::runtime_dir_override();
     if (options.runtime_dir.empty()) options.runtime_dir = conduit::detail::session_runtime_dir();
   }
+  // The system broker is the machine's: it takes the network's datagrams
+  // unless told otherwise. A user's session broker only when asked.
+  if (listen_network.value_or(options.system)) options.netbios = netbios;
   // Detached, the broker outlives the process that started it and is no
   // child of it: that process need not reap it.
   if (detach) {

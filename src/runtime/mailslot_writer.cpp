@@ -47,14 +47,19 @@ std::shared_ptr<mailslot_writer> mailslot_writer::open(std::string_view name, st
   ec.clear();
   object_name parsed;
   if ((ec = parse_object_name(name, object_kind::mailslot, parsed))) return nullptr;
-  // `\\host\`, `\\domain\` and `\\*\` send over the network, which comes later.
-  if (!parsed.local) {
-    ec = errc::bad_netpath;
-    return nullptr;
-  }
   if ((access & ~(want_read | want_write)) != 0) {
     ec = errc::invalid_parameter;
     return nullptr;
+  }
+  // `\\host\`, `\\domain\` and `\\*\`: network datagrams, no broker.
+  if (!parsed.local) {
+    auto remote = mailslot_datagram_sender::open(parsed, ec);
+    if (!remote) return nullptr;
+    std::shared_ptr<mailslot_writer> self(new mailslot_writer());
+    self->remote_ = std::move(remote);
+    self->access_ = access;
+    self->max_message_size_ = netbios::max_remote_message;
+    return self;
   }
   wire::open_mailslot_request request{std::string(name), access};
   wire::reply reply;
@@ -88,6 +93,7 @@ std::size_t mailslot_writer::write(std::span<const std::byte> data, std::error_c
     ec = errc::access_denied;
     return 0;
   }
+  if (remote_) return remote_->write(data, ec);
   // Refused here, before anything is sent: the reader never sees it (and
   // would drop a larger record: mailslot_records.hpp).
   if (data.size() > mailslot_message_limit(max_message_size_)) {

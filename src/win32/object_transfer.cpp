@@ -282,6 +282,11 @@ std::optional<portable_object> make_portable(const std::shared_ptr<kernel_object
       SetLastError(ERROR_INVALID_HANDLE);
       return std::nullopt;
     }
+    // A writer to other machines holds no slot's socket to hand on.
+    if (slot->writer()->is_remote()) {
+      SetLastError(ERROR_NOT_SUPPORTED);
+      return std::nullopt;
+    }
     state_writer w;
     w.u32(slot->access());
     w.u32(slot->writer()->access());
