@@ -41,6 +41,7 @@ struct channel_state {
   int interest = 0;  // TCL_READABLE | TCL_WRITABLE the script waits for
   int watched_fd = -1;
   int watched_mask = 0;
+  Tcl_FileProc* watched_proc = nullptr;
   Tcl_TimerToken timer = nullptr;
   Tcl_Channel chan = nullptr;
 
@@ -102,15 +103,17 @@ void unwatch(channel_state& s) {
   if (s.watched_fd >= 0) Tcl_DeleteFileHandler(s.watched_fd);
   s.watched_fd = -1;
   s.watched_mask = 0;
+  s.watched_proc = nullptr;
   if (s.timer) Tcl_DeleteTimerHandler(s.timer);
   s.timer = nullptr;
 }
 
 void watch_fd(channel_state& s, int fd, int mask, Tcl_FileProc* proc) {
-  if (s.watched_fd == fd && s.watched_mask == mask && !s.timer) return;
+  if (s.watched_fd == fd && s.watched_mask == mask && s.watched_proc == proc && !s.timer) return;
   unwatch(s);
   s.watched_fd = fd;
   s.watched_mask = mask;
+  s.watched_proc = proc;
   Tcl_CreateFileHandler(fd, mask, proc, &s);
 }
 
