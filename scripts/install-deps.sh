@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev            # benchmarks (Google Benchmark)
   clang libclang-rt-14-dev    # libFuzzer for the broker protocol fuzz target
   tcl                         # Tcl package tests
+  tcl-dev                     # the Tcl package: tcl.h and the stub library it links
 )
 
 missing=()

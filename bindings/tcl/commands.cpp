@@ -263,7 +263,7 @@ int impersonate_cmd(ClientData, Tcl_Interp* interp, int objc, Tcl_Obj* const obj
 // revert_to_self
 int revert_cmd(ClientData, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   if (objc != 1) {
-    Tcl_WrongNumArgs(interp, 1, objv, "");
+    Tcl_WrongNumArgs(interp, 1, objv, nullptr);
     return TCL_ERROR;
   }
   std::error_code ec;

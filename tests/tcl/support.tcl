@@ -51,8 +51,10 @@ proc ctest::start_broker {args} {
     file mkdir $dir
     file attributes $dir -permissions [expr {"--system" in $args ? 0755 : 0700}]
     set ::env(CONDUIT_RUNTIME_DIR) $dir
+    # --idle-exit: should this file die before ctest::finish, the broker
+    # follows it soon after.
     variable broker [open |[list $::env(CONDUIT_BROKER) {*}$args --runtime-dir $dir \
-                                 --idle-exit 0 --ready-fd 1 2>@stderr] r]
+                                 --idle-exit 5 --ready-fd 1 2>@stderr] r]
     fconfigure $broker -blocking 0 -translation binary
     variable said {}
     fileevent $broker readable {
