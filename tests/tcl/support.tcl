@@ -72,6 +72,8 @@ proc ctest::stop_broker {} {
     variable broker
     if {$broker eq {}} return
     catch {exec kill -KILL {*}[pid $broker]}
+    # Blocking, so that close waits until it is gone.
+    fconfigure $broker -blocking 1
     catch {close $broker}
     set broker {}
     file delete -force $::ctest::dir
