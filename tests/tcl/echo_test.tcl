@@ -1,0 +1,54 @@
+# Echo servers, each serving three clients in other tclsh processes at once:
+# a synchronous (blocking) one and an event-driven one (-blocking 0,
+# fileevent), with lines of growing length up to 10,000 characters.
+source [file join [file dirname [info script]] support.tcl]
+ctest::start_broker
+
+test echo-1.1 {a blocking echo server serves three clients at once} -body {
+    set name [ctest::pipe_name sync]
+    set server [ctest::tclsh server child.tcl sync_server $name 3]
+    ctest::wait_until {[string match ready* $::ctest::out(server)] || [info exists ::ctest::status(server)]}
+    foreach id {a b c} {ctest::tclsh $id child.tcl echo_client $name $id}
+    ctest::results {a b c server}
+} -result {a 0 {ok 10 lines} b 0 {ok 10 lines} c 0 {ok 10 lines} server 0 {ready
+ok 30 lines}}
+
+# The event-driven server: fileevent writable says a client has come, then
+# each readable line is echoed; eof closes the instance.
+proc on_connect {chan} {
+    fileevent $chan writable {}
+    fileevent $chan readable [list on_readable $chan]
+    incr ::connected
+    ctest::note
+}
+
+proc on_readable {chan} {
+    while {[gets $chan line] >= 0} {
+        puts $chan $line
+        incr ::echoed
+    }
+    if {[eof $chan]} {
+        close $chan
+        incr ::closed
+        ctest::note
+    }
+}
+
+test echo-1.2 {an event-driven echo server serves three clients at once} -setup {
+    set ::connected 0
+    set ::echoed 0
+    set ::closed 0
+} -body {
+    set name [ctest::pipe_name event]
+    foreach i {1 2 3} {
+        set chan [namedpipe_server $name]
+        fconfigure $chan -blocking 0 -buffering line
+        fileevent $chan writable [list on_connect $chan]
+    }
+    foreach id {a b c} {ctest::tclsh $id child.tcl echo_client $name $id}
+    set outcome [ctest::results {a b c}]
+    ctest::wait_until {$::closed == 3}
+    list $outcome $::connected $::echoed $::closed
+} -result {{a 0 {ok 10 lines} b 0 {ok 10 lines} c 0 {ok 10 lines}} 3 30 3}
+
+ctest::finish
