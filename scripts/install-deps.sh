@@ -9,6 +9,10 @@ packages=(
   libbenchmark-dev            # benchmarks (Google Benchmark)
   clang libclang-rt-14-dev    # libFuzzer for the broker protocol fuzz target
   tcl                         # Tcl package tests
+  libcli11-dev                # the conduit command's parser (CLI11, header-only)
+  scdoc                       # the conduit(1) man page from man/conduit.1.scd
+  gnuplot-nox                 # conduit bench --plot draws its ratios with gnuplot
+  util-linux                  # script(1): the command's terminal display is tested under a pty
 )
 
 missing=()
