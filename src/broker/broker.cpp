@@ -545,6 +545,8 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     return reply(p, h.request_id, pipes_.set_security(p, *set));
   if (std::holds_alternative<wire::list_request>(request))
     return reply(p, h.request_id, pipes_.list());
+  if (auto* list = std::get_if<wire::list_pipes_request>(&request))
+    return reply(p, h.request_id, pipes_.list_pipes(p, *list));
   if (auto* open = std::get_if<wire::open_mailslot_request>(&request)) {
     mailslot_open_result result = mailslots_.open(p, *open);
     if (result.reply.error != 0) return reply(p, h.request_id, result.reply);

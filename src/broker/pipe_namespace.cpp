@@ -164,6 +164,7 @@ wire::reply pipe_namespace::create_instance(const peer& owner,
   instance.id = next_instance_id_++;
   instance.owner = owner.id;
   instance.owner_pid = owner.creds.pid;
+  instance.owner_uid = owner.creds.uid;
   instance.page = std::move(page);
   instance.serial = request.serial;
   instance.rights = server_rights(request.open_mode);
@@ -428,6 +429,72 @@ wire::reply pipe_namespace::list() const {
     size += 2 + pipe.name.size();
     if (size > wire::max_message_size) break;
     r.names.push_back(pipe.name);
+  }
+  return r;
+}
+
+wire::reply pipe_namespace::list_pipes(const peer& caller,
+                                       const wire::list_pipes_request& request) const {
+  if ((request.flags & ~wire::known_list_flags) != 0) return error_reply(errc::invalid_parameter);
+  std::string start_key;
+  if (!request.start.empty()) {
+    detail::object_name name;
+    if (auto ec = detail::parse_object_name(request.start, detail::object_kind::pipe, name))
+      return error_reply(static_cast<errc>(ec.value()));
+    if (!name.local) return error_reply(errc::bad_netpath);
+    start_key = name.key;
+  } else if (request.flags & wire::list_exact) {
+    return error_reply(errc::invalid_parameter);
+  }
+  auto first = pipes_.end();
+  auto last = pipes_.end();
+  if (request.flags & wire::list_exact) {
+    first = pipes_.find(start_key);
+    if (first == pipes_.end()) return error_reply(errc::file_not_found);
+    last = std::next(first);
+  } else {
+    first = start_key.empty() ? pipes_.begin() : pipes_.upper_bound(start_key);
+  }
+
+  wire::reply r;
+  r.listing.emplace();
+  // The fixed reply, the listing's two counts: what every reply holds.
+  std::size_t size = wire::header_size + 64;
+  for (auto it = first; it != last; ++it) {
+    const named_pipe& pipe = it->second;
+    wire::listed_pipe entry;
+    entry.name = pipe.name;
+    entry.max_instances = pipe.max_instances;
+    entry.cur_instances = static_cast<std::uint32_t>(pipe.instances.size());
+    entry.listening = static_cast<std::uint32_t>(pipe.listening.size());
+    // The rest is what query tells, to those query would tell it.
+    if (access_granted(pipe.descriptor, caller.creds, file_open_desired(0),
+                       security::file_generic_mapping)) {
+      entry.flags = wire::listed_pipe::details_visible;
+      entry.open_mode = pipe.open_mode;
+      entry.pipe_mode = pipe.pipe_mode;
+      entry.out_buffer = pipe.out_buffer;
+      entry.in_buffer = pipe.in_buffer;
+      entry.default_timeout_ms = pipe.default_timeout_ms;
+      entry.owner_uid = pipe.owner_uid;
+      std::map<std::pair<pid_t, uid_t>, bool> servers;  // in pid order
+      for (const auto& [iid, instance] : pipe.instances)
+        servers.emplace(std::pair(instance.owner_pid, instance.owner_uid), true);
+      entry.server_count = static_cast<std::uint32_t>(servers.size());
+      for (const auto& [server, unused] : servers) {
+        if (entry.servers.size() == wire::listed_pipe::max_servers) break;
+        entry.servers.push_back({static_cast<std::uint32_t>(server.first), server.second});
+      }
+    }
+    // A name of at most 256 characters and 32 servers always fit an empty
+    // reply, so every reply moves the listing on.
+    std::size_t entry_size = 2 + entry.name.size() + 4 * 12 + 8 * entry.servers.size();
+    if (size + entry_size > wire::max_message_size) {
+      r.listing->more = true;
+      break;
+    }
+    size += entry_size;
+    r.listing->pipes.push_back(std::move(entry));
   }
   return r;
 }

@@ -23,6 +23,7 @@ struct pipe_instance {
   std::uint64_t id = 0;
   peer_id owner = 0;
   pid_t owner_pid = 0;
+  uid_t owner_uid = 0;         // the server process's user
   detail::unique_fd endpoint;  // the client's end, held while listening
   detail::unique_fd page;      // the instance page, read-only for clients
   std::uint32_t serial = 0;
@@ -73,6 +74,10 @@ class pipe_namespace {
   wire::reply query(const peer& caller, const wire::query_request& request) const;
   /// Every name, and nothing else: what anyone may see.
   wire::reply list() const;
+  /// The pipes after `request.start` (or the one it names, with
+  /// list_exact), as many as fit in one reply: names and counts for anyone,
+  /// parameters, owner and server processes only where `caller` could query.
+  wire::reply list_pipes(const peer& caller, const wire::list_pipes_request& request) const;
   /// GetSecurityInfo: the parts asked, as SDDL, in names[0].
   wire::reply get_security(const peer& caller, const wire::get_security_request& request) const;
   /// SetSecurityInfo: replaces the parts named.

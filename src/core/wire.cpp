@@ -168,7 +168,68 @@ struct request_encoder {
     w.str(r.security_descriptor);
     return message_type::set_security;
   }
+  message_type operator()(const list_pipes_request& r) {
+    w.str(r.start);
+    w.u32(r.flags);
+    return message_type::list_pipes;
+  }
 };
+
+// Each listed pipe: name, ten numbers, then its servers.
+void encode_listing(writer& w, const pipe_listing& listing) {
+  w.u32(listing.more ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(listing.pipes.size()));
+  for (const auto& p : listing.pipes) {
+    w.str(p.name);
+    for (std::uint32_t v :
+         {p.flags, p.max_instances, p.cur_instances, p.listening, p.open_mode, p.pipe_mode,
+          p.out_buffer, p.in_buffer, p.default_timeout_ms, p.owner_uid, p.server_count})
+      w.u32(v);
+    w.u32(static_cast<std::uint32_t>(p.servers.size()));
+    for (const auto& s : p.servers) {
+      w.u32(s.pid);
+      w.u32(s.uid);
+    }
+  }
+}
+
+// The smallest a listed pipe can be: a name of one byte, eleven numbers and
+// a server count. Bounds the pipe count before anything is allocated.
+constexpr std::size_t min_listed_pipe_size = 3 + 4 * 12;
+
+bool decode_listing(reader& r, std::size_t bytes_left, pipe_listing& out) {
+  std::uint32_t more = r.u32();
+  std::uint32_t count = r.u32();
+  if (!r.ok() || more > 1 || count > bytes_left / min_listed_pipe_size) return false;
+  out.more = more == 1;
+  out.pipes.clear();
+  for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+    listed_pipe p;
+    p.name = r.str();
+    p.flags = r.u32();
+    p.max_instances = r.u32();
+    p.cur_instances = r.u32();
+    p.listening = r.u32();
+    p.open_mode = r.u32();
+    p.pipe_mode = r.u32();
+    p.out_buffer = r.u32();
+    p.in_buffer = r.u32();
+    p.default_timeout_ms = r.u32();
+    p.owner_uid = r.u32();
+    p.server_count = r.u32();
+    std::uint32_t servers = r.u32();
+    // What a broker sends is checked too: a listing that does not add up
+    // is no listing.
+    if (!r.ok() || p.name.empty() || (p.flags & ~listed_pipe::details_visible) != 0 ||
+        servers > listed_pipe::max_servers || servers > p.server_count ||
+        p.listening > p.cur_instances ||
+        (!(p.flags & listed_pipe::details_visible) && (servers != 0 || p.server_count != 0)))
+      return false;
+    for (std::uint32_t j = 0; j < servers; ++j) p.servers.push_back({r.u32(), r.u32()});
+    out.pipes.push_back(std::move(p));
+  }
+  return r.ok();
+}
 
 }  // namespace
 
@@ -193,6 +254,7 @@ std::vector<std::byte> encode(const reply& r, std::uint32_t request_id) {
   w.u32(r.serial);
   w.u32(static_cast<std::uint32_t>(r.names.size()));
   for (const auto& name : r.names) w.str(name);
+  if (r.listing) encode_listing(w, *r.listing);
   return w.finish(message_type::reply, request_id);
 }
 
@@ -313,6 +375,13 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
       out = std::move(m);
       break;
     }
+    case message_type::list_pipes: {
+      list_pipes_request m;
+      m.start = r.str();
+      m.flags = r.u32();
+      out = std::move(m);
+      break;
+    }
     default:
       return bad_message();
   }
@@ -339,6 +408,11 @@ std::error_code decode_reply(std::span<const std::byte> packet, header& h, reply
   if (count > max_message_size / 2) return bad_message();
   out.names.clear();
   for (std::uint32_t i = 0; i < count && r.ok(); ++i) out.names.push_back(r.str());
+  out.listing.reset();
+  if (r.ok() && !r.at_end()) {
+    out.listing.emplace();
+    if (!decode_listing(r, packet.size(), *out.listing)) return bad_message();
+  }
   if (!r.ok() || !r.at_end()) return bad_message();
   return {};
 }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +40,7 @@ enum class message_type : std::uint16_t {
   close_event = 13,
   get_security = 14,
   set_security = 15,
+  list_pipes = 16,
   reply = 0x8000,  // fds on an open reply: endpoint, instance page; on an
                    // open_mailslot reply: the slot's sending end; on an
                    // open_event reply, or a create_event one that found the
@@ -168,11 +170,57 @@ struct set_security_request {
   std::string security_descriptor;
 };
 
+/// Listing flags: in a list_pipes request.
+inline constexpr std::uint32_t list_exact = 1;  // only the pipe named `start`
+inline constexpr std::uint32_t known_list_flags = list_exact;
+
+/// Every pipe with its counts (FindFirstFile on `\\.\pipe\*`, `conduit
+/// list`), one reply packet at a time: the pipes whose case-folded names
+/// follow `start`'s (all of them for an empty `start`), or with list_exact
+/// only the pipe `start` names.
+struct list_pipes_request {
+  std::string start;  // a full pipe name, or empty
+  std::uint32_t flags = 0;
+};
+
+/// One server process of a listed pipe.
+struct listed_server {
+  std::uint32_t pid = 0;
+  std::uint32_t uid = 0;
+};
+
+/// One pipe in a list_pipes reply. Names and counts are anyone's to see (as
+/// a directory listing of `\\.\pipe\` on Windows); the rest only those
+/// who could query the pipe see, and is 0 otherwise.
+struct listed_pipe {
+  static constexpr std::uint32_t details_visible = 1;
+  static constexpr std::size_t max_servers = 32;  // more are counted, not listed
+  std::string name;                               // as the first instance spelt it
+  std::uint32_t flags = 0;                        // details_visible
+  std::uint32_t max_instances = 0;
+  std::uint32_t cur_instances = 0;
+  std::uint32_t listening = 0;  // instances waiting for a client
+  std::uint32_t open_mode = 0;
+  std::uint32_t pipe_mode = 0;
+  std::uint32_t out_buffer = 0;
+  std::uint32_t in_buffer = 0;
+  std::uint32_t default_timeout_ms = 0;
+  std::uint32_t owner_uid = 0;
+  std::uint32_t server_count = 0;      // distinct server processes, listed or not
+  std::vector<listed_server> servers;  // at most max_servers
+};
+
+/// The listing part of a reply to list_pipes.
+struct pipe_listing {
+  bool more = false;  // further pipes follow the last one here
+  std::vector<listed_pipe> pipes;
+};
+
 using request = std::variant<create_instance_request, listen_request, close_instance_request,
                              open_request, wait_request, query_request, list_request,
                              create_mailslot_request, open_mailslot_request, close_mailslot_request,
                              create_event_request, open_event_request, close_event_request,
-                             get_security_request, set_security_request>;
+                             get_security_request, set_security_request, list_pipes_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the
@@ -192,6 +240,8 @@ struct reply {
   std::uint32_t default_timeout_ms = 0;
   std::uint32_t serial = 0;
   std::vector<std::string> names;  // list replies
+  /// list_pipes replies only; encoded after the names, and only there.
+  std::optional<pipe_listing> listing;
 };
 
 /// Encodes a request with its header.

@@ -134,3 +134,97 @@ TEST(Wire, ConnectRecordRoundTripAndLimits) {
 
 }  // namespace
 }  // namespace conduit::detail::wire
+
+namespace conduit::detail::wire {
+namespace {
+
+TEST(Wire, ListPipesRoundTrip) {
+  for (const request& in :
+       {request(list_pipes_request{}), request(list_pipes_request{R"(\\.\pipe\a)", list_exact})}) {
+    auto bytes = encode(in, 3);
+    header h;
+    request out;
+    ASSERT_FALSE(decode_request(bytes, h, out));
+    EXPECT_EQ(encode(out, 3), bytes);
+  }
+  reply in;
+  in.listing.emplace();
+  in.listing->more = true;
+  listed_pipe p;
+  p.name = R"(\\.\pipe\a)";
+  p.flags = listed_pipe::details_visible;
+  p.max_instances = 255;
+  p.cur_instances = 3;
+  p.listening = 2;
+  p.server_count = 2;
+  p.servers = {{10, 1000}, {11, 0}};
+  in.listing->pipes = {p};
+  auto bytes = encode(in, 4);
+  header h;
+  reply out;
+  ASSERT_FALSE(decode_reply(bytes, h, out));
+  ASSERT_TRUE(out.listing);
+  EXPECT_TRUE(out.listing->more);
+  ASSERT_EQ(out.listing->pipes.size(), 1u);
+  EXPECT_EQ(out.listing->pipes[0].servers.size(), 2u);
+  EXPECT_EQ(out.listing->pipes[0].servers[1].pid, 11u);
+  EXPECT_EQ(encode(out, 4), bytes);
+  // A reply without a listing stays byte for byte what it was.
+  reply plain;
+  EXPECT_FALSE(decode_reply(encode(plain, 1), h, out));
+  EXPECT_FALSE(out.listing);
+}
+
+// A listing that does not add up is refused, whoever sent it.
+TEST(Wire, ListingThatDoesNotAddUpIsRefused) {
+  auto refused = [](listed_pipe p) {
+    reply in;
+    in.listing.emplace();
+    in.listing->pipes = {std::move(p)};
+    header h;
+    reply out;
+    return decode_reply(encode(in, 1), h, out) == std::errc::bad_message;
+  };
+  listed_pipe good;
+  good.name = "x";
+  good.flags = listed_pipe::details_visible;
+  good.cur_instances = 1;
+  good.server_count = 1;
+  good.servers = {{1, 1}};
+  EXPECT_FALSE(refused(good));
+  auto p = good;
+  p.name.clear();
+  EXPECT_TRUE(refused(p));
+  p = good;
+  p.flags = 2;
+  EXPECT_TRUE(refused(p));
+  p = good;
+  p.listening = 2;  // more listening than there are
+  EXPECT_TRUE(refused(p));
+  p = good;
+  p.server_count = 0;  // more listed than counted
+  EXPECT_TRUE(refused(p));
+  p = good;
+  p.flags = 0;  // hidden details, yet servers
+  EXPECT_TRUE(refused(p));
+  p = good;
+  p.server_count = 40;
+  p.servers.assign(33, {1, 1});
+  EXPECT_TRUE(refused(p));
+  // Truncated anywhere in the listing.
+  reply in;
+  in.listing.emplace();
+  in.listing->pipes = {good};
+  auto bytes = encode(in, 1);
+  std::size_t plain = encode(reply{}, 1).size();
+  for (std::size_t cut = plain + 1; cut < bytes.size(); ++cut) {
+    auto shorter = std::vector(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+    shorter[8] = std::byte{static_cast<std::uint8_t>(cut)};
+    header h;
+    reply out;
+    EXPECT_EQ(decode_reply(shorter, h, out), std::errc::bad_message) << "cut at " << cut;
+  }
+}
+
+}  // namespace
+}  // namespace conduit::detail::wire
