@@ -592,5 +592,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "computer_name.h"
 /* GetModuleHandle, GetProcAddress. */
 #include "libloaderapi.h"
+/* With -fshort-wchar: the C library's wide functions, 16-bit. */
+#include "wchar16.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
