@@ -4,8 +4,15 @@
 #include <cerrno>
 #include <string>
 
+#include "core/error_text.hpp"
+
 namespace conduit {
 namespace {
+
+// What a number conduit has no words for reads as.
+std::string unnamed_error(int value) {
+  return "Win32 error " + std::to_string(value);
+}
 
 class win32_error_category final : public std::error_category {
  public:
@@ -109,7 +116,7 @@ class win32_error_category final : public std::error_category {
       case errc::not_enough_quota:
         return "Not enough quota is available to process this command.";
     }
-    return "Win32 error " + std::to_string(value);
+    return unnamed_error(value);
   }
 };
 
@@ -118,6 +125,12 @@ class win32_error_category final : public std::error_category {
 const std::error_category& win32_category() noexcept {
   static const win32_error_category category;
   return category;
+}
+
+std::optional<std::string> detail::win32_message_text(int value) {
+  std::string text = win32_category().message(value);
+  if (text == unnamed_error(value)) return std::nullopt;
+  return text;
 }
 
 std::error_code error_from_errno(int errno_value) noexcept {

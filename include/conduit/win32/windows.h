@@ -8,8 +8,12 @@
  *
  * Names, types, flags, error codes and behaviour are the SDK's. Functions
  * come as ANSI (A) and wide (W) twins; the unsuffixed names map to the A
- * ones unless UNICODE is defined. WCHAR is 16 bits, as on Windows (char16_t
- * in C++, so u"..." literals fit; L"..." is 32 bits on Linux and does not).
+ * ones unless UNICODE is defined. WCHAR is 16 bits, as on Windows: wchar_t
+ * when the program is built with -fshort-wchar (the one supported way to
+ * build UNICODE programs, so that L"..." is 16-bit as on Windows; pkg-config
+ * conduit-win32-unicode adds it), otherwise char16_t in C++ (u"..." fits)
+ * and uint16_t in C. Both have the same size and representation, so the
+ * library serves either kind of caller.
  * HANDLE values are small multiples of 4; GetCurrentProcess() and
  * GetCurrentThread() return the usual pseudo-handles -1 and -2.
  *
@@ -77,7 +81,9 @@ typedef CHAR* PSTR;
 typedef CHAR* LPSTR;
 typedef const CHAR* PCSTR;
 typedef const CHAR* LPCSTR;
-#ifdef __cplusplus
+#if defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2
+typedef wchar_t WCHAR; /* -fshort-wchar: L"..." is WCHAR[] */
+#elif defined(__cplusplus)
 typedef char16_t WCHAR;
 #else
 typedef uint16_t WCHAR;
@@ -91,8 +97,8 @@ typedef const WCHAR* LPCWSTR;
 typedef WCHAR TCHAR;
 typedef LPWSTR LPTSTR;
 typedef LPCWSTR LPCTSTR;
-#ifdef __cplusplus
-#define TEXT(s) u##s
+#if defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2
+#define TEXT(s) L##s
 #else
 #define TEXT(s) u##s
 #endif
@@ -572,5 +578,21 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "winnt_security.h"
 /* Access tokens, impersonation, GetUserName. */
 #include "winnt_token.h"
+/* MultiByteToWideChar, WideCharToMultiByte, code pages. */
+#include "stringapiset.h"
+/* lstrlen, lstrcpy, lstrcpyn, lstrcat, lstrcmp, lstrcmpi. */
+#include "lstr.h"
+/* wsprintf, wvsprintf, MessageBox. */
+#include "winuser_text.h"
+/* FormatMessage, MAKELANGID. */
+#include "formatmessage.h"
+/* GetEnvironmentVariable, SetEnvironmentVariable. */
+#include "processenv.h"
+/* GetComputerName. */
+#include "computer_name.h"
+/* GetModuleHandle, GetProcAddress. */
+#include "libloaderapi.h"
+/* With -fshort-wchar: the C library's wide functions, 16-bit. */
+#include "wchar16.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */

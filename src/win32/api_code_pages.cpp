@@ -1,0 +1,94 @@
+// MultiByteToWideChar and WideCharToMultiByte: UTF-8 is every code page here.
+#include <cstring>
+#include <string_view>
+
+#include "conduit/win32/windows.h"
+#include "win32/text.hpp"
+
+namespace {
+
+bool is_utf8_page(UINT page) {
+  return page == CP_ACP || page == CP_OEMCP || page == CP_THREAD_ACP || page == CP_UTF8;
+}
+
+// Stores `converted` as the call's result: its size when `room` is 0, or
+// the copy; ERROR_INSUFFICIENT_BUFFER when it does not fit.
+template <typename C>
+int deliver(const std::basic_string<C>& converted, C* out, int room) {
+  if (converted.size() > 0x7FFFFFFF) {
+    SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+    return 0;
+  }
+  int size = static_cast<int>(converted.size());
+  if (room == 0) return size;
+  if (size > room) {
+    // Windows fills what fits before it fails.
+    std::memcpy(out, converted.data(), static_cast<std::size_t>(room) * sizeof(C));
+    SetLastError(ERROR_INSUFFICIENT_BUFFER);
+    return 0;
+  }
+  std::memcpy(out, converted.data(), converted.size() * sizeof(C));
+  return size;
+}
+
+}  // namespace
+
+extern "C" {
+
+int WINAPI MultiByteToWideChar(UINT page, DWORD flags, LPCSTR in, int in_size, LPWSTR out,
+                               int out_size) {
+  if (!in || in_size == 0 || out_size < 0 || (out_size > 0 && !out) ||
+      (out && static_cast<const void*>(in) == static_cast<const void*>(out))) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return 0;
+  }
+  if (!is_utf8_page(page)) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return 0;
+  }
+  if (flags & ~static_cast<DWORD>(MB_ERR_INVALID_CHARS)) {
+    SetLastError(ERROR_INVALID_FLAGS);
+    return 0;
+  }
+  // -1: through the NUL, which is converted and counted too.
+  std::size_t n = in_size < 0 ? std::strlen(in) + 1 : static_cast<std::size_t>(in_size);
+  auto converted = conduit::win32::utf8_to_utf16({in, n}, flags & MB_ERR_INVALID_CHARS);
+  if (!converted) {
+    SetLastError(ERROR_NO_UNICODE_TRANSLATION);
+    return 0;
+  }
+  return deliver(*converted, reinterpret_cast<char16_t*>(out), out_size);
+}
+
+int WINAPI WideCharToMultiByte(UINT page, DWORD flags, LPCWSTR in, int in_size, LPSTR out,
+                               int out_size, LPCSTR default_char, LPBOOL used_default) {
+  if (!in || in_size == 0 || out_size < 0 || (out_size > 0 && !out) ||
+      (out && static_cast<const void*>(in) == static_cast<const void*>(out))) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return 0;
+  }
+  if (!is_utf8_page(page)) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return 0;
+  }
+  if (flags & ~static_cast<DWORD>(WC_ERR_INVALID_CHARS)) {
+    SetLastError(ERROR_INVALID_FLAGS);
+    return 0;
+  }
+  // UTF-8 has no default character: Windows refuses one.
+  if (default_char || used_default) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return 0;
+  }
+  auto* units = reinterpret_cast<const char16_t*>(in);
+  std::size_t n =
+      in_size < 0 ? conduit::win32::wide_length(units) + 1 : static_cast<std::size_t>(in_size);
+  auto converted = conduit::win32::utf16_to_utf8({units, n}, flags & WC_ERR_INVALID_CHARS);
+  if (!converted) {
+    SetLastError(ERROR_NO_UNICODE_TRANSLATION);
+    return 0;
+  }
+  return deliver(*converted, out, out_size);
+}
+
+}  // extern "C"
