@@ -120,9 +120,12 @@ LPVOID lock(HGLOBAL h) {
 }
 
 BOOL unlock(HGLOBAL h) {
-  moveable_record* r = is_moveable_handle(h) ? record_of(h) : nullptr;
-  if (!r || r->locks == 0) {
-    if (r || !is_moveable_handle(h)) SetLastError(ERROR_NOT_LOCKED);
+  // Fixed memory is never locked: Windows answers TRUE and leaves the error.
+  if (!is_moveable_handle(h)) return TRUE;
+  moveable_record* r = record_of(h);
+  if (!r) return FALSE;
+  if (r->locks == 0) {
+    SetLastError(ERROR_NOT_LOCKED);
     return FALSE;
   }
   if (--r->locks > 0) return TRUE;

@@ -104,7 +104,7 @@ HGLOBAL WINAPI GlobalFree(HGLOBAL hMem);
  * moveable block of 0 bytes, or (ERROR_INVALID_HANDLE) for a bad handle. */
 LPVOID WINAPI GlobalLock(HGLOBAL hMem);
 /* TRUE while locks remain; FALSE with last error 0 when the last one went,
- * ERROR_NOT_LOCKED if it was not locked (fixed memory never is). */
+ * ERROR_NOT_LOCKED if it was not locked. Fixed memory: TRUE, as Windows. */
 BOOL WINAPI GlobalUnlock(HGLOBAL hMem);
 /* The block's size; 0 (ERROR_INVALID_HANDLE) for a bad handle. */
 SIZE_T WINAPI GlobalSize(HGLOBAL hMem);

@@ -574,5 +574,13 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "winnt_token.h"
 /* Heaps, Global and Local memory. */
 #include "heapapi.h"
+/* Critical sections, SRW locks, condition variables, InitOnce, mutexes, semaphores. */
+#include "synchapi.h"
+/* The Interlocked functions. */
+#include "interlockedapi.h"
+/* Thread local storage. */
+#include "processthreadsapi.h"
+/* QueryPerformanceCounter and QueryPerformanceFrequency. */
+#include "profileapi.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
