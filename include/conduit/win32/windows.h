@@ -594,5 +594,15 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "libloaderapi.h"
 /* With -fshort-wchar: the C library's wide functions, 16-bit. */
 #include "wchar16.h"
+/* Heaps, Global and Local memory. */
+#include "heapapi.h"
+/* Critical sections, SRW locks, condition variables, InitOnce, mutexes, semaphores. */
+#include "synchapi.h"
+/* The Interlocked functions. */
+#include "interlockedapi.h"
+/* Thread local storage. */
+#include "processthreadsapi.h"
+/* QueryPerformanceCounter and QueryPerformanceFrequency. */
+#include "profileapi.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */

@@ -34,8 +34,9 @@ typedef HANDLE HLOCAL;
 #define LMEM_FIXED 0x0000
 #define LMEM_ZEROINIT 0x0040
 #define LPTR (LMEM_FIXED | LMEM_ZEROINIT)
-/* LocalAlloc: LMEM_FIXED memory, zeroed with LMEM_ZEROINIT; other flags
- * fail with ERROR_INVALID_PARAMETER. LocalFree(NULL) returns NULL. */
+/* LocalAlloc: fixed memory (LMEM_FIXED, LPTR) or moveable (LMEM_MOVEABLE,
+ * LHND), zeroed with LMEM_ZEROINIT; heapapi.h has the other Local calls.
+ * LocalFree(NULL) returns NULL. */
 HLOCAL WINAPI LocalAlloc(UINT uFlags, SIZE_T uBytes);
 HLOCAL WINAPI LocalFree(HLOCAL hMem);
 
