@@ -12,7 +12,6 @@ packages=(
   scdoc                       # man pages (man/*.scd), rendered at build time
   tcl-dev                     # the Tcl package: tcl.h and the stub library it links
   libcli11-dev                # the conduit command's parser (CLI11, header-only)
-  scdoc                       # the conduit(1) man page from man/conduit.1.scd
   gnuplot-nox                 # conduit bench --plot draws its ratios with gnuplot
   util-linux                  # script(1): the command's terminal display is tested under a pty
 )
