@@ -211,6 +211,18 @@ watchdog_scope::~watchdog_scope() {
   w.changed.notify_one();
 }
 
+std::string cpu_model() {
+  std::ifstream info("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    auto colon = line.find(':');
+    auto start = colon == std::string::npos ? colon : line.find_first_not_of(' ', colon + 1);
+    if (start != std::string::npos) return line.substr(start);
+  }
+  return "unknown CPU";
+}
+
 std::optional<std::pair<int, int>> two_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);

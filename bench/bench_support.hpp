@@ -69,6 +69,11 @@ class watchdog_scope {
   watchdog_scope& operator=(const watchdog_scope&) = delete;
 };
 
+/// The processor's model name as /proc/cpuinfo gives it ("AMD EPYC",
+/// "Intel(R) Xeon(R) ..."): printed beside every table, since the ratios
+/// differ between CPU models.
+std::string cpu_model();
+
 /// Two CPUs this process may run on, for pinning the two sides of a data
 /// path apart; nullopt when there are fewer.
 std::optional<std::pair<int, int>> two_cpus();

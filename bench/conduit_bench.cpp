@@ -32,6 +32,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -473,7 +474,8 @@ class table_reporter : public benchmark::ConsoleReporter {
   void Finalize() override {
     auto& out = GetOutputStream();
     char line[200];
-    std::snprintf(line, sizeof(line), "\n%-20s %20s %20s %16s   %s\n", "benchmark", "conduit (cv)",
+    out << "\nCPU: " << cpu_model() << ", " << std::thread::hardware_concurrency() << " CPUs\n";
+    std::snprintf(line, sizeof(line), "%-20s %20s %20s %16s   %s\n", "benchmark", "conduit (cv)",
                   "raw (cv)", "conduit/raw (cv)", "target");
     out << line;
     for (const auto& spec : pairs) {

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "conduit/mailslot.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
@@ -241,17 +242,6 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-std::string cpu_model() {
-  std::ifstream info("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(info, line))
-    if (line.rfind("model name", 0) == 0) {
-      auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  return "unknown CPU";
-}
-
 void run(const char* label, const char* unit, double (*win32)(), double (*cpp)(), double (*raw)()) {
   if (!which.empty() && which != label) return;
   if (!only.empty()) {
@@ -316,7 +306,7 @@ int main(int argc, char** argv) {
   ::alarm(600);  // the watchdog: a hang ends the run
   private_runtime runtime;
 
-  std::printf("CPU: %s, %u CPUs; median of %d blocks\n\n", cpu_model().c_str(),
+  std::printf("CPU: %s, %u CPUs; median of %d blocks\n\n", conduit_bench::cpu_model().c_str(),
               std::thread::hardware_concurrency(), blocks);
   std::printf("%-18s %-9s %12s %12s %12s %8s %8s\n", "benchmark", "placement", "Win32", "C++",
               "raw", "W/raw", "C++/raw");
