@@ -268,6 +268,42 @@ TEST_F(PipeApi, MessagesAndTheirBoundaries) {
   EXPECT_EQ(joined, "abcd");
 }
 
+// In byte read mode on a message pipe, a queued empty message ends a read
+// at once with 0 bytes (Windows; Wine's pipe.c checks it): the reader does
+// not wait on for a later message. Overlapped, too.
+TEST_F(PipeApi, ByteModeReadOfAQueuedEmptyMessageReturnsAtOnce) {
+  handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+                                  PIPE_TYPE_MESSAGE | PIPE_READMODE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(pipe_name()));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  write_text(client, "");
+  overlapped_block ov;
+  char buffer[16];
+  DWORD n = 99;
+  EXPECT_TRUE(ReadFile(server, buffer, sizeof(buffer), &n, &ov.ov)) << GetLastError();
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(ov.status(), STATUS_SUCCESS);
+  // The empty message was taken: the next data read is the next message's.
+  write_text(client, "after");
+  n = 99;
+  if (!ReadFile(server, buffer, sizeof(buffer), &n, &ov.ov)) {
+    ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+    ASSERT_TRUE(GetOverlappedResult(server, &ov.ov, &n, TRUE)) << GetLastError();
+  }
+  EXPECT_EQ(std::string(buffer, n), "after");
+  // A blocking byte-mode read on the client's end does the same.
+  DWORD mode = PIPE_READMODE_BYTE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr));
+  DWORD written = 0;
+  ASSERT_TRUE(
+      WriteFile(server, "", 0, &written, &ov.ov) ||
+      (GetLastError() == ERROR_IO_PENDING && GetOverlappedResult(server, &ov.ov, &written, TRUE)));
+  n = 99;
+  EXPECT_TRUE(ReadFile(client, buffer, sizeof(buffer), &n, nullptr)) << GetLastError();
+  EXPECT_EQ(n, 0u);
+}
+
 TEST_F(PipeApi, PeekNamedPipe) {
   handle_guard server(make_server(pipe_name(), PIPE_ACCESS_DUPLEX, message_pipe));
   DWORD read = 9, avail = 9, left = 9;
