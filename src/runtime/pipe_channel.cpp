@@ -333,12 +333,15 @@ std::size_t pipe_channel::read_message(std::span<std::byte> buffer, bool nowait,
 }
 
 // Byte read mode on a message pipe: the data of as many messages as are
-// there and fit. Waits (unless nowait) only for the first byte.
+// there and fit. Waits (unless nowait) only for the first message: a
+// zero-length one ends the wait too, and the read returns 0 bytes at once
+// (as Windows does).
 std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait,
                                       std::error_code& ec) {
   std::size_t got = 0;
+  bool took_message = false;
   for (;;) {
-    wait_for wait = got == 0 && !nowait ? wait_for::some : wait_for::none;
+    wait_for wait = got == 0 && !took_message && !nowait ? wait_for::some : wait_for::none;
     std::error_code step_ec;
     std::size_t n = 0;
     bool progressed;
@@ -346,6 +349,7 @@ std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait,
       if (got == buffer.size() && got > 0) break;
       // A zero-length message is progress that adds nothing.
       progressed = start_message(buffer.subspan(got), wait, n, step_ec);
+      took_message = took_message || progressed;
     } else {
       if (got == buffer.size()) break;
       n = continue_message(buffer.subspan(got), wait, step_ec);
@@ -353,7 +357,8 @@ std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait,
     }
     got += n;
     if (!progressed || step_ec) {
-      if (got == 0) ec = step_ec ? step_ec : make_error_code(errc::no_data);
+      if (got == 0 && (step_ec || !took_message))
+        ec = step_ec ? step_ec : make_error_code(errc::no_data);
       break;
     }
   }

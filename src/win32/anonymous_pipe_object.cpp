@@ -156,7 +156,9 @@ BOOL anonymous_pipe_object::peek(LPVOID buffer, DWORD size, LPDWORD read, LPDWOR
   }
   if (read) *read = copied;
   if (available) *available = static_cast<DWORD>(queued);
-  if (left) *left = 0;  // a byte pipe
+  // A byte pipe: minus the bytes peeked, as Windows gives it (Microsoft's
+  // page says zero; docs/differences.md).
+  if (left) *left = 0u - copied;
   return TRUE;
 }
 

@@ -168,13 +168,38 @@ HANDLE create_file(const char* name, DWORD access, DWORD share, LPSECURITY_ATTRI
   return handle;
 }
 
-std::shared_ptr<file_object> file_for_io(HANDLE handle, const void* buffer, DWORD size) {
-  auto file = lookup_as<file_object>(handle);
-  if (file && !buffer && size) {
+enum class io_direction { read, write };
+
+// Whether a handle's access lets it read or write data. A handle made with
+// less than its object allows (DuplicateHandle with GENERIC_READ only) is
+// held to what it was granted; generic rights count as their file rights.
+bool access_allows(DWORD access, io_direction direction) {
+  if (access == 0) return true;  // a handle that records no access
+  DWORD wanted = direction == io_direction::read ? FILE_READ_DATA | GENERIC_READ
+                                                 : FILE_WRITE_DATA | GENERIC_WRITE;
+  return (access & (wanted | GENERIC_ALL | MAXIMUM_ALLOWED)) != 0;
+}
+
+// The file behind a handle for ReadFile/WriteFile, or null with the error
+// set: ERROR_INVALID_HANDLE, ERROR_ACCESS_DENIED (the handle's own rights),
+// ERROR_NOACCESS (no buffer).
+std::shared_ptr<file_object> file_for_io(HANDLE handle, const void* buffer, DWORD size,
+                                         io_direction direction) {
+  handle_entry entry = lookup_handle(handle);
+  file_object* file = entry.object ? entry.object->as_file() : nullptr;
+  if (!file) {
+    SetLastError(ERROR_INVALID_HANDLE);
+    return nullptr;
+  }
+  if (!access_allows(entry.access, direction)) {
+    SetLastError(ERROR_ACCESS_DENIED);
+    return nullptr;
+  }
+  if (!buffer && size) {
     SetLastError(ERROR_NOACCESS);
     return nullptr;
   }
-  return file;
+  return {std::move(entry.object), file};
 }
 
 }  // namespace
@@ -208,7 +233,7 @@ BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
                      LPDWORD lpNumberOfBytesRead, LPOVERLAPPED lpOverlapped) {
   return guarded(FALSE, [&] {
     if (lpNumberOfBytesRead) *lpNumberOfBytesRead = 0;
-    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToRead);
+    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToRead, io_direction::read);
     if (!file) return FALSE;
     return file->read(std::span(static_cast<std::byte*>(lpBuffer), nNumberOfBytesToRead),
                       {lpOverlapped, lpNumberOfBytesRead, nullptr, io_call::transfer});
@@ -219,7 +244,7 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
                       LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped) {
   return guarded(FALSE, [&] {
     if (lpNumberOfBytesWritten) *lpNumberOfBytesWritten = 0;
-    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToWrite);
+    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToWrite, io_direction::write);
     if (!file) return FALSE;
     return file->write(std::span(static_cast<const std::byte*>(lpBuffer), nNumberOfBytesToWrite),
                        {lpOverlapped, lpNumberOfBytesWritten, nullptr, io_call::transfer});
@@ -231,7 +256,7 @@ BOOL WINAPI ReadFileEx(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead
                        LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   return guarded(FALSE, [&] {
     if (!lpOverlapped) return fail_with(ERROR_INVALID_PARAMETER);
-    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToRead);
+    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToRead, io_direction::read);
     if (!file) return FALSE;
     // A file tied to a completion port reports there, not by routine.
     if (file->has_port()) return fail_with(ERROR_INVALID_PARAMETER);
@@ -245,7 +270,7 @@ BOOL WINAPI WriteFileEx(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWr
                         LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   return guarded(FALSE, [&] {
     if (!lpOverlapped) return fail_with(ERROR_INVALID_PARAMETER);
-    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToWrite);
+    auto file = file_for_io(hFile, lpBuffer, nNumberOfBytesToWrite, io_direction::write);
     if (!file) return FALSE;
     if (file->has_port()) return fail_with(ERROR_INVALID_PARAMETER);
     return file->write(std::span(static_cast<const std::byte*>(lpBuffer), nNumberOfBytesToWrite),

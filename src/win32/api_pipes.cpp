@@ -358,12 +358,12 @@ BOOL WINAPI PeekNamedPipe(HANDLE hNamedPipe, LPVOID lpBuffer, DWORD nBufferSize,
     if (ec) return report(ec);
     if (lpBytesRead) *lpBytesRead = static_cast<DWORD>(counts.copied);
     if (lpTotalBytesAvail) *lpTotalBytesAvail = static_cast<DWORD>(counts.available);
-    // Zero on a byte pipe, as documented (Windows itself gives minus the
-    // bytes read there).
+    // On a byte pipe, minus the bytes peeked: what Windows gives (its page
+    // says zero; Wine's pipe.c checks -4 after peeking 4).
     if (lpBytesLeftThisMessage) {
       bool message = pipe->end().info().type == conduit::pipe_type::message;
-      *lpBytesLeftThisMessage =
-          message ? static_cast<DWORD>(counts.message_left - counts.copied) : 0;
+      *lpBytesLeftThisMessage = message ? static_cast<DWORD>(counts.message_left - counts.copied)
+                                        : 0u - static_cast<DWORD>(counts.copied);
     }
     return TRUE;
   });

@@ -49,8 +49,9 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
   if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped_) {
+    signal_->reset();
     std::size_t n = read_blocking(buffer, ec);
-    return complete(error_from_code(ec), n, request);
+    return completed_in_caller(error_from_code(ec), n, request);
   }
   if (!request.overlapped && request.call == io_call::transfer) {
     const auto& thread = current_thread_object();
@@ -84,8 +85,9 @@ BOOL file_object::write(std::span<const std::byte> data, const io_request& call)
   if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped_) {
+    signal_->reset();
     std::size_t n = write_blocking(data, ec);
-    return complete(error_from_code(ec), n, request);
+    return completed_in_caller(error_from_code(ec), n, request);
   }
   auto op = make_write(data, ec);
   return op ? start(op, request) : fail(error_from_code(ec), request);
@@ -181,6 +183,15 @@ BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_reques
   std::shared_ptr<kernel_object> done = c.private_signal;
   wait_for_objects(std::span(&done, 1), false, INFINITE, false);
   return finished(op->error(), op->bytes(), request);
+}
+
+// A synchronous handle's signal is reset while its I/O runs and set again
+// only when the I/O succeeded (or ended with a warning such as
+// ERROR_MORE_DATA): after a failure WaitForSingleObject on the handle times
+// out, as on Windows. The signal is an atomic flag: no system call here.
+BOOL file_object::completed_in_caller(DWORD error, std::size_t bytes, const io_request& request) {
+  if (!is_failure(error)) signal_->set();
+  return complete(error, bytes, request);
 }
 
 BOOL file_object::complete(DWORD error, std::size_t bytes, const io_request& request) {

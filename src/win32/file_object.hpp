@@ -114,6 +114,7 @@ class file_object : public kernel_object {
 
  private:
   static BOOL finished(DWORD error, std::size_t bytes, const io_request& request);
+  BOOL completed_in_caller(DWORD error, std::size_t bytes, const io_request& request);
 
   bool overlapped_;
   DWORD access_;

@@ -175,7 +175,7 @@ TEST(Win32Process, CreatePipeReportsAsWindows) {
     ASSERT_TRUE(PeekNamedPipe(r, buffer, 2, &got, &available, &left)) << GetLastError();
     EXPECT_EQ(got, 2u);
     EXPECT_EQ(available, 3u);
-    EXPECT_EQ(left, 0u);  // documented 0 for a byte pipe (Windows gives -2 here)
+    EXPECT_EQ(left, static_cast<DWORD>(-2));  // as Windows gives it (documented: 0)
     EXPECT_EQ(std::string(buffer, 2), "ab");
     EXPECT_FALSE(PeekNamedPipe(w, buffer, 2, &got, &available, &left));
     EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
