@@ -4,8 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 #
-# Four targets, built into build-fuzz/ and each run for a quarter of SECONDS
-# (config_fuzz, at the end, for as long again):
+# Four targets, built into build-fuzz/ and each run for a quarter of SECONDS:
 #   wire_fuzz         the decoders (requests, replies, connect records) and
 #                     their round trip through the encoder (fuzz/wire_fuzz.cpp)
 #   broker_fuzz       scripts of requests from several fake peers against the
