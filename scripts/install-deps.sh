@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev    # libFuzzer for the broker protocol fuzz target
   tcl                         # Tcl package tests
   scdoc                       # man pages (man/*.scd), rendered at build time
+  dpkg-dev                    # dpkg-shlibdeps: the Debian package's library dependencies (cpack)
 )
 
 missing=()
