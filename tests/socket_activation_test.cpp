@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/socket_activation.hpp"
 #include "support/broker_process.hpp"
 #include "support/helper_process.hpp"
 #include "support/sandbox.hpp"
@@ -324,3 +325,48 @@ TEST_F(SocketActivationAbuse, ClosedDescriptorIsRefused) {
 
 }  // namespace
 }  // namespace conduit
+
+namespace conduit::broker {
+namespace {
+
+// The variables are read once and taken out of the environment, whoever
+// they were meant for; only those naming this process hand anything over.
+TEST(SocketActivationEnvironment, VariablesForAnotherProcessHandNothingOver) {
+  ::setenv("LISTEN_PID", std::to_string(::getpid() + 1).c_str(), 1);
+  ::setenv("LISTEN_FDS", "1", 1);
+  ::setenv("LISTEN_FDNAMES", "conduitd.socket", 1);
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+  EXPECT_EQ(std::getenv("LISTEN_PID"), nullptr);
+  EXPECT_EQ(std::getenv("LISTEN_FDS"), nullptr);
+  EXPECT_EQ(std::getenv("LISTEN_FDNAMES"), nullptr);
+}
+
+TEST(SocketActivationEnvironment, NothingSetHandsNothingOver) {
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+}
+
+TEST(SocketActivationEnvironment, NoDescriptorsForThisProcess) {
+  ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+  ::setenv("LISTEN_FDS", "0", 1);
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+  EXPECT_EQ(std::getenv("LISTEN_FDS"), nullptr);
+}
+
+TEST(SocketActivationEnvironment, PidThatIsNoNumberHandsNothingOver) {
+  ::setenv("LISTEN_PID", (std::to_string(::getpid()) + "x").c_str(), 1);
+  ::setenv("LISTEN_FDS", "1", 1);
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+}
+
+}  // namespace
+}  // namespace conduit::broker
