@@ -93,6 +93,15 @@ check_units() {
     fail "systemd-analyze verify: $said"
   [ -z "$said" ] || fail "systemd-analyze verify complains: $said"
   echo "systemd-analyze verify: the units are clean"
+  # The hardening stays: exposure at most 2.0 of 10 (1.1 today; without
+  # its sandboxing the service rates 6.8). Offline analysis: systemd 250 on.
+  if ! systemd-analyze --help 2>/dev/null | grep -q -- '--offline'; then
+    echo "systemd-analyze has no --offline: the hardening is not rated"
+    return
+  fi
+  said=$(cd "$units" && systemd-analyze security --offline=yes --threshold=20 --no-pager \
+    conduitd.service 2>&1) || fail "systemd-analyze security: $(tail -n 1 <<<"$said")"
+  echo "systemd-analyze security: $(tail -n 1 <<<"$said")"
 }
 
 if [ "$mode" = prefix ]; then
