@@ -122,7 +122,8 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for f in ./usr/bin/conduitd ./usr/libexec/conduit/conduit-gate ./usr/include/conduit/win32/windows.h \
     ./usr/lib/systemd/system/conduitd.socket ./usr/lib/systemd/system/conduitd.service \
     ./usr/lib/sysusers.d/conduit.conf ./usr/lib/tmpfiles.d/conduit.conf \
-    ./usr/share/man/man8/conduitd.8 ./usr/lib/cmake/conduit/conduitConfig.cmake; do
+    ./usr/share/man/man8/conduitd.8 ./usr/lib/cmake/conduit/conduitConfig.cmake \
+    ./usr/share/doc/conduit/service.md ./usr/share/doc/conduit/examples/conduitd.conf; do
   grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
 done
 grep -q '^\./usr/lib/.*pkgconfig/conduit\.pc$' <<<"$contents" || fail "the package lacks conduit.pc"
