@@ -7,7 +7,8 @@
 #                                         with dpkg -x into a scratch root
 #
 # Either way a C++ consumer is built against it twice (CMake package and
-# pkg-config) and run against a broker started from the installed conduitd.
+# pkg-config) and run against a broker started from the installed conduitd,
+# and the Tcl package, when there is one, is loaded by tclsh from it.
 # The package is also checked for its contents (units, sysusers.d,
 # tmpfiles.d, man pages, maintainer scripts), a Win32 example (Server.cpp
 # and Client.cpp) is built against its windows.h and run, and its systemd
@@ -51,6 +52,27 @@ check_consumer() {
   "$work/cmake-build/consumer"
   g++ "$source_dir/consumer.cpp" -o "$work/pc-consumer" $(pkg-config --cflags --libs conduit)
   "$work/pc-consumer"
+}
+
+# check_tcl: the Tcl package, when the installation has one, where tclsh
+# finds packages under the prefix, loads libconduit from the prefix by
+# itself (no LD_LIBRARY_PATH).
+check_tcl() {
+  local tcl_index
+  tcl_index=$(ls "$prefix"/lib/tcltk/conduit*/pkgIndex.tcl 2>/dev/null) || return 0
+  command -v tclsh >/dev/null || { echo "tclsh is not installed: the Tcl package is not tried"; return 0; }
+  # From a file: tclsh reading its standard input goes on after an error.
+  cat >"$work/check.tcl" <<'TCL'
+package require twapi_namedpipe
+set server [namedpipe_server {\\.\pipe\installed-tcl}]
+set client [namedpipe_client {\\.\pipe\installed-tcl}]
+puts $client hello
+flush $client
+if {[gets $server] ne "hello"} {exit 1}
+TCL
+  env -u LD_LIBRARY_PATH TCLLIBPATH="$(dirname "$(dirname "$tcl_index")")" tclsh "$work/check.tcl" ||
+    fail "the installed Tcl package does not work"
+  echo "the installed Tcl package works"
 }
 
 # check_win32: the book's Server.cpp and Client.cpp, unchanged, each in its
@@ -108,6 +130,7 @@ if [ "$mode" = prefix ]; then
   cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
   use_prefix "$work/prefix"
   check_consumer
+  check_tcl
   exit 0
 fi
 
@@ -144,5 +167,6 @@ echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
 dpkg -x "$deb" "$work/root"
 use_prefix "$work/root/usr"
 check_consumer
+check_tcl
 check_win32
 check_units "$work/root"
