@@ -164,6 +164,23 @@ grep -qx 'ExecStart=/usr/bin/conduitd --system' <(dpkg-deb --fsys-tarfile "$deb"
   tar -xOf - ./usr/lib/systemd/system/conduitd.service) || fail "the service does not run /usr/bin/conduitd"
 echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
 
+# The maintainer scripts, run with every command they may call stubbed (so
+# the machine is left alone): postinst makes the user and /run/conduit.
+dpkg-deb -e "$deb" "$work/control"
+mkdir "$work/stubs"
+for tool in systemd-sysusers systemd-tmpfiles systemctl deb-systemd-helper adduser; do
+  printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$tool" "$work/calls" >"$work/stubs/$tool"
+  chmod +x "$work/stubs/$tool"
+done
+for script in postinst prerm postrm; do
+  sh -n "$work/control/$script" || fail "$script is not valid sh"
+done
+PATH=$work/stubs:$PATH sh "$work/control/postinst" configure || fail "postinst configure failed"
+grep -qx 'systemd-sysusers conduit.conf' "$work/calls" || fail "postinst does not make the conduit user"
+grep -qx 'systemd-tmpfiles --create conduit.conf' "$work/calls" || fail "postinst does not make /run/conduit"
+PATH=$work/stubs:$PATH sh "$work/control/prerm" remove || fail "prerm remove failed"
+PATH=$work/stubs:$PATH sh "$work/control/postrm" purge || fail "postrm purge failed"
+
 dpkg -x "$deb" "$work/root"
 use_prefix "$work/root/usr"
 check_consumer
