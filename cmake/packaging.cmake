@@ -37,6 +37,10 @@ install(FILES ${PROJECT_BINARY_DIR}/packaging/conduitd.service DESTINATION ${CON
 install(FILES packaging/systemd/conduit.sysusers DESTINATION lib/sysusers.d RENAME conduit.conf)
 install(FILES packaging/systemd/conduit.tmpfiles DESTINATION lib/tmpfiles.d RENAME conduit.conf)
 install(FILES packaging/conduitd.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# The documentation (docs/*.md, whoever adds a page) and README, which the
+# manual pages refer to.
+file(GLOB CONDUIT_DOC_PAGES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES README.md ${CONDUIT_DOC_PAGES} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The Debian package: one package with everything the install rules hold.
 set(CPACK_GENERATOR DEB)

@@ -73,4 +73,17 @@ for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz; do
     status=1
   fi
 done
+# conduitd.conf: the parser of the broker's configuration file
+# (fuzz/config_fuzz.cpp), seeded with the example configuration.
+"$cxx" "${flags[@]}" -o "$out/config_fuzz" fuzz/config_fuzz.cpp src/broker/broker_config.cpp
+mkdir -p "$out/seed/config_fuzz" "$out/corpus/config_fuzz"
+cp packaging/conduitd.conf "$out/seed/config_fuzz/example"
+sed 's/^#//' packaging/conduitd.conf >"$out/seed/config_fuzz/example-set"
+echo "fuzz.sh: running config_fuzz for ${per_target}s"
+if ! "$out/config_fuzz" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$out/artifacts/config_fuzz-" \
+    "$out/corpus/config_fuzz" "$out/seed/config_fuzz"; then
+  echo "fuzz.sh: config_fuzz failed; the input is in $out/artifacts/" >&2
+  status=1
+fi
 exit $status

@@ -14,6 +14,7 @@ packages=(
   libcli11-dev                # the conduit command's parser (CLI11, header-only)
   gnuplot-nox                 # conduit bench --plot draws its ratios with gnuplot
   util-linux                  # script(1): the command's terminal display is tested under a pty
+  dpkg-dev                    # dpkg-shlibdeps: the Debian package's library dependencies (cpack)
 )
 
 missing=()

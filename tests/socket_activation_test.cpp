@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/socket_activation.hpp"
 #include "support/broker_process.hpp"
 #include "support/helper_process.hpp"
 #include "support/sandbox.hpp"
@@ -300,6 +301,38 @@ TEST_F(SocketActivationAbuse, CountThatIsNoNumberIsRefused) {
   EXPECT_NE(said.find("LISTEN_FDS=\"x1\" is no count of descriptors"), std::string::npos) << said;
 }
 
+TEST_F(SocketActivationAbuse, SocketBoundElsewhereIsServedWithAWarning) {
+  // Clients look for DIR/conduitd.sock: a socket bound anywhere else is
+  // served, but the broker says nobody will find it.
+  ASSERT_TRUE(launcher_.listen_at(run_.path() + "/elsewhere.sock"));
+  int err[2];
+  ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  auto broker = launcher_.start(nullptr, launcher_.listener(),
+                                {test::beside_self("conduitd"), "--system", "--runtime-dir",
+                                 run_.path() + "/run", "--log-level", "info"},
+                                "1", err[1]);
+  ::close(err[1]);
+  std::string said;
+  char buffer[512];
+  pollfd p{err[0], POLLIN, 0};
+  while (said.find("broker serving") == std::string::npos && ::poll(&p, 1, 10'000) == 1) {
+    ssize_t n = ::read(err[0], buffer, sizeof(buffer));
+    if (n <= 0) break;
+    said.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(err[0]);
+  EXPECT_NE(said.find("conduitd: warning: the socket handed over is bound to \"" + run_.path() +
+                      "/elsewhere.sock\", not " + run_.path() +
+                      "/run/conduitd.sock, where "
+                      "clients look"),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("system broker serving " + run_.path() + "/run/conduitd.sock"),
+            std::string::npos)
+      << said;
+  broker->kill_hard();
+}
+
 TEST_F(SocketActivationAbuse, ClosedDescriptorIsRefused) {
   // LISTEN_FDS=1, but a shell between the launcher and the broker closed
   // descriptor 3 (exec keeps the pid LISTEN_PID names).
@@ -324,3 +357,48 @@ TEST_F(SocketActivationAbuse, ClosedDescriptorIsRefused) {
 
 }  // namespace
 }  // namespace conduit
+
+namespace conduit::broker {
+namespace {
+
+// The variables are read once and taken out of the environment, whoever
+// they were meant for; only those naming this process hand anything over.
+TEST(SocketActivationEnvironment, VariablesForAnotherProcessHandNothingOver) {
+  ::setenv("LISTEN_PID", std::to_string(::getpid() + 1).c_str(), 1);
+  ::setenv("LISTEN_FDS", "1", 1);
+  ::setenv("LISTEN_FDNAMES", "conduitd.socket", 1);
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+  EXPECT_EQ(std::getenv("LISTEN_PID"), nullptr);
+  EXPECT_EQ(std::getenv("LISTEN_FDS"), nullptr);
+  EXPECT_EQ(std::getenv("LISTEN_FDNAMES"), nullptr);
+}
+
+TEST(SocketActivationEnvironment, NothingSetHandsNothingOver) {
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+}
+
+TEST(SocketActivationEnvironment, NoDescriptorsForThisProcess) {
+  ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+  ::setenv("LISTEN_FDS", "0", 1);
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+  EXPECT_EQ(std::getenv("LISTEN_FDS"), nullptr);
+}
+
+TEST(SocketActivationEnvironment, PidThatIsNoNumberHandsNothingOver) {
+  ::setenv("LISTEN_PID", (std::to_string(::getpid()) + "x").c_str(), 1);
+  ::setenv("LISTEN_FDS", "1", 1);
+  activation a = take_activated_socket();
+  EXPECT_EQ(a.fd, -1);
+  EXPECT_EQ(a.error, "");
+}
+
+}  // namespace
+}  // namespace conduit::broker

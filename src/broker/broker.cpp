@@ -380,7 +380,15 @@ void broker::adopt(unique_fd fd) {
   // A connection is a descriptor too: past its uid's share, or the
   // broker's, it is refused. There is no request to answer yet; one that
   // already arrived is answered, so that the caller learns why.
+  if (log_enabled(log_level::debug))
+    log(log_level::debug, "peer " + std::to_string(p.id) + " connected: pid " +
+                              std::to_string(p.creds.pid) + ", uid " + std::to_string(p.creds.uid));
   if (errc refusal = descriptor_refusal(p, charge_per_connection); refusal != errc::success) {
+    if (log_enabled(log_level::info))
+      log(log_level::info, "uid " + std::to_string(p.creds.uid) + " (pid " +
+                               std::to_string(p.creds.pid) + "): connection refused, " +
+                               (refusal == errc::not_enough_quota ? "its share" : "the broker") +
+                               " is full");
     std::array<std::byte, wire::max_message_size> buffer;
     std::vector<unique_fd> fds;
     std::error_code ec;
@@ -410,6 +418,9 @@ void broker::drop(peer_id id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.socket.get(), nullptr);
+  if (log_enabled(log_level::debug))
+    log(log_level::debug,
+        "peer " + std::to_string(id) + " (pid " + std::to_string(it->second.creds.pid) + ") gone");
   pipes_.drop_peer(id);
   mailslots_.drop_peer(id);
   events_.drop_peer(id);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -182,6 +183,18 @@ config_result read_config(const std::string& path, bool missing_ok, const group_
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     result.errors.push_back(path + ": is no regular file");
+    return result;
+  }
+  // The file decides who is an administrator and how much anyone may hold:
+  // one that someone else could have written is not taken (as sshd's
+  // StrictModes refuses keys others may write).
+  if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    result.errors.push_back(path + ": may be written by others (owner uid " +
+                            std::to_string(st.st_uid) + ", mode " + mode +
+                            "): it must belong to root or to this user and be writable by no "
+                            "one else");
     return result;
   }
   std::string text;

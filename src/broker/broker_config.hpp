@@ -65,7 +65,9 @@ using group_resolver = std::function<std::optional<gid_t>(std::string_view)>;
                                          const group_resolver& resolve);
 
 /// Reads and parses `path`. A file that cannot be read is an error, except
-/// when `missing_ok` and it does not exist (the result is then empty).
+/// when `missing_ok` and it does not exist (the result is then empty); so
+/// is one that belongs to neither root nor this user, or that its group or
+/// others may write.
 [[nodiscard]] config_result read_config(const std::string& path, bool missing_ok,
                                         const group_resolver& resolve);
 

@@ -28,8 +28,8 @@ void usage(FILE* to) {
       "                [--idle-exit SECONDS] [--detach] [--ready-fd N]\n"
       "  --system         serve all users from /run/conduit (or CONDUIT_SYSTEM_RUNTIME_DIR)\n"
       "  --runtime-dir    serve from DIR (default: CONDUIT_RUNTIME_DIR, or the session folder)\n"
-      "  --config         read settings from FILE (default with --system:\n"
-      "                   /etc/conduit/conduitd.conf, if it exists)\n"
+      "  --config         read settings from FILE (default with --system and no\n"
+      "                   --runtime-dir: /etc/conduit/conduitd.conf, if it exists)\n"
       "  --log-level      error, warning, notice (default), info or debug\n"
       "  --idle-exit      exit after SECONDS with no process connected (0: never)\n"
       "  --detach         run in the background, in a session of its own\n"
@@ -136,10 +136,12 @@ int main(int argc, char** argv) {
   }
   options.listen_fd = activated.fd;
 
-  // The system broker reads the system's configuration when there is one;
-  // a file named on the command line must be there.
+  // The system broker in its own folder reads the system's configuration
+  // when there is one (a system-mode broker elsewhere, as tests run them,
+  // does not); a file named on the command line must be there.
   bool explicit_config = !config_path.empty();
-  if (!explicit_config && options.system) config_path = default_config_path;
+  if (!explicit_config && options.system && options.runtime_dir.empty())
+    config_path = default_config_path;
   if (!config_path.empty()) {
     config_result parsed = read_config(config_path, !explicit_config, resolve_group);
     for (const auto& error : parsed.errors) log(log_level::error, error);

@@ -4,6 +4,12 @@
 
 #include "broker/broker_config.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
 namespace conduit::broker {
 namespace {
 
@@ -103,6 +109,40 @@ TEST(BrokerConfig, MissingFile) {
   auto dir = read_config("/", false, fake_groups);
   ASSERT_EQ(dir.errors.size(), 1u);
   EXPECT_EQ(dir.errors[0], "/: is no regular file");
+}
+
+// A file others could have written could name the administrators: refused.
+TEST(BrokerConfig, FileOthersMayWriteIsRefused) {
+  std::string dir = "/tmp/conduit-config-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  std::string path = dir + "/conduitd.conf";
+  std::ofstream(path) << "admin-group = wheel\n";
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto good = read_config(path, false, fake_groups);
+  EXPECT_TRUE(good.errors.empty());
+  EXPECT_TRUE(good.config.admin_groups);
+
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  auto world = read_config(path, false, fake_groups);
+  ASSERT_EQ(world.errors.size(), 1u);
+  EXPECT_EQ(world.errors[0], path + ": may be written by others (owner uid " +
+                                 std::to_string(::geteuid()) +
+                                 ", mode 0666): it must belong to root or to this user and be "
+                                 "writable by no one else");
+  EXPECT_FALSE(world.config.admin_groups);
+
+  ASSERT_EQ(::chmod(path.c_str(), 0620), 0);
+  EXPECT_EQ(read_config(path, false, fake_groups).errors.size(), 1u);
+
+  if (::geteuid() == 0) {  // another owner, even read-only
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    ASSERT_EQ(::chown(path.c_str(), 4321, 4321), 0);
+    auto foreign = read_config(path, false, fake_groups);
+    ASSERT_EQ(foreign.errors.size(), 1u);
+    EXPECT_NE(foreign.errors[0].find("(owner uid 4321, mode 0644)"), std::string::npos);
+  }
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
 }
 
 TEST(BrokerConfig, SettingsOnlyLowerTheDerivedCaps) {
