@@ -16,3 +16,15 @@ libdir=$(ls -d "$work"/prefix/lib*/pkgconfig | head -n 1)
 export PKG_CONFIG_PATH=$libdir
 g++ "$source_dir/consumer.cpp" -o "$work/pc-consumer" $(pkg-config --cflags --libs conduit)
 LD_LIBRARY_PATH=$(dirname "$libdir"):${LD_LIBRARY_PATH:-} "$work/pc-consumer"
+# The Tcl package, where tclsh finds packages under the prefix, loads
+# libconduit from the prefix by itself (no LD_LIBRARY_PATH).
+if tcl_index=$(ls "$work"/prefix/lib/tcltk/conduit*/pkgIndex.tcl 2>/dev/null); then
+  TCLLIBPATH=$(dirname "$(dirname "$tcl_index")") tclsh <<'TCL'
+package require twapi_namedpipe
+set server [namedpipe_server {\\.\pipe\installed-tcl}]
+set client [namedpipe_client {\\.\pipe\installed-tcl}]
+puts $client hello
+flush $client
+if {[gets $server] ne "hello"} {exit 1}
+TCL
+fi
