@@ -51,4 +51,14 @@ test echo-1.2 {an event-driven echo server serves three clients at once} -setup 
     list $outcome $::connected $::echoed $::closed
 } -result {{a 0 {ok 10 lines} b 0 {ok 10 lines} c 0 {ok 10 lines}} 3 30 3}
 
+test echo-1.3 {the examples: examples/tcl/echo_server.tcl and echo_client.tcl} -body {
+    set examples [file join $::ctest::here .. .. examples tcl]
+    set tclsh [info nameofexecutable]
+    ctest::spawn server $tclsh [file join $examples echo_server.tcl] 2
+    ctest::wait_until {[string match listening* $::ctest::out(server)] || [info exists ::ctest::status(server)]}
+    ctest::spawn one $tclsh [file join $examples echo_client.tcl] first
+    ctest::spawn two $tclsh [file join $examples echo_client.tcl] second client
+    ctest::results {one two server}
+} -result {one 0 first two 0 {second client} server 0 {listening on \\.\pipe\tcl-echo}}
+
 ctest::finish
