@@ -99,4 +99,29 @@ test impersonation-1.3 {a Tcl client allowing identification only} -constraints 
     revert_to_self
 } -result {hello nobody {client 0 {ok done}}}
 
+# A transform that passes everything through (chan push).
+proc pass_through {command handle args} {
+    switch -- $command {
+        initialize {return {initialize finalize read write}}
+        finalize {return}
+        default {return [lindex $args 0]}
+    }
+}
+
+test impersonation-1.4 {the pipe is found under a stacked transform} -body {
+    set name [ctest::pipe_name stacked]
+    set server [namedpipe_server $name]
+    set client [namedpipe_client $name]
+    chan push $server pass_through
+    puts $client hello
+    flush $client
+    set before [ctest::error_code {impersonate_namedpipe_client $server}]
+    set line [gets $server]
+    set after [ctest::error_code {impersonate_namedpipe_client $server}]
+    revert_to_self
+    close $client
+    close $server
+    list [lrange $before 0 1] $line $after
+} -result {{TWAPI_WIN32 1368} hello {}}
+
 ctest::finish
