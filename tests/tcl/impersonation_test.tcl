@@ -67,6 +67,8 @@ test impersonation-1.2 {a server acts as a client of another Unix user, then as 
         [exec id -u $user] [exec id -g $user] - impersonation
     set said [read $server 5]
     impersonate_namedpipe_client $server
+    # Again: the thread stays the client.
+    impersonate_namedpipe_client $server
     set as_client [owner_of_new_file [file join $drop by-client]]
     revert_to_self
     set as_server [owner_of_new_file [file join $drop by-server]]
