@@ -234,6 +234,26 @@ test options-5.5 {no half-close: Windows pipes have none} -body {
     set message
 } -result {half-close of channels not supported by namedpipes}
 
+test options-5.6 {a client that came and went before the server looked: eof} -body {
+    set name [ctest::pipe_name gone]
+    set blocking [namedpipe_server $name]
+    set evented [namedpipe_server $name]
+    close [namedpipe_client $name]
+    close [namedpipe_client $name]
+    set first [list [gets $blocking] [eof $blocking]]
+    fconfigure $evented -blocking 0
+    set ::seen {}
+    fileevent $evented readable {
+        lappend ::seen [gets $evented] [eof $evented]
+        fileevent $evented readable {}
+        ctest::note
+    }
+    ctest::wait_until {$::seen ne {}}
+    close $blocking
+    close $evented
+    list $first $::seen
+} -result {{{} 1} {{} 1}}
+
 test options-6.1 {bad options and values} -body {
     list [ctest::error_message {namedpipe_server [ctest::pipe_name] -bogus}] \
         [ctest::error_message {namedpipe_client [ctest::pipe_name] -bogus 1}] \
