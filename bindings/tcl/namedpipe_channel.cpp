@@ -284,8 +284,10 @@ Tcl_Channel make(std::unique_ptr<channel_state> s, int mask) {
   std::string name = "np" + std::to_string(counter.fetch_add(1));
   channel_state* raw = s.release();
   raw->chan = Tcl_CreateChannel(&namedpipe_type, name.c_str(), raw, mask);
-  // As TWAPI (and Tcl's socket command): system encoding, line-end translation.
+  // As TWAPI (and Tcl's socket command): system encoding, line-end
+  // translation, no end-of-file character.
   Tcl_SetChannelOption(nullptr, raw->chan, "-translation", "auto crlf");
+  Tcl_SetChannelOption(nullptr, raw->chan, "-eofchar", "");
   return raw->chan;
 }
 

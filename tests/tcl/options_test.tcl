@@ -141,7 +141,8 @@ test options-4.2 {the defaults: system encoding, line-end translation} -body {
     lassign [pair $name] server client
     set result [list [fconfigure $server -translation] [fconfigure $client -translation] \
                     [expr {[fconfigure $client -encoding] eq [encoding system]}] \
-                    [fconfigure $server -blocking] [fconfigure $server -buffering]]
+                    [fconfigure $server -blocking] [fconfigure $server -buffering] \
+                    [fconfigure $server -eofchar]]
     # What goes out: CR LF, as Tcl's socket command writes.
     puts $client line
     flush $client
@@ -150,7 +151,7 @@ test options-4.2 {the defaults: system encoding, line-end translation} -body {
     close $client
     close $server
     set result
-} -result [list {auto crlf} {auto crlf} 1 1 full "line\r\n"]
+} -result [list {auto crlf} {auto crlf} 1 1 full {{} {}} "line\r\n"]
 
 test options-4.3 {-eofchar, -encoding, -buffersize and chan pending} -body {
     set name [ctest::pipe_name generic]
