@@ -1,7 +1,8 @@
 # The other processes of the Tcl tests:
 #
-#   child.tcl echo_client NAME ID   sends lines of growing length (up to
-#                                   10,000 characters) and checks each echo
+#   child.tcl echo_client NAME ID ?LENGTHS?  sends lines of growing length
+#                                   (up to 10,000 characters, or of LENGTHS)
+#                                   and checks each echo
 #   child.tcl sync_server NAME N    a blocking echo server: N instances,
 #                                   served in turn until every client is gone
 #   child.tcl level_client NAME LEVEL  connects allowing LEVEL, writes a
@@ -23,10 +24,10 @@ proc fail {message} {
     exit 1
 }
 
-lassign $argv command name arg
+lassign $argv command name arg lengths
 switch -- $command {
     echo_client {
-        set lengths {1 3 9 27 81 243 729 2187 6561 10000}
+        if {$lengths eq {}} {set lengths {1 3 9 27 81 243 729 2187 6561 10000}}
         if {[catch {namedpipe_client $name} chan]} {fail "connect: $chan"}
         foreach n $lengths {
             set line [line_of $arg $n]
