@@ -7,6 +7,8 @@
 #                                   served in turn until every client is gone
 #   child.tcl level_client NAME LEVEL  connects allowing LEVEL, writes a
 #                                   line, waits for the reply line
+#   child.tcl open_client NAME ACCESS  connects with -access ACCESS; says
+#                                   "ok" or the errorCode
 #
 # Each says "ok ..." on stdout when all went well, or why not, and exits
 # with 0 or 1.
@@ -71,6 +73,14 @@ switch -- $command {
         if {[gets $chan reply] < 0} {fail "no reply"}
         close $chan
         puts "ok $reply"
+    }
+    open_client {
+        if {[catch {namedpipe_client $name -access $arg} chan]} {
+            puts $::errorCode
+            exit 0
+        }
+        close $chan
+        puts ok
     }
     default {
         fail "unknown command $command"

@@ -127,4 +127,23 @@ test impersonation-1.4 {the pipe is found under a stacked transform} -body {
     list [lrange $before 0 1] $line $after
 } -result {{TWAPI_WIN32 1368} hello {}}
 
+test impersonation-1.5 {the default descriptor: other users may read, not write} -constraints root -setup {
+    set user cdtcl[pid]d
+    users add $user
+} -body {
+    set name [ctest::pipe_name default]
+    set read_end [namedpipe_server $name]
+    set other [namedpipe_server $name]
+    set as_user [list /usr/bin/setpriv --reuid [exec id -u $user] --regid [exec id -g $user] \
+                     --clear-groups [info nameofexecutable] [file join $::ctest::here child.tcl]]
+    ctest::spawn both {*}$as_user open_client $name {read write}
+    ctest::spawn read {*}$as_user open_client $name read
+    set outcome [ctest::results {both read}]
+    close $read_end
+    close $other
+    set outcome
+} -cleanup {
+    users del $user
+} -result {both 0 {TWAPI_WIN32 5 {Access is denied.}} read 0 ok}
+
 ctest::finish
