@@ -238,6 +238,7 @@ void watch_proc(ClientData data, int mask) {
 int get_handle_proc(ClientData data, int, ClientData* handle) {
   channel_state& s = state_of(data);
   int fd = -1;
+  if (s.is_server) poll_connect(s);  // a server's socket, listening or not
   if (s.connected)
     fd = data_socket(s);
   else if (s.listening)

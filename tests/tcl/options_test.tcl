@@ -117,6 +117,31 @@ test options-3.5 {the other server options are accepted} -body {
     set line
 } -result ok
 
+# Sockets of this process that a child started with exec would inherit
+# (no close-on-exec: O_CLOEXEC is 02000000 in /proc's flags).
+proc inheritable_sockets {} {
+    set count 0
+    foreach path [glob -nocomplain /proc/self/fd/*] {
+        if {[catch {file readlink $path} target] || ![string match socket:* $target]} continue
+        set f [open /proc/self/fdinfo/[file tail $path]]
+        set info [read $f]
+        close $f
+        if {[regexp {flags:\s+([0-7]+)} $info -> flags] && !(("0$flags") & 02000000)} {incr count}
+    }
+    return $count
+}
+
+test options-3.6 {-inherit 1 leaves the pipe open across exec, -inherit 0 does not} -body {
+    set before [inheritable_sockets]
+    set kept [namedpipe_server [ctest::pipe_name inherit] -inherit 1]
+    set with [inheritable_sockets]
+    set closed [namedpipe_server [ctest::pipe_name inherit] -inherit 0]
+    set without [inheritable_sockets]
+    close $kept
+    close $closed
+    list [expr {$with - $before}] [expr {$without - $with}]
+} -result {1 0}
+
 test options-4.1 {binary data: all 256 byte values both ways} -body {
     set name [ctest::pipe_name bin]
     lassign [pair $name] server client
