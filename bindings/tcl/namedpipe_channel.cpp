@@ -7,8 +7,6 @@
 // socket, with the events the script asked for. Nothing here polls.
 #include "namedpipe_channel.hpp"
 
-#include <fcntl.h>
-
 #include <atomic>
 #include <cerrno>
 #include <memory>
