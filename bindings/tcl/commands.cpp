@@ -253,10 +253,13 @@ int impersonate_cmd(ClientData, Tcl_Interp* interp, int objc, Tcl_Obj* const obj
                           "\" is not the server end of a named pipe";
     return win32_error(interp, errc::invalid_handle, message);
   }
+  // A thread impersonating someone already returns to itself first (so a
+  // held guard must not revert the new impersonation later).
+  held_impersonation().reset();
   std::error_code ec;
   auto guard = server->impersonate_client(ec);
   if (ec) return win32_error(interp, ec);
-  held_impersonation() = std::move(guard);
+  held_impersonation().emplace(std::move(guard));
   return TCL_OK;
 }
 

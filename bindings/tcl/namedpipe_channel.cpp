@@ -7,8 +7,6 @@
 // socket, with the events the script asked for. Nothing here polls.
 #include "namedpipe_channel.hpp"
 
-#include <fcntl.h>
-
 #include <atomic>
 #include <cerrno>
 #include <memory>
@@ -238,6 +236,7 @@ void watch_proc(ClientData data, int mask) {
 int get_handle_proc(ClientData data, int, ClientData* handle) {
   channel_state& s = state_of(data);
   int fd = -1;
+  if (s.is_server) poll_connect(s);  // a server's socket, listening or not
   if (s.connected)
     fd = data_socket(s);
   else if (s.listening)
@@ -252,18 +251,30 @@ int block_mode_proc(ClientData data, int mode) {
   return 0;
 }
 
+// A channel moved to another thread (thread::transfer) leaves its file
+// handler behind: the notifier of the thread it joins gets one from the
+// next watch.
+void thread_action_proc(ClientData data, int action) {
+  if (action == TCL_CHANNEL_THREAD_REMOVE) unwatch(state_of(data));
+}
+
 const Tcl_ChannelType namedpipe_type = {
-    "namedpipe",     TCL_CHANNEL_VERSION_5, close_proc, input_proc, output_proc,
+    "namedpipe",
+    TCL_CHANNEL_VERSION_5,
+    close_proc,
+    input_proc,
+    output_proc,
     nullptr,  // seek
     nullptr,  // set option: the generic options only
     nullptr,  // get option
-    watch_proc,      get_handle_proc,
+    watch_proc,
+    get_handle_proc,
     nullptr,  // close2: no half-close, as Windows pipes have none
     block_mode_proc,
     nullptr,  // flush
     nullptr,  // handler
     nullptr,  // wide seek
-    nullptr,  // thread action
+    thread_action_proc,
     nullptr,  // truncate
 };
 
@@ -272,9 +283,17 @@ Tcl_Channel make(std::unique_ptr<channel_state> s, int mask) {
   std::string name = "np" + std::to_string(counter.fetch_add(1));
   channel_state* raw = s.release();
   raw->chan = Tcl_CreateChannel(&namedpipe_type, name.c_str(), raw, mask);
-  // As TWAPI (and Tcl's socket command): system encoding, line-end translation.
+  // As TWAPI (and Tcl's socket command): system encoding, line-end
+  // translation, no end-of-file character.
   Tcl_SetChannelOption(nullptr, raw->chan, "-translation", "auto crlf");
+  Tcl_SetChannelOption(nullptr, raw->chan, "-eofchar", "");
   return raw->chan;
+}
+
+// The namedpipe channel under any transforms stacked on `chan`, or null.
+Tcl_Channel namedpipe_under(Tcl_Channel chan) {
+  while (chan && Tcl_GetChannelType(chan) != &namedpipe_type) chan = Tcl_GetStackedChannel(chan);
+  return chan;
 }
 
 }  // namespace
@@ -297,13 +316,14 @@ Tcl_Channel make_channel(pipe_client client, int mask) {
 }
 
 pipe_server* server_of(Tcl_Channel chan) {
-  if (!is_namedpipe(chan)) return nullptr;
+  chan = namedpipe_under(chan);
+  if (!chan) return nullptr;
   channel_state& s = state_of(Tcl_GetChannelInstanceData(chan));
   return s.is_server ? &s.server : nullptr;
 }
 
 bool is_namedpipe(Tcl_Channel chan) {
-  return chan && Tcl_GetChannelType(chan) == &namedpipe_type;
+  return namedpipe_under(chan) != nullptr;
 }
 
 }  // namespace conduit::tcl

@@ -1,11 +1,14 @@
 # The other processes of the Tcl tests:
 #
-#   child.tcl echo_client NAME ID   sends lines of growing length (up to
-#                                   10,000 characters) and checks each echo
+#   child.tcl echo_client NAME ID ?LENGTHS?  sends lines of growing length
+#                                   (up to 10,000 characters, or of LENGTHS)
+#                                   and checks each echo
 #   child.tcl sync_server NAME N    a blocking echo server: N instances,
 #                                   served in turn until every client is gone
 #   child.tcl level_client NAME LEVEL  connects allowing LEVEL, writes a
 #                                   line, waits for the reply line
+#   child.tcl open_client NAME ACCESS  connects with -access ACCESS; says
+#                                   "ok" or the errorCode
 #
 # Each says "ok ..." on stdout when all went well, or why not, and exits
 # with 0 or 1.
@@ -23,10 +26,10 @@ proc fail {message} {
     exit 1
 }
 
-lassign $argv command name arg
+lassign $argv command name arg lengths
 switch -- $command {
     echo_client {
-        set lengths {1 3 9 27 81 243 729 2187 6561 10000}
+        if {$lengths eq {}} {set lengths {1 3 9 27 81 243 729 2187 6561 10000}}
         if {[catch {namedpipe_client $name} chan]} {fail "connect: $chan"}
         foreach n $lengths {
             set line [line_of $arg $n]
@@ -70,6 +73,14 @@ switch -- $command {
         if {[gets $chan reply] < 0} {fail "no reply"}
         close $chan
         puts "ok $reply"
+    }
+    open_client {
+        if {[catch {namedpipe_client $name -access $arg} chan]} {
+            puts $::errorCode
+            exit 0
+        }
+        close $chan
+        puts ok
     }
     default {
         fail "unknown command $command"

@@ -51,4 +51,32 @@ test echo-1.2 {an event-driven echo server serves three clients at once} -setup 
     list $outcome $::connected $::echoed $::closed
 } -result {{a 0 {ok 10 lines} b 0 {ok 10 lines} c 0 {ok 10 lines}} 3 30 3}
 
+test echo-1.4 {the event-driven server with lines larger than the pipe's buffer} -setup {
+    set ::connected 0
+    set ::echoed 0
+    set ::closed 0
+} -body {
+    # A line of a million characters (2 MB and more in UTF-8) fills the
+    # socket: the server's writes meet EAGAIN and Tcl finishes them in the
+    # background, woken by the notifier when the pipe drains.
+    set name [ctest::pipe_name big]
+    set chan [namedpipe_server $name]
+    fconfigure $chan -blocking 0 -buffering line
+    fileevent $chan writable [list on_connect $chan]
+    ctest::tclsh big child.tcl echo_client $name big {1000000 10 1000000}
+    set outcome [ctest::results big]
+    ctest::wait_until {$::closed == 1}
+    list $outcome $::echoed $::closed
+} -result {{big 0 {ok 3 lines}} 3 1}
+
+test echo-1.3 {the examples: examples/tcl/echo_server.tcl and echo_client.tcl} -body {
+    set examples [file join $::ctest::here .. .. examples tcl]
+    set tclsh [info nameofexecutable]
+    ctest::spawn server $tclsh [file join $examples echo_server.tcl] 2
+    ctest::wait_until {[string match listening* $::ctest::out(server)] || [info exists ::ctest::status(server)]}
+    ctest::spawn one $tclsh [file join $examples echo_client.tcl] first
+    ctest::spawn two $tclsh [file join $examples echo_client.tcl] second client
+    ctest::results {one two server}
+} -result {one 0 first two 0 {second client} server 0 {listening on \\.\pipe\tcl-echo}}
+
 ctest::finish

@@ -67,6 +67,8 @@ test impersonation-1.2 {a server acts as a client of another Unix user, then as 
         [exec id -u $user] [exec id -g $user] - impersonation
     set said [read $server 5]
     impersonate_namedpipe_client $server
+    # Again: the thread stays the client.
+    impersonate_namedpipe_client $server
     set as_client [owner_of_new_file [file join $drop by-client]]
     revert_to_self
     set as_server [owner_of_new_file [file join $drop by-server]]
@@ -98,5 +100,50 @@ test impersonation-1.3 {a Tcl client allowing identification only} -constraints 
 } -cleanup {
     revert_to_self
 } -result {hello nobody {client 0 {ok done}}}
+
+# A transform that passes everything through (chan push).
+proc pass_through {command handle args} {
+    switch -- $command {
+        initialize {return {initialize finalize read write}}
+        finalize {return}
+        default {return [lindex $args 0]}
+    }
+}
+
+test impersonation-1.4 {the pipe is found under a stacked transform} -body {
+    set name [ctest::pipe_name stacked]
+    set server [namedpipe_server $name]
+    set client [namedpipe_client $name]
+    chan push $server pass_through
+    # The client closes: a transform reads ahead, in blocking mode until
+    # its buffer is full or the pipe ends.
+    puts $client hello
+    close $client
+    set before [ctest::error_code {impersonate_namedpipe_client $server}]
+    set line [gets $server]
+    set after [ctest::error_code {impersonate_namedpipe_client $server}]
+    revert_to_self
+    close $server
+    list [lrange $before 0 1] $line $after
+} -result {{TWAPI_WIN32 1368} hello {}}
+
+test impersonation-1.5 {the default descriptor: other users may read, not write} -constraints root -setup {
+    set user cdtcl[pid]d
+    users add $user
+} -body {
+    set name [ctest::pipe_name default]
+    set read_end [namedpipe_server $name]
+    set other [namedpipe_server $name]
+    set as_user [list /usr/bin/setpriv --reuid [exec id -u $user] --regid [exec id -g $user] \
+                     --clear-groups [info nameofexecutable] [file join $::ctest::here child.tcl]]
+    ctest::spawn both {*}$as_user open_client $name {read write}
+    ctest::spawn read {*}$as_user open_client $name read
+    set outcome [ctest::results {both read}]
+    close $read_end
+    close $other
+    set outcome
+} -cleanup {
+    users del $user
+} -result {both 0 {TWAPI_WIN32 5 {Access is denied.}} read 0 ok}
 
 ctest::finish

@@ -117,6 +117,31 @@ test options-3.5 {the other server options are accepted} -body {
     set line
 } -result ok
 
+# Sockets of this process that a child started with exec would inherit
+# (no close-on-exec: O_CLOEXEC is 02000000 in /proc's flags).
+proc inheritable_sockets {} {
+    set count 0
+    foreach path [glob -nocomplain /proc/self/fd/*] {
+        if {[catch {file readlink $path} target] || ![string match socket:* $target]} continue
+        set f [open /proc/self/fdinfo/[file tail $path]]
+        set info [read $f]
+        close $f
+        if {[regexp {flags:\s+([0-7]+)} $info -> flags] && !(("0$flags") & 02000000)} {incr count}
+    }
+    return $count
+}
+
+test options-3.6 {-inherit 1 leaves the pipe open across exec, -inherit 0 does not} -body {
+    set before [inheritable_sockets]
+    set kept [namedpipe_server [ctest::pipe_name inherit] -inherit 1]
+    set with [inheritable_sockets]
+    set closed [namedpipe_server [ctest::pipe_name inherit] -inherit 0]
+    set without [inheritable_sockets]
+    close $kept
+    close $closed
+    list [expr {$with - $before}] [expr {$without - $with}]
+} -result {1 0}
+
 test options-4.1 {binary data: all 256 byte values both ways} -body {
     set name [ctest::pipe_name bin]
     lassign [pair $name] server client
@@ -141,7 +166,8 @@ test options-4.2 {the defaults: system encoding, line-end translation} -body {
     lassign [pair $name] server client
     set result [list [fconfigure $server -translation] [fconfigure $client -translation] \
                     [expr {[fconfigure $client -encoding] eq [encoding system]}] \
-                    [fconfigure $server -blocking] [fconfigure $server -buffering]]
+                    [fconfigure $server -blocking] [fconfigure $server -buffering] \
+                    [fconfigure $server -eofchar]]
     # What goes out: CR LF, as Tcl's socket command writes.
     puts $client line
     flush $client
@@ -150,7 +176,7 @@ test options-4.2 {the defaults: system encoding, line-end translation} -body {
     close $client
     close $server
     set result
-} -result [list {auto crlf} {auto crlf} 1 1 full "line\r\n"]
+} -result [list {auto crlf} {auto crlf} 1 1 full {{} {}} "line\r\n"]
 
 test options-4.3 {-eofchar, -encoding, -buffersize and chan pending} -body {
     set name [ctest::pipe_name generic]
@@ -233,6 +259,26 @@ test options-5.5 {no half-close: Windows pipes have none} -body {
     close $server
     set message
 } -result {half-close of channels not supported by namedpipes}
+
+test options-5.6 {a client that came and went before the server looked: eof} -body {
+    set name [ctest::pipe_name gone]
+    set blocking [namedpipe_server $name]
+    set evented [namedpipe_server $name]
+    close [namedpipe_client $name]
+    close [namedpipe_client $name]
+    set first [list [gets $blocking] [eof $blocking]]
+    fconfigure $evented -blocking 0
+    set ::seen {}
+    fileevent $evented readable {
+        lappend ::seen [gets $evented] [eof $evented]
+        fileevent $evented readable {}
+        ctest::note
+    }
+    ctest::wait_until {$::seen ne {}}
+    close $blocking
+    close $evented
+    list $first $::seen
+} -result {{{} 1} {{} 1}}
 
 test options-6.1 {bad options and values} -body {
     list [ctest::error_message {namedpipe_server [ctest::pipe_name] -bogus}] \

@@ -145,6 +145,9 @@ proc ctest::error_message {script} {
 # Ends the file: the broker goes, and the exit status says whether every
 # test passed (CTest reads it).
 proc ctest::finish {} {
+    # Pipes a failed test left open go before their broker does, or the
+    # library would start a new broker to register them again.
+    foreach chan [chan names np*] {catch {close $chan}}
     stop_broker
     set failed $::tcltest::numTests(Failed)
     cleanupTests
