@@ -9,6 +9,8 @@ packages=(
   libbenchmark-dev            # benchmarks (Google Benchmark)
   clang libclang-rt-14-dev    # libFuzzer for the broker protocol fuzz target
   tcl                         # Tcl package tests
+  tshark                      # decodes the mailslot datagrams the network test captures
+  iproute2                    # network namespaces and veth pairs for that test
 )
 
 missing=()
