@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 #
-# Four targets, built into build-fuzz/ and each run for a quarter of SECONDS:
+# Five targets, built into build-fuzz/ and each run for a fifth of SECONDS:
 #   wire_fuzz         the decoders (requests, replies, connect records) and
 #                     their round trip through the encoder (fuzz/wire_fuzz.cpp)
 #   broker_fuzz       scripts of requests from several fake peers against the
@@ -15,6 +15,9 @@
 #                     broker loop run in process (fuzz/broker_loop_fuzz.cpp)
 #   sddl_fuzz         SDDL text and self-relative descriptors: parse, write,
 #                     parse again is a fixed point both ways (fuzz/sddl_fuzz.cpp)
+#   mailslot_datagram_fuzz  NetBIOS datagrams as conduitd reads them off UDP
+#                     138: decode, and a round trip through the encoder
+#                     (fuzz/mailslot_datagram_fuzz.cpp)
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
@@ -27,14 +30,14 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: scripts/fuzz.sh [SECONDS]" >&2
   exit 2
 fi
-per_target=$(((seconds + 3) / 4))
+per_target=$(((seconds + 4) / 5))
 
 out=build-fuzz
 cxx=${FUZZ_CXX:-clang++}
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -Iinclude -Isrc)
 mkdir -p "$out/artifacts"
-for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz; do
+for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz mailslot_datagram_fuzz; do
   mkdir -p "$out/seed/$target" "$out/corpus/$target"
 done
 
@@ -48,7 +51,8 @@ echo "fuzz.sh: building into $out/"
   src/security/access_check.cpp src/security/security_descriptor.cpp src/security/sid.cpp
 "$cxx" "${flags[@]}" -o "$out/broker_loop_fuzz" fuzz/broker_loop_fuzz.cpp src/broker/broker.cpp \
   src/broker/broker_limits.cpp src/broker/event_namespace.cpp src/broker/mailslot_namespace.cpp \
-  src/broker/object_security.cpp src/broker/pipe_namespace.cpp src/broker/waiter_table.cpp \
+  src/broker/datagram_listener.cpp src/netbios/mailslot_datagram.cpp src/netbios/netbios_name.cpp \
+  src/netbios/netbios_settings.cpp src/broker/object_security.cpp src/broker/pipe_namespace.cpp src/broker/waiter_table.cpp \
   src/core/error.cpp src/core/event_name.cpp src/core/fd_passing.cpp src/core/instance_page.cpp \
   src/core/object_name.cpp src/core/runtime_dir.cpp src/core/wire.cpp \
   src/security/access_check.cpp src/security/security_descriptor.cpp src/security/sid.cpp
@@ -60,10 +64,21 @@ for seed in "D:(A;;GA;;;WD)" "O:BAG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;WD)(A;
   printf '%s' "$seed" >"$out/seed/sddl_fuzz/$(printf '%s' "$seed" | sha1sum | cut -c1-16)"
 done
 
+"$cxx" "${flags[@]}" -o "$out/mailslot_datagram_fuzz" fuzz/mailslot_datagram_fuzz.cpp \
+  src/netbios/mailslot_datagram.cpp src/netbios/netbios_name.cpp
+# Datagram seeds: a direct unique and a direct group mailslot write (with a
+# scope), as conduit and Windows send them.
+for seed in \
+  "\\x10\\x02\\x12\\x34\\x0a\\x00\\x01\\x02\\x00\\x8a\\x00\\x9c\\x00\\x00\\x20\\x45\\x49\\x45\\x50\\x46\\x44\\x46\\x45\\x43\\x4e\\x45\\x42\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x41\\x41\\x00\\x20\\x45\\x49\\x45\\x50\\x46\\x44\\x46\\x45\\x43\\x4e\\x45\\x43\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x41\\x41\\x00\\xff\\x53\\x4d\\x42\\x25\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x11\\x00\\x00\\x05\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xe8\\x03\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x05\\x00\\x53\\x00\\x03\\x00\\x01\\x00\\x00\\x00\\x02\\x00\\x13\\x00\\x5c\\x4d\\x41\\x49\\x4c\\x53\\x4c\\x4f\\x54\\x5c\\x6e\\x65\\x74\\x00\\x68\\x65\\x6c\\x6c\\x6f" \
+  "\\x11\\x02\\x12\\x34\\x0a\\x00\\x01\\x02\\x00\\x8a\\x00\\xab\\x00\\x00\\x20\\x45\\x49\\x45\\x50\\x46\\x44\\x46\\x45\\x43\\x4e\\x45\\x42\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x41\\x41\\x05\\x73\\x63\\x6f\\x70\\x65\\x00\\x20\\x46\\x48\\x45\\x50\\x46\\x43\\x45\\x4c\\x45\\x48\\x46\\x43\\x45\\x50\\x46\\x46\\x46\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x43\\x41\\x41\\x41\\x05\\x73\\x63\\x6f\\x70\\x65\\x00\\xff\\x53\\x4d\\x42\\x25\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x11\\x00\\x00\\x05\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xe8\\x03\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x05\\x00\\x56\\x00\\x03\\x00\\x01\\x00\\x00\\x00\\x02\\x00\\x16\\x00\\x5c\\x4d\\x41\\x49\\x4c\\x53\\x4c\\x4f\\x54\\x5c\\x42\\x52\\x4f\\x57\\x53\\x45\\x00\\x64\\x61\\x74\\x61\\x0a"; do
+  printf "$seed" >"$out/seed/mailslot_datagram_fuzz/$(printf '%s' "$seed" | sha1sum | cut -c1-16)"
+done
+
 status=0
-for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz; do
+for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz mailslot_datagram_fuzz; do
   dict=fuzz/wire.dict
   [ "$target" = sddl_fuzz ] && dict=fuzz/sddl.dict
+  [ "$target" = mailslot_datagram_fuzz ] && dict=fuzz/mailslot_datagram.dict
   echo "fuzz.sh: running $target for ${per_target}s"
   # The first folder receives new inputs; the seeds are only read.
   if ! "$out/$target" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \

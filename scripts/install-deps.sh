@@ -15,6 +15,8 @@ packages=(
   gnuplot-nox                 # conduit bench --plot draws its ratios with gnuplot
   util-linux                  # script(1): the command's terminal display is tested under a pty
   dpkg-dev                    # dpkg-shlibdeps: the Debian package's library dependencies (cpack)
+  tshark                      # decodes the mailslot datagrams the network test captures
+  iproute2                    # network namespaces and veth pairs for that test
 )
 
 missing=()

@@ -156,10 +156,14 @@ class mailslot_client {
  public:
   /// Opens the slot `name` for writing.
   ///
+  /// A slot on another machine, in a domain or in this machine's
+  /// workgroup (`\\host\mailslot\x`, `\\domain\mailslot\x`,
+  /// `\\*\mailslot\x`) opens without asking any machine: each write is a
+  /// network datagram in Windows' format, of at most 424 bytes
+  /// (docs/mailslots.md, "Across machines").
+  ///
   /// Errors: ERROR_FILE_NOT_FOUND when no such slot exists;
-  /// ERROR_BAD_NETPATH for a slot on another machine, in a domain or
-  /// everywhere (`\\host\mailslot\x`, `\\domain\mailslot\x`,
-  /// `\\*\mailslot\x`): network mailslots are not supported yet;
+  /// ERROR_BAD_NETPATH for a broadcast with no IPv4 interface to send on;
   /// ERROR_INVALID_NAME, ERROR_PATH_NOT_FOUND or ERROR_FILENAME_EXCED_RANGE
   /// for a bad name; ERROR_SERVICE_NOT_ACTIVE when no broker can be reached.
   /// @throws std::system_error
@@ -175,7 +179,8 @@ class mailslot_client {
   /// mixed with another writer's. Waits while the slot's queue is full (see
   /// docs/mailslots.md). Returns data.size().
   /// Errors: ERROR_INVALID_PARAMETER for a message larger than the slot's
-  /// maximum (nothing is sent); ERROR_HANDLE_EOF when the slot's reader has
+  /// maximum, or over 424 bytes to other machines (nothing is sent);
+  /// ERROR_BAD_NETPATH when a datagram finds no route; ERROR_HANDLE_EOF when the slot's reader has
   /// closed it; ERROR_NOT_ENOUGH_MEMORY when the system cannot hold the
   /// message; ERROR_INVALID_HANDLE on a closed client.
   /// @throws std::system_error

@@ -99,7 +99,11 @@ bool decode_netbios_name(std::span<const std::byte> in, std::size_t& at, netbios
     // 0xC0 and up would be a DNS pointer, 0x40..0xBF is no label at all.
     if (len > 63 || p + len > in.size()) return false;
     if (!scope.empty()) scope.push_back('.');
-    for (std::size_t i = 0; i < len; ++i) scope.push_back(static_cast<char>(in[p + i]));
+    for (std::size_t i = 0; i < len; ++i) {
+      auto c = static_cast<char>(in[p + i]);
+      if (c <= ' ' || c > '~' || c == '.') return false;  // what valid_scope refuses
+      scope.push_back(c);
+    }
     p += len;
     if (scope.size() > max_scope_bytes) return false;
   }

@@ -62,9 +62,9 @@ void encode_netbios_name(const netbios_name& n, std::vector<std::byte>& out);
 /// Reads an encoded name at `at` and moves `at` past it. False when the
 /// bytes are not one: a first length other than 32, a letter outside
 /// 'A'..'P', a label running past the end, a label of 64 bytes or more
-/// (DNS compression pointers are not allowed in datagrams), a scope over
-/// max_scope_bytes, or no terminating zero. Trailing spaces are dropped
-/// from the name; `at` is left alone on failure.
+/// (DNS compression pointers are not allowed in datagrams), a label byte
+/// valid_scope refuses, a scope over max_scope_bytes, or no terminating zero. Trailing spaces are
+/// dropped from the name; `at` is left alone on failure.
 [[nodiscard]] bool decode_netbios_name(std::span<const std::byte> in, std::size_t& at,
                                        netbios_name& out);
 
