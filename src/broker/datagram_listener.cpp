@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/log.hpp"
 #include "core/object_name.hpp"
 #include "netbios/mailslot_datagram.hpp"
 #include "netbios/netbios_name.hpp"
@@ -43,8 +44,7 @@ bool datagram_listener::start(const nb::netbios_settings& settings,
   counters_path_ = runtime_dir + "/datagram-counters";
   detail::unique_fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!s) {
-    std::fprintf(stderr, "conduitd: no UDP socket for mailslot datagrams: %s\n",
-                 std::strerror(errno));
+    log_errno(log_level::error, "no UDP socket for mailslot datagrams", errno);
     return false;
   }
   // No SO_REUSEADDR: sharing the port with Samba's nmbd would hand each
@@ -61,10 +61,9 @@ bool datagram_listener::start(const nb::netbios_settings& settings,
           " (another program has it: Samba's nmbd takes port 138; give conduitd "
           "--netbios-port, or stop nmbd)";
     if (e == EACCES) hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
-    std::fprintf(stderr,
-                 "conduitd: cannot listen for mailslot datagrams on UDP port %u: %s%s; "
-                 "messages from other machines will not arrive\n",
-                 unsigned{settings.port}, std::strerror(e), hint);
+    log(log_level::warning, "cannot listen for mailslot datagrams on UDP port " +
+                                std::to_string(settings.port) + ": " + std::strerror(e) + hint +
+                                "; messages from other machines will not arrive");
     return false;
   }
   // Root may go past net.core.rmem_max; anyone else gets what it allows.
@@ -73,9 +72,9 @@ bool datagram_listener::start(const nb::netbios_settings& settings,
     (void)::setsockopt(s.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes,
                        sizeof(receive_buffer_bytes));
   socket_ = std::move(s);
-  std::fprintf(stderr, "conduitd: mailslot datagrams on UDP port %u for %s in workgroup %s%s%s\n",
-               unsigned{settings.port}, settings.name.c_str(), settings.workgroup.c_str(),
-               settings.scope.empty() ? "" : ", scope ", settings.scope.c_str());
+  log(log_level::notice, "mailslot datagrams on UDP port " + std::to_string(settings.port) +
+                             " for " + settings.name + " in workgroup " + settings.workgroup +
+                             (settings.scope.empty() ? "" : ", scope " + settings.scope));
   write_counters();
   return true;
 }
@@ -190,8 +189,8 @@ void datagram_listener::drop(std::uint64_t& counter, const char* why) {
   ++counter;
   mark_dirty();
   if (counter == 1 || counter % 1000 == 0)
-    std::fprintf(stderr, "conduitd: dropped a %s (%llu so far)\n", why,
-                 static_cast<unsigned long long>(counter));
+    log(log_level::notice,
+        std::string("dropped a ") + why + " (" + std::to_string(counter) + " so far)");
 }
 
 void datagram_listener::write_counters() {
