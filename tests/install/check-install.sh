@@ -160,7 +160,7 @@ dpkg-deb -f "$deb" Depends | grep -q libc6 || fail "no library dependencies in t
 for script in postinst prerm postrm; do
   dpkg-deb -I "$deb" "$script" >/dev/null || fail "the package has no $script"
 done
-grep -qx 'ExecStart=/usr/bin/conduitd --system' <(dpkg-deb --fsys-tarfile "$deb" |
+grep -qx 'ExecStart=/usr/bin/conduitd --system --netbios-port 0' <(dpkg-deb --fsys-tarfile "$deb" |
   tar -xOf - ./usr/lib/systemd/system/conduitd.service) || fail "the service does not run /usr/bin/conduitd"
 echo "package: $(basename "$deb"), $(du -k "$deb" | cut -f1) KiB"
 
