@@ -8,6 +8,7 @@
 #include "win32/file_object.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/io_completion.hpp"
+#include "win32/io_engine.hpp"
 #include "win32/status.hpp"
 #include "win32/thread_object.hpp"
 
@@ -52,6 +53,11 @@ BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
   if (!lpOverlapped || !lpNumberOfBytesTransferred) return fail_with(ERROR_INVALID_PARAMETER);
   NTSTATUS status = load_status(lpOverlapped);
   if (status == static_cast<NTSTATUS>(STATUS_PENDING)) {
+    // An operation whose condition is met now is complete now.
+    io_engine::get().settle();
+    status = load_status(lpOverlapped);
+  }
+  if (status == static_cast<NTSTATUS>(STATUS_PENDING)) {
     if (dwMilliseconds == 0) return fail_with(ERROR_IO_INCOMPLETE);
     // No event: the file handle itself is signalled when an operation ends.
     HANDLE target = lpOverlapped->hEvent ? without_tag_bits(lpOverlapped->hEvent) : hFile;
@@ -66,6 +72,12 @@ BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
   *lpNumberOfBytesTransferred = static_cast<DWORD>(lpOverlapped->InternalHigh);
   if (!succeeded(status)) return fail_with(error_from_status(status));
   return TRUE;
+}
+
+BOOL WINAPI conduit_has_overlapped_io_completed(const OVERLAPPED* lpOverlapped) {
+  if (load_status(lpOverlapped) != static_cast<NTSTATUS>(STATUS_PENDING)) return TRUE;
+  io_engine::get().settle();
+  return load_status(lpOverlapped) != static_cast<NTSTATUS>(STATUS_PENDING);
 }
 
 BOOL WINAPI CancelIo(HANDLE hFile) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "win32/io_engine.hpp"
 #include "win32/wait.hpp"
 
 namespace conduit::win32 {
@@ -106,6 +107,7 @@ std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeou
   // that ran on another port leaves it for this one.
   leave_port();
   membership.port.reset();
+  bool settled = false;
   for (;;) {
     {
       // Packets first: an alertable wait runs APCs only when none waits.
@@ -122,6 +124,13 @@ std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeou
           return n;
         }
       }
+    }
+    // None queued: first let the I/O engine finish here what it can now,
+    // whose packets may come to this port; then look again.
+    if (!settled) {
+      settled = true;
+      io_engine::get().settle();
+      continue;
     }
     DWORD left = INFINITE;
     if (deadline != clock::time_point::max()) {

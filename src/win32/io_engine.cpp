@@ -1,11 +1,13 @@
 #include "win32/io_engine.hpp"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <system_error>
 #include <thread>
 
@@ -142,28 +144,81 @@ void io_engine::kick(int fd) {
 void io_engine::run() {
   std::array<epoll_event, 64> events;
   int epoll = epoll_.get();
-  int wake = wake_.get();
   for (;;) {
     int n = ::epoll_wait(epoll, events.data(), static_cast<int>(events.size()), -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       return;  // the set is gone (a forked child's copy): nothing left to serve
     }
-    for (int i = 0; i < n; ++i) {
-      int fd = events[static_cast<std::size_t>(i)].data.fd;
-      if (fd != wake) {
-        serve(fd, events[static_cast<std::size_t>(i)].events);
-        continue;
-      }
-      std::uint64_t count;
-      (void)!::read(wake, &count, sizeof(count));
-      std::vector<int> kicked;
-      {
-        std::lock_guard lock(mutex_);
-        kicked.swap(kicked_);
-      }
-      for (int k : kicked) serve(k, EPOLLIN | EPOLLOUT);
+    serving_.store(true);
+    handle(events.data(), n);
+    std::lock_guard lock(idle_mutex_);
+    serving_.store(false);
+    batches_done_.fetch_add(1);
+    idle_.notify_all();
+  }
+}
+
+void io_engine::settle() {
+  int epoll;
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_ || watches_.empty()) return;
+    epoll = epoll_.get();
+  }
+  // The set is armed one-shot: each readiness goes to the engine thread or
+  // to us, never to both, and whoever takes it runs that descriptor's queue.
+  std::array<epoll_event, 64> events;
+  int n = ::epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 0);
+  if (n > 0) handle(events.data(), n);
+  // What the engine thread took from the set before us it is running, or
+  // about to run: it may have taken an event and not yet said so. With a
+  // few descriptors waiting, ask the kernel which are ready; one that is,
+  // and that we were not given, is the engine thread's.
+  bool theirs = serving_.load() || ready_but_not_ours();
+  if (theirs) {
+    std::unique_lock lock(idle_mutex_);
+    auto bound = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    // Wait until it has served a batch that began after we looked.
+    std::uint64_t seen = batches_done_.load();
+    idle_.wait_until(lock, bound, [&] {
+      return batches_done_.load() != seen || (!serving_.load() && !ready_but_not_ours());
+    });
+  }
+}
+
+bool io_engine::ready_but_not_ours() {
+  std::vector<pollfd> fds;
+  {
+    std::lock_guard lock(mutex_);
+    if (!kicked_.empty()) return true;  // kicked, and the kick not yet taken
+    if (watches_.size() > few_watches) return false;
+    for (const auto& [fd, w] : watches_) {
+      short events = 0;
+      if (!w.queue[in].empty() && !w.busy[in]) events |= POLLIN | POLLRDHUP;
+      if (!w.queue[out].empty() && !w.busy[out]) events |= POLLOUT;
+      if (events) fds.push_back(pollfd{fd, events, 0});
     }
+  }
+  return !fds.empty() && ::poll(fds.data(), fds.size(), 0) > 0;
+}
+
+void io_engine::handle(const epoll_event* events, int count) {
+  int wake = wake_.get();
+  for (int i = 0; i < count; ++i) {
+    int fd = events[i].data.fd;
+    if (fd != wake) {
+      serve(fd, events[i].events);
+      continue;
+    }
+    std::uint64_t value;
+    (void)!::read(wake, &value, sizeof(value));
+    std::vector<int> kicked;
+    {
+      std::lock_guard lock(mutex_);
+      kicked.swap(kicked_);
+    }
+    for (int k : kicked) serve(k, EPOLLIN | EPOLLOUT);
   }
 }
 

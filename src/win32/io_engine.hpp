@@ -17,8 +17,13 @@
 // Completions are delivered outside the engine's lock.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -56,6 +61,15 @@ class io_engine {
   /// taken by another call, say). Never blocks; safe under other locks.
   void kick(int fd);
 
+  /// Runs now, in the calling thread, every waiting operation whose
+  /// descriptor is ready: what the engine thread would do a moment later.
+  /// Called wherever a program looks at an operation (waits,
+  /// GetOverlappedResult, HasOverlappedIoCompleted, completion ports), so
+  /// that an operation whose condition is met when the program looks is
+  /// complete when it looks, as on Windows. One non-blocking epoll_wait;
+  /// nothing when no operation waits.
+  void settle();
+
  private:
   using operation_ptr = std::shared_ptr<io_operation>;
   struct watch {
@@ -68,7 +82,14 @@ class io_engine {
   io_engine();
   bool ensure_running_locked();
   void run();
+  /// What epoll reported, in whichever thread took it from the set.
+  void handle(const epoll_event* events, int count);
   void serve(int fd, std::uint32_t events);
+  /// Whether the engine thread has work settle() did not get: a kick not
+  /// yet taken, or (with at most few_watches descriptors waiting) one that
+  /// poll says is ready.
+  bool ready_but_not_ours();
+  static constexpr std::size_t few_watches = 32;
   /// Runs the head of fd's queue `d` (busy held by the caller) until one
   /// must wait; ended operations go to `done`.
   void drain_locked(int fd, int d, std::unique_lock<std::mutex>& lock,
@@ -87,6 +108,12 @@ class io_engine {
   detail::unique_fd epoll_;
   detail::unique_fd wake_;  // eventfd in the epoll set: kicks
   bool running_ = false;
+  // Set while the engine thread runs what its epoll_wait returned, so that
+  // settle() can wait for operations it took first.
+  std::atomic<bool> serving_{false};
+  std::atomic<std::uint64_t> batches_done_{0};
+  std::mutex idle_mutex_;
+  std::condition_variable idle_;
 };
 
 }  // namespace conduit::win32

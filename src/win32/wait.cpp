@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "win32/completion_port.hpp"
+#include "win32/io_engine.hpp"
 #include "win32/thread_object.hpp"
 
 namespace conduit::win32 {
@@ -53,6 +54,7 @@ DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, 
   using clock = std::chrono::steady_clock;
   auto deadline = timeout_ms == INFINITE ? clock::time_point::max()
                                          : clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool settled = false;
   for (;;) {
     // APCs first: an alertable wait with APCs queued returns at once.
     if (alertable && self->run_apcs()) return WAIT_IO_COMPLETION;
@@ -70,6 +72,14 @@ DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, 
         for (const auto& object : objects) claimed = object->try_acquire() && claimed;
         if (claimed) return WAIT_OBJECT_0;
       }
+    }
+    // Nothing signalled yet: first run what the I/O engine could finish
+    // now (an operation whose event or routine this wait may be for), then
+    // look again before blocking.
+    if (!settled) {
+      settled = true;
+      io_engine::get().settle();
+      continue;
     }
     int wait_ms = -1;
     if (deadline != clock::time_point::max()) {

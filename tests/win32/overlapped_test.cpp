@@ -79,6 +79,58 @@ TEST_F(Overlapped, ConnectPendsUntilAClientOpens) {
   EXPECT_EQ(pid, static_cast<ULONG>(client.pid()));
 }
 
+// An operation whose condition is met when the program looks is complete
+// when it looks, as on Windows (Wine's pipe.c relies on it throughout): the
+// server's overlapped connect once the client's open has returned, and a
+// pending read once the write that satisfies it has returned, whichever way
+// the program looks. The client is another process; many rounds, since a
+// completion left to the engine thread would be late in most of them.
+TEST_F(Overlapped, AnOperationWhoseConditionIsMetIsCompleteWhenTheProgramLooks) {
+  helper_process client;
+  // Whether the operation is complete when looked at in the round's way.
+  auto complete_now = [](int way, HANDLE server, overlapped_block& op) {
+    DWORD n = 0;
+    switch (way % 3) {
+      case 0:
+        return HasOverlappedIoCompleted(&op.ov) != FALSE;
+      case 1:
+        return WaitForSingleObject(op.event, 0) == WAIT_OBJECT_0;
+      default:
+        return GetOverlappedResult(server, &op.ov, &n, FALSE) != FALSE;
+    }
+  };
+  int rounds = 30, late = 0;
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::string name = pipe_name(std::to_string(round));
+    handle_guard server(make_server(name, overlapped_duplex, PIPE_TYPE_BYTE, 1));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    overlapped_block connect;
+    ASSERT_FALSE(ConnectNamedPipe(server, &connect.ov));
+    ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+    std::string id = "c" + std::to_string(round);
+    ASSERT_EQ(client.call("open " + id + " " + name), "ok");
+    if (!complete_now(round, server, connect)) ++late;
+    DWORD n = 7;
+    ASSERT_TRUE(GetOverlappedResult(server, &connect.ov, &n, TRUE)) << GetLastError();
+
+    overlapped_block read;
+    char buffer[8];
+    ASSERT_FALSE(ReadFile(server, buffer, sizeof(buffer), &n, &read.ov));
+    ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+    ASSERT_EQ(client.call("write " + id + " data"), "ok 4");
+    if (!complete_now(round + 1, server, read)) ++late;
+    ASSERT_TRUE(GetOverlappedResult(server, &read.ov, &n, TRUE)) << GetLastError();
+    EXPECT_EQ(std::string(buffer, n), "data");
+    ASSERT_EQ(client.call("close " + id), "ok");
+  }
+  // Left to the engine thread, about two thirds of the 60 looks found the
+  // operation still pending (measured: 20 and more). What is left is a rare
+  // race with that thread on a busy machine (docs/win32-named-pipes.md):
+  // 0 in most runs, a few in some.
+  EXPECT_LE(late, 6) << late << " of " << 2 * rounds << " operations were late";
+}
+
 TEST_F(Overlapped, ConnectWithoutEventSignalsTheHandle) {
   handle_guard server(make_server(pipe_name(), overlapped_duplex, PIPE_TYPE_BYTE));
   overlapped_block connect(false);

@@ -325,7 +325,11 @@ typedef struct _PROCESS_INFORMATION {
 #define STATUS_IO_TIMEOUT ((NTSTATUS)0xC00000B5)
 #define STATUS_INVALID_DEVICE_REQUEST ((NTSTATUS)0xC0000010)
 
-#define HasOverlappedIoCompleted(lpOverlapped) (((DWORD)(lpOverlapped)->Internal) != STATUS_PENDING)
+/* Not only a look at Internal, as in the SDK: an operation whose condition
+ * is met when the program looks is complete when it looks (conduit's engine
+ * runs it then). */
+#define HasOverlappedIoCompleted(lpOverlapped) \
+  (conduit_has_overlapped_io_completed(lpOverlapped) != FALSE)
 
 /* ---- Error codes (GetLastError) ---- */
 #define ERROR_SUCCESS 0L
@@ -460,6 +464,8 @@ BOOL WINAPI GetMailslotInfo(HANDLE hMailslot, LPDWORD lpMaxMessageSize, LPDWORD 
 BOOL WINAPI SetMailslotInfo(HANDLE hMailslot, DWORD lReadTimeout);
 
 /* ---- Overlapped I/O and completion ports ---- */
+/* HasOverlappedIoCompleted's function: TRUE once the operation ended. */
+BOOL WINAPI conduit_has_overlapped_io_completed(const OVERLAPPED* lpOverlapped);
 BOOL WINAPI GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped,
                                 LPDWORD lpNumberOfBytesTransferred, BOOL bWait);
 BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
