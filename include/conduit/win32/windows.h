@@ -572,5 +572,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "winnt_security.h"
 /* Access tokens, impersonation, GetUserName. */
 #include "winnt_token.h"
+/* FindFirstFile, FindNextFile, FindClose: listing `\\.\pipe\`. */
+#include "fileapi_find.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
