@@ -5,10 +5,13 @@
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 #
 # Four targets, built into build-fuzz/ and each run for a quarter of SECONDS:
-#   wire_fuzz         the decoders (requests, replies, connect records) and
+#   wire_fuzz         the decoders (requests, replies with their pipe
+#                     listings, connect records) and
 #                     their round trip through the encoder (fuzz/wire_fuzz.cpp)
 #   broker_fuzz       scripts of requests from several fake peers against the
-#                     broker's pipe and event tables, checked against a model
+#                     broker's pipe and event tables (listings included:
+#                     counts, order, details only to who may see them),
+#                     checked against a model
 #                     (fuzz/broker_fuzz.cpp)
 #   broker_loop_fuzz  scripts of requests, hang-ups and unread replies from
 #                     several peers, with descriptors, against the real
