@@ -103,6 +103,19 @@ TEST_F(Command, ExecGivesEachOfTwentyClientsItsOwnChild) {
   }
 }
 
+// A child starts as any program would: SIGPIPE not ignored, so that a
+// pipeline inside it ends as pipelines do.
+TEST_F(Command, ExecChildKeepsDefaultSignals) {
+  auto server =
+      serve(short_name("signals"), {"--exec", "/bin/sh", "-c", "grep SigIgn /proc/self/status"});
+  auto r = run_command({"connect", short_name("signals")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("SigIgn:\\s*([0-9a-f]+)"))) << r.out;
+  unsigned long long ignored = std::stoull(m[1], nullptr, 16);
+  EXPECT_EQ(ignored & (1ull << (13 - 1)), 0u) << r.out;  // SIGPIPE is 13
+}
+
 TEST_F(Command, ListJsonShowsWhatWasCreated) {
   auto bytes = serve(short_name("bytes"), {"--instances", "3"});
   auto messages =
