@@ -35,18 +35,20 @@ class Command : public sandbox {
 
 TEST_F(Command, ByteModeRoundTrip) {
   auto server = serve(short_name("echo"), {"--echo", "--instances", "2"});
-  auto r = run_command({"connect", short_name("echo")}, "hello\nworld\n");
+  // A generous linger: the echo must come back however loaded the machine.
+  auto r = run_command({"connect", "--linger", "3000", short_name("echo")}, "hello\nworld\n");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "hello\nworld\n");
   // The full name works as well as the short one.
-  r = run_command({"connect", pipe_name("echo")}, "again");
+  r = run_command({"connect", "--linger", "3000", pipe_name("echo")}, "again");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "again");
 }
 
 TEST_F(Command, MessageModeRoundTripAndCall) {
   auto server = serve(short_name("msg"), {"--message", "--echo"});
-  auto r = run_command({"connect", "--message", short_name("msg")}, "one\n\ntwo\nlast");
+  auto r = run_command({"connect", "--message", "--linger", "3000", short_name("msg")},
+                       "one\n\ntwo\nlast");
   EXPECT_EQ(r.status, 0) << r.err;
   // Every line is one message, the empty one too; each comes back as a line.
   EXPECT_EQ(r.out, "one\n\ntwo\nlast\n");
