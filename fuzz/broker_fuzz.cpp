@@ -373,6 +373,47 @@ class driver {
     require(reply.names.size() <= pipes_.pipe_count(), "list shows more pipes than exist");
   }
 
+  // A listing: real pipes only, in key order, counts that add up, details
+  // only to those the descriptor would let open the pipe, and the model's
+  // own instances in the counts.
+  void handle(broker::peer& p, std::uint8_t, const wire::list_pipes_request& r) {
+    wire::reply reply = pipes_.list_pipes(p, r);
+    check_reply(reply);
+    if (reply.error != 0) {
+      require(!reply.listing, "a refused listing lists");
+      return;
+    }
+    require(reply.listing.has_value(), "a listing without its pipes");
+    require(reply.listing->pipes.size() <= pipes_.pipe_count(), "lists more pipes than exist");
+    if (r.flags & wire::list_exact) require(reply.listing->pipes.size() == 1, "exact lists one");
+    std::string previous;
+    for (const auto& entry : reply.listing->pipes) {
+      conduit::detail::object_name name;
+      require(
+          !conduit::detail::parse_object_name(entry.name, conduit::detail::object_kind::pipe, name),
+          "a listed name does not parse");
+      require(previous.empty() || previous < name.key, "listing out of order");
+      previous = name.key;
+      const auto* sd = pipes_.descriptor_of(name.key);
+      require(sd != nullptr, "a listed pipe does not exist");
+      std::uint32_t instances = 0, listening = 0;
+      for (const auto& [id, m] : model_)
+        if (m.key == name.key) {
+          ++instances;
+          listening += m.listen_seq != 0 ? 1 : 0;
+        }
+      // The model's dead server ends are dropped only when an open finds them.
+      require(entry.cur_instances == instances && entry.listening == listening,
+              "listed counts differ from the model");
+      bool visible = grants(sd, p, 0x00100000 /* SYNCHRONIZE */, security::file_generic_mapping);
+      require(((entry.flags & wire::listed_pipe::details_visible) != 0) == visible,
+              "details shown to the wrong caller");
+      require(visible || (entry.servers.empty() && entry.owner_uid == 0 && entry.pipe_mode == 0),
+              "hidden details leak");
+      require(!visible || entry.server_count >= 1, "a visible pipe without servers");
+    }
+  }
+
   // The event a reply names: it must be the model's event of that name.
   void check_event_reply(const broker::event_result& result, const model_event& event) {
     require(result.reply.instance_id == event.id, "event id");

@@ -100,6 +100,15 @@ bool write_loop_scripts(const std::string& dir) {
                            .special(0, loop_hang_up)
                            .step(2 | loop_eventfd, wire::create_event_request{"ev", 0})
                            .step(3 | loop_read, wire::open_event_request{"ev"}));
+  // Listings of many long names, page after page, and one by name.
+  script listings;
+  for (int i = 0; i < 12; ++i)
+    listings.step(loop_page, create(a + std::string(200, static_cast<char>('a' + i))));
+  listings.step(1 | loop_read, wire::list_pipes_request{})
+      .step(1 | loop_read, wire::list_pipes_request{a + std::string(200, 'e')})
+      .step(2 | loop_read, wire::list_pipes_request{a + std::string(200, 'c'), wire::list_exact})
+      .step(2 | loop_read, wire::list_pipes_request{"", wire::list_exact});
+  scripts.emplace_back("listings", listings);
   bool ok = true;
   for (const auto& [name, s] : scripts) ok &= write_file(dir + "/" + name, s.data);
   return ok;
@@ -139,6 +148,25 @@ int main(int argc, char** argv) {
                                                              "D:(D;;GW;;;WD)(A;;GA;;;WD)"}),
                     15)},
   };
+  messages.emplace_back("list-pipes", wire::encode(wire::request(wire::list_pipes_request{}), 16));
+  messages.emplace_back(
+      "list-pipes-exact",
+      wire::encode(wire::request(wire::list_pipes_request{a, wire::list_exact}), 16));
+  {
+    wire::reply listing;
+    listing.listing.emplace();
+    listing.listing->more = true;
+    wire::listed_pipe entry;
+    entry.name = a;
+    entry.flags = wire::listed_pipe::details_visible;
+    entry.max_instances = 4;
+    entry.cur_instances = 2;
+    entry.listening = 1;
+    entry.server_count = 1;
+    entry.servers = {{1234, 1000}};
+    listing.listing->pipes = {entry};
+    messages.emplace_back("reply-listing", wire::encode(listing, 16));
+  }
   wire::reply reply;
   reply.instance_id = 1;
   reply.max_instances = 4;
@@ -163,7 +191,10 @@ int main(int argc, char** argv) {
                                           .step(2, wire::open_request{a, 1, 0})
                                           .step(3, wire::open_request{a, 2, 0})
                                           .step(1, wire::query_request{a})
-                                          .step(1, wire::list_request{}));
+                                          .step(1, wire::list_request{})
+                                          .step(1, wire::list_pipes_request{})
+                                          .step(2, wire::list_pipes_request{a, wire::list_exact})
+                                          .step(3, wire::list_pipes_request{a}));
   scripts.emplace_back("wait-listen-close", script{}
                                                 .step(0, create(b, 1))
                                                 .step(1, wire::wait_request{b, 0})

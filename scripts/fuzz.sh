@@ -4,11 +4,15 @@
 #
 #   scripts/fuzz.sh [SECONDS]     (default 30)
 #
-# Five targets, built into build-fuzz/ and each run for a fifth of SECONDS:
-#   wire_fuzz         the decoders (requests, replies, connect records) and
+# Five targets, built into build-fuzz/ and each run for a fifth of SECONDS
+# (and the configuration reader, below):
+#   wire_fuzz         the decoders (requests, replies with their pipe
+#                     listings, connect records) and
 #                     their round trip through the encoder (fuzz/wire_fuzz.cpp)
 #   broker_fuzz       scripts of requests from several fake peers against the
-#                     broker's pipe and event tables, checked against a model
+#                     broker's pipe and event tables (listings included:
+#                     counts, order, details only to who may see them),
+#                     checked against a model
 #                     (fuzz/broker_fuzz.cpp)
 #   broker_loop_fuzz  scripts of requests, hang-ups and unread replies from
 #                     several peers, with descriptors, against the real

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -65,10 +66,10 @@ void show_listing(const std::string& prefix) {
   std::error_code ec;
   auto pipes = list_pipes(ec);
   check(ec, "demo: list");
-  std::printf("  conduit list shows:\n");
+  std::printf("   conduit list shows:\n");
   for (const auto& p : pipes) {
     if (p.name.rfind(prefix, 0) != 0) continue;
-    std::printf("    %-40s %-7s %u/%s instances, %u listening\n", p.name.c_str(),
+    std::printf("     %-40s %-7s %u/%s instances, %u listening\n", p.name.c_str(),
                 p.type == pipe_type::message ? "message" : "byte", p.current_instances,
                 p.max_instances == unlimited_instances ? "unlimited"
                                                        : std::to_string(p.max_instances).c_str(),

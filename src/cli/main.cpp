@@ -14,9 +14,19 @@
 #define CONDUIT_VERSION "unknown"
 #endif
 
+namespace {
+// SIGPIPE is caught, not ignored: a write to a reader that went away (a
+// child of serve --exec, a pipe to head) fails with EPIPE instead of ending
+// the command, while programs it starts get the default back at exec, as
+// an ignored signal would not.
+void on_sigpipe(int) {}
+}  // namespace
+
 int main(int argc, char** argv) {
-  // A reader that goes away (conduit list | head) ends output quietly.
-  ::signal(SIGPIPE, SIG_IGN);
+  struct sigaction action {};
+  action.sa_handler = on_sigpipe;
+  action.sa_flags = SA_RESTART;
+  ::sigaction(SIGPIPE, &action, nullptr);
   CLI::App app{"conduit: Windows named pipes and mailslots on Linux", "conduit"};
   app.set_version_flag("--version", "conduit " CONDUIT_VERSION);
   app.require_subcommand(1);

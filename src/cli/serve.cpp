@@ -32,6 +32,7 @@ struct serve_options {
   bool echo = false;
   std::vector<std::string> exec;
   unsigned clients = 0;  // stop after this many; 0: never
+  std::string sddl;      // the pipe's security descriptor; empty: the default
 };
 
 std::mutex stdout_mutex;
@@ -98,6 +99,7 @@ void run_serve(const serve_options& o) {
   po.type = o.message ? pipe_type::message : pipe_type::byte;
   po.mode = o.message ? read_mode::message : read_mode::byte;
   po.max_instances = o.max_instances;
+  po.security_descriptor = o.sddl;
   std::vector<pipe_server> servers;
   for (unsigned i = 0; i < o.instances; ++i) {
     std::error_code ec;
@@ -156,6 +158,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_flag("--message,-m", o->message, "a message pipe, read in message mode");
   auto* echo = cmd->add_flag("--echo,-e", o->echo, "send back what each client sends");
   cmd->add_option("--clients", o->clients, "exit after serving this many clients");
+  cmd->add_option("--sddl", o->sddl,
+                  "the pipe's security descriptor, e.g. D:P(A;;GA;;;SY)(A;;GA;;;S-1-22-1-1000)");
   CLI::Option* exec =
       cmd->add_flag("--exec,-x")
           ->description(

@@ -610,5 +610,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "processthreadsapi.h"
 /* QueryPerformanceCounter and QueryPerformanceFrequency. */
 #include "profileapi.h"
+/* FindFirstFile, FindNextFile, FindClose: listing `\\.\pipe\`. */
+#include "fileapi_find.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
