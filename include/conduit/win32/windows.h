@@ -574,10 +574,6 @@ LPWSTR WINAPI GetCommandLineW(void);
 }
 #endif
 
-/* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
-#include "winnt_security.h"
-/* Access tokens, impersonation, GetUserName. */
-#include "winnt_token.h"
 /* MultiByteToWideChar, WideCharToMultiByte, code pages. */
 #include "stringapiset.h"
 /* lstrlen, lstrcpy, lstrcpyn, lstrcat, lstrcmp, lstrcmpi. */
@@ -594,5 +590,9 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "libloaderapi.h"
 /* With -fshort-wchar: the C library's wide functions, 16-bit. */
 #include "wchar16.h"
+/* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
+#include "winnt_security.h"
+/* Access tokens, impersonation, GetUserName. */
+#include "winnt_token.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
