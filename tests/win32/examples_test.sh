@@ -275,7 +275,9 @@ else
     echo "MultithreadedServer.cpp + NamedPipeClient.cpp, TransactClient.cpp, CallClient.cpp ($charset)"
     start_server "MultithreadedServer$charset"
     expect_server 1 'Pipe Server: Main thread awaiting client connection on \\.\pipe\mynamedpipe'
-    run_classic "NamedPipeClient$charset" "Sending 29 byte message: \"Default message from client.\"
+    unit=1
+    [ $charset = W ] && unit=2
+    run_classic "NamedPipeClient$charset" "Sending $((29 * unit)) byte message: \"Default message from client.\"
 $(printf '\nMessage sent to server, receiving reply as follows:')
 \"default answer from server\"
 $end_prompt"
