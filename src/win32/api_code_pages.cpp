@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "conduit/win32/windows.h"
+#include "win32/api_guard.hpp"
 #include "win32/text.hpp"
 
 namespace {
@@ -31,12 +32,8 @@ int deliver(const std::basic_string<C>& converted, C* out, int room) {
   return size;
 }
 
-}  // namespace
-
-extern "C" {
-
-int WINAPI MultiByteToWideChar(UINT page, DWORD flags, LPCSTR in, int in_size, LPWSTR out,
-                               int out_size) {
+int multi_byte_to_wide_char(UINT page, DWORD flags, LPCSTR in, int in_size, LPWSTR out,
+                            int out_size) {
   if (!in || in_size == 0 || out_size < 0 || (out_size > 0 && !out) ||
       (out && static_cast<const void*>(in) == static_cast<const void*>(out))) {
     SetLastError(ERROR_INVALID_PARAMETER);
@@ -60,8 +57,8 @@ int WINAPI MultiByteToWideChar(UINT page, DWORD flags, LPCSTR in, int in_size, L
   return deliver(*converted, reinterpret_cast<char16_t*>(out), out_size);
 }
 
-int WINAPI WideCharToMultiByte(UINT page, DWORD flags, LPCWSTR in, int in_size, LPSTR out,
-                               int out_size, LPCSTR default_char, LPBOOL used_default) {
+int wide_char_to_multi_byte(UINT page, DWORD flags, LPCWSTR in, int in_size, LPSTR out,
+                            int out_size, LPCSTR default_char, LPBOOL used_default) {
   if (!in || in_size == 0 || out_size < 0 || (out_size > 0 && !out) ||
       (out && static_cast<const void*>(in) == static_cast<const void*>(out))) {
     SetLastError(ERROR_INVALID_PARAMETER);
@@ -89,6 +86,24 @@ int WINAPI WideCharToMultiByte(UINT page, DWORD flags, LPCWSTR in, int in_size, 
     return 0;
   }
   return deliver(*converted, out, out_size);
+}
+
+}  // namespace
+
+extern "C" {
+
+int WINAPI MultiByteToWideChar(UINT page, DWORD flags, LPCSTR in, int in_size, LPWSTR out,
+                               int out_size) {
+  return conduit::win32::guarded(
+      0, [&] { return multi_byte_to_wide_char(page, flags, in, in_size, out, out_size); });
+}
+
+int WINAPI WideCharToMultiByte(UINT page, DWORD flags, LPCWSTR in, int in_size, LPSTR out,
+                               int out_size, LPCSTR default_char, LPBOOL used_default) {
+  return conduit::win32::guarded(0, [&] {
+    return wide_char_to_multi_byte(page, flags, in, in_size, out, out_size, default_char,
+                                   used_default);
+  });
 }
 
 }  // extern "C"

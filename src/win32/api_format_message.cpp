@@ -7,6 +7,7 @@
 
 #include "conduit/win32/windows.h"
 #include "core/error_text.hpp"
+#include "win32/api_guard.hpp"
 #include "win32/ms_format.hpp"
 #include "win32/text.hpp"
 
@@ -210,13 +211,17 @@ extern "C" {
 
 DWORD WINAPI FormatMessageA(DWORD flags, LPCVOID source, DWORD id, DWORD language, LPSTR buffer,
                             DWORD size, va_list* arguments) {
-  return format_message(flags, source, id, language, buffer, size, arguments);
+  return conduit::win32::guarded(DWORD{0}, [&] {
+    return format_message(flags, source, id, language, buffer, size, arguments);
+  });
 }
 
 DWORD WINAPI FormatMessageW(DWORD flags, LPCVOID source, DWORD id, DWORD language, LPWSTR buffer,
                             DWORD size, va_list* arguments) {
-  return format_message(flags, source, id, language, reinterpret_cast<char16_t*>(buffer), size,
-                        arguments);
+  return conduit::win32::guarded(DWORD{0}, [&] {
+    return format_message(flags, source, id, language, reinterpret_cast<char16_t*>(buffer), size,
+                          arguments);
+  });
 }
 
 }  // extern "C"
