@@ -117,6 +117,12 @@ TEST(TextLimits, InvalidUtf8IsRefusedUnderMbErrInvalidChars) {
   SetLastError(0);
   EXPECT_EQ(MultiByteToWideChar(CP_UTF8, 0, "x", -1, nullptr, 8), 0);
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
+  // A default character is the worse fault: it wins over a bad flag.
+  BOOL used = FALSE;
+  char narrow[8];
+  SetLastError(0);
+  EXPECT_EQ(WideCharToMultiByte(CP_UTF8, 0x100, u"x", -1, narrow, 8, nullptr, &used), 0);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
 }
 
 // glibc's printf reads a %ls (or %S) argument as 32-bit wchar_t: a 16-bit
