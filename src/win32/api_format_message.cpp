@@ -81,12 +81,11 @@ std::basic_string<C> expand(const C* text, DWORD flags, insert_source& source) {
       continue;
     }
     C c = p[1];
-    if (c == 0) {  // a lone % at the end
+    if (c == 0) throw format_failure{ERROR_INVALID_PARAMETER};  // a lone % at the end
+    if (ignore_inserts && ((c >= '1' && c <= '9') || c == '%')) {
+      // Copied as they stand: inserts, and (as Windows does) "%%".
       out += *p++;
-      continue;
-    }
-    if (ignore_inserts && c >= '1' && c <= '9') {
-      out += *p++;
+      if (c == '%') out += *p++;
       continue;
     }
     if (c == '0') return out;  // the end, and no newline

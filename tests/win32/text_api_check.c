@@ -290,6 +290,14 @@ static void test_format_message(void) {
   CHECK(text_equal(buffer, TEXT("a")));
   CHECK(format_va(FORMAT_MESSAGE_IGNORE_INSERTS, TEXT("%1 %2!d! stay"), buffer, 128) == 13);
   CHECK(text_equal(buffer, TEXT("%1 %2!d! stay")));
+  CHECK(format_va(FORMAT_MESSAGE_IGNORE_INSERTS, TEXT("x%%y%nz%0w"), buffer, 128) == 7);
+  CHECK(text_equal(buffer, TEXT("x%%y\r\nz")));
+  CHECK_ERROR(format_va(0, TEXT("ends in %"), buffer, 128), 0, ERROR_INVALID_PARAMETER);
+  /* Line breaks in the text become CR LF; with a width, spaces. */
+  CHECK(format_va(0, TEXT("a\nb\rc"), buffer, 128) == 7);
+  CHECK(text_equal(buffer, TEXT("a\r\nb\r\nc")));
+  CHECK(format_va(FORMAT_MESSAGE_MAX_WIDTH_MASK, TEXT("a\r\nb%nc"), buffer, 128) == 6);
+  CHECK(text_equal(buffer, TEXT("a b\r\nc")));
   CHECK(format_va(0, TEXT("tab%tx%.%!"), buffer, 128) == 7);
   CHECK(text_equal(buffer, TEXT("tab\tx.!")));
   /* Sizing: the text and its NUL must fit. */
