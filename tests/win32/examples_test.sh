@@ -2,7 +2,10 @@
 # The book's Win32 pipe programs (examples/win32) build unchanged against the
 # INSTALLED conduit-win32 package and behave as the book says: each server
 # runs as its own process, clients in others, all against a broker started
-# from the installed conduitd in a fresh runtime folder.
+# from the installed conduitd in a fresh runtime folder. Then the programs
+# written as Microsoft's documentation writes them, each built ANSI and
+# UNICODE (conduit-win32-unicode.pc), the .c ones as C, run against each
+# other (docs/win32-programs.md).
 #
 #   examples_test.sh <build dir> <examples/win32 dir>
 #
