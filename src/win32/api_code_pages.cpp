@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "conduit/win32/windows.h"
+#include "win32/api_guard.hpp"
 #include "win32/text.hpp"
 
 namespace {
@@ -31,23 +32,23 @@ int deliver(const std::basic_string<C>& converted, C* out, int room) {
   return size;
 }
 
-}  // namespace
+// Why a conversion is refused before it starts, if it is: the checks both
+// directions share, in Windows' order (a bad parameter before bad flags).
+DWORD refusal(UINT page, DWORD flags, DWORD allowed_flags, const void* in, int in_size,
+              const void* out, int out_size, bool has_default_char) {
+  if (!in || in_size == 0 || out_size < 0 || (out_size > 0 && !out) || (out && in == out))
+    return ERROR_INVALID_PARAMETER;
+  if (!is_utf8_page(page)) return ERROR_INVALID_PARAMETER;
+  // UTF-8 has no default character: Windows refuses one.
+  if (has_default_char) return ERROR_INVALID_PARAMETER;
+  if (flags & ~allowed_flags) return ERROR_INVALID_FLAGS;
+  return ERROR_SUCCESS;
+}
 
-extern "C" {
-
-int WINAPI MultiByteToWideChar(UINT page, DWORD flags, LPCSTR in, int in_size, LPWSTR out,
-                               int out_size) {
-  if (!in || in_size == 0 || out_size < 0 || (out_size > 0 && !out) ||
-      (out && static_cast<const void*>(in) == static_cast<const void*>(out))) {
-    SetLastError(ERROR_INVALID_PARAMETER);
-    return 0;
-  }
-  if (!is_utf8_page(page)) {
-    SetLastError(ERROR_INVALID_PARAMETER);
-    return 0;
-  }
-  if (flags & ~static_cast<DWORD>(MB_ERR_INVALID_CHARS)) {
-    SetLastError(ERROR_INVALID_FLAGS);
+int multi_byte_to_wide_char(UINT page, DWORD flags, LPCSTR in, int in_size, LPWSTR out,
+                            int out_size) {
+  if (DWORD error = refusal(page, flags, MB_ERR_INVALID_CHARS, in, in_size, out, out_size, false)) {
+    SetLastError(error);
     return 0;
   }
   // -1: through the NUL, which is converted and counted too.
@@ -60,24 +61,11 @@ int WINAPI MultiByteToWideChar(UINT page, DWORD flags, LPCSTR in, int in_size, L
   return deliver(*converted, reinterpret_cast<char16_t*>(out), out_size);
 }
 
-int WINAPI WideCharToMultiByte(UINT page, DWORD flags, LPCWSTR in, int in_size, LPSTR out,
-                               int out_size, LPCSTR default_char, LPBOOL used_default) {
-  if (!in || in_size == 0 || out_size < 0 || (out_size > 0 && !out) ||
-      (out && static_cast<const void*>(in) == static_cast<const void*>(out))) {
-    SetLastError(ERROR_INVALID_PARAMETER);
-    return 0;
-  }
-  if (!is_utf8_page(page)) {
-    SetLastError(ERROR_INVALID_PARAMETER);
-    return 0;
-  }
-  if (flags & ~static_cast<DWORD>(WC_ERR_INVALID_CHARS)) {
-    SetLastError(ERROR_INVALID_FLAGS);
-    return 0;
-  }
-  // UTF-8 has no default character: Windows refuses one.
-  if (default_char || used_default) {
-    SetLastError(ERROR_INVALID_PARAMETER);
+int wide_char_to_multi_byte(UINT page, DWORD flags, LPCWSTR in, int in_size, LPSTR out,
+                            int out_size, LPCSTR default_char, LPBOOL used_default) {
+  if (DWORD error = refusal(page, flags, WC_ERR_INVALID_CHARS, in, in_size, out, out_size,
+                            default_char || used_default)) {
+    SetLastError(error);
     return 0;
   }
   auto* units = reinterpret_cast<const char16_t*>(in);
@@ -89,6 +77,24 @@ int WINAPI WideCharToMultiByte(UINT page, DWORD flags, LPCWSTR in, int in_size, 
     return 0;
   }
   return deliver(*converted, out, out_size);
+}
+
+}  // namespace
+
+extern "C" {
+
+int WINAPI MultiByteToWideChar(UINT page, DWORD flags, LPCSTR in, int in_size, LPWSTR out,
+                               int out_size) {
+  return conduit::win32::guarded(
+      0, [&] { return multi_byte_to_wide_char(page, flags, in, in_size, out, out_size); });
+}
+
+int WINAPI WideCharToMultiByte(UINT page, DWORD flags, LPCWSTR in, int in_size, LPSTR out,
+                               int out_size, LPCSTR default_char, LPBOOL used_default) {
+  return conduit::win32::guarded(0, [&] {
+    return wide_char_to_multi_byte(page, flags, in, in_size, out, out_size, default_char,
+                                   used_default);
+  });
 }
 
 }  // extern "C"

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "conduit/win32/windows.h"
+#include "win32/api_guard.hpp"
 #include "win32/text.hpp"
 
 namespace {
@@ -75,11 +76,7 @@ BOOL get_computer_name(const std::basic_string<C>& name, C* buffer, LPDWORD size
   return TRUE;
 }
 
-}  // namespace
-
-extern "C" {
-
-DWORD WINAPI GetEnvironmentVariableA(LPCSTR name, LPSTR buffer, DWORD size) {
+DWORD do_get_environment_variable_a(LPCSTR name, LPSTR buffer, DWORD size) {
   const char* value = name ? lookup(name) : nullptr;
   if (!value) {
     SetLastError(ERROR_ENVVAR_NOT_FOUND);
@@ -89,7 +86,7 @@ DWORD WINAPI GetEnvironmentVariableA(LPCSTR name, LPSTR buffer, DWORD size) {
   return deliver(std::string(value), buffer, size);
 }
 
-DWORD WINAPI GetEnvironmentVariableW(LPCWSTR name, LPWSTR buffer, DWORD size) {
+DWORD do_get_environment_variable_w(LPCWSTR name, LPWSTR buffer, DWORD size) {
   auto key = narrow(name);
   const char* value = name && key ? lookup(*key) : nullptr;
   if (!value) {
@@ -100,7 +97,7 @@ DWORD WINAPI GetEnvironmentVariableW(LPCWSTR name, LPWSTR buffer, DWORD size) {
   return deliver(conduit::win32::to_utf16(value), reinterpret_cast<char16_t*>(buffer), size);
 }
 
-BOOL WINAPI SetEnvironmentVariableA(LPCSTR name, LPCSTR value) {
+BOOL do_set_environment_variable_a(LPCSTR name, LPCSTR value) {
   if (!name) {
     SetLastError(ERROR_INVALID_PARAMETER);
     return FALSE;
@@ -108,7 +105,7 @@ BOOL WINAPI SetEnvironmentVariableA(LPCSTR name, LPCSTR value) {
   return set(name, value ? std::optional<std::string>(value) : std::nullopt);
 }
 
-BOOL WINAPI SetEnvironmentVariableW(LPCWSTR name, LPCWSTR value) {
+BOOL do_set_environment_variable_w(LPCWSTR name, LPCWSTR value) {
   auto key = name ? narrow(name) : std::nullopt;
   std::optional<std::string> text;
   if (value) text = narrow(value);
@@ -119,13 +116,43 @@ BOOL WINAPI SetEnvironmentVariableW(LPCWSTR name, LPCWSTR value) {
   return set(*key, text);
 }
 
-BOOL WINAPI GetComputerNameA(LPSTR buffer, LPDWORD size) {
+BOOL do_get_computer_name_a(LPSTR buffer, LPDWORD size) {
   return get_computer_name(computer_name(), buffer, size);
 }
 
-BOOL WINAPI GetComputerNameW(LPWSTR buffer, LPDWORD size) {
+BOOL do_get_computer_name_w(LPWSTR buffer, LPDWORD size) {
   return get_computer_name(conduit::win32::to_utf16(computer_name()),
                            reinterpret_cast<char16_t*>(buffer), size);
+}
+
+}  // namespace
+
+extern "C" {
+
+DWORD WINAPI GetEnvironmentVariableA(LPCSTR name, LPSTR buffer, DWORD size) {
+  return conduit::win32::guarded(DWORD{0},
+                                 [&] { return do_get_environment_variable_a(name, buffer, size); });
+}
+
+DWORD WINAPI GetEnvironmentVariableW(LPCWSTR name, LPWSTR buffer, DWORD size) {
+  return conduit::win32::guarded(DWORD{0},
+                                 [&] { return do_get_environment_variable_w(name, buffer, size); });
+}
+
+BOOL WINAPI SetEnvironmentVariableA(LPCSTR name, LPCSTR value) {
+  return conduit::win32::guarded(FALSE, [&] { return do_set_environment_variable_a(name, value); });
+}
+
+BOOL WINAPI SetEnvironmentVariableW(LPCWSTR name, LPCWSTR value) {
+  return conduit::win32::guarded(FALSE, [&] { return do_set_environment_variable_w(name, value); });
+}
+
+BOOL WINAPI GetComputerNameA(LPSTR buffer, LPDWORD size) {
+  return conduit::win32::guarded(FALSE, [&] { return do_get_computer_name_a(buffer, size); });
+}
+
+BOOL WINAPI GetComputerNameW(LPWSTR buffer, LPDWORD size) {
+  return conduit::win32::guarded(FALSE, [&] { return do_get_computer_name_w(buffer, size); });
 }
 
 }  // extern "C"

@@ -7,6 +7,7 @@
 
 #include "conduit/win32/windows.h"
 #include "core/error_text.hpp"
+#include "win32/api_guard.hpp"
 #include "win32/ms_format.hpp"
 #include "win32/text.hpp"
 
@@ -80,12 +81,11 @@ std::basic_string<C> expand(const C* text, DWORD flags, insert_source& source) {
       continue;
     }
     C c = p[1];
-    if (c == 0) {  // a lone % at the end
+    if (c == 0) throw format_failure{ERROR_INVALID_PARAMETER};  // a lone % at the end
+    if (ignore_inserts && ((c >= '1' && c <= '9') || c == '%')) {
+      // Copied as they stand: inserts, and (as Windows does) "%%".
       out += *p++;
-      continue;
-    }
-    if (ignore_inserts && c >= '1' && c <= '9') {
-      out += *p++;
+      if (c == '%') out += *p++;
       continue;
     }
     if (c == '0') return out;  // the end, and no newline
@@ -210,13 +210,17 @@ extern "C" {
 
 DWORD WINAPI FormatMessageA(DWORD flags, LPCVOID source, DWORD id, DWORD language, LPSTR buffer,
                             DWORD size, va_list* arguments) {
-  return format_message(flags, source, id, language, buffer, size, arguments);
+  return conduit::win32::guarded(DWORD{0}, [&] {
+    return format_message(flags, source, id, language, buffer, size, arguments);
+  });
 }
 
 DWORD WINAPI FormatMessageW(DWORD flags, LPCVOID source, DWORD id, DWORD language, LPWSTR buffer,
                             DWORD size, va_list* arguments) {
-  return format_message(flags, source, id, language, reinterpret_cast<char16_t*>(buffer), size,
-                        arguments);
+  return conduit::win32::guarded(DWORD{0}, [&] {
+    return format_message(flags, source, id, language, reinterpret_cast<char16_t*>(buffer), size,
+                          arguments);
+  });
 }
 
 }  // extern "C"

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "conduit/win32/windows.h"
+#include "win32/api_guard.hpp"
 #include "win32/text.hpp"
 
 namespace {
@@ -41,11 +42,13 @@ std::string narrow(LPCWSTR text) {
 extern "C" {
 
 int WINAPI MessageBoxA(HWND, LPCSTR text, LPCSTR caption, UINT type) {
-  return show(text ? text : "", caption ? caption : "Error", type);
+  return conduit::win32::guarded(
+      0, [&] { return show(text ? text : "", caption ? caption : "Error", type); });
 }
 
 int WINAPI MessageBoxW(HWND, LPCWSTR text, LPCWSTR caption, UINT type) {
-  return show(narrow(text), caption ? narrow(caption) : "Error", type);
+  return conduit::win32::guarded(
+      0, [&] { return show(narrow(text), caption ? narrow(caption) : "Error", type); });
 }
 
 }  // extern "C"

@@ -3,6 +3,7 @@
 #include <cstdarg>
 
 #include "conduit/win32/windows.h"
+#include "win32/api_guard.hpp"
 #include "win32/ms_format.hpp"
 
 namespace {
@@ -31,12 +32,14 @@ int format_into(C* out, const C* format, va_list list) {
 extern "C" {
 
 int WINAPI wvsprintfA(LPSTR out, LPCSTR format, va_list list) {
-  return format_into(out, format, list);
+  return conduit::win32::guarded(-1, [&] { return format_into(out, format, list); });
 }
 
 int WINAPI wvsprintfW(LPWSTR out, LPCWSTR format, va_list list) {
-  return format_into(reinterpret_cast<char16_t*>(out), reinterpret_cast<const char16_t*>(format),
-                     list);
+  return conduit::win32::guarded(-1, [&] {
+    return format_into(reinterpret_cast<char16_t*>(out), reinterpret_cast<const char16_t*>(format),
+                       list);
+  });
 }
 
 int WINAPIV wsprintfA(LPSTR out, LPCSTR format, ...) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "win32/ms_format.hpp"
@@ -17,6 +18,18 @@ using conduit::win32::ms_format;
 using conduit::win32::va_arguments;
 using conduit::win32::wide_length;
 using wide = char16_t;
+
+// What the C library does when memory runs out: errno ENOMEM and the
+// function's failure value, not an exception into a C caller.
+template <typename R, typename F>
+R or_enomem(R failed, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    errno = ENOMEM;
+    return failed;
+  }
+}
 
 // _snprintf/_snwprintf: up to `count` units; a NUL only if there is room;
 // -1 when the text is longer than `count`.
@@ -89,7 +102,7 @@ T convert_number(const wide* text, wide** end, int base, F convert) {
 extern "C" {
 
 int _vsnprintf(char* buffer, std::size_t count, const char* format, va_list list) {
-  return print_counted(buffer, count, format, list);
+  return or_enomem(-1, [&] { return print_counted(buffer, count, format, list); });
 }
 
 int _snprintf(char* buffer, std::size_t count, const char* format, ...) {
@@ -101,7 +114,7 @@ int _snprintf(char* buffer, std::size_t count, const char* format, ...) {
 }
 
 int _vsnwprintf(wide* buffer, std::size_t count, const wide* format, va_list list) {
-  return print_counted(buffer, count, format, list);
+  return or_enomem(-1, [&] { return print_counted(buffer, count, format, list); });
 }
 
 int _snwprintf(wide* buffer, std::size_t count, const wide* format, ...) {
@@ -113,13 +126,13 @@ int _snwprintf(wide* buffer, std::size_t count, const wide* format, ...) {
 }
 
 int conduit_vfwprintf(FILE* stream, const wide* format, va_list list) {
-  return print_to(stream, format, list);
+  return or_enomem(-1, [&] { return print_to(stream, format, list); });
 }
 
 int conduit_fwprintf(FILE* stream, const wide* format, ...) {
   va_list list;
   va_start(list, format);
-  int n = print_to(stream, format, list);
+  int n = conduit_vfwprintf(stream, format, list);
   va_end(list);
   return n;
 }
@@ -131,7 +144,7 @@ int conduit_vwprintf(const wide* format, va_list list) {
 int conduit_wprintf(const wide* format, ...) {
   va_list list;
   va_start(list, format);
-  int n = print_to(stdout, format, list);
+  int n = conduit_vfwprintf(stdout, format, list);
   va_end(list);
   return n;
 }
@@ -142,14 +155,16 @@ int conduit_vswprintf(wide* buffer, std::size_t count, const wide* format, va_li
     errno = EINVAL;
     return -1;
   }
-  va_arguments args(list);
-  auto text = ms_format(format, args);
-  if (!text) {
-    buffer[0] = 0;
-    errno = EINVAL;
-    return -1;
-  }
-  return conduit::win32::copy_truncated(*text, buffer, count);
+  return or_enomem(-1, [&] {
+    va_arguments args(list);
+    auto text = ms_format(format, args);
+    if (!text) {
+      buffer[0] = 0;
+      errno = EINVAL;
+      return -1;
+    }
+    return conduit::win32::copy_truncated(*text, buffer, count);
+  });
 }
 
 int conduit_swprintf(wide* buffer, std::size_t count, const wide* format, ...) {
@@ -161,13 +176,17 @@ int conduit_swprintf(wide* buffer, std::size_t count, const wide* format, ...) {
 }
 
 int conduit_fputws(const wide* text, FILE* stream) {
-  std::string out = narrow(text);
-  return std::fwrite(out.data(), 1, out.size(), stream) == out.size() ? 0 : EOF;
+  return or_enomem(EOF, [&] {
+    std::string out = narrow(text);
+    return std::fwrite(out.data(), 1, out.size(), stream) == out.size() ? 0 : EOF;
+  });
 }
 
 int _putws(const wide* text) {
-  std::string out = narrow(text) + "\n";
-  return std::fwrite(out.data(), 1, out.size(), stdout) == out.size() ? 0 : EOF;
+  return or_enomem(EOF, [&] {
+    std::string out = narrow(text) + "\n";
+    return std::fwrite(out.data(), 1, out.size(), stdout) == out.size() ? 0 : EOF;
+  });
 }
 
 std::size_t conduit_wcslen(const wide* text) {
@@ -263,7 +282,8 @@ FILE* _wfopen(const wide* path, const wide* mode) {
     errno = EINVAL;
     return nullptr;
   }
-  return std::fopen(narrow(path).c_str(), narrow(mode).c_str());
+  return or_enomem(static_cast<FILE*>(nullptr),
+                   [&] { return std::fopen(narrow(path).c_str(), narrow(mode).c_str()); });
 }
 
 }  // extern "C"

@@ -44,6 +44,10 @@ void truncate_units(std::u16string& text, std::size_t units) {
   text.resize(units);
 }
 
+// The widest field and the longest precision accepted (1 MiB characters): a
+// format may not make a call allocate without bound.
+constexpr int max_field = 1 << 20;
+
 enum class length { normal, h, hh, l32, l64, wide, pointer, long_double };
 
 struct spec {
@@ -57,7 +61,7 @@ template <typename C>
 int read_number(const C*& p) {
   int n = 0;
   while (*p >= '0' && *p <= '9') {
-    if (n < 100000) n = n * 10 + (*p - '0');
+    if (n <= max_field) n = n * 10 + (*p - '0');
     ++p;
   }
   return n;
@@ -98,6 +102,7 @@ std::optional<std::basic_string<C>> format_any(const C* format, format_arguments
         s.precision = read_number(p);
       }
     }
+    if (s.width > max_field || s.precision > max_field) return std::nullopt;
     using sz = length;
     switch (*p) {
       case 'h':

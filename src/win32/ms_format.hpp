@@ -9,7 +9,8 @@
 //  - `l` means 32 bits (a Windows long); `ll`, `I64`, `q` 64 bits; `I32` 32
 //    bits; `I`, `z`, `t`, `j` the size of a pointer.
 //  - %p is 16 upper-case hex digits; a NULL string prints "(null)".
-//  - %n is refused: the whole call fails (the CRT's default).
+//  - %n is refused: the whole call fails (the CRT's default), as does a
+//    width or precision over 1,048,576.
 // Narrow strings are UTF-8 (what CP_ACP means here); a wide string converted
 // to narrow output, or the other way, goes through UTF-8 <-> UTF-16, with
 // U+FFFD for what does not convert.

@@ -2,7 +2,10 @@
 # The book's Win32 pipe programs (examples/win32) build unchanged against the
 # INSTALLED conduit-win32 package and behave as the book says: each server
 # runs as its own process, clients in others, all against a broker started
-# from the installed conduitd in a fresh runtime folder.
+# from the installed conduitd in a fresh runtime folder. Then the programs
+# written as Microsoft's documentation writes them, each built ANSI and
+# UNICODE (conduit-win32-unicode.pc), the .c ones as C, run against each
+# other (docs/win32-programs.md).
 #
 #   examples_test.sh <build dir> <examples/win32 dir>
 #
@@ -205,5 +208,107 @@ echo_clients 2
 expect_server 6 "Received 14 bytes, echo bytes back"
 press_key
 finish_server "Server stopped"
+
+
+# ---- Programs as Microsoft's documentation writes them ----
+# Each built twice from the same source: ANSI (conduit-win32) and UNICODE
+# (conduit-win32-unicode: -fshort-wchar, _tmain is wmain), the .c ones as
+# C; and with mingw when it is here. A and W name the two builds.
+classic_cxx="NamedPipeClient TransactClient CallClient MultithreadedServer"
+classic_c="MailslotWriter MailslotReader"
+# The server and the reader also need the heap, Global memory and critical
+# sections; until the installed library has them, they are left out.
+heap_needed="GetProcessHeap HeapAlloc HeapFree GlobalAlloc GlobalFree InitializeCriticalSection
+  EnterCriticalSection LeaveCriticalSection"
+heap_missing=$(for f in $heap_needed; do grep -qw "$f" <<<"$exported" || echo "$f"; done | xargs)
+for p in $classic_cxx $classic_c; do
+  if [ -n "$heap_missing" ] && { [ "$p" = MultithreadedServer ] || [ "$p" = MailslotReader ]; }; then
+    continue
+  fi
+  case $p in MultithreadedServer | NamedPipeClient | TransactClient | CallClient) src=$p.cpp cc=g++ ;;
+  *) src=$p.c cc=gcc ;; esac
+  $cc "$examples/$src" -o "$work/${p}A" $(pkg-config --cflags --libs conduit-win32) 2>"$work/warnings" ||
+    { cat "$work/warnings"; fail "$src does not build (ANSI)"; }
+  $cc "$examples/$src" -o "$work/${p}W" $(pkg-config --cflags --libs conduit-win32-unicode) 2>"$work/warnings" ||
+    { cat "$work/warnings"; fail "$src does not build (UNICODE)"; }
+  if command -v x86_64-w64-mingw32-g++ >/dev/null; then
+    x86_64-w64-mingw32-$cc -static "$examples/$src" -o "$work/${p}A.exe" 2>/dev/null ||
+      fail "$src does not build with mingw (ANSI)"
+    # (-municode: mingw's way to a wmain entry point, for the _tmain ones)
+    unicode_entry=
+    grep -q _tmain "$examples/$src" && unicode_entry=-municode
+    x86_64-w64-mingw32-$cc -static $unicode_entry -DUNICODE -D_UNICODE "$examples/$src" \
+      -o "$work/${p}W.exe" 2>/dev/null ||
+      fail "$src does not build with mingw (UNICODE)"
+  fi
+done
+
+# run_classic NAME EXPECTED [ARGS...]: runs a client (10 s at most), ENTER
+# on its standard input for its _getch, and compares its whole output. The
+# server prints before it creates each instance: a client that finds no
+# pipe yet says so (CallNamedPipe then prints nothing) and is run again.
+run_classic() {
+  local name=$1 expected=$2 out tries=0
+  shift 2
+  while :; do
+    out=$(echo | timeout 10 "$work/$name" "$@") || true
+    case $out in
+      "Could not open pipe. GLE=2" | "Could not open pipe" | "") ;;
+      *) break ;;
+    esac
+    tries=$((tries + 1))
+    ((tries < 1000)) || fail "$name: the pipe never appeared"
+  done
+  echo "  $name: ${out//$'\n'/ | }"
+  [ "$out" = "$expected" ] || fail "$name printed \"$out\", expected \"$expected\""
+}
+
+echo "Classic clients with no server"
+out=$(echo | "$work/NamedPipeClientA") && fail "NamedPipeClient succeeded with no server"
+[ "$out" = "Could not open pipe. GLE=2" ] || fail "NamedPipeClient with no server: \"$out\""
+# (the program returns FALSE, 0, when it fails, and TRUE, 1, when it wrote)
+out=$("$work/MailslotWriterW") || fail "MailslotWriter did not return FALSE with no mailslot"
+[ "$out" = "CreateFile failed with 2." ] || fail "MailslotWriter with no mailslot: \"$out\""
+
+if [ -n "$heap_missing" ]; then
+  echo "SKIP: MultithreadedServer.cpp and MailslotReader.c: libconduit-win32 does not have yet: $heap_missing"
+else
+  end_prompt=$'\n<End of message, press ENTER to terminate connection and exit>'
+  for charset in A W; do
+    echo "MultithreadedServer.cpp + NamedPipeClient.cpp, TransactClient.cpp, CallClient.cpp ($charset)"
+    start_server "MultithreadedServer$charset"
+    expect_server 1 'Pipe Server: Main thread awaiting client connection on \\.\pipe\mynamedpipe'
+    unit=1
+    [ $charset = W ] && unit=2
+    run_classic "NamedPipeClient$charset" "Sending $((29 * unit)) byte message: \"Default message from client.\"
+$(printf '\nMessage sent to server, receiving reply as follows:')
+\"default answer from server\"
+$end_prompt"
+    expect_server 1 'Client Request String:"Default message from client."'
+    run_classic "TransactClient$charset" "default answer from server
+$end_prompt"
+    run_classic "CallClient$charset" "default answer from server"
+    expect_server 2 'Client Request String:"Default message from client"'
+    if [ $charset = W ]; then
+      # Arguments reach wmain as UTF-16 and come out as UTF-8.
+      run_classic NamedPipeClientW "Sending 24 byte message: \"héllo wörld\"
+$(printf '\nMessage sent to server, receiving reply as follows:')
+\"default answer from server\"
+$end_prompt" "héllo wörld"
+      expect_server 1 "Client Request String:\"héllo wörld\""
+    fi
+    expect_server 3 "InstanceThread: client disconnected."
+    kill_server
+
+    echo "MailslotReader.c + MailslotWriter.c ($charset)"
+    start_server "MailslotReader$charset"
+    expect_server 1 "Waiting for a message..."
+    out=$("$work/MailslotWriter$charset") && fail "MailslotWriter returned FALSE"
+    [ "$out" = $'Slot written to successfully.\nSlot written to successfully.\nSlot written to successfully.' ] ||
+      fail "MailslotWriter printed \"$out\""
+    for m in one two three; do expect_server 1 "Contents of the mailslot: Message $m for mailslot."; done
+    kill_server
+  done
+fi
 
 echo "PASS: the Win32 examples build against the installed package and run"

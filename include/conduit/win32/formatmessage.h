@@ -23,13 +23,14 @@
  * (%1!d!, %2!08lX!; default !s!, a string of the function's width); a `*`
  * width or precision takes the next insert number's argument. %0 ends the
  * message without a newline, %n is "\r\n", %t a tab, %r a carriage return,
- * %% %. %! and "% " the character itself. With
- * FORMAT_MESSAGE_IGNORE_INSERTS, inserts are copied as they stand. An insert
- * with Arguments NULL fails with ERROR_INVALID_PARAMETER.
+ * %% %. %! and "% " the character itself; a % that ends the text fails
+ * with ERROR_INVALID_PARAMETER. With FORMAT_MESSAGE_IGNORE_INSERTS, inserts
+ * and "%%" are copied as they stand (the other escapes still apply). An
+ * insert with Arguments NULL fails with ERROR_INVALID_PARAMETER.
  *
- * The low byte (FORMAT_MESSAGE_MAX_WIDTH_MASK) is 0: line breaks in the text
- * are kept; otherwise they become spaces, and only %n breaks a line (no
- * wrapping at a width is done).
+ * When the low byte (FORMAT_MESSAGE_MAX_WIDTH_MASK) is 0, each line break in
+ * the text (CR LF, LF or CR) becomes CR LF; otherwise a space, and only %n
+ * breaks a line (no wrapping at a width is done).
  *
  * Sizes count characters (TCHARs). Without FORMAT_MESSAGE_ALLOCATE_BUFFER
  * the text and its NUL must fit in nSize, or the call fails with

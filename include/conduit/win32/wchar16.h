@@ -15,10 +15,11 @@
  * end it with a NUL only when it is shorter. _wcsicmp and _wcsnicmp fold
  * ASCII letters only.
  *
- * Because these are macros, call them unqualified: std::wcslen and the like
- * are glibc's and wrong for 16-bit strings. <wchar.h>, <stdio.h>,
- * <stdlib.h> and <string.h> are included first so that their declarations
- * keep the standard names. The functions exist whatever the build; this
+ * Because these are macros, std::wcslen and the like name them too when
+ * <cwchar> comes first (as this header sees to); still, prefer the
+ * unqualified names. <wchar.h>, <stdio.h>, <stdlib.h>, <string.h> (and in
+ * C++ <cwchar>) are included first so that their declarations keep the
+ * standard names. The functions exist whatever the build; this
  * header declares them only when wchar_t is 16 bits. */
 #ifndef CONDUIT_WIN32_WCHAR16_H
 #define CONDUIT_WIN32_WCHAR16_H
@@ -29,6 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+#ifdef __cplusplus
+/* <cwchar> #undefs the wide names (libstdc++ does, to declare std:: ones):
+ * taken first, a later #include of it, or of <string> or <iostream>, leaves
+ * the macros below alone. */
+#include <cwchar>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +76,34 @@ wchar_t* conduit_wcsrchr(const wchar_t* text, wchar_t c);
 wchar_t* conduit_wcsstr(const wchar_t* text, const wchar_t* part);
 long conduit_wcstol(const wchar_t* text, wchar_t** end, int base);
 unsigned long conduit_wcstoul(const wchar_t* text, wchar_t** end, int base);
+
+#ifdef __cplusplus
+} /* extern "C" */
+/* std::wcslen and the like, as libstdc++'s own headers name them, become
+ * these too. */
+namespace std {
+using ::conduit_fputws;
+using ::conduit_fwprintf;
+using ::conduit_swprintf;
+using ::conduit_vfwprintf;
+using ::conduit_vswprintf;
+using ::conduit_vwprintf;
+using ::conduit_wcscat;
+using ::conduit_wcschr;
+using ::conduit_wcscmp;
+using ::conduit_wcscpy;
+using ::conduit_wcslen;
+using ::conduit_wcsncat;
+using ::conduit_wcsncmp;
+using ::conduit_wcsncpy;
+using ::conduit_wcsrchr;
+using ::conduit_wcsstr;
+using ::conduit_wcstol;
+using ::conduit_wcstoul;
+using ::conduit_wprintf;
+}  // namespace std
+extern "C" {
+#endif
 
 #define wprintf conduit_wprintf
 #define vwprintf conduit_vwprintf

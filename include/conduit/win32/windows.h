@@ -2,9 +2,11 @@
  * and process API, for programs written for Windows.
  *
  * A program that uses named pipes, anonymous pipes or mailslots through the
- * Win32 API builds against this header unchanged (but for `int main`):
+ * Win32 API builds against this header unchanged, as C or C++, ANSI or
+ * UNICODE (docs/win32-programs.md):
  *
- *   g++ server.cpp $(pkg-config --cflags --libs conduit-win32)
+ *   g++ server.cpp $(pkg-config --cflags --libs conduit-win32)          (ANSI)
+ *   g++ server.cpp $(pkg-config --cflags --libs conduit-win32-unicode)  (UNICODE)
  *
  * Names, types, flags, error codes and behaviour are the SDK's. Functions
  * come as ANSI (A) and wide (W) twins; the unsuffixed names map to the A
@@ -580,10 +582,6 @@ LPWSTR WINAPI GetCommandLineW(void);
 }
 #endif
 
-/* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
-#include "winnt_security.h"
-/* Access tokens, impersonation, GetUserName. */
-#include "winnt_token.h"
 /* MultiByteToWideChar, WideCharToMultiByte, code pages. */
 #include "stringapiset.h"
 /* lstrlen, lstrcpy, lstrcpyn, lstrcat, lstrcmp, lstrcmpi. */
@@ -612,5 +610,9 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "profileapi.h"
 /* FindFirstFile, FindNextFile, FindClose: listing `\\.\pipe\`. */
 #include "fileapi_find.h"
+/* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
+#include "winnt_security.h"
+/* Access tokens, impersonation, GetUserName. */
+#include "winnt_token.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
