@@ -36,6 +36,7 @@
 #include "win32/handle_table.hpp"
 #include "win32/inherited_adoption.hpp"
 #include "win32/inherited_list.hpp"
+#include "win32/mutex_object.hpp"
 #include "win32/object_transfer.hpp"
 #include "win32/process_access.hpp"
 #include "win32/process_object.hpp"
@@ -507,6 +508,7 @@ VOID WINAPI ExitProcess(UINT uExitCode) {
   // The C runtime's buffers are written out, as its DLL detach does on
   // Windows; no destructors run while other threads may still use them.
   std::fflush(nullptr);
+  abandon_owned_mutexes();  // as Windows does for a process that ends owning them
   ::_exit(static_cast<int>(uExitCode));
 }
 

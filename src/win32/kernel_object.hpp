@@ -21,6 +21,15 @@ class kernel_object : public std::enable_shared_from_this<kernel_object> {
   /// Claims the signal after wait_fd() polled readable; false if another
   /// waiter took it first (the wait then goes on).
   [[nodiscard]] virtual bool try_acquire() { return true; }
+  /// Signalled for the calling thread whatever wait_fd() says: a mutex the
+  /// thread owns already (its wait_fd() is unsignalled for everyone).
+  [[nodiscard]] virtual bool signalled_for_caller() const { return false; }
+  /// Gives back what a try_acquire() took, when a wait for all objects
+  /// could not take the others: the objects then stay as they were.
+  virtual void undo_acquire() {}
+  /// After a try_acquire() that succeeded: whether what it took was an
+  /// abandoned mutex (WAIT_ABANDONED). Asked once, by the taking thread.
+  [[nodiscard]] virtual bool acquired_abandoned() { return false; }
 
   /// Handle bookkeeping, for the handle table: when the last handle to the
   /// object closes, last_handle_closed() runs.
