@@ -1,7 +1,6 @@
 // Win32: CreateFile on pipe and mailslot names, and the calls every file
 // handle answers (ReadFile, WriteFile, ReadFileEx, WriteFileEx,
-// FlushFileBuffers). Files on disk are not conduit's business: their names
-// are not found.
+// FlushFileBuffers). Paths on disk go to api_disk_files.cpp.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,17 +63,9 @@ name_kind classify(std::string name) {
   type = type.substr(0, type.find('\\'));
   if (iequals(type, "pipe")) return name_kind::pipe;
   if (iequals(type, "mailslot")) return name_kind::mailslot;
+  // \\?\C:\x is the path C:\x, its parsing turned off.
+  if (host == "?" && type.size() == 2 && type[1] == ':') return name_kind::path;
   return host == "." || host == "?" ? name_kind::device : name_kind::remote;
-}
-
-// A path on disk that conduit cannot have: as Windows answers for one that
-// does not exist (a name in a folder that exists, or in one that does not).
-DWORD missing_path_error(const std::string& name) {
-  std::size_t start = name.size() > 1 && name[1] == ':' ? 2 : 0;
-  std::string_view rest = std::string_view(name).substr(start);
-  while (!rest.empty() && (rest.front() == '\\' || rest.front() == '/')) rest.remove_prefix(1);
-  return rest.find_first_of("\\/") == std::string_view::npos ? ERROR_FILE_NOT_FOUND
-                                                             : ERROR_PATH_NOT_FOUND;
 }
 
 // The rights a client handle is granted: generic rights mapped as for a
@@ -153,14 +144,14 @@ HANDLE create_file(const char* name, DWORD access, DWORD share, LPSECURITY_ATTRI
     case name_kind::mailslot:
       return open_mailslot_file(args);
     case name_kind::device:
+      if (iequals(name, "\\\\.\\NUL")) return open_disk_file(args);
       SetLastError(ERROR_FILE_NOT_FOUND);
       return INVALID_HANDLE_VALUE;
     case name_kind::remote:
       SetLastError(ERROR_BAD_NETPATH);
       return INVALID_HANDLE_VALUE;
     case name_kind::path:
-      SetLastError(missing_path_error(name));
-      return INVALID_HANDLE_VALUE;
+      return open_disk_file(args);
   }
   // A pipe opens whatever the disposition; "open always" says it existed.
   if (handle != INVALID_HANDLE_VALUE)

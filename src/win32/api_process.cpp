@@ -32,6 +32,7 @@
 #include "conduit/win32/windows.h"
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/api_guard.hpp"
+#include "win32/disk_file_object.hpp"
 #include "win32/handle_service.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/inherited_adoption.hpp"
@@ -155,12 +156,14 @@ bool stdio_for(HANDLE handle, int slot, conduit::stdio& out) {
     out = conduit::stdio::null();  // Windows gives the child no handle
     return true;
   }
-  auto object = std::dynamic_pointer_cast<anonymous_pipe_object>(lookup_handle(handle).object);
-  if (!object) {
-    SetLastError(lookup_handle(handle).object ? ERROR_NOT_SUPPORTED : ERROR_INVALID_HANDLE);
+  auto found = lookup_handle(handle).object;
+  auto object = std::dynamic_pointer_cast<anonymous_pipe_object>(found);
+  auto disk = std::dynamic_pointer_cast<disk_file_object>(found);  // a file: redirection
+  if (!object && !disk) {
+    SetLastError(found ? ERROR_NOT_SUPPORTED : ERROR_INVALID_HANDLE);
     return false;
   }
-  int fd = object->fd();
+  int fd = object ? object->fd() : disk->fd();
   if (fd < 0) {
     SetLastError(ERROR_INVALID_HANDLE);
     return false;

@@ -44,10 +44,10 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
   if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped_) {
-    std::size_t n = read_blocking(buffer, ec);
+    std::size_t n = read_blocking_at(buffer, request.overlapped, ec);
     return complete(error_from_code(ec), n, request);
   }
-  auto op = make_read(buffer, ec);
+  auto op = make_read_at(buffer, request.overlapped, ec);
   return op ? start(op, request) : fail(error_from_code(ec), request);
 }
 
@@ -56,10 +56,10 @@ BOOL file_object::write(std::span<const std::byte> data, const io_request& call)
   if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped_) {
-    std::size_t n = write_blocking(data, ec);
+    std::size_t n = write_blocking_at(data, request.overlapped, ec);
     return complete(error_from_code(ec), n, request);
   }
-  auto op = make_write(data, ec);
+  auto op = make_write_at(data, request.overlapped, ec);
   return op ? start(op, request) : fail(error_from_code(ec), request);
 }
 

@@ -23,4 +23,9 @@ struct create_file_args {
 /// ERROR_FILE_NOT_FOUND, as Windows does for a slot nobody has created.
 HANDLE open_mailslot_file(const create_file_args& args);
 
+/// CreateFile on a path (api_disk_files.cpp): the file on disk, or
+/// INVALID_HANDLE_VALUE with the error set; the last error is
+/// ERROR_ALREADY_EXISTS when CREATE_ALWAYS or OPEN_ALWAYS found the file.
+HANDLE open_disk_file(const create_file_args& args);
+
 }  // namespace conduit::win32

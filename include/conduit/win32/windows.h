@@ -582,5 +582,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "processthreadsapi.h"
 /* QueryPerformanceCounter and QueryPerformanceFrequency. */
 #include "profileapi.h"
+/* Files on disk: file pointer, size, DeleteFile, GetFileType. */
+#include "fileapi.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
