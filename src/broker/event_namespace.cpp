@@ -45,12 +45,6 @@ std::optional<bool> eventfd_semaphore_mode(int fd, bool& is_eventfd) {
   return std::nullopt;
 }
 
-// Mutants: read = query state, write = nothing specific, execute = synchronize.
-constexpr security::generic_mapping mutex_generic_mapping{0x00020001, 0x00020000, 0x00120000,
-                                                          0x001F0001};
-// Semaphores: read = query state, write = modify state, execute = synchronize.
-constexpr security::generic_mapping semaphore_generic_mapping{0x00020001, 0x00020002, 0x00120000,
-                                                              0x001F0003};
 constexpr std::uint32_t mutex_specific_rights = 0x1;      // MUTANT_QUERY_STATE
 constexpr std::uint32_t semaphore_specific_rights = 0x3;  // SEMAPHORE_QUERY/MODIFY_STATE
 

@@ -28,6 +28,13 @@ namespace conduit::broker {
 /// Most named events one peer may hold at once.
 inline constexpr std::size_t max_events_per_peer = 4096;
 
+/// Mutants: read = query state, write = nothing specific, execute = synchronize.
+inline constexpr security::generic_mapping mutex_generic_mapping{0x00020001, 0x00020000, 0x00120000,
+                                                                 0x001F0001};
+/// Semaphores: read = query state, write = modify state, execute = synchronize.
+inline constexpr security::generic_mapping semaphore_generic_mapping{0x00020001, 0x00020002,
+                                                                     0x00120000, 0x001F0003};
+
 /// What a name in the namespace is.
 enum class object_kind : std::uint32_t {
   event = 0,

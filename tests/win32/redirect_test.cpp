@@ -25,7 +25,8 @@ class Redirect : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     dir_ = pattern;
     // The parent starts "child" by name, found on PATH as on Windows.
-    std::string path = std::string(CONDUIT_CHILD_DIR) + ":" + (getenv("PATH") ? getenv("PATH") : "");
+    std::string path =
+        std::string(CONDUIT_CHILD_DIR) + ":" + (getenv("PATH") ? getenv("PATH") : "");
     ::setenv("PATH", path.c_str(), 1);
     input_ = dir_ + "/input.txt";
     std::ofstream(input_) << text_;
@@ -75,8 +76,8 @@ TEST_F(Redirect, ChildStandardHandlesAreFiles) {
   si.hStdError = out;
   PROCESS_INFORMATION pi{};
   char command[] = "child";
-  ASSERT_TRUE(CreateProcessA(nullptr, command, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si,
-                             &pi))
+  ASSERT_TRUE(
+      CreateProcessA(nullptr, command, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi))
       << GetLastError();
   ASSERT_EQ(WaitForSingleObject(pi.hProcess, 30'000), WAIT_OBJECT_0);
   DWORD code = 99;
