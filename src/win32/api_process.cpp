@@ -78,6 +78,7 @@ bool inheritable_kind(char kind) {
     case transfer_kind::manual_event:
     case transfer_kind::auto_event:
     case transfer_kind::process:
+    case transfer_kind::disk_file:
       return true;
     default:
       return false;

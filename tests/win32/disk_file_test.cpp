@@ -274,6 +274,34 @@ TEST_F(DiskFile, PathRule) {
   EXPECT_EQ(n, 4u);
 }
 
+TEST_F(DiskFile, InheritedByAChild) {
+  std::string name = path("inherited.txt");
+  SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
+  handle_guard f(
+      CreateFileA(name.c_str(), GENERIC_WRITE, FILE_SHARE_READ, &inherit, CREATE_NEW, 0, nullptr));
+  ASSERT_NE(f.get(), INVALID_HANDLE_VALUE);
+  DWORD n = 0;
+  ASSERT_TRUE(WriteFile(f, "parent,", 7, &n, nullptr));
+  std::string command = std::string(CONDUIT_WIN32_CHILD) + " write-handle " +
+                        std::to_string(reinterpret_cast<std::uintptr_t>(f.get())) + " child";
+  STARTUPINFOA si{};
+  si.cb = sizeof(si);
+  PROCESS_INFORMATION pi{};
+  ASSERT_TRUE(CreateProcessA(nullptr, command.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &si, &pi))
+      << GetLastError();
+  ASSERT_EQ(WaitForSingleObject(pi.hProcess, 30'000), WAIT_OBJECT_0);
+  DWORD code = 99;
+  ASSERT_TRUE(GetExitCodeProcess(pi.hProcess, &code));
+  EXPECT_EQ(code, 0u);
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+  // One file pointer: the child wrote after the parent, and the parent after it.
+  ASSERT_TRUE(WriteFile(f, ",parent", 7, &n, nullptr));
+  f.reset();
+  EXPECT_EQ(contents(name), "parent,child,parent");
+}
+
 TEST_F(DiskFile, FileTypesOfOtherHandles) {
   HANDLE r = nullptr, w = nullptr;
   ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0));

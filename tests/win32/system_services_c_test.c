@@ -1,19 +1,19 @@
 /* The system services through windows.h from C: each check prints what
  * failed and the test exits 1. Memory, locks, Interlocked, TLS, the
  * counter, mutexes and semaphores, and a file on disk. */
-#include <windows.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <windows.h>
 
 static int failures = 0;
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
       fprintf(stderr, "%s:%d: %s (last error %lu)\n", __FILE__, __LINE__, #cond, \
-              (unsigned long)GetLastError());                               \
-      ++failures;                                                           \
-    }                                                                       \
+              (unsigned long)GetLastError());                                    \
+      ++failures;                                                                \
+    }                                                                            \
   } while (0)
 
 static HANDLE g_mutex;
