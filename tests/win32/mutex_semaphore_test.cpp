@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include <chrono>
 #include <thread>
 
 #include "support/helper_process.hpp"
@@ -282,6 +283,28 @@ TEST_F(NamedSync, NameGoesWithTheLastHandle) {
   broker_round_trip();
   EXPECT_EQ(OpenMutexA(SYNCHRONIZE, FALSE, name.c_str()), nullptr);
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_FILE_NOT_FOUND));
+}
+
+TEST_F(NamedSync, NamesSurviveABrokerRestart) {
+  std::string name = object_name("s");
+  handle_guard s(CreateSemaphoreA(nullptr, 0, 7, name.c_str()));
+  ASSERT_NE(s.get(), nullptr) << GetLastError();
+  int old_broker = broker_pid();
+  ASSERT_GT(old_broker, 0);
+  kill_broker();
+  // A new broker comes up and this process names the semaphore again, with
+  // its maximum.
+  helper_process late;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
+  std::string opened;
+  do {
+    opened = late.call("sem-open s " + name);
+  } while (opened == "err 2" && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(opened, "ok");
+  EXPECT_NE(broker_pid(), old_broker);
+  EXPECT_EQ(late.call("sem-release s 7"), "ok 0");
+  EXPECT_EQ(late.call("sem-release s 1"), "err 298");  // the maximum came along
+  EXPECT_EQ(WaitForSingleObject(s, bound_ms), WAIT_OBJECT_0);  // one semaphore still
 }
 
 }  // namespace
