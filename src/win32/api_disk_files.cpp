@@ -24,8 +24,6 @@ using conduit::detail::unique_fd;
 
 namespace {
 
-constexpr DWORD file_generic_execute = 0x001200A0;
-
 BOOL fail_with(DWORD error) {
   SetLastError(error);
   return FALSE;
@@ -34,17 +32,6 @@ BOOL fail_with(DWORD error) {
 HANDLE fail_handle(DWORD error) {
   SetLastError(error);
   return INVALID_HANDLE_VALUE;
-}
-
-// The rights a handle is granted: generic rights mapped as for a file.
-DWORD granted_access(DWORD desired) {
-  DWORD access =
-      desired & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED);
-  if (desired & GENERIC_READ) access |= FILE_GENERIC_READ;
-  if (desired & GENERIC_WRITE) access |= FILE_GENERIC_WRITE;
-  if (desired & GENERIC_EXECUTE) access |= file_generic_execute;
-  if (desired & (GENERIC_ALL | MAXIMUM_ALLOWED)) access |= FILE_ALL_ACCESS;
-  return access;
 }
 
 // Whether the folder `path` is in exists: a missing file in a missing
@@ -92,10 +79,21 @@ DWORD open_error(int error, const std::string& path) {
 
 namespace conduit::win32 {
 
+DWORD file_rights(DWORD desired) {
+  constexpr DWORD file_generic_execute = 0x001200A0;  // FILE_GENERIC_EXECUTE
+  DWORD access =
+      desired & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED);
+  if (desired & GENERIC_READ) access |= FILE_GENERIC_READ;
+  if (desired & GENERIC_WRITE) access |= FILE_GENERIC_WRITE;
+  if (desired & GENERIC_EXECUTE) access |= file_generic_execute;
+  if (desired & (GENERIC_ALL | MAXIMUM_ALLOWED)) access |= FILE_ALL_ACCESS;
+  return access;
+}
+
 HANDLE open_disk_file(const create_file_args& args) {
   auto path = linux_path(args.name);
   if (!path) return fail_handle(ERROR_PATH_NOT_FOUND);
-  DWORD access = granted_access(args.access);
+  DWORD access = file_rights(args.access);
   bool read = access & FILE_READ_DATA;
   bool write = access & (FILE_WRITE_DATA | FILE_APPEND_DATA);
   int flags = O_CLOEXEC | O_NOCTTY | (read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY);

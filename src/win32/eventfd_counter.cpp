@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <string>
+#include <cstring>
 
 namespace conduit::win32 {
 
@@ -48,12 +48,19 @@ bool add_counter(int fd, std::uint64_t n) {
 }
 
 std::optional<std::uint64_t> peek_counter(int fd) {
-  std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
-  for (std::string line; std::getline(info, line);) {
-    constexpr std::string_view key = "eventfd-count:";
-    if (line.starts_with(key)) return std::strtoull(line.c_str() + key.size(), nullptr, 16);
-  }
-  return std::nullopt;
+  // Plain system calls: this runs on every ReleaseSemaphore.
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int info = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (info < 0) return std::nullopt;
+  char text[512];
+  ssize_t n = ::read(info, text, sizeof text - 1);
+  ::close(info);
+  if (n <= 0) return std::nullopt;
+  text[n] = '\0';
+  const char* line = std::strstr(text, "eventfd-count:");
+  if (!line) return std::nullopt;
+  return std::strtoull(line + std::strlen("eventfd-count:"), nullptr, 16);
 }
 
 }  // namespace conduit::win32

@@ -1,5 +1,7 @@
 #include "win32/windows_path.hpp"
 
+#include "win32/file_open.hpp"
+
 #include <cstdlib>
 
 namespace conduit::win32 {
@@ -11,15 +13,6 @@ bool is_separator(char c) {
 
 bool is_letter(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 // The folder drive `letter` stands for, without a trailing slash ("" is /).
@@ -35,9 +28,18 @@ std::string drive_root(char letter) {
 
 }  // namespace
 
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 std::optional<std::string> linux_path(std::string_view path) {
   if (path.empty()) return std::nullopt;
-  if (iequals(path, "NUL") || iequals(path, "\\\\.\\NUL")) return "/dev/null";
+  if (ascii_iequals(path, "NUL") || ascii_iequals(path, "\\\\.\\NUL")) return "/dev/null";
   // \\?\C:\x and \??\C:\x: the same path, parsing turned off on Windows.
   if (path.size() >= 4 && is_separator(path[0]) && is_separator(path[3]) &&
       (path.substr(1, 2) == "\\?" || path.substr(1, 2) == "??" || path.substr(1, 2) == "/?"))
