@@ -125,6 +125,8 @@ bool same_counter(int a, int b) {
 
 struct model_event {
   std::uint64_t id = 0;
+  std::uint32_t kind = 0;  // 0 an event, else wire::sync_kind_*
+  std::uint32_t maximum = 0;
   bool manual_reset = false;
   unique_fd counter;  // a duplicate of the creator's eventfd
   std::set<broker::peer_id> holders;
@@ -437,7 +439,10 @@ class driver {
     check_reply(result.reply);
     if (result.reply.error != 0) {
       auto error = static_cast<conduit::errc>(result.reply.error);
+      auto held = good ? event_model_.find(key) : event_model_.end();
+      bool other_kind = held != event_model_.end() && held->second.kind != 0;
       require(!good || (existing && !may_take && error == conduit::errc::access_denied) ||
+                  (other_kind && error == conduit::errc::invalid_handle) ||
                   (!existing && !r.security_descriptor.empty() &&
                    error == conduit::errc::invalid_security_descr) ||
                   error == conduit::errc::not_enough_memory,
@@ -485,6 +490,7 @@ class driver {
     if (result.reply.error != 0) {
       auto error = static_cast<conduit::errc>(result.reply.error);
       require(error == conduit::errc::not_enough_memory ||
+                  (it->second.kind != 0 && error == conduit::errc::invalid_handle) ||
                   (error == conduit::errc::invalid_parameter &&
                    !broker::valid_access_mask(r.desired_access, 0x3)) ||
                   (error == conduit::errc::access_denied && !may_take),
@@ -494,6 +500,90 @@ class driver {
     require(may_take, "opened an event whose descriptor refuses it");
     require((result.reply.open_mode & wire::event_existed) == 0, "open says existed");
     check_event_reply(result, it->second);
+    it->second.holders.insert(p.id);
+  }
+
+  static const security::generic_mapping& sync_mapping(std::uint32_t kind) {
+    return kind == wire::sync_kind_semaphore ? broker::semaphore_generic_mapping
+                                             : broker::mutex_generic_mapping;
+  }
+
+  // A named mutex or semaphore: the creator's eventfd (semaphore mode for a
+  // semaphore) under the same rules as events, in the same namespace.
+  void handle(broker::peer& p, std::uint8_t control, const wire::create_sync_object_request& r) {
+    int fd_kind = (control >> 2) & 3;
+    bool semaphore = r.kind == wire::sync_kind_semaphore;
+    unique_fd fd = fd_kind == 0 && semaphore
+                       ? unique_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE))
+                       : make_event_fd(fd_kind);
+    unique_fd kept(fd ? ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0) : -1);
+    std::string key;
+    bool known = r.kind == wire::sync_kind_mutex || semaphore;
+    bool good =
+        conduit::detail::parse_event_name(r.name, key) == conduit::errc::success && known &&
+        fd_kind == 0 &&
+        (semaphore ? r.maximum >= 1 && r.maximum <= wire::max_semaphore_count : r.maximum == 0) &&
+        broker::valid_access_mask(r.desired_access, semaphore ? 0x3 : 0x1);
+    auto held = good ? event_model_.find(key) : event_model_.end();
+    bool exists = held != event_model_.end();
+    bool may_take =
+        exists && grants(events_.descriptor_of(key), p, r.desired_access, sync_mapping(r.kind));
+    broker::event_result result = events_.create_sync(p, r, std::move(fd));
+    check_reply(result.reply);
+    if (result.reply.error != 0) {
+      auto error = static_cast<conduit::errc>(result.reply.error);
+      require(
+          !good ||
+              (exists && held->second.kind != r.kind && error == conduit::errc::invalid_handle) ||
+              (exists && !may_take && error == conduit::errc::access_denied) ||
+              (!exists && !r.security_descriptor.empty() &&
+               error == conduit::errc::invalid_security_descr) ||
+              error == conduit::errc::not_enough_memory,
+          "a good sync create refused");
+      require(result.eventfd == -1, "failed sync create hands out a descriptor");
+      return;
+    }
+    require(good, "a bad sync create accepted");
+    if (exists) {
+      require(held->second.kind == r.kind, "took an object of another kind");
+      require(may_take, "took an object whose descriptor refuses it");
+      require((result.reply.open_mode & wire::event_existed) != 0, "existing object not said so");
+      require(result.reply.instance_id == held->second.id &&
+                  result.reply.max_instances == held->second.maximum,
+              "another object's id or maximum");
+      require(result.eventfd >= 0, "no descriptor for an existing object");
+      held->second.holders.insert(p.id);
+      return;
+    }
+    require(result.eventfd == -1, "creator handed a descriptor");
+    require(result.reply.max_instances == r.maximum, "new object's maximum");
+    for (const auto& [k, e] : event_model_) require(e.id != result.reply.instance_id, "id reused");
+    model_event& object = event_model_[key];
+    object.id = result.reply.instance_id;
+    object.kind = r.kind;
+    object.maximum = r.maximum;
+    object.counter = std::move(kept);
+    object.holders.insert(p.id);
+  }
+
+  void handle(broker::peer& p, std::uint8_t, const wire::open_sync_object_request& r) {
+    broker::event_result result = events_.open_sync(p, r);
+    check_reply(result.reply);
+    std::string key;
+    bool parsed = conduit::detail::parse_event_name(r.name, key) == conduit::errc::success;
+    auto it = parsed ? event_model_.find(key) : event_model_.end();
+    if (result.reply.error != 0) {
+      require(result.eventfd == -1, "failed sync open hands out a descriptor");
+      return;
+    }
+    require(it != event_model_.end(), "opened a name nobody holds");
+    require(it->second.kind == r.kind, "opened an object of another kind");
+    require(grants(events_.descriptor_of(key), p, r.desired_access, sync_mapping(r.kind)),
+            "opened an object whose descriptor refuses it");
+    require(result.reply.instance_id == it->second.id &&
+                result.reply.max_instances == it->second.maximum && result.eventfd >= 0 &&
+                same_counter(result.eventfd, it->second.counter.get()),
+            "handed another object");
     it->second.holders.insert(p.id);
   }
 

@@ -137,6 +137,16 @@ int main(int argc, char** argv) {
        wire::encode(wire::request(wire::create_event_request{"Global\\ev", 1}), 11)},
       {"open-event", wire::encode(wire::request(wire::open_event_request{"ev"}), 12)},
       {"close-event", wire::encode(wire::request(wire::close_event_request{1}), 13)},
+      {"create-mutex", wire::encode(wire::request(wire::create_sync_object_request{
+                                        "Global\\mx", wire::sync_kind_mutex, 0, 0x001F0001, ""}),
+                                    20)},
+      {"create-semaphore",
+       wire::encode(wire::request(wire::create_sync_object_request{
+                        "sem", wire::sync_kind_semaphore, 5, 0x001F0003, "D:(A;;GA;;;WD)"}),
+                    20)},
+      {"open-mutex", wire::encode(wire::request(wire::open_sync_object_request{
+                                      "mx", wire::sync_kind_mutex, 0x00100000}),
+                                  21)},
       {"create-event-sd", wire::encode(wire::request(wire::create_event_request{
                                            "ev", 0, 0x00100000, "O:S-1-22-1-1000D:(A;;GA;;;WD)"}),
                                        11)},
@@ -228,6 +238,19 @@ int main(int argc, char** argv) {
                                      .step(1, wire::close_event_request{1})
                                      .special(2, op_drop_peer)
                                      .step(3, wire::open_event_request{"ev"}));
+  scripts.emplace_back(
+      "sync-objects",
+      script{}
+          .step(0, wire::create_sync_object_request{"mx", wire::sync_kind_mutex, 0, 0x001F0001})
+          .step(1, wire::open_sync_object_request{"mx", wire::sync_kind_mutex, 0x00100000})
+          .step(2, wire::open_sync_object_request{"mx", wire::sync_kind_semaphore, 0x00100000})
+          .step(1, wire::create_event_request{"mx", 0})
+          .step(0, wire::create_sync_object_request{"sm", wire::sync_kind_semaphore, 3, 0x001F0003})
+          .step(2, wire::create_sync_object_request{"sm", wire::sync_kind_semaphore, 9, 0x001F0003})
+          .step(3, wire::create_sync_object_request{"sm", wire::sync_kind_mutex, 0, 0x001F0001})
+          .step(1, wire::open_event_request{"sm"})
+          .step(0, wire::close_event_request{1})
+          .step(1, wire::close_event_request{1}));
   // Peers 0 to 3 are uids 1000, 1001, 0 (root) and 1003 (see broker_fuzz.cpp).
   auto secured = [&](const std::string& name, const std::string& sddl) {
     auto r = create(name);

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -282,6 +283,64 @@ TEST_F(SystemBrokerSecurity, SetSecurityInfoNeedsWriteDac) {
   // Alice's own clients still come through.
   auto& client = as(*alice_);
   EXPECT_EQ(client.call("w32-open c4 " + guarded + " C0000000"), "ok");
+}
+
+}  // namespace
+}  // namespace conduit
+
+namespace conduit {
+namespace {
+
+// Named mutexes and semaphores between users: a stranger can neither open,
+// take, release nor take over the name of another user's object; one let
+// in to wait only may not release a semaphore; and an owner that holds a
+// mutex, with a waiter in another process, does not hold up the broker.
+TEST_F(SystemBrokerSecurity, NamedMutexesAndSemaphoresAcrossUsers) {
+  auto& alice = as(*alice_);
+  std::string name = "mx" + std::to_string(::getpid());
+  ASSERT_EQ(alice.call("mutex-create m1 " + name + " owned"), "ok created");
+  auto& bob = as(*bob_);
+  EXPECT_EQ(bob.call("mutex-open m1 " + name), "err 5");
+  EXPECT_EQ(bob.call("mutex-open m1 " + name + " access=100000"), "err 5");  // SYNCHRONIZE
+  EXPECT_EQ(bob.call("mutex-create m1 " + name), "err 5");
+  EXPECT_EQ(bob.call("sem-open m1 " + name), "err 6");  // another type: said so, nothing more
+  EXPECT_EQ(bob.call("mutex-release m1"), "err 6");     // no handle to release with
+
+  // A semaphore Bob may wait on but not release.
+  std::string sem = name + "-sem";
+  ASSERT_EQ(alice.call("sem-create s1 " + sem + " 0 2 sd=D:(A;;GA;;;" + user_sid(*alice_) +
+                       ")(A;;0x100000;;;" + user_sid(*bob_) + ")"),
+            "ok created");
+  EXPECT_EQ(bob.call("sem-open s1 " + sem), "err 5");  // SEMAPHORE_ALL_ACCESS
+  EXPECT_EQ(bob.call("sem-open s1 " + sem + " access=2"), "err 5");
+  ASSERT_EQ(bob.call("sem-open s1 " + sem + " access=100000"), "ok");
+  EXPECT_EQ(bob.call("sem-release s1 1"), "err 5");
+  EXPECT_EQ(bob.call("sem-wait s1 0"), "ok timeout");
+  EXPECT_EQ(alice.call("sem-release s1 1"), "ok 0");
+  EXPECT_EQ(bob.call("sem-wait s1 10000"), "ok signalled");
+
+  // Alice holds her mutex while her other processes wait on it: the broker
+  // still answers everyone at once.
+  auto& waiter1 = as(*alice_);
+  auto& waiter2 = as(*alice_);
+  ASSERT_EQ(waiter1.call("mutex-open m1 " + name), "ok");
+  ASSERT_EQ(waiter2.call("mutex-open m1 " + name), "ok");
+  // In the helper's main thread, which lives on (a background command's
+  // thread ends with it, and would abandon what it took).
+  waiter1.send("mutex-wait m1 30000");
+  auto start = std::chrono::steady_clock::now();
+  auto& carol = as(*carol_);
+  EXPECT_EQ(carol.call("event-create e1 " + name + "-free"), "ok created");
+  EXPECT_EQ(carol.call("mutex-create m2 " + name + "-carol owned"), "ok created");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Alice's exit abandons the mutex: the waiter takes it, abandoned, and
+  // owns it alone.
+  alice.send("sync-exit 0");
+  EXPECT_EQ(waiter1.answer(std::chrono::seconds(20)), "ok abandoned");
+  EXPECT_EQ(waiter2.call("mutex-wait m1 0"), "ok timeout");
+  EXPECT_EQ(waiter2.call("mutex-release m1"), "err 288");
+  EXPECT_EQ(waiter1.call("mutex-release m1"), "ok");
+  EXPECT_EQ(waiter2.call("mutex-wait m1 10000"), "ok signalled");
 }
 
 }  // namespace

@@ -49,6 +49,18 @@
 //   w32-get-dacl ID                 -> GetSecurityInfo: ok SDDL (the DACL)
 //   w32-set-dacl ID SDDL            -> SetSecurityInfo with the DACL of SDDL
 //   w32-close ID
+//   mutex-create ID NAME [owned] [sd=SDDL] [access=HEX]  -> CreateMutexExA:
+//                                      ok created | ok existed
+//   mutex-open ID NAME [access=HEX] -> OpenMutexA (MUTEX_ALL_ACCESS by default)
+//   mutex-wait ID MS                -> ok signalled | ok abandoned | ok timeout
+//   mutex-release ID | mutex-close ID
+//   sem-create ID NAME INITIAL MAX [sd=SDDL] [access=HEX] -> CreateSemaphoreExA
+//   sem-open ID NAME [access=HEX]   -> OpenSemaphoreA
+//   sem-wait ID MS                  -> ok signalled | ok timeout
+//   sem-release ID COUNT            -> ok PREVIOUS_COUNT
+//   sem-close ID
+//   sync-exit-process CODE          -> ExitProcess(CODE), owning what it owns
+//   sync-exit CODE                  -> exit(CODE), as a return from main
 //   exit
 // A command written "& CMD" runs on a thread of its own, and its answer comes
 // later as "& ANSWER", so a test can keep talking while it blocks.
@@ -85,6 +97,7 @@
 #include "helper_events.hpp"
 #include "helper_security.hpp"
 #include "helper_slot_attacks.hpp"
+#include "helper_sync.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/stress_message.hpp"
 
@@ -392,6 +405,8 @@ std::string run(const std::vector<std::string>& w) {
   if (cmd == "slot-attack") return run_slot_attack(w);
   if (cmd.rfind("slot-", 0) == 0) return run_slot(w);
   if (cmd.rfind("event-", 0) == 0) return run_event(w);
+  if (cmd.rfind("mutex-", 0) == 0 || cmd.rfind("sem-", 0) == 0 || cmd.rfind("sync-exit", 0) == 0)
+    return run_sync(w);
   if (cmd.rfind("w32-", 0) == 0) return run_w32_security(w);
   return "err 1";
 }

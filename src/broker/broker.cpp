@@ -529,6 +529,11 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     if (refused(charge_per_event_hold)) return true;
     return reply_event(p, h.request_id, events_.create(p, *create, std::move(fds[0])));
   }
+  if (auto* create = std::get_if<wire::create_sync_object_request>(&request)) {
+    if (fds.size() != 1) return false;
+    if (refused(charge_per_event_hold)) return true;
+    return reply_event(p, h.request_id, events_.create_sync(p, *create, std::move(fds[0])));
+  }
   if (!fds.empty() && !std::holds_alternative<wire::listen_request>(request)) return false;
   if (auto* listen = std::get_if<wire::listen_request>(&request)) {
     if (fds.size() != 1) return false;
@@ -569,6 +574,10 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   if (auto* open = std::get_if<wire::open_event_request>(&request)) {
     if (refused(charge_per_event_hold)) return true;
     return reply_event(p, h.request_id, events_.open(p, *open));
+  }
+  if (auto* open = std::get_if<wire::open_sync_object_request>(&request)) {
+    if (refused(charge_per_event_hold)) return true;
+    return reply_event(p, h.request_id, events_.open_sync(p, *open));
   }
   if (auto* close = std::get_if<wire::close_event_request>(&request))
     return reply(p, h.request_id, events_.close(p, *close));

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 
 #include "conduit/error.hpp"
 #include "core/event_name.hpp"
@@ -24,19 +25,57 @@ constexpr std::uint32_t event_specific_rights = 0x3;
 
 }  // namespace
 
-bool is_event_descriptor(int fd) {
+namespace {
+
+// A non-blocking eventfd: the semaphore mode the kernel reports (since
+// 6.6), or nullopt where it does not; false for anything else.
+std::optional<bool> eventfd_semaphore_mode(int fd, bool& is_eventfd) {
+  is_eventfd = false;
   std::string self = "/proc/self/fd/" + std::to_string(fd);
   char target[64] = {};
   ssize_t n = ::readlink(self.c_str(), target, sizeof(target) - 1);
   if (n <= 0 || std::string_view(target, static_cast<std::size_t>(n)) != "anon_inode:[eventfd]")
-    return false;
+    return std::nullopt;
   int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || (flags & O_NONBLOCK) == 0) return false;
-  // Kernels since 6.6 say whether the eventfd counts as a semaphore.
+  if (flags < 0 || (flags & O_NONBLOCK) == 0) return std::nullopt;
+  is_eventfd = true;
   std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
   for (std::string line; std::getline(info, line);)
-    if (line.starts_with("eventfd-semaphore:") && line.find('1') != std::string::npos) return false;
-  return true;
+    if (line.starts_with("eventfd-semaphore:")) return line.find('1') != std::string::npos;
+  return std::nullopt;
+}
+
+constexpr std::uint32_t mutex_specific_rights = 0x1;      // MUTANT_QUERY_STATE
+constexpr std::uint32_t semaphore_specific_rights = 0x3;  // SEMAPHORE_QUERY/MODIFY_STATE
+
+const security::generic_mapping& mapping_of(object_kind kind) {
+  switch (kind) {
+    case object_kind::mutex:
+      return mutex_generic_mapping;
+    case object_kind::semaphore:
+      return semaphore_generic_mapping;
+    case object_kind::event:
+      break;
+  }
+  return security::event_generic_mapping;
+}
+
+bool known_sync_kind(std::uint32_t kind) {
+  return kind == wire::sync_kind_mutex || kind == wire::sync_kind_semaphore;
+}
+
+}  // namespace
+
+bool is_event_descriptor(int fd) {
+  bool is_eventfd = false;
+  auto semaphore = eventfd_semaphore_mode(fd, is_eventfd);
+  return is_eventfd && !semaphore.value_or(false);
+}
+
+bool is_semaphore_descriptor(int fd) {
+  bool is_eventfd = false;
+  auto semaphore = eventfd_semaphore_mode(fd, is_eventfd);
+  return is_eventfd && semaphore.value_or(true);
 }
 
 const security::security_descriptor* event_namespace::descriptor_of(const std::string& key) const {
@@ -59,7 +98,8 @@ event_result event_namespace::create(const peer& p, const wire::create_event_req
       !valid_access_mask(request.desired_access, event_specific_rights))
     return error_result(errc::invalid_parameter);
   if (auto it = names_.find(key); it != names_.end())
-    return take(p, events_.at(it->second), request.desired_access, wire::event_existed);
+    return take_kind(p, events_.at(it->second), object_kind::event, request.desired_access,
+                     wire::event_existed);
   if (events_of(p.id) >= max_events_per_peer) return error_result(errc::not_enough_memory);
   named_event event;
   if (errc e =
@@ -86,13 +126,74 @@ event_result event_namespace::open(const peer& p, const wire::open_event_request
     return error_result(errc::invalid_parameter);
   auto it = names_.find(key);
   if (it == names_.end()) return error_result(errc::file_not_found);
-  return take(p, events_.at(it->second), request.desired_access, 0);
+  return take_kind(p, events_.at(it->second), object_kind::event, request.desired_access, 0);
+}
+
+event_result event_namespace::create_sync(const peer& p,
+                                          const wire::create_sync_object_request& request,
+                                          unique_fd eventfd) {
+  std::string key;
+  if (errc e = detail::parse_event_name(request.name, key); e != errc::success)
+    return error_result(e);
+  if (!known_sync_kind(request.kind)) return error_result(errc::invalid_parameter);
+  auto kind = static_cast<object_kind>(request.kind);
+  bool semaphore = kind == object_kind::semaphore;
+  bool maximum_fits = semaphore
+                          ? request.maximum >= 1 && request.maximum <= wire::max_semaphore_count
+                          : request.maximum == 0;
+  if (!maximum_fits || !eventfd ||
+      !(semaphore ? is_semaphore_descriptor(eventfd.get()) : is_event_descriptor(eventfd.get())) ||
+      !valid_access_mask(request.desired_access,
+                         semaphore ? semaphore_specific_rights : mutex_specific_rights))
+    return error_result(errc::invalid_parameter);
+  if (auto it = names_.find(key); it != names_.end())
+    return take_kind(p, events_.at(it->second), kind, request.desired_access, wire::event_existed);
+  if (events_of(p.id) >= max_events_per_peer) return error_result(errc::not_enough_memory);
+  named_event object;
+  if (errc e = object_descriptor(request.security_descriptor, p.creds,
+                                 creator_default_descriptor(p.creds.uid, p.creds.gid),
+                                 object.descriptor);
+      e != errc::success)
+    return error_result(e);
+  object.id = next_id_++;
+  object.key = key;
+  object.kind = kind;
+  object.maximum = request.maximum;
+  object.eventfd = std::move(eventfd);
+  names_.emplace(key, object.id);
+  auto& stored = events_.emplace(object.id, std::move(object)).first->second;
+  event_result result = hold(p, stored, 0);
+  result.eventfd = -1;  // the creator has it already
+  return result;
+}
+
+event_result event_namespace::open_sync(const peer& p,
+                                        const wire::open_sync_object_request& request) {
+  std::string key;
+  if (errc e = detail::parse_event_name(request.name, key); e != errc::success)
+    return error_result(e);
+  if (!known_sync_kind(request.kind)) return error_result(errc::invalid_parameter);
+  auto kind = static_cast<object_kind>(request.kind);
+  if (!valid_access_mask(request.desired_access, kind == object_kind::semaphore
+                                                     ? semaphore_specific_rights
+                                                     : mutex_specific_rights))
+    return error_result(errc::invalid_parameter);
+  auto it = names_.find(key);
+  if (it == names_.end()) return error_result(errc::file_not_found);
+  return take_kind(p, events_.at(it->second), kind, request.desired_access, 0);
+}
+
+event_result event_namespace::take_kind(const peer& p, named_event& event, object_kind kind,
+                                        std::uint32_t desired, std::uint32_t flags) {
+  // Windows answers a name held by another type of object so.
+  if (event.kind != kind) return error_result(errc::invalid_handle);
+  return take(p, event, desired, flags);
 }
 
 event_result event_namespace::take(const peer& p, named_event& event, std::uint32_t desired,
                                    std::uint32_t flags) {
-  // The eventfd is the event: whoever gets it can set, reset and wait on it.
-  if (!access_granted(event.descriptor, p.creds, desired, security::event_generic_mapping))
+  // The eventfd is the object: whoever gets it can signal and wait on it.
+  if (!access_granted(event.descriptor, p.creds, desired, mapping_of(event.kind)))
     return error_result(errc::access_denied);
   return hold(p, event, flags);
 }
@@ -106,6 +207,7 @@ event_result event_namespace::hold(const peer& p, named_event& event, std::uint3
   event_result result;
   result.reply.instance_id = event.id;
   result.reply.open_mode = flags | (event.manual_reset ? wire::event_manual_reset : 0);
+  result.reply.max_instances = event.maximum;
   result.eventfd = event.eventfd.get();
   return result;
 }

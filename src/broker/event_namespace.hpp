@@ -1,4 +1,7 @@
-// The broker's table of named events (CreateEvent with a name).
+// The broker's table of named events (CreateEvent with a name), and of the
+// named mutexes and semaphores that share their namespace (as kernel
+// objects share BaseNamedObjects on Windows: a name is one object's, of
+// one kind, and asking for it as another kind is ERROR_INVALID_HANDLE).
 //
 // A named event is a name, its reset kind and the eventfd that is the event:
 // the process that created it handed the eventfd here, and every process
@@ -25,10 +28,26 @@ namespace conduit::broker {
 /// Most named events one peer may hold at once.
 inline constexpr std::size_t max_events_per_peer = 4096;
 
+/// Mutants: read = query state, write = nothing specific, execute = synchronize.
+inline constexpr security::generic_mapping mutex_generic_mapping{0x00020001, 0x00020000, 0x00120000,
+                                                                 0x001F0001};
+/// Semaphores: read = query state, write = modify state, execute = synchronize.
+inline constexpr security::generic_mapping semaphore_generic_mapping{0x00020001, 0x00020002,
+                                                                     0x00120000, 0x001F0003};
+
+/// What a name in the namespace is.
+enum class object_kind : std::uint32_t {
+  event = 0,
+  mutex = wire::sync_kind_mutex,
+  semaphore = wire::sync_kind_semaphore,
+};
+
 struct named_event {
   std::uint64_t id = 0;
   std::string key;  // the name without Global\ or Local\ (event_name.hpp)
+  object_kind kind = object_kind::event;
   bool manual_reset = false;
+  std::uint32_t maximum = 0;  // a semaphore's
   detail::unique_fd eventfd;
   security::security_descriptor descriptor;  // checked whenever another peer takes the name
   std::set<peer_id> holders;
@@ -57,6 +76,17 @@ class event_namespace {
   /// Errors: the name's, ERROR_INVALID_PARAMETER for unknown access bits,
   /// ERROR_FILE_NOT_FOUND, ERROR_ACCESS_DENIED, ERROR_NOT_ENOUGH_MEMORY.
   event_result open(const peer& p, const wire::open_event_request& request);
+  /// CreateMutex, CreateSemaphore with a name: as create(), for those kinds.
+  /// Errors as create()'s, and ERROR_INVALID_HANDLE when an object of
+  /// another kind has the name; ERROR_INVALID_PARAMETER for an unknown kind,
+  /// a maximum out of range (semaphores: 1..max_semaphore_count, mutexes: 0)
+  /// or a descriptor that is not a non-blocking eventfd (in semaphore mode
+  /// for a semaphore, where the kernel says).
+  event_result create_sync(const peer& p, const wire::create_sync_object_request& request,
+                           detail::unique_fd eventfd);
+  /// OpenMutex, OpenSemaphore: as open(), and ERROR_INVALID_HANDLE when an
+  /// object of another kind has the name.
+  event_result open_sync(const peer& p, const wire::open_sync_object_request& request);
   /// The peer lets go of an event. ERROR_INVALID_HANDLE if it holds none
   /// of that id.
   wire::reply close(const peer& p, const wire::close_event_request& request);
@@ -69,6 +99,10 @@ class event_namespace {
   [[nodiscard]] const security::security_descriptor* descriptor_of(const std::string& key) const;
 
  private:
+  /// Holds an existing object for `p` if it is of `kind` and its
+  /// descriptor grants `desired`.
+  event_result take_kind(const peer& p, named_event& event, object_kind kind, std::uint32_t desired,
+                         std::uint32_t flags);
   /// Holds an existing event for `p` if its descriptor grants `desired`.
   event_result take(const peer& p, named_event& event, std::uint32_t desired, std::uint32_t flags);
   /// Holds `event` for `p` unless over quota; fills the reply.
@@ -85,5 +119,8 @@ class event_namespace {
 /// claim an auto-reset event with a read that must not block) and not in
 /// semaphore mode (a read must take the whole count).
 [[nodiscard]] bool is_event_descriptor(int fd);
+/// Whether `fd` is a non-blocking eventfd in semaphore mode, as far as the
+/// kernel tells (kernels before 6.6 do not say, and any eventfd passes).
+[[nodiscard]] bool is_semaphore_descriptor(int fd);
 
 }  // namespace conduit::broker

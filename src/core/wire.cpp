@@ -155,6 +155,20 @@ struct request_encoder {
     w.u64(r.event_id);
     return message_type::close_event;
   }
+  message_type operator()(const create_sync_object_request& r) {
+    w.str(r.name);
+    w.u32(r.kind);
+    w.u32(r.maximum);
+    w.u32(r.desired_access);
+    w.str(r.security_descriptor);
+    return message_type::create_sync_object;
+  }
+  message_type operator()(const open_sync_object_request& r) {
+    w.str(r.name);
+    w.u32(r.kind);
+    w.u32(r.desired_access);
+    return message_type::open_sync_object;
+  }
   message_type operator()(const get_security_request& r) {
     w.str(r.name);
     w.u64(r.instance_id);
@@ -358,6 +372,24 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
     case message_type::close_event:
       out = close_event_request{r.u64()};
       break;
+    case message_type::create_sync_object: {
+      create_sync_object_request m;
+      m.name = r.str();
+      m.kind = r.u32();
+      m.maximum = r.u32();
+      m.desired_access = r.u32();
+      m.security_descriptor = r.str();
+      out = std::move(m);
+      break;
+    }
+    case message_type::open_sync_object: {
+      open_sync_object_request m;
+      m.name = r.str();
+      m.kind = r.u32();
+      m.desired_access = r.u32();
+      out = std::move(m);
+      break;
+    }
     case message_type::get_security: {
       get_security_request m;
       m.name = r.str();
@@ -422,6 +454,7 @@ std::size_t fds_expected(const request& r) {
   if (std::holds_alternative<listen_request>(r)) return 1;
   if (std::holds_alternative<create_mailslot_request>(r)) return 1;
   if (std::holds_alternative<create_event_request>(r)) return 1;
+  if (std::holds_alternative<create_sync_object_request>(r)) return 1;
   return 0;
 }
 

@@ -41,10 +41,13 @@ enum class message_type : std::uint16_t {
   get_security = 14,
   set_security = 15,
   list_pipes = 16,
+  create_sync_object = 20,  // fds: the mutex's or semaphore's eventfd
+  open_sync_object = 21,
   reply = 0x8000,  // fds on an open reply: endpoint, instance page; on an
                    // open_mailslot reply: the slot's sending end; on an
                    // open_event reply, or a create_event one that found the
-                   // name taken: the event's eventfd
+                   // name taken: the event's eventfd; likewise for the
+                   // sync object requests
 };
 
 /// Event flags: in a create_event request (manual reset only) and in the
@@ -145,6 +148,36 @@ struct close_event_request {
   std::uint64_t event_id = 0;
 };
 
+/// The kinds of named objects that share the events' namespace (kernel
+/// objects in Windows's BaseNamedObjects). Events use their own requests.
+inline constexpr std::uint32_t sync_kind_mutex = 1;
+inline constexpr std::uint32_t sync_kind_semaphore = 2;
+/// Most a semaphore may count to (a LONG, as on Windows).
+inline constexpr std::uint32_t max_semaphore_count = 0x7FFFFFFF;
+
+/// A process creates a named mutex or semaphore with its eventfd (a mutex's
+/// counts 1 while free; a semaphore's is in semaphore mode and counts its
+/// count), or opens the object that already has the name (the reply then
+/// carries that object's eventfd, and for a semaphore its maximum in
+/// max_instances). Closed with close_event.
+struct create_sync_object_request {
+  std::string name;
+  std::uint32_t kind = 0;     // sync_kind_*
+  std::uint32_t maximum = 0;  // semaphores: 1..max_semaphore_count; mutexes: 0
+  /// What is asked of an object that exists already (MUTEX_ALL_ACCESS,
+  /// SEMAPHORE_ALL_ACCESS, or CreateMutexEx's dwDesiredAccess).
+  std::uint32_t desired_access = 0;
+  std::string security_descriptor;  // SDDL for a new object; empty: the default
+};
+
+/// OpenMutex, OpenSemaphore: the reply carries the object's eventfd (and a
+/// semaphore's maximum in max_instances).
+struct open_sync_object_request {
+  std::string name;
+  std::uint32_t kind = 0;
+  std::uint32_t desired_access = 0;
+};
+
 /// Security information bits (OWNER_, GROUP_, DACL_SECURITY_INFORMATION).
 inline constexpr std::uint32_t owner_security_information = 0x1;
 inline constexpr std::uint32_t group_security_information = 0x2;
@@ -221,12 +254,19 @@ using request = std::variant<create_instance_request, listen_request, close_inst
                              create_mailslot_request, open_mailslot_request, close_mailslot_request,
                              create_event_request, open_event_request, close_event_request,
                              get_security_request, set_security_request, list_pipes_request>;
+using request =
+    std::variant<create_instance_request, listen_request, close_instance_request, open_request,
+                 wait_request, query_request, list_request, create_mailslot_request,
+                 open_mailslot_request, close_mailslot_request, create_event_request,
+                 open_event_request, close_event_request, get_security_request,
+                 set_security_request, create_sync_object_request, open_sync_object_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the
 /// reader's pid and in_buffer for the maximum message size (what the slot
 /// takes in). Event replies use instance_id for the event id and open_mode
-/// for the event flags.
+/// for the event flags; sync object replies likewise, with a semaphore's
+/// maximum in max_instances.
 struct reply {
   std::uint32_t error = 0;  // Win32 error number, 0 on success
   std::uint64_t instance_id = 0;

@@ -628,7 +628,9 @@ bool broker_link::reregister_all(std::unique_lock<std::mutex>& lock, int socket,
     if (!eventfd) continue;
     std::array<int, 1> fds{eventfd.get()};
     wire::reply reply;
-    if (!again(reg->params, fds, reply)) return false;
+    bool sent =
+        reg->sync_params ? again(*reg->sync_params, fds, reply) : again(reg->params, fds, reply);
+    if (!sent) return false;
     if (reply.error != 0) continue;
     if (!events_.count(reg)) {
       send_now(socket, next_request_id_++, wire::close_event_request{reply.instance_id});

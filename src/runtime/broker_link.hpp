@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <unordered_map>
@@ -52,12 +53,15 @@ struct mailslot_registration {
   std::uint64_t generation = 0;
 };
 
-/// One named event this process holds: kept to hold it again at a new
-/// broker, which learns the name and the eventfd afresh.
+/// One named event (or mutex, or semaphore) this process holds: kept to
+/// hold it again at a new broker, which learns the name and the eventfd
+/// afresh.
 struct event_registration {
   wire::create_event_request params;  // the name, and the event's reset kind
-  int eventfd = -1;                   // owned by the event object
-  std::uint64_t broker_id = 0;        // 0 when the current broker does not know it
+  /// A mutex's or semaphore's create request, which then replaces params.
+  std::optional<wire::create_sync_object_request> sync_params;
+  int eventfd = -1;             // owned by the event object
+  std::uint64_t broker_id = 0;  // 0 when the current broker does not know it
   std::uint64_t generation = 0;
 };
 

@@ -1,7 +1,6 @@
 // Win32: CreateFile on pipe and mailslot names, and the calls every file
 // handle answers (ReadFile, WriteFile, ReadFileEx, WriteFileEx,
-// FlushFileBuffers). Files on disk are not conduit's business: their names
-// are not found.
+// FlushFileBuffers). Paths on disk go to api_disk_files.cpp.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,23 +31,12 @@ __attribute__((weak)) HANDLE open_mailslot_file(const create_file_args&) {
 
 namespace {
 
-constexpr DWORD file_generic_execute = 0x001200A0;  // FILE_GENERIC_EXECUTE
-
 BOOL fail_with(DWORD error) {
   SetLastError(error);
   return FALSE;
 }
 
 enum class name_kind { pipe, mailslot, device, remote, path };
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // What a name is: `\\host\pipe\x`, `\\host\mailslot\x`, another device
 // (`\\.\x`), a share on another machine, or a path on disk.
@@ -62,30 +50,17 @@ name_kind classify(std::string name) {
   std::string_view type =
       host_end == std::string_view::npos ? std::string_view() : rest.substr(host_end + 1);
   type = type.substr(0, type.find('\\'));
-  if (iequals(type, "pipe")) return name_kind::pipe;
-  if (iequals(type, "mailslot")) return name_kind::mailslot;
+  if (ascii_iequals(type, "pipe")) return name_kind::pipe;
+  if (ascii_iequals(type, "mailslot")) return name_kind::mailslot;
+  // \\?\C:\x is the path C:\x, its parsing turned off.
+  if (host == "?" && type.size() == 2 && type[1] == ':') return name_kind::path;
   return host == "." || host == "?" ? name_kind::device : name_kind::remote;
-}
-
-// A path on disk that conduit cannot have: as Windows answers for one that
-// does not exist (a name in a folder that exists, or in one that does not).
-DWORD missing_path_error(const std::string& name) {
-  std::size_t start = name.size() > 1 && name[1] == ':' ? 2 : 0;
-  std::string_view rest = std::string_view(name).substr(start);
-  while (!rest.empty() && (rest.front() == '\\' || rest.front() == '/')) rest.remove_prefix(1);
-  return rest.find_first_of("\\/") == std::string_view::npos ? ERROR_FILE_NOT_FOUND
-                                                             : ERROR_PATH_NOT_FOUND;
 }
 
 // The rights a client handle is granted: generic rights mapped as for a
 // file, with the data rights the pipe refused taken away.
 DWORD granted_access(DWORD desired, bool read, bool write) {
-  DWORD access =
-      desired & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED);
-  if (desired & GENERIC_READ) access |= FILE_GENERIC_READ;
-  if (desired & GENERIC_WRITE) access |= FILE_GENERIC_WRITE;
-  if (desired & GENERIC_EXECUTE) access |= file_generic_execute;
-  if (desired & (GENERIC_ALL | MAXIMUM_ALLOWED)) access |= FILE_ALL_ACCESS;
+  DWORD access = file_rights(desired);
   // Every pipe handle may wait and ask what it is.
   access |= SYNCHRONIZE | FILE_READ_ATTRIBUTES;
   if (!read) access &= ~FILE_READ_DATA;
@@ -153,14 +128,14 @@ HANDLE create_file(const char* name, DWORD access, DWORD share, LPSECURITY_ATTRI
     case name_kind::mailslot:
       return open_mailslot_file(args);
     case name_kind::device:
+      if (ascii_iequals(name, "\\\\.\\NUL")) return open_disk_file(args);
       SetLastError(ERROR_FILE_NOT_FOUND);
       return INVALID_HANDLE_VALUE;
     case name_kind::remote:
       SetLastError(ERROR_BAD_NETPATH);
       return INVALID_HANDLE_VALUE;
     case name_kind::path:
-      SetLastError(missing_path_error(name));
-      return INVALID_HANDLE_VALUE;
+      return open_disk_file(args);
   }
   // A pipe opens whatever the disposition; "open always" says it existed.
   if (handle != INVALID_HANDLE_VALUE)

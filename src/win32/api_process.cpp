@@ -32,10 +32,12 @@
 #include "conduit/win32/windows.h"
 #include "win32/anonymous_pipe_object.hpp"
 #include "win32/api_guard.hpp"
+#include "win32/disk_file_object.hpp"
 #include "win32/handle_service.hpp"
 #include "win32/handle_table.hpp"
 #include "win32/inherited_adoption.hpp"
 #include "win32/inherited_list.hpp"
+#include "win32/mutex_object.hpp"
 #include "win32/object_transfer.hpp"
 #include "win32/process_access.hpp"
 #include "win32/process_object.hpp"
@@ -81,6 +83,7 @@ bool inheritable_kind(char kind) {
     case transfer_kind::pipe_client:
     case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
+    case transfer_kind::disk_file:
       return true;
     default:
       return false;
@@ -165,12 +168,14 @@ bool stdio_for(HANDLE handle, int slot, conduit::stdio& out) {
     out = conduit::stdio::null();  // Windows gives the child no handle
     return true;
   }
-  auto object = std::dynamic_pointer_cast<anonymous_pipe_object>(lookup_handle(handle).object);
-  if (!object) {
-    SetLastError(lookup_handle(handle).object ? ERROR_NOT_SUPPORTED : ERROR_INVALID_HANDLE);
+  auto found = lookup_handle(handle).object;
+  auto object = std::dynamic_pointer_cast<anonymous_pipe_object>(found);
+  auto disk = std::dynamic_pointer_cast<disk_file_object>(found);  // a file: redirection
+  if (!object && !disk) {
+    SetLastError(found ? ERROR_NOT_SUPPORTED : ERROR_INVALID_HANDLE);
     return false;
   }
-  int fd = object->fd();
+  int fd = object ? object->fd() : disk->fd();
   if (fd < 0) {
     SetLastError(ERROR_INVALID_HANDLE);
     return false;
@@ -525,6 +530,7 @@ VOID WINAPI ExitProcess(UINT uExitCode) {
   // The C runtime's buffers are written out, as its DLL detach does on
   // Windows; no destructors run while other threads may still use them.
   std::fflush(nullptr);
+  abandon_owned_mutexes();  // as Windows does for a process that ends owning them
   ::_exit(static_cast<int>(uExitCode));
 }
 

@@ -27,6 +27,7 @@ class event_object final : public kernel_object {
 
   int wait_fd() const override { return fd_.get(); }
   bool try_acquire() override;
+  void undo_acquire() override;
 
   void set();
   void reset();

@@ -95,6 +95,23 @@ class file_object : public kernel_object {
                               std::error_code& ec) {
     (void)buffer, (void)cancel_fd, (void)bytes, (void)ec;
     return false;
+  /// The same, told the call's OVERLAPPED (null if none): a file on disk
+  /// reads and writes at its Offset. By default the OVERLAPPED is not used.
+  virtual std::size_t read_blocking_at(std::span<std::byte> buffer, const OVERLAPPED*,
+                                       std::error_code& ec) {
+    return read_blocking(buffer, ec);
+  }
+  virtual std::size_t write_blocking_at(std::span<const std::byte> data, const OVERLAPPED*,
+                                        std::error_code& ec) {
+    return write_blocking(data, ec);
+  }
+  virtual std::shared_ptr<io_operation> make_read_at(std::span<std::byte> buffer, const OVERLAPPED*,
+                                                     std::error_code& ec) {
+    return make_read(buffer, ec);
+  }
+  virtual std::shared_ptr<io_operation> make_write_at(std::span<const std::byte> data,
+                                                      const OVERLAPPED*, std::error_code& ec) {
+    return make_write(data, ec);
   }
 
   /// What every call that takes an OVERLAPPED does first: finds the event

@@ -23,6 +23,15 @@ class kernel_object : public std::enable_shared_from_this<kernel_object> {
   /// Claims the signal after wait_fd() polled readable; false if another
   /// waiter took it first (the wait then goes on).
   [[nodiscard]] virtual bool try_acquire() { return true; }
+  /// Signalled for the calling thread whatever wait_fd() says: a mutex the
+  /// thread owns already (its wait_fd() is unsignalled for everyone).
+  [[nodiscard]] virtual bool signalled_for_caller() const { return false; }
+  /// Gives back what a try_acquire() took, when a wait for all objects
+  /// could not take the others: the objects then stay as they were.
+  virtual void undo_acquire() {}
+  /// After a try_acquire() that succeeded: whether what it took was an
+  /// abandoned mutex (WAIT_ABANDONED). Asked once, by the taking thread.
+  [[nodiscard]] virtual bool acquired_abandoned() { return false; }
 
   /// The object as a file (pipe end, mailslot, ...), or null: what every
   /// ReadFile and WriteFile asks, answered without a dynamic_cast's cost.

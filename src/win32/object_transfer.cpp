@@ -15,6 +15,7 @@
 #include "runtime/mailslot_writer.hpp"
 #include "runtime/server_instance.hpp"
 #include "win32/anonymous_pipe_object.hpp"
+#include "win32/disk_file_object.hpp"
 #include "win32/event_object.hpp"
 #include "win32/mailslot_object.hpp"
 #include "win32/named_event.hpp"
@@ -111,6 +112,7 @@ bool known_kind(char kind) {
     case transfer_kind::pipe_client:
     case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
+    case transfer_kind::disk_file:
       return true;
   }
   return false;
@@ -272,6 +274,14 @@ std::optional<portable_object> make_portable(const std::shared_ptr<kernel_object
     return portable(transfer_kind::process, {process->wait_fd()}, {}, object);
   if (auto pipe = std::dynamic_pointer_cast<pipe_object>(object))
     return portable_pipe(pipe, moving);
+  if (auto file = std::dynamic_pointer_cast<disk_file_object>(object)) {
+    // The file pointer is the descriptor's, so both sides share it as
+    // Windows's handles to one file object do; delete-on-close stays here.
+    state_writer w;
+    w.u32(file->access());
+    w.u32(file->overlapped() ? 1 : 0);
+    return portable(transfer_kind::disk_file, {file->fd()}, w.take(), object);
+  }
   if (auto slot = std::dynamic_pointer_cast<mailslot_object>(object)) {
     // The slot itself stays with the process that registered its name.
     if (!slot->writer()) {
@@ -322,6 +332,13 @@ bool descriptor_fits(transfer_kind kind, int fd) {
     case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
       return is_socket(fd);
+    case transfer_kind::disk_file: {
+      // What a path can open: a file, a device, a FIFO; never a socket
+      // or a folder (which no data handle is).
+      struct stat st {};
+      return ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) ||
+                                       S_ISFIFO(st.st_mode) || S_ISBLK(st.st_mode));
+    }
   }
   return false;
 }
@@ -374,6 +391,15 @@ std::shared_ptr<kernel_object> rebuild_object(char letter, std::vector<unique_fd
     case transfer_kind::pipe_server:
       object = rebuild_pipe_server(fds, state);
       break;
+    case transfer_kind::disk_file: {
+      state_reader r(state);
+      DWORD access = r.u32();
+      std::uint32_t overlapped = r.u32();
+      if (!r.done() || overlapped > 1) return invalid();
+      object = std::make_shared<disk_file_object>(std::move(fds[0]), access, overlapped == 1,
+                                                  std::string(), false);
+      break;
+    }
     case transfer_kind::mailslot_writer: {
       state_reader r(state);
       DWORD file_access = r.u32();

@@ -37,6 +37,7 @@ enum class transfer_kind : char {
   pipe_client = 'c',   // named pipe client end (socket and instance page)
   pipe_server = 'n',   // a connected named pipe server end (socket)
   mailslot_writer = 'l',
+  disk_file = 'f',  // a file on disk (or a device a path named): its descriptor
 };
 
 /// Most bytes of state one object carries: a message pipe end's part of a

@@ -18,6 +18,10 @@ bool readable_now(int fd) {
   return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+bool signalled(const kernel_object& object, int fd) {
+  return object.signalled_for_caller() || readable_now(fd);
+}
+
 // Blocking lets another thread run on the completion port this one runs on.
 class blocking_scope {
  public:
@@ -60,17 +64,25 @@ DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, 
     if (alertable && self->run_apcs()) return WAIT_IO_COMPLETION;
     if (!wait_all) {
       for (std::size_t i = 0; i < objects.size(); ++i)
-        if (readable_now(fds[i].fd) && objects[i]->try_acquire())
-          return WAIT_OBJECT_0 + static_cast<DWORD>(i);
+        if (signalled(*objects[i], fds[i].fd) && objects[i]->try_acquire())
+          return (objects[i]->acquired_abandoned() ? WAIT_ABANDONED_0 : WAIT_OBJECT_0) +
+                 static_cast<DWORD>(i);
     } else {
       bool all = !objects.empty();
-      for (std::size_t i = 0; i < objects.size() && all; ++i) all = readable_now(fds[i].fd);
+      for (std::size_t i = 0; i < objects.size() && all; ++i)
+        all = signalled(*objects[i], fds[i].fd);
       if (all) {
-        // Claimed one by one: an auto-reset event taken by someone else in
-        // between sends us back to waiting (what it gave up is not undone).
-        bool claimed = true;
-        for (const auto& object : objects) claimed = object->try_acquire() && claimed;
-        if (claimed) return WAIT_OBJECT_0;
+        // Claimed one by one: one taken by someone else in between sends
+        // us back to waiting, and what we took is given back.
+        std::size_t claimed = 0;
+        while (claimed < objects.size() && objects[claimed]->try_acquire()) ++claimed;
+        if (claimed == objects.size()) {
+          DWORD result = WAIT_OBJECT_0;
+          for (std::size_t i = objects.size(); i-- > 0;)
+            if (objects[i]->acquired_abandoned()) result = WAIT_ABANDONED_0 + static_cast<DWORD>(i);
+          return result;
+        }
+        while (claimed-- > 0) objects[claimed]->undo_acquire();
       }
     }
     // Nothing signalled yet: first run what the I/O engine could finish
@@ -92,7 +104,7 @@ DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, 
       // Wait for whichever is not yet signalled.
       std::vector<pollfd> pending;
       for (std::size_t i = 0; i < objects.size(); ++i)
-        if (!readable_now(fds[i].fd)) pending.push_back(fds[i]);
+        if (!signalled(*objects[i], fds[i].fd)) pending.push_back(fds[i]);
       if (alertable) pending.push_back(fds.back());
       if (pending.empty()) continue;
       if (::poll(pending.data(), pending.size(), wait_ms) < 0 && errno != EINTR) {

@@ -614,5 +614,7 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "winnt_security.h"
 /* Access tokens, impersonation, GetUserName. */
 #include "winnt_token.h"
+/* Files on disk: file pointer, size, DeleteFile, GetFileType. */
+#include "fileapi.h"
 
 #endif /* CONDUIT_WIN32_WINDOWS_H */
