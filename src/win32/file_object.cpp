@@ -50,7 +50,7 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
   std::error_code ec;
   if (!overlapped_) {
     signal_->reset();
-    std::size_t n = read_blocking(buffer, ec);
+    std::size_t n = read_blocking_at(buffer, request.overlapped, ec);
     return completed_in_caller(error_from_code(ec), n, request);
   }
   if (!request.overlapped && request.call == io_call::transfer) {
@@ -75,8 +75,6 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
       if (cancelled) thread->clear_cancel();
       if (done) return complete(error_from_code(ec), n, request);
     }
-    std::size_t n = read_blocking_at(buffer, request.overlapped, ec);
-    return complete(error_from_code(ec), n, request);
   }
   auto op = make_read_at(buffer, request.overlapped, ec);
   return op ? start(op, request) : fail(error_from_code(ec), request);
@@ -88,10 +86,8 @@ BOOL file_object::write(std::span<const std::byte> data, const io_request& call)
   std::error_code ec;
   if (!overlapped_) {
     signal_->reset();
-    std::size_t n = write_blocking(data, ec);
-    return completed_in_caller(error_from_code(ec), n, request);
     std::size_t n = write_blocking_at(data, request.overlapped, ec);
-    return complete(error_from_code(ec), n, request);
+    return completed_in_caller(error_from_code(ec), n, request);
   }
   auto op = make_write_at(data, request.overlapped, ec);
   return op ? start(op, request) : fail(error_from_code(ec), request);

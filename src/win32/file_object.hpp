@@ -86,15 +86,6 @@ class file_object : public kernel_object {
                                                   std::error_code& ec) = 0;
   virtual std::shared_ptr<io_operation> make_write(std::span<const std::byte> data,
                                                    std::error_code& ec) = 0;
-  /// A read that a program passing no OVERLAPPED on an asynchronous handle
-  /// (a slot's, which is always one) waits for in its own thread, at the
-  /// cost of the C++ read: no engine, no descriptors of its own. It ends
-  /// with ERROR_OPERATION_ABORTED once `cancel_fd` turns readable
-  /// (CancelIoEx). False, with nothing done, for types that have none.
-  virtual bool read_in_caller(std::span<std::byte> buffer, int cancel_fd, std::size_t& bytes,
-                              std::error_code& ec) {
-    (void)buffer, (void)cancel_fd, (void)bytes, (void)ec;
-    return false;
   /// The same, told the call's OVERLAPPED (null if none): a file on disk
   /// reads and writes at its Offset. By default the OVERLAPPED is not used.
   virtual std::size_t read_blocking_at(std::span<std::byte> buffer, const OVERLAPPED*,
@@ -112,6 +103,16 @@ class file_object : public kernel_object {
   virtual std::shared_ptr<io_operation> make_write_at(std::span<const std::byte> data,
                                                       const OVERLAPPED*, std::error_code& ec) {
     return make_write(data, ec);
+  }
+  /// A read that a program passing no OVERLAPPED on an asynchronous handle
+  /// (a slot's, which is always one) waits for in its own thread, at the
+  /// cost of the C++ read: no engine, no descriptors of its own. It ends
+  /// with ERROR_OPERATION_ABORTED once `cancel_fd` turns readable
+  /// (CancelIoEx). False, with nothing done, for types that have none.
+  virtual bool read_in_caller(std::span<std::byte> buffer, int cancel_fd, std::size_t& bytes,
+                              std::error_code& ec) {
+    (void)buffer, (void)cancel_fd, (void)bytes, (void)ec;
+    return false;
   }
 
   /// What every call that takes an OVERLAPPED does first: finds the event
