@@ -582,6 +582,10 @@ LPWSTR WINAPI GetCommandLineW(void);
 }
 #endif
 
+/* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
+#include "winnt_security.h"
+/* Access tokens, impersonation, GetUserName. */
+#include "winnt_token.h"
 /* MultiByteToWideChar, WideCharToMultiByte, code pages. */
 #include "stringapiset.h"
 /* lstrlen, lstrcpy, lstrcpyn, lstrcat, lstrcmp, lstrcmpi. */
@@ -610,10 +614,6 @@ LPWSTR WINAPI GetCommandLineW(void);
 #include "profileapi.h"
 /* FindFirstFile, FindNextFile, FindClose: listing `\\.\pipe\`. */
 #include "fileapi_find.h"
-/* SIDs, ACLs, security descriptors, LocalAlloc/LocalFree. */
-#include "winnt_security.h"
-/* Access tokens, impersonation, GetUserName. */
-#include "winnt_token.h"
 /* Files on disk: file pointer, size, DeleteFile, GetFileType. */
 #include "fileapi.h"
 
