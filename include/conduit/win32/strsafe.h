@@ -21,8 +21,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "windows.h"
 #include "wchar16.h"
+#include "windows.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,103 +57,101 @@ int _vsnwprintf(WCHAR* buffer, size_t count, const WCHAR* format, va_list args);
 #endif
 
 /* The workers, one per width: T is the character type, S the suffix. */
-#define CONDUIT_STRSAFE_DEFINE(T, S, vformat)                                                  \
-  static inline HRESULT StringCchLength##S(const T* psz, size_t cchMax, size_t* pcchLength) { \
-    size_t n = 0;                                                                             \
-    if (!psz || cchMax > STRSAFE_MAX_CCH) {                                                   \
-      if (pcchLength) *pcchLength = 0;                                                        \
-      return STRSAFE_E_INVALID_PARAMETER;                                                     \
-    }                                                                                         \
-    while (n < cchMax && psz[n]) ++n;                                                         \
-    if (n == cchMax) {                                                                        \
-      if (pcchLength) *pcchLength = 0;                                                        \
-      return STRSAFE_E_INVALID_PARAMETER;                                                     \
-    }                                                                                         \
-    if (pcchLength) *pcchLength = n;                                                          \
-    return S_OK;                                                                              \
-  }                                                                                           \
-  static inline HRESULT StringCchCopyN##S(T* pszDest, size_t cchDest, const T* pszSrc,        \
-                                          size_t cchToCopy) {                                 \
-    size_t n = 0;                                                                             \
-    if (cchDest == 0 || cchDest > STRSAFE_MAX_CCH || cchToCopy > STRSAFE_MAX_CCH)             \
-      return STRSAFE_E_INVALID_PARAMETER;                                                     \
-    while (n < cchToCopy && pszSrc[n]) {                                                      \
-      if (n + 1 == cchDest) {                                                                 \
-        pszDest[n] = 0;                                                                       \
-        return STRSAFE_E_INSUFFICIENT_BUFFER;                                                 \
-      }                                                                                       \
-      pszDest[n] = pszSrc[n];                                                                 \
-      ++n;                                                                                    \
-    }                                                                                         \
-    pszDest[n] = 0;                                                                           \
-    return S_OK;                                                                              \
-  }                                                                                           \
-  static inline HRESULT StringCchCopy##S(T* pszDest, size_t cchDest, const T* pszSrc) {       \
-    return StringCchCopyN##S(pszDest, cchDest, pszSrc, STRSAFE_MAX_CCH);                      \
-  }                                                                                           \
-  static inline HRESULT StringCchCatN##S(T* pszDest, size_t cchDest, const T* pszSrc,         \
-                                         size_t cchToAppend) {                                \
-    size_t used = 0;                                                                          \
-    if (cchDest == 0 || cchDest > STRSAFE_MAX_CCH ||                                          \
-        FAILED(StringCchLength##S(pszDest, cchDest, &used)))                                  \
-      return STRSAFE_E_INVALID_PARAMETER;                                                     \
-    return StringCchCopyN##S(pszDest + used, cchDest - used, pszSrc, cchToAppend);            \
-  }                                                                                           \
-  static inline HRESULT StringCchCat##S(T* pszDest, size_t cchDest, const T* pszSrc) {        \
-    return StringCchCatN##S(pszDest, cchDest, pszSrc, STRSAFE_MAX_CCH);                       \
-  }                                                                                           \
-  static inline HRESULT StringCchVPrintf##S(T* pszDest, size_t cchDest, const T* pszFormat,   \
-                                            va_list argList) {                                \
-    int n;                                                                                    \
-    if (cchDest == 0 || cchDest > STRSAFE_MAX_CCH) return STRSAFE_E_INVALID_PARAMETER;        \
-    n = vformat(pszDest, cchDest - 1, pszFormat, argList);                                    \
-    pszDest[cchDest - 1] = 0;                                                                 \
-    /* -1: longer than cchDest - 1, cut there */                                             \
-    if (n < 0) return STRSAFE_E_INSUFFICIENT_BUFFER;                                          \
-    pszDest[n] = 0;                                                                           \
-    return S_OK;                                                                              \
-  }                                                                                           \
-  static inline HRESULT StringCchPrintf##S(T* pszDest, size_t cchDest, const T* pszFormat,    \
-                                           ...) {                                             \
-    HRESULT hr;                                                                               \
-    va_list argList;                                                                          \
-    va_start(argList, pszFormat);                                                             \
-    hr = StringCchVPrintf##S(pszDest, cchDest, pszFormat, argList);                           \
-    va_end(argList);                                                                          \
-    return hr;                                                                                \
-  }                                                                                           \
-  static inline HRESULT StringCbLength##S(const T* psz, size_t cbMax, size_t* pcbLength) {    \
-    size_t cch = 0;                                                                           \
-    HRESULT hr = StringCchLength##S(psz, cbMax / sizeof(T), &cch);                            \
-    if (pcbLength) *pcbLength = SUCCEEDED(hr) ? cch * sizeof(T) : 0;                          \
-    return hr;                                                                                \
-  }                                                                                           \
-  static inline HRESULT StringCbCopy##S(T* pszDest, size_t cbDest, const T* pszSrc) {         \
-    return StringCchCopy##S(pszDest, cbDest / sizeof(T), pszSrc);                             \
-  }                                                                                           \
-  static inline HRESULT StringCbCopyN##S(T* pszDest, size_t cbDest, const T* pszSrc,          \
-                                         size_t cbToCopy) {                                   \
-    return StringCchCopyN##S(pszDest, cbDest / sizeof(T), pszSrc, cbToCopy / sizeof(T));      \
-  }                                                                                           \
-  static inline HRESULT StringCbCat##S(T* pszDest, size_t cbDest, const T* pszSrc) {          \
-    return StringCchCat##S(pszDest, cbDest / sizeof(T), pszSrc);                              \
-  }                                                                                           \
-  static inline HRESULT StringCbCatN##S(T* pszDest, size_t cbDest, const T* pszSrc,           \
-                                        size_t cbToAppend) {                                  \
-    return StringCchCatN##S(pszDest, cbDest / sizeof(T), pszSrc, cbToAppend / sizeof(T));     \
-  }                                                                                           \
-  static inline HRESULT StringCbVPrintf##S(T* pszDest, size_t cbDest, const T* pszFormat,     \
-                                           va_list argList) {                                 \
-    return StringCchVPrintf##S(pszDest, cbDest / sizeof(T), pszFormat, argList);              \
-  }                                                                                           \
-  static inline HRESULT StringCbPrintf##S(T* pszDest, size_t cbDest, const T* pszFormat,      \
-                                          ...) {                                              \
-    HRESULT hr;                                                                               \
-    va_list argList;                                                                          \
-    va_start(argList, pszFormat);                                                             \
-    hr = StringCchVPrintf##S(pszDest, cbDest / sizeof(T), pszFormat, argList);                \
-    va_end(argList);                                                                          \
-    return hr;                                                                                \
+#define CONDUIT_STRSAFE_DEFINE(T, S, vformat)                                                     \
+  static inline HRESULT StringCchLength##S(const T* psz, size_t cchMax, size_t* pcchLength) {     \
+    size_t n = 0;                                                                                 \
+    if (!psz || cchMax > STRSAFE_MAX_CCH) {                                                       \
+      if (pcchLength) *pcchLength = 0;                                                            \
+      return STRSAFE_E_INVALID_PARAMETER;                                                         \
+    }                                                                                             \
+    while (n < cchMax && psz[n]) ++n;                                                             \
+    if (n == cchMax) {                                                                            \
+      if (pcchLength) *pcchLength = 0;                                                            \
+      return STRSAFE_E_INVALID_PARAMETER;                                                         \
+    }                                                                                             \
+    if (pcchLength) *pcchLength = n;                                                              \
+    return S_OK;                                                                                  \
+  }                                                                                               \
+  static inline HRESULT StringCchCopyN##S(T* pszDest, size_t cchDest, const T* pszSrc,            \
+                                          size_t cchToCopy) {                                     \
+    size_t n = 0;                                                                                 \
+    if (cchDest == 0 || cchDest > STRSAFE_MAX_CCH || cchToCopy > STRSAFE_MAX_CCH)                 \
+      return STRSAFE_E_INVALID_PARAMETER;                                                         \
+    while (n < cchToCopy && pszSrc[n]) {                                                          \
+      if (n + 1 == cchDest) {                                                                     \
+        pszDest[n] = 0;                                                                           \
+        return STRSAFE_E_INSUFFICIENT_BUFFER;                                                     \
+      }                                                                                           \
+      pszDest[n] = pszSrc[n];                                                                     \
+      ++n;                                                                                        \
+    }                                                                                             \
+    pszDest[n] = 0;                                                                               \
+    return S_OK;                                                                                  \
+  }                                                                                               \
+  static inline HRESULT StringCchCopy##S(T* pszDest, size_t cchDest, const T* pszSrc) {           \
+    return StringCchCopyN##S(pszDest, cchDest, pszSrc, STRSAFE_MAX_CCH);                          \
+  }                                                                                               \
+  static inline HRESULT StringCchCatN##S(T* pszDest, size_t cchDest, const T* pszSrc,             \
+                                         size_t cchToAppend) {                                    \
+    size_t used = 0;                                                                              \
+    if (cchDest == 0 || cchDest > STRSAFE_MAX_CCH ||                                              \
+        FAILED(StringCchLength##S(pszDest, cchDest, &used)))                                      \
+      return STRSAFE_E_INVALID_PARAMETER;                                                         \
+    return StringCchCopyN##S(pszDest + used, cchDest - used, pszSrc, cchToAppend);                \
+  }                                                                                               \
+  static inline HRESULT StringCchCat##S(T* pszDest, size_t cchDest, const T* pszSrc) {            \
+    return StringCchCatN##S(pszDest, cchDest, pszSrc, STRSAFE_MAX_CCH);                           \
+  }                                                                                               \
+  static inline HRESULT StringCchVPrintf##S(T* pszDest, size_t cchDest, const T* pszFormat,       \
+                                            va_list argList) {                                    \
+    int n;                                                                                        \
+    if (cchDest == 0 || cchDest > STRSAFE_MAX_CCH) return STRSAFE_E_INVALID_PARAMETER;            \
+    n = vformat(pszDest, cchDest - 1, pszFormat, argList);                                        \
+    pszDest[cchDest - 1] = 0;                                                                     \
+    /* -1: longer than cchDest - 1, cut there */                                                  \
+    if (n < 0) return STRSAFE_E_INSUFFICIENT_BUFFER;                                              \
+    pszDest[n] = 0;                                                                               \
+    return S_OK;                                                                                  \
+  }                                                                                               \
+  static inline HRESULT StringCchPrintf##S(T* pszDest, size_t cchDest, const T* pszFormat, ...) { \
+    HRESULT hr;                                                                                   \
+    va_list argList;                                                                              \
+    va_start(argList, pszFormat);                                                                 \
+    hr = StringCchVPrintf##S(pszDest, cchDest, pszFormat, argList);                               \
+    va_end(argList);                                                                              \
+    return hr;                                                                                    \
+  }                                                                                               \
+  static inline HRESULT StringCbLength##S(const T* psz, size_t cbMax, size_t* pcbLength) {        \
+    size_t cch = 0;                                                                               \
+    HRESULT hr = StringCchLength##S(psz, cbMax / sizeof(T), &cch);                                \
+    if (pcbLength) *pcbLength = SUCCEEDED(hr) ? cch * sizeof(T) : 0;                              \
+    return hr;                                                                                    \
+  }                                                                                               \
+  static inline HRESULT StringCbCopy##S(T* pszDest, size_t cbDest, const T* pszSrc) {             \
+    return StringCchCopy##S(pszDest, cbDest / sizeof(T), pszSrc);                                 \
+  }                                                                                               \
+  static inline HRESULT StringCbCopyN##S(T* pszDest, size_t cbDest, const T* pszSrc,              \
+                                         size_t cbToCopy) {                                       \
+    return StringCchCopyN##S(pszDest, cbDest / sizeof(T), pszSrc, cbToCopy / sizeof(T));          \
+  }                                                                                               \
+  static inline HRESULT StringCbCat##S(T* pszDest, size_t cbDest, const T* pszSrc) {              \
+    return StringCchCat##S(pszDest, cbDest / sizeof(T), pszSrc);                                  \
+  }                                                                                               \
+  static inline HRESULT StringCbCatN##S(T* pszDest, size_t cbDest, const T* pszSrc,               \
+                                        size_t cbToAppend) {                                      \
+    return StringCchCatN##S(pszDest, cbDest / sizeof(T), pszSrc, cbToAppend / sizeof(T));         \
+  }                                                                                               \
+  static inline HRESULT StringCbVPrintf##S(T* pszDest, size_t cbDest, const T* pszFormat,         \
+                                           va_list argList) {                                     \
+    return StringCchVPrintf##S(pszDest, cbDest / sizeof(T), pszFormat, argList);                  \
+  }                                                                                               \
+  static inline HRESULT StringCbPrintf##S(T* pszDest, size_t cbDest, const T* pszFormat, ...) {   \
+    HRESULT hr;                                                                                   \
+    va_list argList;                                                                              \
+    va_start(argList, pszFormat);                                                                 \
+    hr = StringCchVPrintf##S(pszDest, cbDest / sizeof(T), pszFormat, argList);                    \
+    va_end(argList);                                                                              \
+    return hr;                                                                                    \
   }
 
 CONDUIT_STRSAFE_DEFINE(char, A, _vsnprintf)

@@ -36,7 +36,8 @@
 #ifdef _UNICODE
 
 #if !defined(__SIZEOF_WCHAR_T__) || __SIZEOF_WCHAR_T__ != 2
-#error "UNICODE builds need a 16-bit wchar_t: build with -fshort-wchar (pkg-config conduit-win32-unicode)"
+#error \
+    "UNICODE builds need a 16-bit wchar_t: build with -fshort-wchar (pkg-config conduit-win32-unicode)"
 #endif
 
 #include "wchar16.h"
@@ -123,8 +124,8 @@ typedef int _TINT;
 #define _tcsdup strdup
 
 /* _sntprintf/_vsntprintf (Microsoft's _snprintf) */
-#include "wchar16.h"
 #include <strings.h>
+#include "wchar16.h"
 
 #endif
 
