@@ -73,4 +73,16 @@ for target in wire_fuzz broker_fuzz broker_loop_fuzz sddl_fuzz; do
     status=1
   fi
 done
+# The SMB bridge's handshake decoder, seeded with a request smbd sent.
+mkdir -p "$out/seed/named_pipe_auth_fuzz" "$out/corpus/named_pipe_auth_fuzz"
+cp tests/unit/data/npa_request_*.bin "$out/seed/named_pipe_auth_fuzz/"
+"$cxx" "${flags[@]}" -o "$out/named_pipe_auth_fuzz" fuzz/named_pipe_auth_fuzz.cpp \
+  src/remote/named_pipe_auth.cpp src/security/sid.cpp src/core/error.cpp
+echo "fuzz.sh: running named_pipe_auth_fuzz for ${per_target}s"
+if ! "$out/named_pipe_auth_fuzz" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$out/artifacts/named_pipe_auth_fuzz-" \
+    "$out/corpus/named_pipe_auth_fuzz" "$out/seed/named_pipe_auth_fuzz"; then
+  echo "fuzz.sh: named_pipe_auth_fuzz failed; the input is in $out/artifacts/" >&2
+  status=1
+fi
 exit $status

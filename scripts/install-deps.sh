@@ -9,6 +9,10 @@ packages=(
   libbenchmark-dev            # benchmarks (Google Benchmark)
   clang libclang-rt-14-dev    # libFuzzer for the broker protocol fuzz target
   tcl                         # Tcl package tests
+  samba                       # remote pipes: smbd serves them over SMB (tests start their own)
+  smbclient                   # remote pipes: smbclient and rpcclient for checks by hand
+  python3-samba               # remote pipes: a second SMB client in the tests
+  libsmbclient-dev            # remote pipes: conduit clients open \\host\pipe\x through it
 )
 
 missing=()
