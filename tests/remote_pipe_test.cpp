@@ -10,14 +10,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "conduit/error.hpp"
 #include "conduit/impersonation.hpp"
+#include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
 #include "support/broker_process.hpp"
+#include "support/helper_process.hpp"
 #include "support/sandbox.hpp"
 #include "support/smb_server.hpp"
 #include "support/unix_user.hpp"
@@ -74,18 +77,85 @@ run_result run(const std::vector<std::string>& argv, int timeout_ms = bound_ms) 
   return r;
 }
 
+// A program whose output lines are read as they come (bounded).
+class spawned {
+ public:
+  explicit spawned(const std::vector<std::string>& argv) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_ = detail::unique_fd(out[0]);
+    pidfd_ = detail::unique_fd(pidfd_open(pid_));
+  }
+  ~spawned() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  /// The next line (without its newline), or "<timeout>" / "<eof>".
+  std::string line(int timeout_ms = bound_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
+        std::string l = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return l;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      pollfd p{out_.get(), POLLIN, 0};
+      if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return "<timeout>";
+      char chunk[1024];
+      ssize_t n = ::read(out_.get(), chunk, sizeof(chunk));
+      if (n <= 0) return "<eof>";
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  /// Its exit code once it exits (bounded), -1 otherwise.
+  int wait_exit() {
+    if (!exits_within(pidfd_.get(), bound_ms)) return -1;
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  detail::unique_fd out_, pidfd_;
+  std::string buffer_;
+};
+
+std::vector<std::string> python_argv(const std::string& user, const std::string& pass,
+                                     const std::string& pipe,
+                                     const std::vector<std::string>& messages) {
+  std::vector<std::string> argv = {"/usr/bin/python3", CONDUIT_SMB_CLIENT_PY, user, pass, pipe};
+  argv.insert(argv.end(), messages.begin(), messages.end());
+  return argv;
+}
+
 // The python3-samba client (tests/smb/smb_pipe_client.py).
 run_result python_client(const std::string& user, const std::string& pass, const std::string& pipe,
                          const std::vector<std::string>& messages) {
-  std::vector<std::string> argv = {"/usr/bin/python3", CONDUIT_SMB_CLIENT_PY, user, pass, pipe};
-  argv.insert(argv.end(), messages.begin(), messages.end());
-  return run(argv);
+  return run(python_argv(user, pass, pipe, messages));
 }
 
 // conduit-smb-bridge, started for one test and stopped at its end.
 class bridge_process {
  public:
-  bool start(const std::string& np_dir, const std::vector<std::string>& pipes) {
+  [[nodiscard]] bool start(const std::string& np_dir, const std::vector<std::string>& pipes) {
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) return false;
     pid_ = ::fork();
@@ -128,11 +198,14 @@ class RemotePipe : public sandbox {
     sandbox::SetUp();
   }
 
-  // Starts smbd with `user` as its account, and the bridge for `pipe`.
-  void start_smb(const unix_user& user, const std::string& pipe, bool guest = false) {
+  // Starts smbd with `users` as its accounts, and the bridge for `pipes`.
+  void start_smb(const std::vector<const unix_user*>& users, const std::vector<std::string>& pipes,
+                 bool guest = false) {
+    std::vector<smb_server::account> accounts;
+    for (const auto* u : users) accounts.push_back({u->name(), password});
     std::string why;
-    ASSERT_TRUE(smbd_.start({{user.name(), password}}, why, guest)) << why;
-    ASSERT_TRUE(bridge_.start(smbd_.np_dir(), {pipe}));
+    ASSERT_TRUE(smbd_.start(accounts, why, guest)) << why;
+    ASSERT_TRUE(bridge_.start(smbd_.np_dir(), pipes));
   }
 
   // A pipe name with capitals: smbd asks for it lowercased.
@@ -161,7 +234,7 @@ std::thread echo(pipe_server& server) {
 
 TEST_F(RemotePipe, PythonClientEchoesMessages) {
   unix_user alice("csa");
-  start_smb(alice, short_name());
+  start_smb({&alice}, {short_name()});
   pipe_options options;
   options.type = pipe_type::message;
   options.mode = read_mode::message;
@@ -172,6 +245,153 @@ TEST_F(RemotePipe, PythonClientEchoesMessages) {
   t.join();
   EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
   EXPECT_EQ(r.out, "opened\ngot:hello\ngot:second message\ngot:x\n");
+}
+
+TEST_F(RemotePipe, PythonClientEchoesBytes) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  pipe_options options;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  auto server = pipe_server::create(full_name(), options);
+  std::thread t = echo(server);
+  auto r = python_client(alice.name(), password, short_name(), {"abc", "defgh"});
+  t.join();
+  EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
+  EXPECT_EQ(r.out, "opened\ngot:abc\ngot:defgh\n");
+}
+
+// The server sees the SMB user as its client, marked remote, and acts as
+// that user when it impersonates it.
+TEST_F(RemotePipe, ServerSeesTheRemoteUser) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  pipe_options options;
+  options.type = pipe_type::message;
+  options.mode = read_mode::message;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  auto server = pipe_server::create(full_name(), options);
+  std::thread t([&server] {
+    std::error_code ec;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    if (ec) return;
+    auto request = server.read_message(ec);
+    if (ec) return;
+    auto who = server.client_identity(ec);
+    std::string answer = "uid=" + std::to_string(who.uid) + " gid=" + std::to_string(who.gid) +
+                         " remote=" + std::to_string(who.remote) + " name=" + who.user_name;
+    {
+      auto acting = server.impersonate_client(ec);
+      answer += " euid=" + (ec ? "error" : std::to_string(::geteuid()));
+    }
+    answer += " after=" + std::to_string(::geteuid());
+    server.write(answer, ec);
+  });
+  auto r = python_client(alice.name(), password, short_name(), {"who am I"});
+  t.join();
+  EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
+  std::string uid = std::to_string(alice.uid());
+  EXPECT_EQ(r.out, "opened\ngot:uid=" + uid + " gid=" + std::to_string(alice.gid()) +
+                       " remote=1 name=" + alice.name() + " euid=" + uid + " after=0\n");
+}
+
+// The pipe's DACL decides for remote users as for local ones: the user it
+// names gets in, another Samba user and a guest do not (while the guest
+// does reach a pipe open to everyone).
+TEST_F(RemotePipe, DaclAdmitsTheUserAndRefusesOthersAndGuests) {
+  unix_user alice("csa");
+  unix_user bob("csb");
+  std::string open_pipe = short_name() + "Open";
+  start_smb({&alice, &bob}, {short_name(), open_pipe}, /*guest=*/true);
+  pipe_options only_alice;
+  only_alice.security_descriptor = "D:(A;;GA;;;S-1-22-1-" + std::to_string(alice.uid()) + ")";
+  auto server = pipe_server::create(full_name(), only_alice);
+  pipe_options everyone;
+  everyone.security_descriptor = "D:(A;;GA;;;WD)";
+  auto open_server = pipe_server::create(R"(\\.\pipe\)" + open_pipe, everyone);
+
+  auto by_bob = python_client(bob.name(), password, short_name(), {});
+  EXPECT_EQ(by_bob.status, 3) << by_bob.out;
+  EXPECT_EQ(by_bob.out.rfind("open-failed:", 0), 0u) << by_bob.out;
+  auto by_guest = python_client("no-such-user", "whatever", short_name(), {});
+  EXPECT_EQ(by_guest.status, 3) << by_guest.out;
+  EXPECT_EQ(by_guest.out.rfind("open-failed:", 0), 0u) << by_guest.out;
+  auto guest_open = python_client("no-such-user", "whatever", open_pipe, {});
+  EXPECT_EQ(guest_open.status, 0) << guest_open.out << smbd_.log();
+
+  std::thread t = echo(server);
+  auto by_alice = python_client(alice.name(), password, short_name(), {"hi"});
+  t.join();
+  EXPECT_EQ(by_alice.status, 0) << by_alice.out;
+  EXPECT_EQ(by_alice.out, "opened\ngot:hi\n");
+}
+
+// PIPE_REJECT_REMOTE_CLIENTS: SMB clients are refused, local ones are not.
+TEST_F(RemotePipe, DenyRemoteRefusesSmbClients) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  pipe_options options;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  options.reject_remote_clients = true;
+  auto server = pipe_server::create(full_name(), options);
+  auto r = python_client(alice.name(), password, short_name(), {});
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_EQ(r.out.rfind("open-failed:", 0), 0u) << r.out;
+  std::error_code ec;
+  auto local = pipe_client::open(full_name(), pipe_access::duplex, ec);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
+// The server's process dies in the middle: the SMB client's next read fails.
+TEST_F(RemotePipe, ServerKilledMidStream) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  helper_process helper;
+  ASSERT_EQ(helper.call("echo-server " + full_name() + " 1 1 type=message sd=D:(A;;GA;;;WD)"),
+            "ok");
+  spawned client(python_argv(alice.name(), password, short_name(), {"hello", "@read"}));
+  EXPECT_EQ(client.line(), "opened");
+  EXPECT_EQ(client.line(), "got:hello");
+  helper.kill_hard();
+  // smbd answers a read on a pipe whose socket closed with
+  // STATUS_PIPE_DISCONNECTED, which a Windows client sees as
+  // ERROR_PIPE_NOT_CONNECTED (docs/remote-pipes.md).
+  EXPECT_EQ(client.line(), "io-failed:0xc00000b0");
+  EXPECT_EQ(client.wait_exit(), 4);
+}
+
+// smbd dies under a connected client: the server's read sees the pipe
+// broken, as when a local client's process dies.
+TEST_F(RemotePipe, SmbdKilledServerSideCleansUp) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  pipe_options options;
+  options.type = pipe_type::message;
+  options.mode = read_mode::message;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  auto server = pipe_server::create(full_name(), options);
+  std::promise<std::error_code> after;
+  auto outcome = after.get_future();
+  std::thread t([&server, &after] {
+    std::error_code ec;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    if (!ec) {
+      auto m = server.read_message(ec);
+      if (!ec) server.write(m, ec);
+      if (!ec) (void)server.read_message(ec);
+    }
+    after.set_value(ec);
+  });
+  spawned client(python_argv(alice.name(), password, short_name(), {"hello", "@read"}));
+  EXPECT_EQ(client.line(), "opened");
+  EXPECT_EQ(client.line(), "got:hello");
+  EXPECT_TRUE(smbd_.kill_hard());
+  ASSERT_EQ(outcome.wait_for(std::chrono::milliseconds(bound_ms)), std::future_status::ready);
+  t.join();
+  EXPECT_EQ(outcome.get(), errc::broken_pipe);
+  // The instance is free for the next client.
+  std::error_code ec;
+  server.disconnect(ec);
+  EXPECT_FALSE(ec);
 }
 
 }  // namespace
