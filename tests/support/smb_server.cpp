@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -153,7 +154,8 @@ bool smb_server::start(const std::vector<account>& accounts, std::string& why, b
     return false;
   }
   if (pid_ == 0) {
-    ::setpgid(0, 0);  // its own group: kill_hard reaches the children it forks
+    ::setpgid(0, 0);                     // its own group: kill_hard reaches the children it forks
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // and it dies with a test killed hard
     int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(out, 1);
     ::dup2(out, 2);
