@@ -7,10 +7,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <string>
 #include <thread>
@@ -20,6 +25,7 @@
 #include "conduit/impersonation.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
+#include "remote/named_pipe_auth.hpp"
 #include "support/broker_process.hpp"
 #include "support/helper_process.hpp"
 #include "support/sandbox.hpp"
@@ -467,6 +473,48 @@ TEST_F(RemotePipe, ConduitClientThroughSmbd) {
   ::unsetenv("CONDUIT_SMB_PASSWORD");
   (void)pipe_client::open(remote_name, pipe_access::write, ec);
   EXPECT_EQ(ec, errc::logon_failure);
+}
+
+// A local user who reaches the bridge's socket (here made reachable on
+// purpose) and claims to be root in the handshake is not served: only
+// root, smbd, speaks for remote users.
+TEST_F(RemotePipe, BridgeServesOnlyRoot) {
+  unix_user alice("csa");
+  unix_user mallory("csm");
+  start_smb({&alice}, {short_name()});
+  pipe_options options;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  auto server = pipe_server::create(full_name(), options);
+  std::string socket_path = smbd_.np_dir() + "/" + "condsmb" + std::to_string(::getpid());
+  for (const auto& dir : {smbd_.root(), smbd_.root() + "/ncalrpc", smbd_.np_dir()})
+    ASSERT_EQ(::chmod(dir.c_str(), 0711), 0);
+  ASSERT_EQ(::chmod(socket_path.c_str(), 0777), 0);
+  detail::remote::npa_request forged;
+  forged.level = 7;
+  forged.has_session = true;
+  forged.has_unix_token = true;  // uid 0: root
+  forged.account_name = "root";
+  auto hello = detail::remote::encode_npa_request(forged);
+  user_process attacker(mallory, [&] {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return 2;
+    if (::write(fd, hello.data(), hello.size()) != static_cast<ssize_t>(hello.size())) return 3;
+    char reply[64];
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, bound_ms) != 1) return 4;
+    // Closed unanswered: end of file, or a reset (the bridge never read
+    // what was sent).
+    ssize_t n = ::read(fd, reply, sizeof(reply));
+    return n == 0 || (n < 0 && errno == ECONNRESET) ? 0 : 5;
+  });
+  EXPECT_EQ(attacker.wait_exit(std::chrono::milliseconds(bound_ms)), 0);
+  // No client reached the server.
+  std::error_code ec;
+  EXPECT_EQ(server.connect(std::chrono::milliseconds(100), ec), connect_status{});
+  EXPECT_EQ(ec, errc::sem_timeout);
 }
 
 }  // namespace
