@@ -6,10 +6,12 @@ library), for the remote pipe tests.
 
 Connects to IPC$ on 127.0.0.1 (port 445), opens PIPE, and for each MESSAGE
 writes it and reads one reply (at most 4096 bytes), printing "got:<reply>".
-A MESSAGE of "@read" only reads. Prints "opened" once open; on failure
+A MESSAGE of "@read" only reads; "@bench:N" makes N round trips of 64
+bytes and prints "rt-us:<mean microseconds>". Prints "opened" once open; on failure
 "open-failed:0x<NTSTATUS>" (exit 3) or "io-failed:0x<NTSTATUS>" (exit 4).
 """
 import sys
+import time
 
 from samba import NTSTATUSError, credentials
 from samba.samba3 import libsmb_samba_internal as libsmb
@@ -33,6 +35,18 @@ def main():
         return 3
     print("opened", flush=True)
     for message in sys.argv[4:]:
+        if message.startswith("@bench:"):
+            count = int(message.split(":")[1])
+            payload = b"x" * 64
+            start = time.perf_counter()
+            for _ in range(count):
+                conn.write(fnum, payload, 0)
+                got = b""
+                while len(got) < 64:
+                    got += conn.read(fnum, 0, 64 - len(got))
+            elapsed = time.perf_counter() - start
+            print("rt-us:%.1f" % (elapsed / count * 1e6), flush=True)
+            continue
         try:
             if message != "@read":
                 conn.write(fnum, message.encode(), 0)
