@@ -15,6 +15,10 @@
 #                     broker loop run in process (fuzz/broker_loop_fuzz.cpp)
 #   sddl_fuzz         SDDL text and self-relative descriptors: parse, write,
 #                     parse again is a fixed point both ways (fuzz/sddl_fuzz.cpp)
+#   named_pipe_auth_fuzz  Samba's named-pipe-auth requests, as the SMB bridge
+#                     reads them: decode, encode, decode is a fixed point
+#                     (fuzz/named_pipe_auth_fuzz.cpp); runs after the four,
+#                     for a quarter of SECONDS too
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
