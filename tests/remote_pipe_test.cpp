@@ -39,51 +39,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* password = "Conduit-Secret-1";
 
-// A program run to its end with its standard output kept; killed if it
-// outlives the bound.
-struct run_result {
-  int status = -1;  // exit code, or -1
-  std::string out;
-};
-
-run_result run(const std::vector<std::string>& argv, int timeout_ms = bound_ms) {
-  int out[2];
-  run_result r;
-  if (::pipe2(out, O_CLOEXEC) != 0) return r;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  detail::unique_fd reader(out[0]);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  char buffer[4096];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    pollfd p{reader.get(), POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    ssize_t n = ::read(reader.get(), buffer, sizeof(buffer));
-    if (n <= 0) break;
-    r.out.append(buffer, static_cast<std::size_t>(n));
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 // A program whose output lines are read as they come (bounded).
 class spawned {
  public:
@@ -154,9 +109,20 @@ std::vector<std::string> python_argv(const std::string& user, const std::string&
 }
 
 // The python3-samba client (tests/smb/smb_pipe_client.py).
+// Its exit code and every line it printed.
+struct run_result {
+  int status = -1;
+  std::string out;
+};
+
 run_result python_client(const std::string& user, const std::string& pass, const std::string& pipe,
                          const std::vector<std::string>& messages) {
-  return run(python_argv(user, pass, pipe, messages));
+  spawned client(python_argv(user, pass, pipe, messages));
+  run_result r;
+  for (std::string l = client.line(); l != "<eof>" && l != "<timeout>"; l = client.line())
+    r.out += l + "\n";
+  r.status = client.wait_exit();
+  return r;
 }
 
 // conduit-smb-bridge, started for one test and stopped at its end.
@@ -224,6 +190,15 @@ class RemotePipe : public sandbox {
   bridge_process bridge_;
 };
 
+// A pipe every user may open (as the bridge opens: reading and writing).
+pipe_options open_to_all(pipe_type type) {
+  pipe_options options;
+  options.type = type;
+  options.mode = type == pipe_type::message ? read_mode::message : read_mode::byte;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  return options;
+}
+
 // Serves one client: echoes every message (or run of bytes) until it goes.
 std::thread echo(pipe_server& server) {
   return std::thread([&server] {
@@ -243,11 +218,7 @@ std::thread echo(pipe_server& server) {
 TEST_F(RemotePipe, PythonClientEchoesMessages) {
   unix_user alice("csa");
   start_smb({&alice}, {short_name()});
-  pipe_options options;
-  options.type = pipe_type::message;
-  options.mode = read_mode::message;
-  options.security_descriptor = "D:(A;;GA;;;WD)";
-  auto server = pipe_server::create(full_name(), options);
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
   std::thread t = echo(server);
   auto r = python_client(alice.name(), password, short_name(), {"hello", "second message", "x"});
   t.join();
@@ -258,9 +229,7 @@ TEST_F(RemotePipe, PythonClientEchoesMessages) {
 TEST_F(RemotePipe, PythonClientEchoesBytes) {
   unix_user alice("csa");
   start_smb({&alice}, {short_name()});
-  pipe_options options;
-  options.security_descriptor = "D:(A;;GA;;;WD)";
-  auto server = pipe_server::create(full_name(), options);
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::byte));
   std::thread t = echo(server);
   auto r = python_client(alice.name(), password, short_name(), {"abc", "defgh"});
   t.join();
@@ -273,11 +242,7 @@ TEST_F(RemotePipe, PythonClientEchoesBytes) {
 TEST_F(RemotePipe, ServerSeesTheRemoteUser) {
   unix_user alice("csa");
   start_smb({&alice}, {short_name()});
-  pipe_options options;
-  options.type = pipe_type::message;
-  options.mode = read_mode::message;
-  options.security_descriptor = "D:(A;;GA;;;WD)";
-  auto server = pipe_server::create(full_name(), options);
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
   std::thread t([&server] {
     std::error_code ec;
     (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
@@ -372,11 +337,7 @@ TEST_F(RemotePipe, ServerKilledMidStream) {
 TEST_F(RemotePipe, SmbdKilledServerSideCleansUp) {
   unix_user alice("csa");
   start_smb({&alice}, {short_name()});
-  pipe_options options;
-  options.type = pipe_type::message;
-  options.mode = read_mode::message;
-  options.security_descriptor = "D:(A;;GA;;;WD)";
-  auto server = pipe_server::create(full_name(), options);
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
   std::promise<std::error_code> after;
   auto outcome = after.get_future();
   std::thread t([&server, &after] {
@@ -409,11 +370,7 @@ TEST_F(RemotePipe, SmbdKilledServerSideCleansUp) {
 TEST_F(RemotePipe, ConduitClientThroughSmbd) {
   unix_user alice("csa");
   start_smb({&alice}, {short_name()});
-  pipe_options options;
-  options.type = pipe_type::message;
-  options.mode = read_mode::message;
-  options.security_descriptor = "D:(A;;GA;;;WD)";
-  auto server = pipe_server::create(full_name(), options);
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
   std::promise<std::string> heard;
   auto got = heard.get_future();
   std::thread t([&server, &heard] {
@@ -459,9 +416,12 @@ TEST_F(RemotePipe, ConduitClientThroughSmbd) {
     EXPECT_EQ(ec, errc::broken_pipe);
   }
   t.join();
+  // Both ways, to a listening instance: refused once the open has worked.
+  std::thread listening = echo(server);
   std::error_code ec;
   (void)pipe_client::open(remote_name, pipe_access::duplex, ec);
   EXPECT_EQ(ec, errc::not_supported);
+  listening.join();
   // A wrong password: refused, and nothing falls back to an anonymous
   // logon. (libsmbclient reports a refused logon as it reports a refused
   // open: ERROR_ACCESS_DENIED.)
@@ -482,9 +442,7 @@ TEST_F(RemotePipe, BridgeServesOnlyRoot) {
   unix_user alice("csa");
   unix_user mallory("csm");
   start_smb({&alice}, {short_name()});
-  pipe_options options;
-  options.security_descriptor = "D:(A;;GA;;;WD)";
-  auto server = pipe_server::create(full_name(), options);
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::byte));
   std::string socket_path = smbd_.np_dir() + "/" + "condsmb" + std::to_string(::getpid());
   for (const auto& dir : {smbd_.root(), smbd_.root() + "/ncalrpc", smbd_.np_dir()})
     ASSERT_EQ(::chmod(dir.c_str(), 0711), 0);

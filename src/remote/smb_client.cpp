@@ -1,6 +1,8 @@
 #include "remote/smb_client.hpp"
 
 #include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -110,6 +112,10 @@ std::error_code from_smb_errno(int e) {
     case EBUSY:
     case EAGAIN:
       return errc::pipe_busy;
+    case ECONNABORTED:
+      // smbd's word when the pipe's server side closed before answering:
+      // the bridge refused the open (access, -denyremote, no instance).
+      return errc::access_denied;
     default:
       // Unreachable or unknown host, a refused connection, a protocol
       // failure: the network path is not there.
@@ -155,8 +161,41 @@ void relay(std::unique_ptr<session> s, unique_fd socket, instance_page page, boo
 
 // In the relay process: connects, opens, says how it went on `status`
 // (0 or an errno), then relays until either side is gone.
-[[noreturn]] void relay_process(const object_name& name, bool writes, smb_credentials creds,
-                                unique_fd socket, unique_fd status) {
+// Whether something accepts TCP connections on the host's SMB port (5 s
+// at most): what tells a host that cannot be reached from a logon that
+// cannot be made.
+bool host_reachable(const std::string& host) {
+  const char* port = std::getenv("CONDUIT_SMB_PORT");
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port && *port ? port : "445", &hints, &found) != 0) return false;
+  bool reached = false;
+  for (addrinfo* a = found; a && !reached; a = a->ai_next) {
+    unique_fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) continue;
+    if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) == 0) {
+      reached = true;
+      break;
+    }
+    pollfd p{fd.get(), POLLOUT, 0};
+    int error = 0;
+    socklen_t len = sizeof(error);
+    reached = errno == EINPROGRESS && ::poll(&p, 1, 5000) == 1 &&
+              ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0;
+  }
+  ::freeaddrinfo(found);
+  return reached;
+}
+
+[[noreturn]] void relay_process(const object_name& name, bool reads, bool writes,
+                                smb_credentials creds, unique_fd socket, unique_fd status) {
+  if (creds.user.empty() && !creds.kerberos) {
+    // Nothing to log in with, and never an anonymous logon in its place.
+    int result = host_reachable(name.host) ? EPERM : EHOSTUNREACH;
+    (void)!::write(status.get(), &result, sizeof(result));
+    ::_exit(0);
+  }
   auto s = std::make_unique<session>();
   s->creds = std::move(creds);
   int result = 0;
@@ -185,8 +224,14 @@ void relay(std::unique_ptr<session> s, unique_fd socket, instance_page page, boo
     std::string url = "smb://" + name.host + "/IPC$/" + name.path;
     for (char& c : url)
       if (c == '\\') c = '/';
-    s->file = smbc_getFunctionOpen(s->ctx)(s->ctx, url.c_str(), writes ? O_WRONLY : O_RDONLY, 0);
+    int flags = reads && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY;
+    s->file = smbc_getFunctionOpen(s->ctx)(s->ctx, url.c_str(), flags, 0);
     if (!s->file) result = errno ? errno : EIO;
+    // Both ways is what this relay cannot carry (see the header); said
+    // only once the host, the logon and the open have all answered, as
+    // Windows reports those first.
+    else if (reads && writes)
+      result = ENOTSUP;
   }
   (void)!::write(status.get(), &result, sizeof(result));
   status.reset();
@@ -208,9 +253,10 @@ bool smb_client_available() {
 // waits on another's network.
 std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb_pipe& out) {
   bool reads = access & want_read, writes = access & want_write;
-  if (reads == writes) return errc::not_supported;
+  if (!reads && !writes) return errc::not_supported;
   smb_credentials creds;
-  if (!find_credentials(creds)) return errc::logon_failure;
+  bool have_credentials = find_credentials(creds);
+  if (!have_credentials) creds = {};
 
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
@@ -237,7 +283,7 @@ std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb
     ::syscall(SYS_close_range, static_cast<unsigned>(high + 1), ~0u, 0u);
     (void)theirs.release();
     (void)status_read.release();
-    relay_process(name, writes, std::move(creds), std::move(mine), std::move(status_write));
+    relay_process(name, reads, writes, std::move(creds), std::move(mine), std::move(status_write));
   }
   mine.reset();
   status_write.reset();
@@ -248,6 +294,9 @@ std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb
     n = ::read(status_read.get(), &result, sizeof(result));
   } while (n < 0 && errno == EINTR);
   if (n != sizeof(result)) return errc::bad_netpath;  // the relay died before it could say
+  if (result == ENOTSUP) return errc::not_supported;
+  // Refused without credentials to offer: there were none to find.
+  if ((result == EACCES || result == EPERM) && !have_credentials) return errc::logon_failure;
   if (result != 0) return from_smb_errno(result);
 
   out.page = unique_fd(::dup(page.fd()));

@@ -44,6 +44,14 @@ struct listening_pipe {
   }
 };
 
+// The connect record the broker wrote into a server's end.
+bool read_record(int fd, wire::connect_record& out) {
+  std::vector<std::byte> bytes(512);
+  ssize_t n = ::recv(fd, bytes.data(), bytes.size(), MSG_DONTWAIT);
+  return n > 0 &&
+         !wire::decode_connect_record(std::span(bytes).first(static_cast<std::size_t>(n)), out);
+}
+
 wire::open_remote_request remote_open(std::uint32_t uid) {
   wire::open_remote_request r;
   r.name = name;
@@ -69,12 +77,8 @@ TEST(OpenRemote, OnlyRootMaySpeakForRemoteUsers) {
   auto opened = p.pipes.open_remote(root, remote_open(1000));
   ASSERT_EQ(opened.reply.error, 0u);
   // The server reads the remote identity, marked remote.
-  std::vector<std::byte> bytes(512);
-  ssize_t n = ::recv(p.ends[0].get(), bytes.data(), bytes.size(), MSG_DONTWAIT);
-  ASSERT_GT(n, 0);
   wire::connect_record record;
-  ASSERT_FALSE(
-      wire::decode_connect_record(std::span(bytes).first(static_cast<std::size_t>(n)), record));
+  ASSERT_TRUE(read_record(p.ends[0].get(), record));
   EXPECT_EQ(record.uid, 1000u);
   EXPECT_EQ(record.client_pid, 4242u);
   EXPECT_EQ(record.groups, (std::vector<std::uint32_t>{1000, 27}));
@@ -87,12 +91,8 @@ TEST(OpenRemote, LocalOpensCannotPassForRemote) {
   wire::open_request forged{name, 0xC0000000, detail::sqos_remote_client};
   auto opened = p.pipes.open(local, forged);
   ASSERT_EQ(opened.reply.error, 0u);
-  std::vector<std::byte> bytes(512);
-  ssize_t n = ::recv(p.ends[0].get(), bytes.data(), bytes.size(), MSG_DONTWAIT);
-  ASSERT_GT(n, 0);
   wire::connect_record record;
-  ASSERT_FALSE(
-      wire::decode_connect_record(std::span(bytes).first(static_cast<std::size_t>(n)), record));
+  ASSERT_TRUE(read_record(p.ends[0].get(), record));
   EXPECT_FALSE(record.sqos_flags & detail::sqos_remote_client);
 }
 
