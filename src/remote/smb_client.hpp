@@ -43,13 +43,12 @@ struct smb_pipe {
 [[nodiscard]] bool smb_client_available();
 
 /// Opens `name` (not local) for `access` (data_direction bits: want_read or
-/// want_write). Errors: ERROR_NOT_SUPPORTED for both directions at once (see
-/// above; given after the open has worked, so that the errors below come
-/// first), ERROR_LOGON_FAILURE (no credentials found, and the host answers
-/// on its SMB port), ERROR_ACCESS_DENIED
-/// (the logon or the open refused: libsmbclient tells them apart no more), ERROR_FILE_NOT_FOUND,
-/// ERROR_PIPE_BUSY, ERROR_BAD_NETPATH (the host cannot be reached, or this build has no
-/// libsmbclient).
+/// want_write). Errors, in the order they are found: ERROR_BAD_NETPATH (the
+/// host cannot be reached, or this build has no libsmbclient),
+/// ERROR_LOGON_FAILURE (no credentials found), ERROR_ACCESS_DENIED (the
+/// logon or the open refused: libsmbclient tells them apart no more),
+/// ERROR_FILE_NOT_FOUND, ERROR_PIPE_BUSY, and ERROR_NOT_SUPPORTED for both
+/// directions at once (see above).
 [[nodiscard]] std::error_code open_smb_pipe(const object_name& name, std::uint32_t access,
                                             smb_pipe& out);
 
