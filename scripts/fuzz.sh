@@ -22,6 +22,10 @@
 #   mailslot_datagram_fuzz  NetBIOS datagrams as conduitd reads them off UDP
 #                     138: decode, and a round trip through the encoder
 #                     (fuzz/mailslot_datagram_fuzz.cpp)
+#   named_pipe_auth_fuzz  Samba's named-pipe-auth requests, as the SMB bridge
+#                     reads them: decode, encode, decode is a fixed point
+#                     (fuzz/named_pipe_auth_fuzz.cpp); like config_fuzz, run
+#                     after the five, for a fifth of SECONDS too
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
@@ -103,6 +107,18 @@ if ! "$out/config_fuzz" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=
     -print_final_stats=1 -artifact_prefix="$out/artifacts/config_fuzz-" \
     "$out/corpus/config_fuzz" "$out/seed/config_fuzz"; then
   echo "fuzz.sh: config_fuzz failed; the input is in $out/artifacts/" >&2
+  status=1
+fi
+# The SMB bridge's handshake decoder, seeded with a request smbd sent.
+mkdir -p "$out/seed/named_pipe_auth_fuzz" "$out/corpus/named_pipe_auth_fuzz"
+cp tests/unit/data/npa_request_*.bin "$out/seed/named_pipe_auth_fuzz/"
+"$cxx" "${flags[@]}" -o "$out/named_pipe_auth_fuzz" fuzz/named_pipe_auth_fuzz.cpp \
+  src/remote/named_pipe_auth.cpp src/security/sid.cpp src/core/error.cpp
+echo "fuzz.sh: running named_pipe_auth_fuzz for ${per_target}s"
+if ! "$out/named_pipe_auth_fuzz" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$out/artifacts/named_pipe_auth_fuzz-" \
+    "$out/corpus/named_pipe_auth_fuzz" "$out/seed/named_pipe_auth_fuzz"; then
+  echo "fuzz.sh: named_pipe_auth_fuzz failed; the input is in $out/artifacts/" >&2
   status=1
 fi
 exit $status

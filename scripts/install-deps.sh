@@ -17,6 +17,10 @@ packages=(
   dpkg-dev                    # dpkg-shlibdeps: the Debian package's library dependencies (cpack)
   tshark                      # decodes the mailslot datagrams the network test captures
   iproute2                    # network namespaces and veth pairs for that test
+  samba                       # remote pipes: smbd serves them over SMB (tests start their own)
+  smbclient                   # remote pipes: smbclient and rpcclient for checks by hand
+  python3-samba               # remote pipes: a second SMB client in the tests
+  libsmbclient-dev            # remote pipes: conduit clients open \\host\pipe\x through it
 )
 
 missing=()

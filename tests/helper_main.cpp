@@ -15,7 +15,7 @@
 //   readall-bytes ID N              -> reads until N bytes came: ok N
 //   client-pid ID | server-pid ID | pid
 //   wait NAME MS                    -> WaitNamedPipe
-//   echo-server NAME INSTANCES TOTAL [type=message] -> creates INSTANCES
+//   echo-server NAME INSTANCES TOTAL [type=message] [sd=SDDL] -> creates INSTANCES
 //                                      instances that echo until TOTAL clients
 //                                      were served (a message pipe echoes
 //                                      message by message)
@@ -288,6 +288,7 @@ std::string run(const std::vector<std::string>& w) {
       o.type = conduit::pipe_type::message;
       o.mode = conduit::read_mode::message;
     }
+    o.security_descriptor = option(w, "sd", "");
     for (int i = 0; i < instances; ++i) {
       echo_servers.push_back(conduit::pipe_server::create(w[1], o, ec));
       if (ec) return result(ec);

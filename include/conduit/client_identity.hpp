@@ -40,8 +40,9 @@ struct client_identity {
   std::string user_name;
   /// What the client allowed (impersonation when it said nothing).
   impersonation_level level = impersonation_level::impersonation;
-  /// Whether the client is on another machine. Always false: conduit's
-  /// clients are local processes.
+  /// Whether the client is on another machine: an SMB client that reached
+  /// the pipe through conduit-smb-bridge (docs/remote-pipes.md). Its
+  /// process_id is then the id of the smbd process serving it.
   bool remote = false;
 };
 

@@ -66,6 +66,7 @@ enum class errc : int {
   no_system_resources = 1450,      // ERROR_NO_SYSTEM_RESOURCES: the broker is full
   timeout = 1460,                  // ERROR_TIMEOUT
   not_enough_quota = 1816,         // ERROR_NOT_ENOUGH_QUOTA: a user used its share of the broker
+  logon_failure = 1326,            // ERROR_LOGON_FAILURE: a remote host refused the credentials
 };
 
 /// The category of Win32 error numbers. Its name is "win32"; message() gives

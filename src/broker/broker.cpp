@@ -551,6 +551,12 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     std::array<int, 2> pass{result.endpoint.get(), result.page};
     return reply(p, h.request_id, result.reply, pass);
   }
+  if (auto* open = std::get_if<wire::open_remote_request>(&request)) {
+    open_result result = pipes_.open_remote(p, *open);
+    if (result.reply.error != 0) return reply(p, h.request_id, result.reply);
+    std::array<int, 2> pass{result.endpoint.get(), result.page};
+    return reply(p, h.request_id, result.reply, pass);
+  }
   if (auto* wait = std::get_if<wire::wait_request>(&request))
     return queue_wait(p, h.request_id, *wait);
   if (auto* query = std::get_if<wire::query_request>(&request))

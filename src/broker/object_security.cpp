@@ -7,6 +7,8 @@ security::identity identity_of(const credentials& who) {
   id.uid = who.uid;
   id.gid = who.gid;
   id.groups = who.groups;
+  id.remote = who.remote;
+  id.anonymous = who.anonymous;
   return id;
 }
 

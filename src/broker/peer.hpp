@@ -20,6 +20,10 @@ struct credentials {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+  /// A client on another machine, for whom the SMB bridge opens
+  /// (open_remote): a NETWORK logon, and an anonymous one if smbd said so.
+  bool remote = false;
+  bool anonymous = false;
 };
 
 using peer_id = std::uint64_t;

@@ -222,6 +222,34 @@ wire::reply pipe_namespace::close_instance(const peer& owner,
 }
 
 open_result pipe_namespace::open(const peer& client, const wire::open_request& request) {
+  return open_as(client.creds, request);
+}
+
+open_result pipe_namespace::open_remote(const peer& bridge,
+                                        const wire::open_remote_request& request) {
+  // Only root speaks for other users: the bridge serves smbd's sockets,
+  // which only root can reach, and vouches for what smbd told it.
+  if (bridge.creds.uid != 0) {
+    open_result refused;
+    refused.reply = error_reply(errc::access_denied);
+    return refused;
+  }
+  if ((request.flags & ~wire::known_remote_flags) != 0) {
+    open_result refused;
+    refused.reply = error_reply(errc::invalid_parameter);
+    return refused;
+  }
+  credentials who;
+  who.pid = static_cast<pid_t>(request.client_pid);
+  who.uid = request.uid;
+  who.gid = request.gid;
+  who.groups.assign(request.groups.begin(), request.groups.end());
+  who.remote = true;
+  who.anonymous = (request.flags & wire::remote_anonymous) != 0;
+  return open_as(who, wire::open_request{request.name, request.desired_access, request.sqos_flags});
+}
+
+open_result pipe_namespace::open_as(const credentials& client, const wire::open_request& request) {
   open_result result;
   detail::object_name name;
   if (auto ec = detail::parse_object_name(request.name, detail::object_kind::pipe, name)) {
@@ -246,8 +274,14 @@ open_result pipe_namespace::open(const peer& client, const wire::open_request& r
     result.reply = error_reply(errc::access_denied);
     return result;
   }
+  // PIPE_REJECT_REMOTE_CLIENTS: a client on another machine is refused as
+  // Windows refuses it.
+  if (client.remote && (pipe.pipe_mode & detail::reject_remote_clients)) {
+    result.reply = error_reply(errc::access_denied);
+    return result;
+  }
   // A refused client leaves every instance listening.
-  if (!access_granted(pipe.descriptor, client.creds, file_open_desired(request.desired_access),
+  if (!access_granted(pipe.descriptor, client, file_open_desired(request.desired_access),
                       security::file_generic_mapping)) {
     result.reply = error_reply(errc::access_denied);
     return result;
@@ -260,14 +294,15 @@ open_result pipe_namespace::open(const peer& client, const wire::open_request& r
     unique_fd endpoint = std::move(instance.endpoint);
 
     wire::connect_record record;
-    record.client_pid = static_cast<std::uint32_t>(client.creds.pid);
-    record.uid = client.creds.uid;
-    record.gid = client.creds.gid;
-    record.groups.assign(client.creds.groups.begin(), client.creds.groups.end());
+    record.client_pid = static_cast<std::uint32_t>(client.pid);
+    record.uid = client.uid;
+    record.gid = client.gid;
+    record.groups.assign(client.groups.begin(), client.groups.end());
     record.desired_access = request.desired_access;
-    record.sqos_flags = request.sqos_flags;
+    record.sqos_flags = (request.sqos_flags & ~detail::sqos_remote_client) |
+                        (client.remote ? detail::sqos_remote_client : 0);
     record.session_id =
-        static_cast<std::uint32_t>(::getsid(client.creds.pid) > 0 ? ::getsid(client.creds.pid) : 0);
+        static_cast<std::uint32_t>(::getsid(client.pid) > 0 ? ::getsid(client.pid) : 0);
     record.serial = instance.serial;
     auto bytes = wire::encode(record);
     // The endpoint is fresh and empty, so the record fits in one send; a

@@ -67,6 +67,10 @@ class pipe_namespace {
   /// Gives a client the longest-listening instance, writing the connect record
   /// into its endpoint first.
   open_result open(const peer& client, const wire::open_request& request);
+  /// The same for a client on another machine, asked by the SMB bridge
+  /// (`bridge` must be root): the identity is the request's, a NETWORK
+  /// logon; a pipe that rejects remote clients is ERROR_ACCESS_DENIED.
+  open_result open_remote(const peer& bridge, const wire::open_remote_request& request);
   /// Answers a wait at once when it can; `must_wait` says it has to queue.
   wire::reply wait(const wire::wait_request& request, bool& must_wait,
                    std::uint32_t& effective_timeout_ms, std::string& key);
@@ -99,6 +103,8 @@ class pipe_namespace {
   [[nodiscard]] std::size_t instance_count() const { return instance_pipe_.size(); }
 
  private:
+  /// An open for `client`, local or remote (credentials::remote).
+  open_result open_as(const credentials& client, const wire::open_request& request);
   named_pipe* find_by_instance(std::uint64_t instance_id, pipe_instance*& instance);
   /// The pipe a security request names, if the caller holds `needed` on it:
   /// through the instance it names (its own), else through the server ends

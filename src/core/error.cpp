@@ -115,6 +115,8 @@ class win32_error_category final : public std::error_category {
         return "Insufficient system resources exist to complete the requested service.";
       case errc::not_enough_quota:
         return "Not enough quota is available to process this command.";
+      case errc::logon_failure:
+        return "The user name or password is incorrect.";
     }
     return unnamed_error(value);
   }

@@ -33,6 +33,9 @@ inline constexpr std::uint32_t want_write = 0x2;
 inline constexpr std::uint32_t sqos_present = 0x00100000;  // SECURITY_SQOS_PRESENT
 inline constexpr std::uint32_t sqos_level_shift = 16;      // SECURITY_ANONYMOUS..DELEGATION
 inline constexpr std::uint32_t sqos_valid_flags = 0x001F0000;
+/// In a connect record's sqos_flags only, and set by the broker alone: the
+/// client is on another machine (it came through the SMB bridge).
+inline constexpr std::uint32_t sqos_remote_client = 0x80000000;
 
 // A client's access mask (CreateFile's dwDesiredAccess) as the broker
 // carries it: GENERIC_READ, GENERIC_WRITE and the specific file rights.

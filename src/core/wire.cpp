@@ -187,6 +187,18 @@ struct request_encoder {
     w.u32(r.flags);
     return message_type::list_pipes;
   }
+  message_type operator()(const open_remote_request& r) {
+    w.str(r.name);
+    w.u32(r.desired_access);
+    w.u32(r.sqos_flags);
+    w.u32(r.client_pid);
+    w.u32(r.uid);
+    w.u32(r.gid);
+    w.u32(r.flags);
+    w.u32(static_cast<std::uint32_t>(r.groups.size()));
+    for (std::uint32_t g : r.groups) w.u32(g);
+    return message_type::open_remote;
+  }
 };
 
 // Each listed pipe: name, ten numbers, then its servers.
@@ -411,6 +423,21 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
       list_pipes_request m;
       m.start = r.str();
       m.flags = r.u32();
+      out = std::move(m);
+      break;
+    }
+    case message_type::open_remote: {
+      open_remote_request m;
+      m.name = r.str();
+      m.desired_access = r.u32();
+      m.sqos_flags = r.u32();
+      m.client_pid = r.u32();
+      m.uid = r.u32();
+      m.gid = r.u32();
+      m.flags = r.u32();
+      std::uint32_t groups = r.u32();
+      if (groups > connect_record::max_groups) return bad_message();
+      for (std::uint32_t i = 0; i < groups && r.ok(); ++i) m.groups.push_back(r.u32());
       out = std::move(m);
       break;
     }

@@ -43,11 +43,12 @@ enum class message_type : std::uint16_t {
   list_pipes = 16,
   create_sync_object = 20,  // fds: the mutex's or semaphore's eventfd
   open_sync_object = 21,
-  reply = 0x8000,  // fds on an open reply: endpoint, instance page; on an
-                   // open_mailslot reply: the slot's sending end; on an
-                   // open_event reply, or a create_event one that found the
-                   // name taken: the event's eventfd; likewise for the
-                   // sync object requests
+  open_remote = 30,  // the SMB bridge opens for a remote client (root only)
+  reply = 0x8000,    // fds on an open reply: endpoint, instance page; on an
+                     // open_mailslot reply: the slot's sending end; on an
+                     // open_event reply, or a create_event one that found the
+                     // name taken: the event's eventfd; likewise for the
+                     // sync object requests
 };
 
 /// Event flags: in a create_event request (manual reset only) and in the
@@ -249,12 +250,34 @@ struct pipe_listing {
   std::vector<listed_pipe> pipes;
 };
 
+/// Flags of an open_remote request.
+inline constexpr std::uint32_t remote_anonymous = 1;  // an anonymous (or guest) SMB session
+inline constexpr std::uint32_t known_remote_flags = remote_anonymous;
+
+/// The SMB bridge (docs/remote-pipes.md) opens a pipe for a client on
+/// another machine, with that client's Unix identity as smbd vouched for it.
+/// Only root may ask; the reply is an open's, with the same descriptors.
+/// The broker checks the descriptor against this identity as a NETWORK
+/// logon (S-1-5-2), refuses a pipe made with PIPE_REJECT_REMOTE_CLIENTS,
+/// and writes the identity into the connect record the server reads.
+struct open_remote_request {
+  std::string name;
+  std::uint32_t desired_access = 0;
+  std::uint32_t sqos_flags = 0;
+  std::uint32_t client_pid = 0;  // the smbd process that serves the client
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<std::uint32_t> groups;  // at most connect_record::max_groups (64)
+  std::uint32_t flags = 0;            // remote_anonymous
+};
+
 using request = std::variant<create_instance_request, listen_request, close_instance_request,
                              open_request, wait_request, query_request, list_request,
                              create_mailslot_request, open_mailslot_request, close_mailslot_request,
                              create_event_request, open_event_request, close_event_request,
                              get_security_request, set_security_request, list_pipes_request,
-                             create_sync_object_request, open_sync_object_request>;
+                             create_sync_object_request, open_sync_object_request,
+                             open_remote_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the

@@ -68,7 +68,9 @@ std::error_code encode_for_broker(const wire::request& request, std::uint32_t id
 
 // How many descriptors the broker's answer to `request` may carry.
 std::size_t descriptors_in_reply(const wire::request& request) {
-  if (std::holds_alternative<wire::open_request>(request)) return 2;  // endpoint, page
+  if (std::holds_alternative<wire::open_request>(request) ||
+      std::holds_alternative<wire::open_remote_request>(request))
+    return 2;  // endpoint, page
   if (std::holds_alternative<wire::open_mailslot_request>(request) ||
       std::holds_alternative<wire::open_event_request>(request) ||
       std::holds_alternative<wire::create_event_request>(request))

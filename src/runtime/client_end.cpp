@@ -6,6 +6,7 @@
 #include "conduit/error.hpp"
 #include "core/object_name.hpp"
 #include "core/pipe_flags.hpp"
+#include "remote/smb_client.hpp"
 #include "runtime/broker_link.hpp"
 
 namespace conduit::detail {
@@ -14,10 +15,7 @@ std::shared_ptr<client_end> client_end::open(std::string_view name, std::uint32_
                                              std::uint32_t sqos_flags, std::error_code& ec) {
   object_name parsed;
   if ((ec = parse_object_name(name, object_kind::pipe, parsed))) return nullptr;
-  if (!parsed.local) {
-    ec = errc::bad_netpath;  // remote pipes ride on SMB, which this build does not reach
-    return nullptr;
-  }
+  if (!parsed.local) return open_remote(name, parsed, access, ec);
   wire::open_request request{std::string(name), access, sqos_flags};
   wire::reply reply;
   std::vector<unique_fd> fds;
@@ -40,6 +38,22 @@ std::shared_ptr<client_end> client_end::open(std::string_view name, std::uint32_
   d.server_pid = reply.server_pid;
   // A client starts in byte read mode and blocking, whatever the server chose.
   return adopt(d, std::move(fds[0]), std::move(fds[1]), ec);
+}
+
+std::shared_ptr<client_end> client_end::open_remote(std::string_view name,
+                                                    const object_name& parsed, std::uint32_t access,
+                                                    std::error_code& ec) {
+  remote::smb_pipe pipe;
+  if ((ec = remote::open_smb_pipe(parsed, data_direction(access), pipe))) return nullptr;
+  description d;
+  d.name = std::string(name);
+  d.info.server_end = false;
+  // SMB does not say which type the remote pipe is; a message channel
+  // carries both (a byte-mode reader joins what arrives).
+  d.info.type = pipe_type::message;
+  d.info.max_instances = unlimited_instances;
+  d.access = data_direction(access);
+  return adopt(d, std::move(pipe.socket), std::move(pipe.page), ec);
 }
 
 std::shared_ptr<client_end> client_end::adopt(const description& d, unique_fd socket,

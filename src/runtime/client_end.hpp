@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/instance_page.hpp"
+#include "core/object_name.hpp"
 #include "runtime/pipe_end.hpp"
 
 namespace conduit::detail {
@@ -19,6 +20,10 @@ class client_end final : public pipe_end {
   /// the broker checks against the pipe's direction and security descriptor.
   static std::shared_ptr<client_end> open(std::string_view name, std::uint32_t access,
                                           std::uint32_t sqos_flags, std::error_code& ec);
+
+  /// Opens a pipe on another machine through SMB (remote/smb_client.hpp).
+  static std::shared_ptr<client_end> open_remote(std::string_view name, const object_name& parsed,
+                                                 std::uint32_t access, std::error_code& ec);
 
   /// What another process needs to take this end over (DuplicateHandle
   /// into it): the connection's numbers; the socket and the instance page

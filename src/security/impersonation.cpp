@@ -40,6 +40,7 @@ client_identity identity_of(const wire::connect_record& record) {
   who.level = record.sqos_flags & sqos_present
                   ? static_cast<impersonation_level>((record.sqos_flags >> sqos_level_shift) & 3)
                   : impersonation_level::impersonation;
+  who.remote = (record.sqos_flags & sqos_remote_client) != 0;
   return who;
 }
 

@@ -1,0 +1,310 @@
+#include "remote/smb_client.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conduit/error.hpp"
+#include "core/instance_page.hpp"
+#include "core/pipe_flags.hpp"
+#include "runtime/child_reaper.hpp"
+#include "runtime/pipe_channel.hpp"
+
+#ifdef CONDUIT_HAVE_SMBCLIENT
+#include <libsmbclient.h>
+#endif
+
+namespace conduit::detail::remote {
+
+#ifndef CONDUIT_HAVE_SMBCLIENT
+
+bool smb_client_available() {
+  return false;
+}
+
+std::error_code open_smb_pipe(const object_name&, std::uint32_t, smb_pipe&) {
+  return errc::bad_netpath;
+}
+
+#else
+
+namespace {
+
+// The most one SMB read or write of a message carries here.
+constexpr std::size_t max_transfer = 65535;
+
+struct smb_credentials {
+  std::string user, password, domain;
+  bool kerberos = false;
+};
+
+std::string trim(std::string s) {
+  auto first = s.find_first_not_of(" \t\r");
+  auto last = s.find_last_not_of(" \t\r");
+  return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+}
+
+// What to log in with: see the header for the order.
+bool find_credentials(smb_credentials& out) {
+  if (const char* file = std::getenv("CONDUIT_SMB_CREDENTIALS"); file && *file) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+      if (key == "username") out.user = value;
+      if (key == "password") out.password = value;
+      if (key == "domain") out.domain = value;
+    }
+    return !out.user.empty();
+  }
+  if (const char* user = std::getenv("CONDUIT_SMB_USER"); user && *user) {
+    out.user = user;
+    if (const char* p = std::getenv("CONDUIT_SMB_PASSWORD")) out.password = p;
+    if (const char* d = std::getenv("CONDUIT_SMB_DOMAIN")) out.domain = d;
+    return true;
+  }
+  if (const char* k = std::getenv("CONDUIT_SMB_KERBEROS"); k && std::strcmp(k, "1") == 0) {
+    out.kerberos = true;
+    return true;
+  }
+  return false;
+}
+
+void copy_to(char* dst, int size, const std::string& s) {
+  if (size <= 0) return;
+  std::size_t n = std::min(s.size(), static_cast<std::size_t>(size - 1));
+  std::memcpy(dst, s.data(), n);
+  dst[n] = '\0';
+}
+
+void give_credentials(SMBCCTX* ctx, const char*, const char*, char* workgroup, int wglen,
+                      char* user, int userlen, char* password, int pwlen) {
+  auto* creds = static_cast<smb_credentials*>(smbc_getOptionUserData(ctx));
+  if (!creds || creds->kerberos) return;
+  if (!creds->domain.empty()) copy_to(workgroup, wglen, creds->domain);
+  copy_to(user, userlen, creds->user);
+  copy_to(password, pwlen, creds->password);
+}
+
+std::error_code from_smb_errno(int e) {
+  switch (e) {
+    case EACCES:
+      return errc::access_denied;
+    case EPERM:
+      return errc::logon_failure;
+    case ENOENT:
+    case ENODEV:
+      return errc::file_not_found;
+    case EBUSY:
+    case EAGAIN:
+      return errc::pipe_busy;
+    case ECONNABORTED:
+      // smbd's word when the pipe's server side closed before answering:
+      // the bridge refused the open (access, -denyremote, no instance).
+      return errc::access_denied;
+    default:
+      // Unreachable or unknown host, a refused connection, a protocol
+      // failure: the network path is not there.
+      return errc::bad_netpath;
+  }
+}
+
+// One open remote pipe: the SMB context and file, used by its relay thread alone.
+struct session {
+  smb_credentials creds;
+  SMBCCTX* ctx = nullptr;
+  SMBCFILE* file = nullptr;
+  ~session() {
+    if (file) smbc_getFunctionClose(ctx)(ctx, file);
+    if (ctx) smbc_free_context(ctx, 1);
+  }
+};
+
+void relay(std::unique_ptr<session> s, unique_fd socket, instance_page page, bool writes) {
+  (void)page;  // kept mapped while the relay lives: the client's serial never changes
+  pipe_channel local(std::move(socket), true);
+  std::vector<std::byte> buffer(max_transfer);
+  std::error_code ec;
+  if (writes) {
+    // Each message (or write) the client makes is one SMB write.
+    auto smb_write = smbc_getFunctionWrite(s->ctx);
+    for (;;) {
+      std::size_t n = local.read(buffer, /*message_read=*/true, /*nowait=*/false, ec);
+      if (ec && ec != errc::more_data) return;  // the client closed its end
+      if (smb_write(s->ctx, s->file, buffer.data(), n) < 0) return;
+    }
+  }
+  // A read fills all it asks for before it returns, so it asks for one
+  // byte: whatever the server sends comes through as soon as it is there.
+  auto smb_read = smbc_getFunctionRead(s->ctx);
+  for (;;) {
+    ssize_t got = smb_read(s->ctx, s->file, buffer.data(), 1);
+    if (got <= 0) return;  // the server's end is gone: the client sees a broken pipe
+    local.write(std::span(buffer).first(static_cast<std::size_t>(got)), false, ec);
+    if (ec) return;
+  }
+}
+
+// In the relay process: connects, opens, says how it went on `status`
+// (0 or an errno), then relays until either side is gone.
+// Whether something accepts TCP connections on the host's SMB port (5 s
+// at most): what tells a host that cannot be reached from a logon that
+// cannot be made.
+bool host_reachable(const std::string& host) {
+  const char* port = std::getenv("CONDUIT_SMB_PORT");
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port && *port ? port : "445", &hints, &found) != 0) return false;
+  bool reached = false;
+  for (addrinfo* a = found; a && !reached; a = a->ai_next) {
+    unique_fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) continue;
+    if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) == 0) {
+      reached = true;
+      break;
+    }
+    pollfd p{fd.get(), POLLOUT, 0};
+    int error = 0;
+    socklen_t len = sizeof(error);
+    reached = errno == EINPROGRESS && ::poll(&p, 1, 5000) == 1 &&
+              ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0;
+  }
+  ::freeaddrinfo(found);
+  return reached;
+}
+
+[[noreturn]] void relay_process(const object_name& name, bool reads, bool writes,
+                                smb_credentials creds, unique_fd socket, unique_fd status) {
+  if (creds.user.empty() && !creds.kerberos) {
+    // Nothing to log in with, and never an anonymous logon in its place.
+    int result = host_reachable(name.host) ? EPERM : EHOSTUNREACH;
+    (void)!::write(status.get(), &result, sizeof(result));
+    ::_exit(0);
+  }
+  auto s = std::make_unique<session>();
+  s->creds = std::move(creds);
+  int result = 0;
+  s->ctx = smbc_new_context();
+  if (s->ctx) {
+    smbc_setDebug(s->ctx, 0);
+    smbc_setOptionUserData(s->ctx, &s->creds);
+    smbc_setFunctionAuthDataWithContext(s->ctx, give_credentials);
+    smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
+    // No timeout: a pipe may stay quiet as long as its server likes.
+    smbc_setTimeout(s->ctx, 0);
+    if (s->creds.kerberos) {
+      smbc_setOptionUseKerberos(s->ctx, 1);
+      smbc_setOptionFallbackAfterKerberos(s->ctx, 0);
+    }
+    if (const char* port = std::getenv("CONDUIT_SMB_PORT"); port && *port)
+      smbc_setPort(s->ctx, static_cast<std::uint16_t>(std::atoi(port)));
+    if (!smbc_init_context(s->ctx)) {
+      smbc_free_context(s->ctx, 0);
+      s->ctx = nullptr;
+    }
+  }
+  if (!s->ctx) {
+    result = ENETUNREACH;
+  } else {
+    std::string url = "smb://" + name.host + "/IPC$/" + name.path;
+    for (char& c : url)
+      if (c == '\\') c = '/';
+    int flags = reads && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY;
+    s->file = smbc_getFunctionOpen(s->ctx)(s->ctx, url.c_str(), flags, 0);
+    if (!s->file) result = errno ? errno : EIO;
+    // Both ways is what this relay cannot carry (see the header); said
+    // only once the host, the logon and the open have all answered, as
+    // Windows reports those first.
+    else if (reads && writes)
+      result = ENOTSUP;
+  }
+  (void)!::write(status.get(), &result, sizeof(result));
+  status.reset();
+  if (result == 0) relay(std::move(s), std::move(socket), instance_page(), writes);
+  s.reset();
+  ::_exit(0);
+}
+
+}  // namespace
+
+bool smb_client_available() {
+  return true;
+}
+
+// libsmbclient keeps call state in globals shared by every thread (Debian
+// does not ship its thread-safe mode), and each call blocks. So each remote
+// pipe gets a process of its own, forked before anything of libsmbclient
+// runs here: the library is never entered from two threads, and no pipe
+// waits on another's network.
+std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb_pipe& out) {
+  bool reads = access & want_read, writes = access & want_write;
+  if (!reads && !writes) return errc::not_supported;
+  smb_credentials creds;
+  bool have_credentials = find_credentials(creds);
+  if (!have_credentials) creds = {};
+
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return error_from_errno(errno);
+  unique_fd mine(pair[0]), theirs(pair[1]);
+  if (auto ec = name_message_socket(mine.get())) return ec;
+  if (auto ec = name_message_socket(theirs.get())) return ec;
+  std::error_code ec;
+  instance_page page = instance_page::create(ec);
+  if (ec) return ec;
+  int status_pipe[2];
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0) return error_from_errno(errno);
+  unique_fd status_read(status_pipe[0]), status_write(status_pipe[1]);
+
+  pid_t pid = ::fork();
+  if (pid < 0) return error_from_errno(errno);
+  if (pid == 0) {
+    // Only the relay's own descriptors stay: a copy of any other (another
+    // pipe's end) would keep it open after its holder closed it.
+    int low = std::min(mine.get(), status_write.get());
+    int high = std::max(mine.get(), status_write.get());
+    ::syscall(SYS_close_range, 3u, static_cast<unsigned>(low - 1), 0u);
+    ::syscall(SYS_close_range, static_cast<unsigned>(low + 1), static_cast<unsigned>(high - 1), 0u);
+    ::syscall(SYS_close_range, static_cast<unsigned>(high + 1), ~0u, 0u);
+    (void)theirs.release();
+    (void)status_read.release();
+    relay_process(name, reads, writes, std::move(creds), std::move(mine), std::move(status_write));
+  }
+  mine.reset();
+  status_write.reset();
+  reap_in_background(unique_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))));
+  int result = EIO;
+  ssize_t n;
+  do {
+    n = ::read(status_read.get(), &result, sizeof(result));
+  } while (n < 0 && errno == EINTR);
+  if (n != sizeof(result)) return errc::bad_netpath;  // the relay died before it could say
+  if (result == ENOTSUP) return errc::not_supported;
+  // Refused without credentials to offer: there were none to find.
+  if ((result == EACCES || result == EPERM) && !have_credentials) return errc::logon_failure;
+  if (result != 0) return from_smb_errno(result);
+
+  out.page = unique_fd(::dup(page.fd()));
+  if (!out.page) return error_from_errno(errno);
+  out.socket = std::move(theirs);
+  return {};
+}
+
+#endif
+
+}  // namespace conduit::detail::remote

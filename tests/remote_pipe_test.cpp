@@ -1,0 +1,479 @@
+// Remote pipes over SMB (docs/remote-pipes.md): a conduit server published
+// through conduit-smb-bridge and an smbd of the test's own, reached by SMB
+// clients (python3-samba's and conduit's own, through libsmbclient), with
+// the remote user's identity, the pipe's DACL, PIPE_REJECT_REMOTE_CLIENTS
+// and either side dying mid-stream.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conduit/error.hpp"
+#include "conduit/impersonation.hpp"
+#include "conduit/pipe_client.hpp"
+#include "conduit/pipe_server.hpp"
+#include "remote/named_pipe_auth.hpp"
+#include "support/broker_process.hpp"
+#include "support/helper_process.hpp"
+#include "support/sandbox.hpp"
+#include "support/smb_server.hpp"
+#include "support/unix_user.hpp"
+
+namespace conduit::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* password = "Conduit-Secret-1";
+
+// A program whose output lines are read as they come (bounded).
+class spawned {
+ public:
+  explicit spawned(const std::vector<std::string>& argv) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_ = detail::unique_fd(out[0]);
+    pidfd_ = detail::unique_fd(pidfd_open(pid_));
+  }
+  ~spawned() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  /// The next line (without its newline), or "<timeout>" / "<eof>".
+  std::string line(int timeout_ms = bound_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
+        std::string l = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return l;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      pollfd p{out_.get(), POLLIN, 0};
+      if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return "<timeout>";
+      char chunk[1024];
+      ssize_t n = ::read(out_.get(), chunk, sizeof(chunk));
+      if (n <= 0) return "<eof>";
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  /// Its exit code once it exits (bounded), -1 otherwise.
+  int wait_exit() {
+    if (!exits_within(pidfd_.get(), bound_ms)) return -1;
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  detail::unique_fd out_, pidfd_;
+  std::string buffer_;
+};
+
+std::vector<std::string> python_argv(const std::string& user, const std::string& pass,
+                                     const std::string& pipe,
+                                     const std::vector<std::string>& messages) {
+  std::vector<std::string> argv = {"/usr/bin/python3", CONDUIT_SMB_CLIENT_PY, user, pass, pipe};
+  argv.insert(argv.end(), messages.begin(), messages.end());
+  return argv;
+}
+
+// The python3-samba client (tests/smb/smb_pipe_client.py).
+// Its exit code and every line it printed.
+struct run_result {
+  int status = -1;
+  std::string out;
+};
+
+run_result python_client(const std::string& user, const std::string& pass, const std::string& pipe,
+                         const std::vector<std::string>& messages) {
+  spawned client(python_argv(user, pass, pipe, messages));
+  run_result r;
+  for (std::string l = client.line(); l != "<eof>" && l != "<timeout>"; l = client.line())
+    r.out += l + "\n";
+  r.status = client.wait_exit();
+  return r;
+}
+
+// conduit-smb-bridge, started for one test and stopped at its end.
+class bridge_process {
+ public:
+  [[nodiscard]] bool start(const std::string& np_dir, const std::vector<std::string>& pipes) {
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) return false;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // it dies with a test killed hard
+      int fd = ::dup(ready[1]);            // without close-on-exec
+      std::vector<std::string> argv = {beside_self("conduit-smb-bridge"), "--np-dir", np_dir,
+                                       "--ready-fd", std::to_string(fd)};
+      argv.insert(argv.end(), pipes.begin(), pipes.end());
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(ready[1]);
+    detail::unique_fd reader(ready[0]);
+    pidfd_ = detail::unique_fd(pidfd_open(pid_));
+    pollfd p{reader.get(), POLLIN, 0};
+    char c = 0;
+    return ::poll(&p, 1, bound_ms) == 1 && ::read(reader.get(), &c, 1) == 1 && c == 'R';
+  }
+  ~bridge_process() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    if (!exits_within(pidfd_.get(), bound_ms)) ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  detail::unique_fd pidfd_;
+};
+
+class RemotePipe : public sandbox {
+ protected:
+  void SetUp() override {
+    if (!can_create_users()) GTEST_SKIP() << "needs root and useradd";
+    if (!samba_installed()) GTEST_SKIP() << "needs samba (scripts/install-deps.sh)";
+    if (!private_network()) GTEST_SKIP() << "needs network namespaces";
+    sandbox::SetUp();
+  }
+
+  // Starts smbd with `users` as its accounts, and the bridge for `pipes`.
+  void start_smb(const std::vector<const unix_user*>& users, const std::vector<std::string>& pipes,
+                 bool guest = false) {
+    std::vector<smb_server::account> accounts;
+    for (const auto* u : users) accounts.push_back({u->name(), password});
+    std::string why;
+    ASSERT_TRUE(smbd_.start(accounts, why, guest)) << why;
+    ASSERT_TRUE(bridge_.start(smbd_.np_dir(), pipes));
+  }
+
+  // A pipe name with capitals: smbd asks for it lowercased.
+  std::string short_name() const { return "CondSmb" + std::to_string(::getpid()); }
+  std::string full_name() const { return R"(\\.\pipe\)" + short_name(); }
+
+  smb_server smbd_;
+  bridge_process bridge_;
+};
+
+// A pipe every user may open (as the bridge opens: reading and writing).
+pipe_options open_to_all(pipe_type type) {
+  pipe_options options;
+  options.type = type;
+  options.mode = type == pipe_type::message ? read_mode::message : read_mode::byte;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  return options;
+}
+
+// Serves one client: echoes every message (or run of bytes) until it goes.
+std::thread echo(pipe_server& server) {
+  return std::thread([&server] {
+    std::error_code ec;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    if (ec) return;
+    std::vector<std::byte> buffer(65536);
+    for (;;) {
+      std::size_t n = server.read(buffer, ec);
+      if (ec && ec != errc::more_data) return;
+      server.write(std::span(buffer).first(n), ec);
+      if (ec) return;
+    }
+  });
+}
+
+TEST_F(RemotePipe, PythonClientEchoesMessages) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::thread t = echo(server);
+  auto r = python_client(alice.name(), password, short_name(), {"hello", "second message", "x"});
+  t.join();
+  EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
+  EXPECT_EQ(r.out, "opened\ngot:hello\ngot:second message\ngot:x\n");
+}
+
+TEST_F(RemotePipe, PythonClientEchoesBytes) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::byte));
+  std::thread t = echo(server);
+  auto r = python_client(alice.name(), password, short_name(), {"abc", "defgh"});
+  t.join();
+  EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
+  EXPECT_EQ(r.out, "opened\ngot:abc\ngot:defgh\n");
+}
+
+// The server sees the SMB user as its client, marked remote, and acts as
+// that user when it impersonates it.
+TEST_F(RemotePipe, ServerSeesTheRemoteUser) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::thread t([&server] {
+    std::error_code ec;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    if (ec) return;
+    auto request = server.read_message(ec);
+    if (ec) return;
+    auto who = server.client_identity(ec);
+    std::string answer = "uid=" + std::to_string(who.uid) + " gid=" + std::to_string(who.gid) +
+                         " remote=" + std::to_string(who.remote) + " name=" + who.user_name;
+    {
+      auto acting = server.impersonate_client(ec);
+      answer += " euid=" + (ec ? "error" : std::to_string(::geteuid()));
+    }
+    answer += " after=" + std::to_string(::geteuid());
+    server.write(answer, ec);
+  });
+  auto r = python_client(alice.name(), password, short_name(), {"who am I"});
+  t.join();
+  EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
+  std::string uid = std::to_string(alice.uid());
+  EXPECT_EQ(r.out, "opened\ngot:uid=" + uid + " gid=" + std::to_string(alice.gid()) +
+                       " remote=1 name=" + alice.name() + " euid=" + uid + " after=0\n");
+}
+
+// The pipe's DACL decides for remote users as for local ones: the user it
+// names gets in, another Samba user and a guest do not (while the guest
+// does reach a pipe open to everyone).
+TEST_F(RemotePipe, DaclAdmitsTheUserAndRefusesOthersAndGuests) {
+  unix_user alice("csa");
+  unix_user bob("csb");
+  std::string open_pipe = short_name() + "Open";
+  start_smb({&alice, &bob}, {short_name(), open_pipe}, /*guest=*/true);
+  pipe_options only_alice;
+  only_alice.security_descriptor = "D:(A;;GA;;;S-1-22-1-" + std::to_string(alice.uid()) + ")";
+  auto server = pipe_server::create(full_name(), only_alice);
+  pipe_options everyone;
+  everyone.security_descriptor = "D:(A;;GA;;;WD)";
+  auto open_server = pipe_server::create(R"(\\.\pipe\)" + open_pipe, everyone);
+
+  auto by_bob = python_client(bob.name(), password, short_name(), {});
+  EXPECT_EQ(by_bob.status, 3) << by_bob.out;
+  EXPECT_EQ(by_bob.out.rfind("open-failed:", 0), 0u) << by_bob.out;
+  auto by_guest = python_client("no-such-user", "whatever", short_name(), {});
+  EXPECT_EQ(by_guest.status, 3) << by_guest.out;
+  EXPECT_EQ(by_guest.out.rfind("open-failed:", 0), 0u) << by_guest.out;
+  auto guest_open = python_client("no-such-user", "whatever", open_pipe, {});
+  EXPECT_EQ(guest_open.status, 0) << guest_open.out << smbd_.log();
+
+  std::thread t = echo(server);
+  auto by_alice = python_client(alice.name(), password, short_name(), {"hi"});
+  t.join();
+  EXPECT_EQ(by_alice.status, 0) << by_alice.out;
+  EXPECT_EQ(by_alice.out, "opened\ngot:hi\n");
+}
+
+// PIPE_REJECT_REMOTE_CLIENTS: SMB clients are refused, local ones are not.
+TEST_F(RemotePipe, DenyRemoteRefusesSmbClients) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  pipe_options options;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  options.reject_remote_clients = true;
+  auto server = pipe_server::create(full_name(), options);
+  auto r = python_client(alice.name(), password, short_name(), {});
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_EQ(r.out.rfind("open-failed:", 0), 0u) << r.out;
+  std::error_code ec;
+  auto local = pipe_client::open(full_name(), pipe_access::duplex, ec);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
+// The server's process dies in the middle: the SMB client's next read fails.
+TEST_F(RemotePipe, ServerKilledMidStream) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  helper_process helper;
+  ASSERT_EQ(helper.call("echo-server " + full_name() + " 1 1 type=message sd=D:(A;;GA;;;WD)"),
+            "ok");
+  spawned client(python_argv(alice.name(), password, short_name(), {"hello", "@read"}));
+  EXPECT_EQ(client.line(), "opened");
+  EXPECT_EQ(client.line(), "got:hello");
+  helper.kill_hard();
+  // smbd answers a read on a pipe whose socket closed with
+  // STATUS_PIPE_DISCONNECTED, which a Windows client sees as
+  // ERROR_PIPE_NOT_CONNECTED (docs/remote-pipes.md).
+  EXPECT_EQ(client.line(), "io-failed:0xc00000b0");
+  EXPECT_EQ(client.wait_exit(), 4);
+}
+
+// smbd dies under a connected client: the server's read sees the pipe
+// broken, as when a local client's process dies.
+TEST_F(RemotePipe, SmbdKilledServerSideCleansUp) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::promise<std::error_code> after;
+  auto outcome = after.get_future();
+  std::thread t([&server, &after] {
+    std::error_code ec;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    if (!ec) {
+      auto m = server.read_message(ec);
+      if (!ec) server.write(m, ec);
+      if (!ec) (void)server.read_message(ec);
+    }
+    after.set_value(ec);
+  });
+  spawned client(python_argv(alice.name(), password, short_name(), {"hello", "@read"}));
+  EXPECT_EQ(client.line(), "opened");
+  EXPECT_EQ(client.line(), "got:hello");
+  EXPECT_TRUE(smbd_.kill_hard());
+  ASSERT_EQ(outcome.wait_for(std::chrono::milliseconds(bound_ms)), std::future_status::ready);
+  t.join();
+  EXPECT_EQ(outcome.get(), errc::broken_pipe);
+  // The instance is free for the next client.
+  std::error_code ec;
+  server.disconnect(ec);
+  EXPECT_FALSE(ec);
+}
+
+// A conduit client opens \\127.0.0.1\pipe\x through libsmbclient, smbd
+// and the bridge: one writes messages (the server sees them whole, and
+// whom they come from), another reads what the server sends; both ways at
+// once, a wrong password and no credentials fail as documented.
+TEST_F(RemotePipe, ConduitClientThroughSmbd) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::promise<std::string> heard;
+  auto got = heard.get_future();
+  std::thread t([&server, &heard] {
+    std::error_code ec;
+    std::string said;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    for (int i = 0; i < 2 && !ec; ++i) {
+      auto m = server.read_message(ec);
+      said += std::string(reinterpret_cast<const char*>(m.data()), m.size()) + "|";
+    }
+    auto who = server.client_identity(ec);
+    heard.set_value(said + who.user_name + (who.remote ? " remote" : " local"));
+    server.disconnect(ec);
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    server.write("greetings", ec);
+    server.disconnect(ec);
+  });
+  ::setenv("CONDUIT_SMB_USER", alice.name().c_str(), 1);
+  ::setenv("CONDUIT_SMB_PASSWORD", password, 1);
+  std::string remote_name = R"(\\127.0.0.1\pipe\)" + short_name();
+  {
+    std::error_code ec;
+    auto writer = pipe_client::open(remote_name, pipe_access::write, ec);
+    ASSERT_FALSE(ec) << ec.message() << smbd_.log();
+    writer.write("one");
+    writer.write("two two");
+    ASSERT_EQ(got.wait_for(std::chrono::milliseconds(bound_ms)), std::future_status::ready);
+    EXPECT_EQ(got.get(), "one|two two|" + alice.name() + " remote");
+  }
+  {
+    std::error_code ec;
+    auto reader = pipe_client::open(remote_name, pipe_access::read, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    std::string text;
+    std::vector<std::byte> buffer(64);
+    while (text.size() < 9 && !ec) {
+      std::size_t n = reader.read(buffer, ec);
+      text.append(reinterpret_cast<const char*>(buffer.data()), n);
+    }
+    EXPECT_EQ(text, "greetings");
+    // The server disconnected: what follows is a broken pipe.
+    (void)reader.read(buffer, ec);
+    EXPECT_EQ(ec, errc::broken_pipe);
+  }
+  t.join();
+  // Both ways, to a listening instance: refused once the open has worked.
+  std::thread listening = echo(server);
+  std::error_code ec;
+  (void)pipe_client::open(remote_name, pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::not_supported);
+  listening.join();
+  // A wrong password: refused, and nothing falls back to an anonymous
+  // logon. (libsmbclient reports a refused logon as it reports a refused
+  // open: ERROR_ACCESS_DENIED.)
+  ::setenv("CONDUIT_SMB_PASSWORD", "wrong", 1);
+  (void)pipe_client::open(remote_name, pipe_access::write, ec);
+  EXPECT_EQ(ec, errc::access_denied);
+  // No credentials at all.
+  ::unsetenv("CONDUIT_SMB_USER");
+  ::unsetenv("CONDUIT_SMB_PASSWORD");
+  (void)pipe_client::open(remote_name, pipe_access::write, ec);
+  EXPECT_EQ(ec, errc::logon_failure);
+}
+
+// A local user who reaches the bridge's socket (here made reachable on
+// purpose) and claims to be root in the handshake is not served: only
+// root, smbd, speaks for remote users.
+TEST_F(RemotePipe, BridgeServesOnlyRoot) {
+  unix_user alice("csa");
+  unix_user mallory("csm");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::byte));
+  std::string socket_path = smbd_.np_dir() + "/" + "condsmb" + std::to_string(::getpid());
+  for (const auto& dir : {smbd_.root(), smbd_.root() + "/ncalrpc", smbd_.np_dir()})
+    ASSERT_EQ(::chmod(dir.c_str(), 0711), 0);
+  ASSERT_EQ(::chmod(socket_path.c_str(), 0777), 0);
+  detail::remote::npa_request forged;
+  forged.level = 7;
+  forged.has_session = true;
+  forged.has_unix_token = true;  // uid 0: root
+  forged.account_name = "root";
+  auto hello = detail::remote::encode_npa_request(forged);
+  user_process attacker(mallory, [&] {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return 2;
+    if (::write(fd, hello.data(), hello.size()) != static_cast<ssize_t>(hello.size())) return 3;
+    char reply[64];
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, bound_ms) != 1) return 4;
+    // Closed unanswered: end of file, or a reset (the bridge never read
+    // what was sent).
+    ssize_t n = ::read(fd, reply, sizeof(reply));
+    return n == 0 || (n < 0 && errno == ECONNRESET) ? 0 : 5;
+  });
+  EXPECT_EQ(attacker.wait_exit(std::chrono::milliseconds(bound_ms)), 0);
+  // No client reached the server.
+  std::error_code ec;
+  EXPECT_EQ(server.connect(std::chrono::milliseconds(100), ec), connect_status{});
+  EXPECT_EQ(ec, errc::sem_timeout);
+}
+
+}  // namespace
+}  // namespace conduit::test
