@@ -79,6 +79,8 @@ bool inheritable_kind(char kind) {
     case transfer_kind::auto_event:
     case transfer_kind::process:
     case transfer_kind::disk_file:
+    case transfer_kind::mutex:
+    case transfer_kind::semaphore:
       return true;
     default:
       return false;
