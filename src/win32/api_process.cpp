@@ -84,6 +84,8 @@ bool inheritable_kind(char kind) {
     case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
     case transfer_kind::disk_file:
+    case transfer_kind::mutex:
+    case transfer_kind::semaphore:
       return true;
     default:
       return false;

@@ -18,9 +18,11 @@
 #include "win32/disk_file_object.hpp"
 #include "win32/event_object.hpp"
 #include "win32/mailslot_object.hpp"
+#include "win32/mutex_object.hpp"
 #include "win32/named_event.hpp"
 #include "win32/pipe_object.hpp"
 #include "win32/process_object.hpp"
+#include "win32/semaphore_object.hpp"
 
 namespace conduit::win32 {
 namespace {
@@ -113,6 +115,8 @@ bool known_kind(char kind) {
     case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
     case transfer_kind::disk_file:
+    case transfer_kind::mutex:
+    case transfer_kind::semaphore:
       return true;
   }
   return false;
@@ -274,6 +278,15 @@ std::optional<portable_object> make_portable(const std::shared_ptr<kernel_object
     return portable(transfer_kind::process, {process->wait_fd()}, {}, object);
   if (auto pipe = std::dynamic_pointer_cast<pipe_object>(object))
     return portable_pipe(pipe, moving);
+  // A named mutex or semaphore crosses as its object: the other side shares
+  // it but does not hold its name at the broker.
+  if (auto mutex = std::dynamic_pointer_cast<mutex_object>(object))
+    return portable(transfer_kind::mutex, {mutex->wait_fd()}, {}, object);
+  if (auto semaphore = std::dynamic_pointer_cast<semaphore_object>(object)) {
+    state_writer w;
+    w.u32(static_cast<std::uint32_t>(semaphore->maximum()));
+    return portable(transfer_kind::semaphore, {semaphore->wait_fd()}, w.take(), object);
+  }
   if (auto file = std::dynamic_pointer_cast<disk_file_object>(object)) {
     // The file pointer is the descriptor's, so both sides share it as
     // Windows's handles to one file object do; delete-on-close stays here.
@@ -332,6 +345,9 @@ bool descriptor_fits(transfer_kind kind, int fd) {
     case transfer_kind::pipe_server:
     case transfer_kind::mailslot_writer:
       return is_socket(fd);
+    case transfer_kind::mutex:
+    case transfer_kind::semaphore:
+      return fd_link(fd) == "anon_inode:[eventfd]";
     case transfer_kind::disk_file: {
       // What a path can open: a file, a device, a FIFO; never a socket
       // or a folder (which no data handle is).
@@ -391,6 +407,18 @@ std::shared_ptr<kernel_object> rebuild_object(char letter, std::vector<unique_fd
     case transfer_kind::pipe_server:
       object = rebuild_pipe_server(fds, state);
       break;
+    case transfer_kind::mutex:
+      if (!state.empty()) return invalid();
+      object = std::make_shared<mutex_object>(std::move(fds[0]), std::string());
+      break;
+    case transfer_kind::semaphore: {
+      state_reader r(state);
+      std::uint32_t maximum = r.u32();
+      if (!r.done() || maximum < 1 || maximum > 0x7FFFFFFF) return invalid();
+      object = std::make_shared<semaphore_object>(std::move(fds[0]), static_cast<LONG>(maximum),
+                                                  std::string());
+      break;
+    }
     case transfer_kind::disk_file: {
       state_reader r(state);
       DWORD access = r.u32();

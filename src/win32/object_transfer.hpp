@@ -38,6 +38,8 @@ enum class transfer_kind : char {
   pipe_server = 'n',   // a connected named pipe server end (socket)
   mailslot_writer = 'l',
   disk_file = 'f',  // a file on disk (or a device a path named): its descriptor
+  mutex = 'x',      // a mutex's eventfd (not its ownership, which stays a thread's)
+  semaphore = 'y',  // a semaphore's eventfd and maximum
 };
 
 /// Most bytes of state one object carries: a message pipe end's part of a

@@ -148,3 +148,102 @@ TEST_F(EventNamespace, QuotaPerPeer) {
 
 }  // namespace
 }  // namespace conduit::broker
+
+namespace conduit::broker {
+namespace {
+
+// Named mutexes and semaphores: one namespace with events, their kinds,
+// maximums and descriptors checked.
+class SyncNamespace : public ::testing::Test {
+ protected:
+  SyncNamespace() {
+    a.id = 20;
+    a.creds.pid = 200;
+    b.id = 21;
+    b.creds.pid = 201;
+  }
+  event_result create_mutex(const peer& p, const std::string& name) {
+    return events.create_sync(
+        p, wire::create_sync_object_request{name, wire::sync_kind_mutex, 0, 0x001F0001},
+        unique_fd(::eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC)));
+  }
+  event_result create_semaphore(const peer& p, const std::string& name, std::uint32_t maximum,
+                                int flags = EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE) {
+    return events.create_sync(
+        p, wire::create_sync_object_request{name, wire::sync_kind_semaphore, maximum, 0x001F0003},
+        unique_fd(::eventfd(0, flags)));
+  }
+  event_namespace events;
+  peer a, b;
+};
+
+TEST_F(SyncNamespace, KindsShareTheNamespace) {
+  ASSERT_EQ(events
+                .create(a, wire::create_event_request{"ev", 0},
+                        unique_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)))
+                .reply.error,
+            0u);
+  EXPECT_EQ(create_mutex(b, "ev").reply.error, 6u);  // ERROR_INVALID_HANDLE
+  EXPECT_EQ(create_semaphore(b, "ev", 3).reply.error, 6u);
+  EXPECT_EQ(
+      events.open_sync(b, wire::open_sync_object_request{"ev", wire::sync_kind_mutex, 0x00100000})
+          .reply.error,
+      6u);
+  auto m = create_mutex(a, "mx");
+  ASSERT_EQ(m.reply.error, 0u);
+  EXPECT_EQ(events.open(b, wire::open_event_request{"mx"}).reply.error, 6u);
+  EXPECT_EQ(events
+                .create(b, wire::create_event_request{"mx", 0},
+                        unique_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)))
+                .reply.error,
+            6u);
+  auto again = create_mutex(b, "mx");
+  ASSERT_EQ(again.reply.error, 0u);
+  EXPECT_EQ(again.reply.instance_id, m.reply.instance_id);
+  EXPECT_EQ(again.reply.open_mode & wire::event_existed, wire::event_existed);
+  EXPECT_GE(again.eventfd, 0);
+  EXPECT_EQ(events.close(a, wire::close_event_request{m.reply.instance_id}).error, 0u);
+  EXPECT_EQ(events.close(b, wire::close_event_request{m.reply.instance_id}).error, 0u);
+  EXPECT_EQ(
+      events.open_sync(a, wire::open_sync_object_request{"mx", wire::sync_kind_mutex, 0x00100000})
+          .reply.error,
+      2u);
+}
+
+TEST_F(SyncNamespace, SemaphoreMaximumTravelsAndIsChecked) {
+  EXPECT_EQ(create_semaphore(a, "s", 0).reply.error, 87u);
+  EXPECT_EQ(create_semaphore(a, "s", 0x80000000u).reply.error, 87u);
+  // A descriptor not in semaphore mode (where the kernel says) is refused.
+  unique_fd plain(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  EXPECT_EQ(create_semaphore(a, "s", 3, EFD_NONBLOCK | EFD_CLOEXEC).reply.error,
+            is_semaphore_descriptor(plain.get()) ? 0u : 87u);
+  events = event_namespace();
+  auto s = create_semaphore(a, "s", 5);
+  ASSERT_EQ(s.reply.error, 0u);
+  EXPECT_EQ(s.reply.max_instances, 5u);
+  auto opened = events.open_sync(
+      b, wire::open_sync_object_request{"s", wire::sync_kind_semaphore, 0x00100000});
+  ASSERT_EQ(opened.reply.error, 0u);
+  EXPECT_EQ(opened.reply.max_instances, 5u);
+  EXPECT_GE(opened.eventfd, 0);
+  EXPECT_EQ(events.open_sync(b, wire::open_sync_object_request{"s", 7, 0}).reply.error, 87u);
+  EXPECT_EQ(events.open_sync(b, wire::open_sync_object_request{"s", wire::sync_kind_semaphore, 0x4})
+                .reply.error,
+            87u);  // not a semaphore right
+  // A mutex with a maximum, or a blocking eventfd: refused.
+  EXPECT_EQ(events
+                .create_sync(
+                    a, wire::create_sync_object_request{"m", wire::sync_kind_mutex, 1, 0x001F0001},
+                    unique_fd(::eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC)))
+                .reply.error,
+            87u);
+  EXPECT_EQ(events
+                .create_sync(
+                    a, wire::create_sync_object_request{"m", wire::sync_kind_mutex, 0, 0x001F0001},
+                    unique_fd(::eventfd(1, EFD_CLOEXEC)))
+                .reply.error,
+            87u);
+}
+
+}  // namespace
+}  // namespace conduit::broker

@@ -302,6 +302,40 @@ TEST_F(DiskFile, InheritedByAChild) {
   EXPECT_EQ(contents(name), "parent,child,parent");
 }
 
+// Runs the test child with `args` and inherited handles; its exit code.
+DWORD run_child(const std::string& args) {
+  std::string command = std::string(CONDUIT_WIN32_CHILD) + " " + args;
+  STARTUPINFOA si{};
+  si.cb = sizeof(si);
+  PROCESS_INFORMATION pi{};
+  if (!CreateProcessA(nullptr, command.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si,
+                      &pi))
+    return 0xFFFFFFFF;
+  DWORD code = 0xFFFFFFFE;
+  if (WaitForSingleObject(pi.hProcess, 30'000) == WAIT_OBJECT_0)
+    GetExitCodeProcess(pi.hProcess, &code);
+  CloseHandle(pi.hProcess);
+  CloseHandle(pi.hThread);
+  return code;
+}
+
+std::string number(HANDLE h) {
+  return std::to_string(reinterpret_cast<std::uintptr_t>(h));
+}
+
+TEST(InheritedSync, MutexesAndSemaphores) {
+  SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
+  handle_guard s(CreateSemaphoreA(&inherit, 2, 3, nullptr));
+  ASSERT_NE(s.get(), nullptr);
+  EXPECT_EQ(run_child("release-semaphore " + number(s)), 2u);  // one semaphore, its maximum too
+  EXPECT_EQ(run_child("release-semaphore " + number(s)), 200u + ERROR_TOO_MANY_POSTS % 50);
+  handle_guard m(CreateMutexA(&inherit, FALSE, nullptr));
+  ASSERT_NE(m.get(), nullptr);
+  EXPECT_EQ(run_child("take-and-exit " + number(m)), 0u);
+  EXPECT_EQ(WaitForSingleObject(m, 10'000), WAIT_ABANDONED);  // the child exited owning it
+  EXPECT_TRUE(ReleaseMutex(m));
+}
+
 TEST_F(DiskFile, FileTypesOfOtherHandles) {
   HANDLE r = nullptr, w = nullptr;
   ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0));

@@ -303,7 +303,7 @@ TEST_F(NamedSync, NamesSurviveABrokerRestart) {
   ASSERT_EQ(opened, "ok");
   EXPECT_NE(broker_pid(), old_broker);
   EXPECT_EQ(late.call("sem-release s 7"), "ok 0");
-  EXPECT_EQ(late.call("sem-release s 1"), "err 298");  // the maximum came along
+  EXPECT_EQ(late.call("sem-release s 1"), "err 298");          // the maximum came along
   EXPECT_EQ(WaitForSingleObject(s, bound_ms), WAIT_OBJECT_0);  // one semaphore still
 }
 

@@ -26,6 +26,10 @@
 //                     read fails (ERROR_MORE_DATA after writing the part)
 //   dup-into PID      DuplicateHandle of a new event into process PID;
 //                     exits 0 or with GetLastError()
+//   release-semaphore H  ReleaseSemaphore(H, 1): exits with the previous
+//                     count, or 200 + the error modulo 50
+//   take-and-exit H   takes the mutex H (no wait) and exits owning it:
+//                     0 if it took it, else 1
 //   hold-handle H     writes "held" and a newline, keeps handle H open
 //                     until standard input ends, then exits 0
 //   probe HS FDS [PATH H]  what this process found at start-up: for each
@@ -211,6 +215,16 @@ int run(int argc, char** argv) {
   if (step == "hold-handle" && argc >= 3) {
     put("held\n");
     ExitProcess(copy_input(false) ? 0 : 101);
+  }
+  if (step == "release-semaphore" && argc >= 3) {
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
+    LONG previous = -1;
+    if (!ReleaseSemaphore(handle, 1, &previous)) ExitProcess(200 + (GetLastError() % 50));
+    ExitProcess(static_cast<UINT>(previous));
+  }
+  if (step == "take-and-exit" && argc >= 3) {
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
+    ExitProcess(WaitForSingleObject(handle, 0) == WAIT_OBJECT_0 ? 0 : 1);  // owning it
   }
   if (step == "set-event" && argc >= 3) {
     auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));

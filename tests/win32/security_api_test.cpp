@@ -384,7 +384,12 @@ TEST(Win32LocalMemory, AllocAndFree) {
   void* empty = LocalAlloc(LMEM_FIXED, 0);
   EXPECT_NE(empty, nullptr);
   LocalFree(empty);
-  EXPECT_EQ(LocalAlloc(0x0002 /* LMEM_MOVEABLE */, 8), nullptr);
+  // Moveable memory is a handle that LocalLock turns into the block (heapapi.h).
+  HLOCAL moveable = LocalAlloc(LMEM_MOVEABLE, 8);
+  ASSERT_NE(moveable, nullptr);
+  EXPECT_NE(LocalLock(moveable), nullptr);
+  EXPECT_EQ(LocalFree(moveable), nullptr);
+  EXPECT_EQ(LocalAlloc(LMEM_DISCARDABLE, 8), nullptr);  // not supported
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
 }
 

@@ -76,7 +76,8 @@ VOID WINAPI DeleteCriticalSection(LPCRITICAL_SECTION lpCriticalSection);
 typedef struct _RTL_SRWLOCK {
   PVOID Ptr;
 } RTL_SRWLOCK, SRWLOCK, *PSRWLOCK;
-#define RTL_SRWLOCK_INIT {0}
+#define RTL_SRWLOCK_INIT \
+  { 0 }
 #define SRWLOCK_INIT RTL_SRWLOCK_INIT
 VOID WINAPI InitializeSRWLock(PSRWLOCK SRWLock);
 VOID WINAPI AcquireSRWLockExclusive(PSRWLOCK SRWLock);
@@ -91,7 +92,8 @@ BOOLEAN WINAPI TryAcquireSRWLockShared(PSRWLOCK SRWLock);
 typedef struct _RTL_CONDITION_VARIABLE {
   PVOID Ptr;
 } RTL_CONDITION_VARIABLE, CONDITION_VARIABLE, *PCONDITION_VARIABLE;
-#define RTL_CONDITION_VARIABLE_INIT {0}
+#define RTL_CONDITION_VARIABLE_INIT \
+  { 0 }
 #define CONDITION_VARIABLE_INIT RTL_CONDITION_VARIABLE_INIT
 #define CONDITION_VARIABLE_LOCKMODE_SHARED 0x1
 VOID WINAPI InitializeConditionVariable(PCONDITION_VARIABLE ConditionVariable);
@@ -111,7 +113,8 @@ VOID WINAPI WakeAllConditionVariable(PCONDITION_VARIABLE ConditionVariable);
 typedef union _RTL_RUN_ONCE {
   PVOID Ptr;
 } RTL_RUN_ONCE, INIT_ONCE, *PINIT_ONCE, *LPINIT_ONCE;
-#define RTL_RUN_ONCE_INIT {0}
+#define RTL_RUN_ONCE_INIT \
+  { 0 }
 #define INIT_ONCE_STATIC_INIT RTL_RUN_ONCE_INIT
 #define INIT_ONCE_CHECK_ONLY 0x00000001UL
 #define INIT_ONCE_ASYNC 0x00000002UL
@@ -153,8 +156,8 @@ HANDLE WINAPI CreateMutexW(LPSECURITY_ATTRIBUTES lpMutexAttributes, BOOL bInitia
                            LPCWSTR lpName);
 HANDLE WINAPI CreateMutexExA(LPSECURITY_ATTRIBUTES lpMutexAttributes, LPCSTR lpName, DWORD dwFlags,
                              DWORD dwDesiredAccess);
-HANDLE WINAPI CreateMutexExW(LPSECURITY_ATTRIBUTES lpMutexAttributes, LPCWSTR lpName,
-                             DWORD dwFlags, DWORD dwDesiredAccess);
+HANDLE WINAPI CreateMutexExW(LPSECURITY_ATTRIBUTES lpMutexAttributes, LPCWSTR lpName, DWORD dwFlags,
+                             DWORD dwDesiredAccess);
 /* ERROR_FILE_NOT_FOUND if no object has the name, ERROR_INVALID_HANDLE if
  * another type has it (or the name is empty), ERROR_INVALID_PARAMETER for
  * a null name, ERROR_ACCESS_DENIED. */
