@@ -18,15 +18,8 @@ namespace conduit::test {
 namespace {
 
 // A fresh folder for each test, removed after.
-class DiskFile : public ::testing::Test {
+class DiskFile : public temp_folder_test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/conduit-files-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { (void)!std::system(("rm -rf " + dir_).c_str()); }
-  [[nodiscard]] std::string path(const std::string& leaf) const { return dir_ + "/" + leaf; }
   // The same path written the Windows way: C:\tmp\conduit-files-x\leaf.
   [[nodiscard]] std::string windows_path(const std::string& leaf) const {
     std::string p = "C:" + path(leaf);
@@ -34,13 +27,6 @@ class DiskFile : public ::testing::Test {
       if (c == '/') c = '\\';
     return p;
   }
-  static std::string contents(const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  std::string dir_;
 };
 
 TEST_F(DiskFile, DispositionsAndTheirErrors) {

@@ -18,12 +18,10 @@
 namespace conduit::test {
 namespace {
 
-class Redirect : public ::testing::Test {
+class Redirect : public temp_folder_test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/conduit-redirect-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    dir_ = pattern;
+    temp_folder_test::SetUp();
     // The parent starts "child" by name, found on PATH as on Windows.
     std::string path =
         std::string(CONDUIT_CHILD_DIR) + ":" + (getenv("PATH") ? getenv("PATH") : "");
@@ -31,14 +29,7 @@ class Redirect : public ::testing::Test {
     input_ = dir_ + "/input.txt";
     std::ofstream(input_) << text_;
   }
-  void TearDown() override { (void)!std::system(("rm -rf " + dir_).c_str()); }
-  static std::string contents(const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  std::string dir_, input_;
+  std::string input_;
   const std::string text_ = "line one of the input\nline two, the last\n";
 };
 

@@ -8,7 +8,9 @@
 #include <windows.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -210,5 +212,24 @@ inline std::string read_text(HANDLE h) {
   EXPECT_TRUE(ReadFile(h, buffer, sizeof(buffer), &n, nullptr)) << GetLastError();
   return std::string(buffer, n);
 }
+
+/// A test with a fresh folder under /tmp (dir_), removed with what is in it.
+class temp_folder_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/conduit-files-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { (void)!std::system(("rm -rf " + dir_).c_str()); }
+  [[nodiscard]] std::string path(const std::string& leaf) const { return dir_ + "/" + leaf; }
+  /// A whole file's contents.
+  static std::string contents(const std::string& p) {
+    std::ifstream in(p);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return all;
+  }
+  std::string dir_;
+};
 
 }  // namespace conduit::test
