@@ -264,25 +264,6 @@ void run(const char* label, const char* unit, double (*win32)(), double (*cpp)()
               pin_cpu < 0 ? "unpinned" : "pinned", mw, mc, mr, mw / mr, mc / mr, unit);
 }
 
-// A broker folder of our own; the broker the library starts there is
-// stopped at the end.
-struct private_runtime {
-  std::string dir;
-  private_runtime() {
-    char path[] = "/tmp/conduit-path-bench.XXXXXX";
-    if (!::mkdtemp(path)) fail("mkdtemp");
-    dir = path;
-    ::setenv("CONDUIT_RUNTIME_DIR", path, 1);
-  }
-  ~private_runtime() {
-    std::ifstream pid_file(dir + "/conduitd.pid");
-    int pid = 0;
-    if (pid_file >> pid && pid > 0) ::kill(pid, SIGTERM);
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
-
 long option(const char* arg, const char* name, long fallback) {
   std::size_t n = std::strlen(name);
   return std::strncmp(arg, name, n) == 0 ? std::atol(arg + n) : fallback;
@@ -303,8 +284,8 @@ int main(int argc, char** argv) {
   }
   if (blocks <= 0 || messages <= 0 || round_trips <= 0)
     fail("usage: win32_path_bench [--blocks=B] [--messages=N] [--round-trips=R]");
-  ::alarm(600);  // the watchdog: a hang ends the run
-  private_runtime runtime;
+  ::alarm(600);                            // the watchdog: a hang ends the run
+  conduit_bench::runtime_session runtime;  // a broker of its own, stopped at the end
 
   std::printf("CPU: %s, %u CPUs; median of %d blocks\n\n", conduit_bench::cpu_model().c_str(),
               std::thread::hardware_concurrency(), blocks);
