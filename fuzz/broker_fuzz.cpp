@@ -64,6 +64,7 @@
 #include "core/event_name.hpp"
 #include "core/instance_page.hpp"
 #include "core/object_name.hpp"
+#include "core/pipe_flags.hpp"
 #include "fuzz_support.hpp"
 #include "security/access_check.hpp"
 
@@ -343,7 +344,9 @@ class driver {
     require(record.client_pid == static_cast<std::uint32_t>(p.creds.pid) &&
                 record.uid == p.creds.uid && record.gid == p.creds.gid &&
                 record.groups.size() == p.creds.groups.size() &&
-                record.desired_access == r.desired_access && record.sqos_flags == r.sqos_flags &&
+                record.desired_access == r.desired_access &&
+                // The remote bit is the broker's to set (open_remote only).
+                record.sqos_flags == (r.sqos_flags & ~conduit::detail::sqos_remote_client) &&
                 record.serial == chosen.serial,
             "connect record does not match the client");
   }
