@@ -127,15 +127,34 @@ test impersonation-1.4 {the pipe is found under a stacked transform} -body {
     list [lrange $before 0 1] $line $after
 } -result {{TWAPI_WIN32 1368} hello {}}
 
+# What the other user's tclsh loads, copied where any user may read it: the
+# source and build folders may be closed to others (a clone in a 0700 folder).
+proc readable_copy {} {
+    set shared [file join /tmp conduit-tcl-[pid]-shared]
+    file delete -force $shared
+    file mkdir $shared
+    file attributes $shared -permissions 0755
+    file copy [file join $::ctest::here child.tcl] $shared
+    file copy [file join [lindex $::env(TCLLIBPATH) 0] conduit] [file join $shared tcl]
+    file mkdir [file join $shared lib]
+    foreach lib [glob -directory [file join [file dirname $::env(CONDUIT_TEST_BIN)] lib] libconduit.so*] {
+        file copy $lib [file join $shared lib]
+    }
+    exec chmod -R a+rX $shared
+    return $shared
+}
+
 test impersonation-1.5 {the default descriptor: other users may read, not write} -constraints root -setup {
     set user cdtcl[pid]d
     users add $user
+    set shared [readable_copy]
 } -body {
     set name [ctest::pipe_name default]
     set read_end [namedpipe_server $name]
     set other [namedpipe_server $name]
-    set as_user [list /usr/bin/setpriv --reuid [exec id -u $user] --regid [exec id -g $user] \
-                     --clear-groups [info nameofexecutable] [file join $::ctest::here child.tcl]]
+    set as_user [list env TCLLIBPATH=$shared LD_LIBRARY_PATH=[file join $shared lib] \
+                     /usr/bin/setpriv --reuid [exec id -u $user] --regid [exec id -g $user] \
+                     --clear-groups [info nameofexecutable] [file join $shared child.tcl]]
     ctest::spawn both {*}$as_user open_client $name {read write}
     ctest::spawn read {*}$as_user open_client $name read
     set outcome [ctest::results {both read}]
@@ -144,6 +163,7 @@ test impersonation-1.5 {the default descriptor: other users may read, not write}
     set outcome
 } -cleanup {
     users del $user
+    file delete -force $shared
 } -result {both 0 {TWAPI_WIN32 5 {Access is denied.}} read 0 ok}
 
 ctest::finish
