@@ -13,10 +13,10 @@
 #include "broker/log.hpp"
 #include "broker/socket_activation.hpp"
 #include "core/runtime_dir.hpp"
-#include "security/access_check.hpp"
-#include "security/sid.hpp"
 #include "netbios/netbios_name.hpp"
 #include "netbios/netbios_settings.hpp"
+#include "security/access_check.hpp"
+#include "security/sid.hpp"
 
 namespace {
 

@@ -271,13 +271,13 @@ struct open_remote_request {
   std::uint32_t flags = 0;            // remote_anonymous
 };
 
-using request = std::variant<create_instance_request, listen_request, close_instance_request,
-                             open_request, wait_request, query_request, list_request,
-                             create_mailslot_request, open_mailslot_request, close_mailslot_request,
-                             create_event_request, open_event_request, close_event_request,
-                             get_security_request, set_security_request, list_pipes_request,
-                             create_sync_object_request, open_sync_object_request,
-                             open_remote_request>;
+using request =
+    std::variant<create_instance_request, listen_request, close_instance_request, open_request,
+                 wait_request, query_request, list_request, create_mailslot_request,
+                 open_mailslot_request, close_mailslot_request, create_event_request,
+                 open_event_request, close_event_request, get_security_request,
+                 set_security_request, list_pipes_request, create_sync_object_request,
+                 open_sync_object_request, open_remote_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the
