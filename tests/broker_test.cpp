@@ -393,6 +393,97 @@ TEST_F(Broker, DropsAPeerThatDoesNotReadItsAnswers) {
   expect_still_serving();
 }
 
+// A lane (docs/broker-protocol.md#lanes): the broker's end of a fresh
+// SOCK_SEQPACKET pair, handed over the peer's own connection.
+std::array<unique_fd, 2> lane_pair() {
+  int pair[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  return {unique_fd(pair[0]), unique_fd(pair[1])};
+}
+
+TEST_F(Broker, LanesRefuseWhatIsNoLaneSocket) {
+  start_broker();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  unique_fd pipe_read(pipe_fds[0]), pipe_write(pipe_fds[1]);
+  unique_fd stream(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  unique_fd listening(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = runtime_dir_ + "/listening.sock";
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(::bind(listening.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listening.get(), 1), 0);
+  auto page = sealed_page();
+  int conn = bystander_.get();
+  // ERROR_INVALID_PARAMETER, and the peer stays.
+  for (int fd : {pipe_read.get(), stream.get(), listening.get(), page.fd()})
+    EXPECT_EQ(request(conn, wire::attach_lane_request{0}, std::array{fd}), "reply 87") << fd;
+  auto [ours, theirs] = lane_pair();
+  EXPECT_EQ(request(conn, wire::attach_lane_request{1u << 20}, std::array{theirs.get()}),
+            "reply 87");
+  // Exactly one descriptor, or the peer goes.
+  auto attach = encoded(wire::attach_lane_request{0});
+  std::vector<bad_case> cases = {
+      {"attach without a socket", attach, {}},
+      {"attach with two", attach, {theirs.get(), theirs.get()}},
+  };
+  expect_dropped(cases);
+  expect_still_serving();
+}
+
+// A lane takes open and listen as its peer's own, and nothing else; it goes
+// with its peer.
+TEST_F(Broker, LanesServeTheirPeerOnly) {
+  start_broker();
+  auto page = sealed_page();
+  auto [server_end, endpoint] = endpoint_pair();
+  wire::reply created;
+  ASSERT_EQ(request(bystander_.get(), create_request(pipe_name()),
+                    std::array{page.fd(), endpoint.get()}, &created),
+            "reply 0");
+
+  // Another peer's lane: its open gets the instance and writes its record.
+  unique_fd peer = connect_raw(runtime_dir_);
+  auto [lane, lane_end] = lane_pair();
+  ASSERT_EQ(request(peer.get(), wire::attach_lane_request{0}, std::array{lane_end.get()}),
+            "reply 0");
+  lane_end.reset();
+  wire::reply opened;
+  std::vector<unique_fd> passed;
+  send_raw(lane.get(), encoded(wire::open_request{pipe_name(), 3, 0}));
+  ASSERT_EQ(outcome(lane.get(), &opened, nullptr, &passed), "reply 0");
+  EXPECT_EQ(opened.instance_id, created.instance_id);
+  ASSERT_EQ(passed.size(), 2u);
+  std::array<std::byte, 64> record;
+  ASSERT_GT(::recv(server_end.get(), record.data(), record.size(), 0), 0);
+  wire::connect_record client;
+  ASSERT_FALSE(wire::decode_connect_record(
+      std::span(record).first(wire::connect_record_size(std::span(record).first(8))), client));
+  EXPECT_EQ(client.client_pid, static_cast<std::uint32_t>(::getpid()));
+
+  // The instance is the bystander's: the other peer cannot make it listen
+  // again through its lane, with an endpoint of its own choosing.
+  auto [stolen_end, stolen_endpoint] = endpoint_pair();
+  EXPECT_EQ(request(lane.get(), wire::listen_request{created.instance_id, 9},
+                    std::array{stolen_endpoint.get()}),
+            "reply 6");
+  // Nothing but open and listen: the peer is dropped, with its lane.
+  send_raw(lane.get(), encoded(wire::list_request{}));
+  EXPECT_EQ(outcome(lane.get()), "dropped");
+  EXPECT_EQ(outcome(peer.get()), "dropped");
+
+  // A peer that goes takes its lanes with it.
+  unique_fd leaving = connect_raw(runtime_dir_);
+  auto [lane2, lane2_end] = lane_pair();
+  ASSERT_EQ(request(leaving.get(), wire::attach_lane_request{0}, std::array{lane2_end.get()}),
+            "reply 0");
+  lane2_end.reset();
+  leaving.reset();
+  EXPECT_EQ(outcome(lane2.get()), "dropped");
+  expect_still_serving();
+}
+
 TEST_F(Broker, LimitsWaitsPerPeer) {
   start_broker();
   auto page = sealed_page();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -33,6 +34,7 @@ using detail::unique_fd;
 constexpr std::uint64_t listener_tag = 0;
 constexpr std::uint64_t signal_tag = 1;
 constexpr std::uint64_t datagram_tag = 2;
+constexpr std::uint64_t main_wake_tag = 3;
 
 // Says what failed and why.
 void log_error(const std::string& what, int error = errno) {
@@ -228,6 +230,13 @@ bool broker::set_up() {
     ev.data.u64 = datagram_tag;
     watching_datagrams_ = ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, datagrams_.fd(), &ev) == 0;
   }
+  main_wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (main_wake_) {
+    ev.events = EPOLLIN;
+    ev.data.u64 = main_wake_tag;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, main_wake_.get(), &ev);
+  }
+  if (options_.lanes) start_lanes();
   return true;
 }
 
@@ -258,9 +267,12 @@ int broker::run() {
 
 std::optional<int> broker::step(int max_wait_ms) {
   std::array<epoll_event, 64> events{};
+  std::unique_lock lock(mutex_);
   int timeout = next_timeout_ms();
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
+  lock.unlock();
   int n = ::epoll_wait(epoll_.get(), events.data(), events.size(), timeout);
+  lock.lock();
   if (n < 0 && errno != EINTR) {
     log_error("epoll_wait");
     return 1;
@@ -276,6 +288,9 @@ std::optional<int> broker::step(int max_wait_ms) {
       return 0;
     } else if (tag == datagram_tag) {
       datagrams_.on_readable(mailslots_);
+    } else if (tag == main_wake_tag) {
+      std::uint64_t count;
+      (void)!::read(main_wake_.get(), &count, sizeof(count));  // the condemned go below
     } else if (auto it = peers_.find(tag); it != peers_.end() && !condemned_.count(tag)) {
       serve(it->second);
     }
@@ -334,7 +349,7 @@ void broker::accept_peers() {
       }
       return;  // EAGAIN: nobody left
     }
-    adopt(std::move(fd));
+    adopt_locked(std::move(fd));
   }
 }
 
@@ -373,6 +388,11 @@ void broker::resume_listener() {
 }
 
 void broker::adopt(unique_fd fd) {
+  std::lock_guard lock(mutex_);
+  adopt_locked(std::move(fd));
+}
+
+void broker::adopt_locked(unique_fd fd) {
   peer p;
   if (!read_credentials(fd.get(), p.creds)) return;
   p.id = next_peer_++;
@@ -421,6 +441,7 @@ void broker::drop(peer_id id) {
   if (log_enabled(log_level::debug))
     log(log_level::debug,
         "peer " + std::to_string(id) + " (pid " + std::to_string(it->second.creds.pid) + ") gone");
+  drop_lanes_of(it->second);
   pipes_.drop_peer(id);
   mailslots_.drop_peer(id);
   events_.drop_peer(id);
@@ -436,7 +457,8 @@ void broker::drop(peer_id id) {
 // ---- Descriptor accounting (broker_limits.hpp)
 
 std::size_t broker::descriptors_held() const {
-  return peers_.size() * charge_per_connection + pipes_.instance_count() * charge_per_instance +
+  return (peers_.size() + lane_sockets_.size()) * charge_per_connection +
+         pipes_.instance_count() * charge_per_instance +
          mailslots_.slot_count() * charge_per_mailslot +
          events_.event_count() * charge_per_event_hold;
 }
@@ -445,7 +467,8 @@ void broker::recharge(peer& p) {
   // A peer's instances can also go without it asking (a client found the
   // server end dead), which leaves its charge too high until it is next
   // recharged: never too low.
-  std::size_t now = charge_per_connection + pipes_.instances_of(p.id) * charge_per_instance +
+  std::size_t now = (1 + p.lanes.size()) * charge_per_connection +
+                    pipes_.instances_of(p.id) * charge_per_instance +
                     mailslots_.slots_of(p.id) * charge_per_mailslot +
                     events_.events_of(p.id) * charge_per_event_hold;
   std::size_t& uid_charge = uid_charges_[p.creds.uid];
@@ -483,9 +506,31 @@ void broker::serve(peer& p) {
 
 bool broker::reply(peer& p, std::uint32_t request_id, const wire::reply& r,
                    std::span<const int> fds) {
+  return send_reply(p.socket.get(), request_id, r, fds);
+}
+
+bool broker::send_reply(int socket, std::uint32_t request_id, const wire::reply& r,
+                        std::span<const int> fds) {
   auto bytes = wire::encode(r, request_id);
-  // The socket is non-blocking: a peer that does not read its answers is dropped.
-  return !detail::send_packet(p.socket.get(), bytes, fds);
+  // Never blocking (a lane socket's mode is its peer's to change): a peer
+  // that does not read its answers is dropped.
+  return !detail::send_packet(socket, bytes, fds, MSG_DONTWAIT);
+}
+
+bool broker::answer_open(peer& p, int socket, std::uint32_t request_id,
+                         const wire::open_request& request) {
+  open_result result = pipes_.open(p, request);
+  if (result.reply.error != 0) return send_reply(socket, request_id, result.reply);
+  std::array<int, 2> pass{result.endpoint.get(), result.page};
+  return send_reply(socket, request_id, result.reply, pass);
+}
+
+bool broker::answer_listen(peer& p, int socket, std::uint32_t request_id,
+                           const wire::listen_request& request, unique_fd endpoint) {
+  wire::reply r = pipes_.listen(p, request, std::move(endpoint));
+  if (!send_reply(socket, request_id, r)) return false;
+  if (r.error == 0) wake_waiters(pipes_.key_of_instance(request.instance_id));
+  return true;
 }
 
 bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<unique_fd> fds) {
@@ -534,23 +579,20 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
     if (refused(charge_per_event_hold)) return true;
     return reply_event(p, h.request_id, events_.create_sync(p, *create, std::move(fds[0])));
   }
+  if (auto* attach = std::get_if<wire::attach_lane_request>(&request)) {
+    if (fds.size() != 1) return false;
+    return attach_lane(p, h.request_id, *attach, std::move(fds[0]));
+  }
   if (!fds.empty() && !std::holds_alternative<wire::listen_request>(request)) return false;
   if (auto* listen = std::get_if<wire::listen_request>(&request)) {
     if (fds.size() != 1) return false;
-    wire::reply r = pipes_.listen(p, *listen, std::move(fds[0]));
-    if (!reply(p, h.request_id, r)) return false;
-    if (r.error == 0) wake_waiters(pipes_.key_of_instance(listen->instance_id));
-    return true;
+    return answer_listen(p, p.socket.get(), h.request_id, *listen, std::move(fds[0]));
   }
   if (auto* close = std::get_if<wire::close_instance_request>(&request)) {
     return reply(p, h.request_id, pipes_.close_instance(p, *close));
   }
-  if (auto* open = std::get_if<wire::open_request>(&request)) {
-    open_result result = pipes_.open(p, *open);
-    if (result.reply.error != 0) return reply(p, h.request_id, result.reply);
-    std::array<int, 2> pass{result.endpoint.get(), result.page};
-    return reply(p, h.request_id, result.reply, pass);
-  }
+  if (auto* open = std::get_if<wire::open_request>(&request))
+    return answer_open(p, p.socket.get(), h.request_id, *open);
   if (auto* open = std::get_if<wire::open_remote_request>(&request)) {
     open_result result = pipes_.open_remote(p, *open);
     if (result.reply.error != 0) return reply(p, h.request_id, result.reply);

@@ -12,10 +12,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "broker/broker_limits.hpp"
 #include "broker/datagram_listener.hpp"
@@ -44,11 +48,18 @@ struct broker_options {
   /// Listen for mailslot datagrams from other machines (datagram_listener.hpp)
   /// with these settings; none: do not.
   std::optional<detail::netbios::netbios_settings> netbios;
+  /// Serve lanes, a thread on each CPU (broker_lanes.cpp); without them
+  /// attach_lane is answered ERROR_NOT_SUPPORTED.
+  bool lanes = true;
 };
 
 class broker {
  public:
   explicit broker(broker_options options) : options_(std::move(options)) {}
+  /// Stops the lane threads.
+  ~broker();
+  broker(const broker&) = delete;
+  broker& operator=(const broker&) = delete;
   /// Runs until SIGTERM/SIGINT or idle exit. Returns the process exit code.
   int run();
 
@@ -66,11 +77,14 @@ class broker {
   /// Serves `socket`, a connected SOCK_SEQPACKET socket, as a peer (as if it
   /// had been accepted): its credentials are the kernel's record of it.
   void adopt(detail::unique_fd socket);
+  /// How many lanes run (0 before start() or without options.lanes).
+  [[nodiscard]] std::size_t lane_count() const { return lanes_.size(); }
 
   [[nodiscard]] const broker_limits& limits() const { return limits_; }
 
  private:
   bool set_up();
+  void adopt_locked(detail::unique_fd socket);
   void accept_peers();
   enum class shed_result { one, nobody_left, cannot };
   /// Out of descriptors, takes one connection off the listener's queue
@@ -81,6 +95,42 @@ class broker {
   bool handle(peer& p, std::span<const std::byte> packet, std::vector<detail::unique_fd> fds);
   bool reply(peer& p, std::uint32_t request_id, const wire::reply& r,
              std::span<const int> fds = {});
+  /// A reply on `socket` (the peer's connection or one of its lanes), never
+  /// blocking: false when it cannot be sent at once.
+  static bool send_reply(int socket, std::uint32_t request_id, const wire::reply& r,
+                         std::span<const int> fds = {});
+  /// `open` and `listen`, answered on `socket`, whichever connection of
+  /// `p` asked: false drops the peer.
+  bool answer_open(peer& p, int socket, std::uint32_t request_id,
+                   const wire::open_request& request);
+  bool answer_listen(peer& p, int socket, std::uint32_t request_id,
+                     const wire::listen_request& request, detail::unique_fd endpoint);
+
+  // ---- lanes (broker_lanes.cpp): a thread per CPU serving opens and
+  // listens on connections the peers attach, so that a client's round
+  // trip stays on its own CPU.
+  struct lane {
+    int cpu = -1;
+    detail::unique_fd epoll;
+    detail::unique_fd stop;  // eventfd: the thread ends when it is readable
+    std::thread thread;
+  };
+  struct lane_socket {
+    peer_id owner = 0;
+    std::uint32_t lane = 0;
+    detail::unique_fd socket;
+  };
+  void start_lanes();
+  void stop_lanes();
+  void run_lane(lane& l);
+  /// Reads what one lane socket has (under mutex_).
+  void serve_lane_socket(std::uint64_t tag);
+  bool attach_lane(peer& p, std::uint32_t request_id, const wire::attach_lane_request& request,
+                   detail::unique_fd socket);
+  void close_lane_socket(std::uint64_t tag);
+  void drop_lanes_of(peer& p);
+  /// Tells the main loop that a lane condemned a peer.
+  void wake_main();
   /// Replies with the event's eventfd when the result carries one.
   bool reply_event(peer& p, std::uint32_t request_id, const event_result& result);
   /// Queues a wait, or answers why it cannot.
@@ -95,7 +145,12 @@ class broker {
   void answer_waits(const std::vector<queued_wait>& waits, std::uint32_t error);
   void wake_waiters(const std::string& key);
   void expire_waiters();
-  void condemn(peer_id id) { condemned_.insert(id); }
+  /// The peer goes once the current step is done (the main loop's, which
+  /// a lane wakes for it).
+  void condemn(peer_id id) {
+    condemned_.insert(id);
+    if (!lanes_.empty()) wake_main();
+  }
   void drop_condemned();
   void drop(peer_id id);
   /// Stops watching the listener for 100 ms: what it has to give cannot be
@@ -118,7 +173,8 @@ class broker {
   std::map<peer_id, peer> peers_;
   std::set<peer_id> condemned_;
   std::unordered_map<uid_t, std::size_t> uid_charges_;  // descriptors charged per uid
-  peer_id next_peer_ = 3;  // 0, 1 and 2: the listener, signalfd and datagram socket in epoll data
+  // 0 to 3: the listener, signalfd, datagram socket and main_wake_ in epoll data
+  peer_id next_peer_ = 4;
   pipe_namespace pipes_;
   mailslot_namespace mailslots_;
   event_namespace events_;
@@ -126,6 +182,15 @@ class broker {
   datagram_listener datagrams_;
   bool watching_datagrams_ = false;
   std::chrono::steady_clock::time_point idle_since_;
+
+  /// Held by the main loop while it handles events and by a lane while it
+  /// serves a request: every table above is shared with the lanes.
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<lane>> lanes_;
+  std::vector<std::uint32_t> lane_of_cpu_;             // CPU number -> lane index
+  std::map<std::uint64_t, lane_socket> lane_sockets_;  // by tag
+  std::uint64_t next_lane_tag_ = 1;                    // 0: a lane's stop eventfd
+  detail::unique_fd main_wake_;                        // eventfd, written by lanes
 };
 
 }  // namespace conduit::broker

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "core/unique_fd.hpp"
@@ -33,6 +34,8 @@ struct peer {
   detail::unique_fd socket;
   credentials creds;
   std::size_t charged = 0;  // descriptors charged to its uid (broker_limits.hpp)
+  /// Its lanes (broker_lanes.cpp): lane index -> the lane socket's tag.
+  std::map<std::uint32_t, std::uint64_t> lanes;
 };
 
 /// Quotas of one peer. Instances are counted by

@@ -286,6 +286,7 @@ open_result pipe_namespace::open_as(const credentials& client, const wire::open_
     result.reply = error_reply(errc::access_denied);
     return result;
   }
+  pid_t session = ::getsid(client.pid);  // once: a system call, asked per open
   while (!pipe.listening.empty()) {
     auto front = pipe.listening.begin();
     pipe_instance& instance = pipe.instances.at(front->second);
@@ -301,8 +302,7 @@ open_result pipe_namespace::open_as(const credentials& client, const wire::open_
     record.desired_access = request.desired_access;
     record.sqos_flags = (request.sqos_flags & ~detail::sqos_remote_client) |
                         (client.remote ? detail::sqos_remote_client : 0);
-    record.session_id =
-        static_cast<std::uint32_t>(::getsid(client.pid) > 0 ? ::getsid(client.pid) : 0);
+    record.session_id = static_cast<std::uint32_t>(session > 0 ? session : 0);
     record.serial = instance.serial;
     auto bytes = wire::encode(record);
     // The endpoint is fresh and empty, so the record fits in one send; a

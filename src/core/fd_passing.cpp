@@ -7,7 +7,8 @@
 
 namespace conduit::detail {
 
-std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds) {
+std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds,
+                            int flags) {
   if (fds.size() > max_fds_per_packet) return std::make_error_code(std::errc::invalid_argument);
   iovec iov{const_cast<std::byte*>(data.data()), data.size()};
   msghdr msg{};
@@ -24,7 +25,7 @@ std::error_code send_packet(int socket, std::span<const std::byte> data, std::sp
     std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
   }
   for (;;) {
-    ssize_t n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(socket, &msg, MSG_NOSIGNAL | flags);
     if (n >= 0) return {};
     if (errno != EINTR) return {errno, std::generic_category()};
   }

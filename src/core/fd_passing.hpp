@@ -14,8 +14,11 @@ namespace conduit::detail {
 inline constexpr std::size_t max_fds_per_packet = 4;
 
 /// Sends one packet with `fds` attached (they stay open here). Retries on
-/// EINTR; never raises SIGPIPE. Returns the errno-derived error, if any.
-std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds);
+/// EINTR; never raises SIGPIPE. `flags` are added to sendmsg's (MSG_DONTWAIT:
+/// never block, whatever the socket's own mode). Returns the errno-derived
+/// error, if any.
+std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds,
+                            int flags = 0);
 
 /// Receives one packet into `buffer`, with its descriptors (close-on-exec).
 /// Returns the packet's size: 0 means the peer closed. A packet larger than

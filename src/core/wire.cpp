@@ -199,6 +199,10 @@ struct request_encoder {
     for (std::uint32_t g : r.groups) w.u32(g);
     return message_type::open_remote;
   }
+  message_type operator()(const attach_lane_request& r) {
+    w.u32(r.cpu);
+    return message_type::attach_lane;
+  }
 };
 
 // Each listed pipe: name, ten numbers, then its servers.
@@ -441,6 +445,9 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
       out = std::move(m);
       break;
     }
+    case message_type::attach_lane:
+      out = attach_lane_request{r.u32()};
+      break;
     default:
       return bad_message();
   }
@@ -482,6 +489,7 @@ std::size_t fds_expected(const request& r) {
   if (std::holds_alternative<create_mailslot_request>(r)) return 1;
   if (std::holds_alternative<create_event_request>(r)) return 1;
   if (std::holds_alternative<create_sync_object_request>(r)) return 1;
+  if (std::holds_alternative<attach_lane_request>(r)) return 1;
   return 0;
 }
 

@@ -44,6 +44,7 @@ enum class message_type : std::uint16_t {
   create_sync_object = 20,  // fds: the mutex's or semaphore's eventfd
   open_sync_object = 21,
   open_remote = 30,  // the SMB bridge opens for a remote client (root only)
+  attach_lane = 32,  // fds: the broker's end of a new lane (a SOCK_SEQPACKET socket)
   reply = 0x8000,    // fds on an open reply: endpoint, instance page; on an
                      // open_mailslot reply: the slot's sending end; on an
                      // open_event reply, or a create_event one that found the
@@ -271,13 +272,21 @@ struct open_remote_request {
   std::uint32_t flags = 0;            // remote_anonymous
 };
 
+/// A peer gives the broker one more connection of its own, a lane, for
+/// the CPU it names: the broker serves it from a thread on that CPU, and
+/// takes only `open` and `listen` on it, as from the peer itself
+/// (docs/broker-protocol.md#lanes).
+struct attach_lane_request {
+  std::uint32_t cpu = 0;  // the CPU the peer's thread runs on (sched_getcpu)
+};
+
 using request =
     std::variant<create_instance_request, listen_request, close_instance_request, open_request,
                  wait_request, query_request, list_request, create_mailslot_request,
                  open_mailslot_request, close_mailslot_request, create_event_request,
                  open_event_request, close_event_request, get_security_request,
                  set_security_request, list_pipes_request, create_sync_object_request,
-                 open_sync_object_request, open_remote_request>;
+                 open_sync_object_request, open_remote_request, attach_lane_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the

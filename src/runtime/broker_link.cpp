@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -184,6 +185,15 @@ struct broker_link::pending {
   std::vector<unique_fd> fds;
 };
 
+// A lane: one more connection to the broker, for one CPU, used by one
+// thread at a time (a thread that finds it busy takes the connection).
+struct broker_link::lane {
+  std::mutex busy;
+  unique_fd socket;
+  std::uint64_t generation = 0;  // the connection it was attached on
+  std::uint32_t next_id = 1;
+};
+
 broker_link& broker_link::get() {
   static broker_link* link = [] {
     auto* l = new broker_link();
@@ -207,6 +217,9 @@ void broker_link::after_fork_in_child() {
   link.events_.clear();
   link.pending_.clear();
   link.abandoned_.clear();
+  // The parent's lanes are the parent's (one may even be in use).
+  for (auto& [cpu, lane] : link.lanes_) ::close(lane->socket.release());
+  link.lanes_.clear();
   link.connecting_ = false;
   link.reading_ = false;
   link.watcher_started_ = false;
@@ -391,6 +404,73 @@ std::error_code broker_link::call(const wire::request& request, std::span<const 
   return ec ? link_failure(ec) : ec;
 }
 
+std::error_code broker_link::call_on_lane(const wire::request& request, wire::reply& reply,
+                                          std::vector<unique_fd>* reply_fds) {
+  std::uint64_t generation;
+  bool connected;
+  {
+    std::lock_guard lock(mutex_);
+    generation = generation_;
+    connected = static_cast<bool>(socket_);
+  }
+  std::error_code ec;
+  if (connected && exchange_on_lane(request, {}, reply, reply_fds, generation, ec))
+    return ec ? link_failure(ec) : refusal(reply);
+  return call(request, {}, reply, reply_fds);
+}
+
+bool broker_link::exchange_on_lane(const wire::request& request, std::span<const int> fds,
+                                   wire::reply& reply, std::vector<unique_fd>* reply_fds,
+                                   std::uint64_t generation, std::error_code& ec) {
+  int cpu = ::sched_getcpu();
+  std::shared_ptr<lane> l = cpu >= 0 ? lane_for_cpu(cpu, generation) : nullptr;
+  if (!l) return false;
+  std::unique_lock busy(l->busy, std::try_to_lock);
+  if (!busy) return false;
+  if ((ec = descriptor_room(l->socket.get(), descriptors_in_reply(request)))) return true;
+  ec = exchange_on(l->socket.get(), l->next_id++, request, fds, reply, reply_fds,
+                   deadline(reply_timeout));
+  // A request the broker would not take is refused alike on any connection.
+  if (!ec || ec.category() == win32_category()) return true;
+  // Broken, or silent (a late answer would meet the next request): the lane
+  // goes, and the broker's end with it.
+  std::lock_guard lock(mutex_);
+  if (auto it = lanes_.find(cpu); it != lanes_.end() && it->second == l) lanes_.erase(it);
+  if (timed_out(ec)) return true;
+  ec.clear();
+  return false;
+}
+
+std::shared_ptr<broker_link::lane> broker_link::lane_for_cpu(int cpu, std::uint64_t generation) {
+  std::unique_lock lock(mutex_);
+  if (lanes_refused_ || !socket_ || generation != generation_) return nullptr;
+  if (auto it = lanes_.find(cpu); it != lanes_.end()) {
+    if (it->second->generation == generation) return it->second;
+    lanes_.erase(it);  // attached to a broker that is gone
+  }
+  lock.unlock();
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return nullptr;
+  unique_fd ours(pair[0]);
+  unique_fd theirs(pair[1]);
+  make_nonblocking(ours.get());
+  std::array<int, 1> fds{theirs.get()};
+  wire::reply reply;
+  std::uint64_t answered = generation;
+  auto ec = exchange(wire::attach_lane_request{static_cast<std::uint32_t>(cpu)}, fds, reply,
+                     nullptr, deadline(reply_timeout), answered, true);
+  lock.lock();
+  // A broker without lanes says so (or, older, drops the connection): then
+  // the connection serves every request, as before.
+  if (ec == errc::not_supported || ec == std::errc::connection_reset) lanes_refused_ = true;
+  if (ec || answered != generation_) return nullptr;
+  auto l = std::make_shared<lane>();
+  l->socket = std::move(ours);
+  l->generation = answered;
+  lanes_[cpu] = l;
+  return l;
+}
+
 std::error_code broker_link::call_alone(const wire::request& request, wire::reply& reply,
                                         std::chrono::milliseconds timeout) {
   deadline until(timeout);
@@ -452,7 +532,13 @@ std::error_code broker_link::relisten(const std::shared_ptr<registration>& reg, 
     wire::request request = wire::listen_request{reg->broker_id, serial};
     lock.unlock();
     wire::reply reply;
-    ec = exchange(request, fds, reply, nullptr, until, generation, true);
+    // On this CPU's lane when it has one: the server's thread, too, is
+    // answered on its own CPU.
+    if (exchange_on_lane(request, fds, reply, nullptr, generation, ec)) {
+      if (!ec) ec = refusal(reply);
+    } else {
+      ec = exchange(request, fds, reply, nullptr, until, generation, true);
+    }
     lock.lock();
     if (!ec && generation == generation_) reg->listening_serial = serial;
     if (ec.category() == win32_category()) return ec;

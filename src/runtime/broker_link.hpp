@@ -85,6 +85,14 @@ class broker_link {
                        std::vector<unique_fd>* reply_fds = nullptr,
                        std::chrono::milliseconds timeout = reply_timeout);
 
+  /// As call(), but over the lane of the CPU the calling thread runs on
+  /// when the broker serves lanes (`open` only; docs/broker-protocol.md#lanes):
+  /// the broker's thread on that CPU answers, so the round trip stays on it.
+  /// Falls back to call() when there is no lane (yet), it is busy with
+  /// another thread's request, or it broke.
+  std::error_code call_on_lane(const wire::request& request, wire::reply& reply,
+                               std::vector<unique_fd>* reply_fds);
+
   /// The same over a connection of its own (the broker queues waits per
   /// connection), with the same errors.
   std::error_code call_alone(const wire::request& request, wire::reply& reply,
@@ -123,6 +131,7 @@ class broker_link {
  private:
   using connection = std::shared_ptr<unique_fd>;
   struct pending;
+  struct lane;
 
   broker_link() = default;
   /// One exchange on the shared connection; `generation` says which
@@ -150,6 +159,16 @@ class broker_link {
   bool wait_locked(std::unique_lock<std::mutex>& lock, const deadline& until);
   /// Registers every remembered object on `socket`, the next connection.
   bool reregister_all(std::unique_lock<std::mutex>& lock, int socket, std::uint64_t generation);
+  /// One exchange on this CPU's lane, attached to connection `generation`
+  /// (attaching it first if need be): false when no lane took the request
+  /// (none, busy, or broken: the caller uses the connection instead);
+  /// true with `ec` the lane's answer otherwise.
+  bool exchange_on_lane(const wire::request& request, std::span<const int> fds, wire::reply& reply,
+                        std::vector<unique_fd>* reply_fds, std::uint64_t generation,
+                        std::error_code& ec);
+  /// This CPU's lane on connection `generation`, attached now if it has
+  /// none; null when the broker serves no lanes or attaching failed.
+  std::shared_ptr<lane> lane_for_cpu(int cpu, std::uint64_t generation);
   void start_watcher_locked();
   void watch();
   static void after_fork_in_child();
@@ -169,6 +188,8 @@ class broker_link {
   std::unordered_set<std::shared_ptr<registration>> registrations_;
   std::unordered_set<std::shared_ptr<mailslot_registration>> mailslots_;
   std::unordered_set<std::shared_ptr<event_registration>> events_;
+  std::unordered_map<int, std::shared_ptr<lane>> lanes_;  // by CPU number
+  bool lanes_refused_ = false;                            // the broker serves none: never ask again
   bool watcher_started_ = false;
   unique_fd wake_;  // eventfd: tells the watcher the connection changed
 };

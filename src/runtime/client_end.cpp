@@ -19,7 +19,7 @@ std::shared_ptr<client_end> client_end::open(std::string_view name, std::uint32_
   wire::open_request request{std::string(name), access, sqos_flags};
   wire::reply reply;
   std::vector<unique_fd> fds;
-  if ((ec = broker_link::get().call(request, {}, reply, &fds))) return nullptr;
+  if ((ec = broker_link::get().call_on_lane(request, reply, &fds))) return nullptr;
   if (fds.size() != 2) {
     ec = errc::bad_pipe;
     return nullptr;
