@@ -413,23 +413,32 @@ std::error_code broker_link::call_on_lane(const wire::request& request, wire::re
     generation = generation_;
     connected = static_cast<bool>(socket_);
   }
+  // One deadline for all of it: attaching a lane, the lane, the connection.
+  deadline until(reply_timeout);
   std::error_code ec;
-  if (connected && exchange_on_lane(request, {}, reply, reply_fds, generation, ec))
+  if (connected && exchange_on_lane(request, {}, reply, reply_fds, generation, until, ec))
     return ec ? link_failure(ec) : refusal(reply);
-  return call(request, {}, reply, reply_fds);
+  std::uint64_t answered = 0;
+  ec = exchange(request, {}, reply, reply_fds, until, answered, false);
+  return ec ? link_failure(ec) : ec;
+}
+
+std::size_t broker_link::lane_count() {
+  std::lock_guard lock(mutex_);
+  return lanes_.size();
 }
 
 bool broker_link::exchange_on_lane(const wire::request& request, std::span<const int> fds,
                                    wire::reply& reply, std::vector<unique_fd>* reply_fds,
-                                   std::uint64_t generation, std::error_code& ec) {
+                                   std::uint64_t generation, const deadline& until,
+                                   std::error_code& ec) {
   int cpu = ::sched_getcpu();
-  std::shared_ptr<lane> l = cpu >= 0 ? lane_for_cpu(cpu, generation) : nullptr;
-  if (!l) return false;
+  std::shared_ptr<lane> l = cpu >= 0 ? lane_for_cpu(cpu, generation, until, ec) : nullptr;
+  if (!l) return static_cast<bool>(ec);  // out of time: no other way is quicker
   std::unique_lock busy(l->busy, std::try_to_lock);
   if (!busy) return false;
   if ((ec = descriptor_room(l->socket.get(), descriptors_in_reply(request)))) return true;
-  ec = exchange_on(l->socket.get(), l->next_id++, request, fds, reply, reply_fds,
-                   deadline(reply_timeout));
+  ec = exchange_on(l->socket.get(), l->next_id++, request, fds, reply, reply_fds, until);
   // A request the broker would not take is refused alike on any connection.
   if (!ec || ec.category() == win32_category()) return true;
   // Broken, or silent (a late answer would meet the next request): the lane
@@ -441,7 +450,9 @@ bool broker_link::exchange_on_lane(const wire::request& request, std::span<const
   return false;
 }
 
-std::shared_ptr<broker_link::lane> broker_link::lane_for_cpu(int cpu, std::uint64_t generation) {
+std::shared_ptr<broker_link::lane> broker_link::lane_for_cpu(int cpu, std::uint64_t generation,
+                                                             const deadline& until,
+                                                             std::error_code& ec) {
   std::unique_lock lock(mutex_);
   if (lanes_refused_ || !socket_ || generation != generation_) return nullptr;
   if (auto it = lanes_.find(cpu); it != lanes_.end()) {
@@ -457,13 +468,15 @@ std::shared_ptr<broker_link::lane> broker_link::lane_for_cpu(int cpu, std::uint6
   std::array<int, 1> fds{theirs.get()};
   wire::reply reply;
   std::uint64_t answered = generation;
-  auto ec = exchange(wire::attach_lane_request{static_cast<std::uint32_t>(cpu)}, fds, reply,
-                     nullptr, deadline(reply_timeout), answered, true);
+  auto attached = exchange(wire::attach_lane_request{static_cast<std::uint32_t>(cpu)}, fds, reply,
+                           nullptr, until, answered, true);
   lock.lock();
   // A broker without lanes says so (or, older, drops the connection): then
   // the connection serves every request, as before.
-  if (ec == errc::not_supported || ec == std::errc::connection_reset) lanes_refused_ = true;
-  if (ec || answered != generation_) return nullptr;
+  if (attached == errc::not_supported || attached == std::errc::connection_reset)
+    lanes_refused_ = true;
+  if (timed_out(attached)) ec = attached;
+  if (attached || answered != generation_) return nullptr;
   auto l = std::make_shared<lane>();
   l->socket = std::move(ours);
   l->generation = answered;
@@ -534,7 +547,7 @@ std::error_code broker_link::relisten(const std::shared_ptr<registration>& reg, 
     wire::reply reply;
     // On this CPU's lane when it has one: the server's thread, too, is
     // answered on its own CPU.
-    if (exchange_on_lane(request, fds, reply, nullptr, generation, ec)) {
+    if (exchange_on_lane(request, fds, reply, nullptr, generation, until, ec)) {
       if (!ec) ec = refusal(reply);
     } else {
       ec = exchange(request, fds, reply, nullptr, until, generation, true);

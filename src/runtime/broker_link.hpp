@@ -92,6 +92,9 @@ class broker_link {
   /// another thread's request, or it broke.
   std::error_code call_on_lane(const wire::request& request, wire::reply& reply,
                                std::vector<unique_fd>* reply_fds);
+  /// How many lanes this process holds (a descriptor each): like the
+  /// connection itself, at most one per CPU, however many pipes are opened.
+  std::size_t lane_count();
 
   /// The same over a connection of its own (the broker queues waits per
   /// connection), with the same errors.
@@ -165,10 +168,12 @@ class broker_link {
   /// true with `ec` the lane's answer otherwise.
   bool exchange_on_lane(const wire::request& request, std::span<const int> fds, wire::reply& reply,
                         std::vector<unique_fd>* reply_fds, std::uint64_t generation,
-                        std::error_code& ec);
+                        const deadline& until, std::error_code& ec);
   /// This CPU's lane on connection `generation`, attached now if it has
-  /// none; null when the broker serves no lanes or attaching failed.
-  std::shared_ptr<lane> lane_for_cpu(int cpu, std::uint64_t generation);
+  /// none; null when the broker serves no lanes or attaching failed (`ec`
+  /// set when it ran out of time).
+  std::shared_ptr<lane> lane_for_cpu(int cpu, std::uint64_t generation, const deadline& until,
+                                     std::error_code& ec);
   void start_watcher_locked();
   void watch();
   static void after_fork_in_child();
