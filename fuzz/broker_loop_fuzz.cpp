@@ -4,7 +4,8 @@
 // target runs what sits around them: the loop, with its sends that fail,
 // peers dropped while waits are answered, descriptors received and passed
 // on, several requests queued on a connection before the loop looks, and
-// replies nobody reads. Each input gets a fresh broker in a private folder,
+// replies nobody reads, and lanes (attach_lane: the broker's lane threads
+// serve what is sent on them). Each input gets a fresh broker in a private folder,
 // four peers on socket pairs it adopts (broker::adopt), and its loop run one
 // pass at a time without waiting (broker::step(0)). An input is a script of
 // steps in broker_fuzz's framing:
@@ -14,7 +15,9 @@
 //                endpoint, 3 an endpoint, 4 a non-blocking eventfd, 5 a
 //                seqpacket socket, 6 five pages, 7 a page and an endpoint
 //                whose server end is closed); bit 5: do not run the loop
-//                after this step; bit 6: the peer reads what it was sent
+//                after this step; bit 6: the peer reads what it was sent;
+//                bit 7: the request goes on the peer's lane (the seqpacket
+//                socket of its last attach_lane) when it has one
 //   u8 type      a request type (wire.hpp), or
 //                0xF0 the peer hangs up (the next step on it connects anew),
 //                0xF1 the peer connects anew with a send buffer so small on
@@ -124,6 +127,7 @@ class harness {
     // Let the loop finish what is queued, then a newcomer must be answered.
     for (int i = 0; i < 4; ++i) loop();
     for (auto& p : peers_) read_replies(p);
+    for (auto& l : lanes_) read_replies(l);
     check_newcomer();
   }
 
@@ -131,8 +135,10 @@ class harness {
   void step(std::uint8_t control, std::uint8_t type, std::uint32_t n,
             std::span<const std::byte> body) {
     unique_fd& peer = peers_[control & 3];
+    unique_fd& lane = lanes_[control & 3];
     if (type == op_hang_up) {
       peer.reset();
+      lane.reset();
     } else if (type == op_small_buffer) {
       peer = connect(true);
     } else if (type == op_close_server_ends) {
@@ -143,10 +149,18 @@ class harness {
       std::vector<int> fds;
       for (auto& fd : held) fds.push_back(fd.get());
       // More than a packet may carry goes out with a bare sendmsg.
-      send_any(peer.get(), frame(type, n, body), fds);
+      bool on_lane = (control & 0x80) && lane;
+      send_any(on_lane ? lane.get() : peer.get(), frame(type, n, body), fds);
+      // Whatever the broker makes of it, this end is the peer's lane now.
+      if (!on_lane && type == static_cast<std::uint8_t>(wire::message_type::attach_lane) &&
+          last_seqpacket_)
+        lane = std::move(last_seqpacket_);
     }
     if (!(control & 0x20)) loop();
-    if (control & 0x40) read_replies(peer);
+    if (control & 0x40) {
+      read_replies(peer);
+      read_replies(lane);
+    }
   }
 
   unique_fd connect(bool small_buffer) {
@@ -189,8 +203,9 @@ class harness {
         break;
       case 5: {
         int pair[2];
-        require(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0, "socketpair");
-        server_ends_.emplace_back(pair[0]);
+        require(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) == 0,
+                "socketpair");
+        last_seqpacket_.reset(pair[0]);
         fds.emplace_back(pair[1]);
         break;
       }
@@ -261,6 +276,8 @@ class harness {
 
   broker::broker& broker_;
   std::array<unique_fd, peer_count> peers_;
+  std::array<unique_fd, peer_count> lanes_;  // each peer's last attached lane
+  unique_fd last_seqpacket_;                 // the other end of the last kind-5 descriptor
   std::vector<unique_fd> server_ends_;
 };
 

@@ -71,6 +71,8 @@ constexpr std::uint8_t loop_page = 1 << 2;
 constexpr std::uint8_t loop_page_endpoint = 2 << 2;
 constexpr std::uint8_t loop_endpoint = 3 << 2;
 constexpr std::uint8_t loop_eventfd = 4 << 2;
+constexpr std::uint8_t loop_seqpacket = 5 << 2;
+constexpr std::uint8_t loop_on_lane = 0x80;
 constexpr std::uint8_t loop_no_pass = 0x20;
 constexpr std::uint8_t loop_read = 0x40;
 constexpr std::uint8_t loop_hang_up = 0xF0;
@@ -100,6 +102,20 @@ bool write_loop_scripts(const std::string& dir) {
                            .special(0, loop_hang_up)
                            .step(2 | loop_eventfd, wire::create_event_request{"ev", 0})
                            .step(3 | loop_read, wire::open_event_request{"ev"}));
+  // Opens and listens on lanes, a lane that breaks the protocol, and a
+  // peer that goes with its lanes.
+  scripts.emplace_back("lanes",
+                       script{}
+                           .step(0 | loop_page_endpoint, create(a))
+                           .step(0 | loop_seqpacket, wire::attach_lane_request{0})
+                           .step(1 | loop_seqpacket, wire::attach_lane_request{1})
+                           .step(1 | loop_on_lane | loop_read, wire::open_request{a, 3, 0})
+                           .step(0 | loop_on_lane | loop_endpoint, wire::listen_request{1, 2})
+                           .step(1 | loop_on_lane | loop_read, wire::open_request{a, 3, 0})
+                           .step(2 | loop_page, wire::attach_lane_request{7})
+                           .step(1 | loop_on_lane | loop_read, wire::list_request{})
+                           .special(0, loop_hang_up)
+                           .step(3 | loop_read, wire::open_request{a, 3, 0}));
   // Listings of many long names, page after page, and one by name.
   script listings;
   for (int i = 0; i < 12; ++i)
@@ -159,6 +175,8 @@ int main(int argc, char** argv) {
                     15)},
   };
   messages.emplace_back("list-pipes", wire::encode(wire::request(wire::list_pipes_request{}), 16));
+  messages.emplace_back("attach-lane",
+                        wire::encode(wire::request(wire::attach_lane_request{1}), 32));
   messages.emplace_back(
       "list-pipes-exact",
       wire::encode(wire::request(wire::list_pipes_request{a, wire::list_exact}), 16));
