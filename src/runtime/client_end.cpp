@@ -8,6 +8,7 @@
 #include "core/pipe_flags.hpp"
 #include "remote/smb_client.hpp"
 #include "runtime/broker_link.hpp"
+#include "runtime/page_cache.hpp"
 
 namespace conduit::detail {
 
@@ -59,7 +60,7 @@ std::shared_ptr<client_end> client_end::open_remote(std::string_view name,
 std::shared_ptr<client_end> client_end::adopt(const description& d, unique_fd socket,
                                               unique_fd page, std::error_code& ec) {
   std::shared_ptr<client_end> self(new client_end());
-  self->page_ = instance_page::map_readonly(page.get(), ec);
+  self->page_ = map_client_page(page.get(), ec);
   if (ec) {
     ec = errc::bad_pipe;
     return nullptr;

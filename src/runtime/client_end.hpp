@@ -54,7 +54,7 @@ class client_end final : public pipe_end {
   void shut_down() { channel_->shut_down(); }
   /// False once the server has disconnected this client.
   [[nodiscard]] bool still_connected() const {
-    return page_.get()->serial.load(std::memory_order_acquire) == serial_;
+    return page_->get()->serial.load(std::memory_order_acquire) == serial_;
   }
 
  protected:
@@ -66,8 +66,8 @@ class client_end final : public pipe_end {
  private:
   client_end() = default;
   std::shared_ptr<pipe_channel> channel_;
-  instance_page page_;
-  unique_fd page_fd_;  // kept to hand the page on
+  std::shared_ptr<const instance_page> page_;  // shared with other clients of the instance
+  unique_fd page_fd_;                          // kept to hand the page on
   std::uint32_t serial_ = 0;
   std::uint32_t access_ = 0;
   std::uint32_t server_pid_ = 0;
