@@ -2,6 +2,10 @@
 //
 //   connect-conduit NAME  connect_servers instances: connect, read 1 byte, disconnect
 //   connect-raw PATH      connect_servers threads: accept, read 1 byte, close
+//   call-conduit NAME     connect_servers message-pipe instances: connect, read a
+//                         1-byte message, answer one, wait for the client to
+//                         close, disconnect (a CallNamedPipe server)
+//   call-raw PATH         the same on a SOCK_SEQPACKET listener's connections
 //   echo-conduit NAME     one instance: echo what the client writes
 //   echo-raw -            echo on helper_data_fd
 //   sink-conduit NAME     one instance: read an 8-byte count, that many bytes, answer 1 byte
@@ -119,20 +123,59 @@ bool start_connect_conduit(const std::string& name) {
   return true;
 }
 
-bool start_connect_raw(const std::string& path) {
+// A CallNamedPipe server's loop: the answer stays readable until the
+// client has read it and closed (a disconnect would discard it).
+template <typename End>
+void answer_call(End& end) {
+  std::array<std::byte, 1> byte;
+  std::error_code ec;
+  if (!read_whole(end, std::span(byte), ec)) return;
+  if (end.write(byte, ec) != 1 || ec) return;
+  while (!ec) end.read(byte, ec);
+}
+
+void serve_calls(conduit::pipe_server server) {
+  std::error_code ec;
+  for (;;) {
+    server.connect(ec);
+    if (ec && ec != conduit::errc::pipe_connected && ec != conduit::errc::no_data)
+      fail("pipe_server::connect", ec);
+    answer_call(server);
+    server.disconnect(ec);
+    if (ec) fail("pipe_server::disconnect", ec);
+  }
+}
+
+bool start_call_conduit(const std::string& name) {
+  conduit::pipe_options options;
+  options.type = conduit::pipe_type::message;
+  options.mode = conduit::read_mode::message;
+  std::vector<conduit::pipe_server> servers;
+  for (int i = 0; i < connect_servers; ++i) {
+    std::error_code ec;
+    servers.push_back(conduit::pipe_server::create(name, options, ec));
+    if (ec) fail("pipe_server::create", ec);
+  }
+  for (auto& server : servers) std::thread(serve_calls, std::move(server)).detach();
+  return true;
+}
+
+// connect_servers threads accepting on a listener of `type` at `path`,
+// each connection served by `serve`.
+template <typename Serve>
+bool start_raw_listener(const std::string& path, int type, Serve serve) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) return false;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int listener = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
   ::unlink(path.c_str());
   // As many queued connects as conduit has listening instances.
   if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       ::listen(listener, connect_servers) != 0)
     fail("listen", std::error_code(errno, std::generic_category()));
   for (int i = 0; i < connect_servers; ++i) {
-    std::thread([listener] {
-      std::array<std::byte, 1> byte;
+    std::thread([listener, serve] {
       for (;;) {
         int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) {
@@ -140,8 +183,7 @@ bool start_connect_raw(const std::string& path) {
           fail("accept", std::error_code(errno, std::generic_category()));
         }
         raw_end end{fd};
-        std::error_code ec;
-        end.read(byte, ec);
+        serve(end);
         ::close(fd);
       }
     }).detach();
@@ -191,7 +233,15 @@ int helper_main(std::string_view mode, std::string_view arg, int cpu) {
   if (mode == "connect-conduit") {
     started = start_connect_conduit(a);
   } else if (mode == "connect-raw") {
-    started = start_connect_raw(a);
+    started = start_raw_listener(a, SOCK_STREAM, [](raw_end& end) {
+      std::array<std::byte, 1> byte;
+      std::error_code ec;
+      end.read(byte, ec);
+    });
+  } else if (mode == "call-conduit") {
+    started = start_call_conduit(a);
+  } else if (mode == "call-raw") {
+    started = start_raw_listener(a, SOCK_SEQPACKET, [](raw_end& end) { answer_call(end); });
   } else if (mode == "echo-conduit") {
     started = start_conduit_server(a, [](auto& end) { echo(end); });
   } else if (mode == "echo-raw") {

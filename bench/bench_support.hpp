@@ -123,6 +123,10 @@ bool read_whole(End& end, std::span<std::byte> buffer, std::error_code& ec) {
 /// stop; returns the exit status.
 int helper_main(std::string_view mode, std::string_view arg, int cpu);
 
+/// CallNamedPipeA(name) with a 1-byte request and a 1-byte answer
+/// (bench/win32_call.cpp); false with `error` set when it fails.
+bool win32_call(const std::string& name, std::string& error);
+
 /// The connect benchmark's server instances (and raw accept threads).
 inline constexpr int connect_servers = 4;
 /// Block size of the throughput benchmark and message size of the ping-pong.

@@ -3,6 +3,9 @@
 //
 //   connect_close     open, write 1 byte, close; the server connects, reads,
 //                     disconnects (raw: connect/accept on a socket path)
+//   call_named_pipe   Win32 CallNamedPipe: open, 1-byte request, 1-byte
+//                     answer, close, on a message pipe (raw: connect to a
+//                     SOCK_SEQPACKET socket path, write, read, close)
 //   ping_pong_64B     64-byte round trips to an echo server (raw: socketpair)
 //   throughput_64KiB  64 KiB writes to a reader (raw: socketpair)
 //   msg_ping_pong_64B    64-byte round trips on a message pipe in message read
@@ -226,6 +229,58 @@ void connect_close(benchmark::State& state) {
                            (static_cast<double>(state.iterations()) * conduit_connects_per_block);
 }
 
+// ---- call_named_pipe ---------------------------------------------------------
+
+bool raw_calls(benchmark::State& state, const sockaddr_un& addr) {
+  std::array<std::byte, 1> byte{std::byte{1}};
+  for (int i = 0; i < raw_connects_per_block; ++i) {
+    raw_end end{::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)};
+    std::error_code ec;
+    if (end.fd < 0 ||
+        ::connect(end.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ec = std::error_code(errno, std::generic_category());
+    } else if (end.write(byte, ec) == 1 && !ec) {
+      read_whole(end, std::span(byte), ec);
+    }
+    if (end.fd >= 0) ::close(end.fd);
+    if (ec) {
+      skip(state, "raw call", ec);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool conduit_calls(benchmark::State& state, const std::string& name) {
+  for (int i = 0; i < conduit_connects_per_block; ++i) {
+    std::string error;
+    if (!win32_call(name, error)) {
+      state.SkipWithError(error.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+void call_named_pipe(benchmark::State& state) {
+  watchdog_scope guard("call_named_pipe", benchmark_time_limit);
+  std::string name = pipe_name("call");
+  std::string path = runtime_dir + "/raw-call-" + unique_suffix() + ".sock";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return state.SkipWithError("socket path too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  helper_process conduit_server;
+  helper_process raw_server;
+  std::string error;
+  if (!conduit_server.start("call-conduit", name, -1, error) ||
+      !raw_server.start("call-raw", path, -1, error))
+    return state.SkipWithError(error.c_str());
+  run_pair(
+      state, conduit_connects_per_block, [&] { return conduit_calls(state, name); },
+      raw_connects_per_block, [&] { return raw_calls(state, addr); }, false);
+}
+
 // ---- ping_pong_64B ---------------------------------------------------------
 
 constexpr int round_trips_per_block = 500;
@@ -417,8 +472,9 @@ struct pair_spec {
 };
 // A repetition of each takes a few tenths of a second on the 2-core
 // reference machine, so the default 15 repetitions keep the run short.
-constexpr std::array<pair_spec, 6> pairs{{
+constexpr std::array<pair_spec, 7> pairs{{
     {"connect_close", connect_close, 20, false, 0.5},
+    {"call_named_pipe", call_named_pipe, 20, false, 0.5},
     {"ping_pong_64B", ping_pong_64B, 25, false, 0.9},
     {"throughput_64KiB", throughput_64KiB, 15, true, 0.9},
     {"msg_ping_pong_64B", msg_ping_pong_64B, 25, false, 0.9},
