@@ -206,24 +206,43 @@ bool conduit_connects(benchmark::State& state, const std::string& name, std::int
   return true;
 }
 
-void connect_close(benchmark::State& state) {
-  watchdog_scope guard("connect_close", benchmark_time_limit);
-  std::string name = pipe_name("connect");
-  std::string path = runtime_dir + "/raw-connect-" + unique_suffix() + ".sock";
+// The servers of a benchmark of connects: MODE-conduit on a new pipe and
+// MODE-raw on a new socket path (bench_helper.cpp).
+struct connect_servers_pair {
+  std::string name;
   sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return state.SkipWithError("socket path too long");
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   helper_process conduit_server;
   helper_process raw_server;
-  std::string error;
-  if (!conduit_server.start("connect-conduit", name, -1, error) ||
-      !raw_server.start("connect-raw", path, -1, error))
-    return state.SkipWithError(error.c_str());
+
+  // False once the reason is reported to `state`.
+  bool start(benchmark::State& state, const std::string& mode) {
+    name = pipe_name(mode);
+    std::string path = runtime_dir + "/raw-" + mode + "-" + unique_suffix() + ".sock";
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(addr.sun_path)) {
+      state.SkipWithError("socket path too long");
+      return false;
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    std::string error;
+    if (!conduit_server.start(mode + "-conduit", name, -1, error) ||
+        !raw_server.start(mode + "-raw", path, -1, error)) {
+      state.SkipWithError(error.c_str());
+      return false;
+    }
+    return true;
+  }
+};
+
+void connect_close(benchmark::State& state) {
+  watchdog_scope guard("connect_close", benchmark_time_limit);
+  connect_servers_pair servers;
+  if (!servers.start(state, "connect")) return;
   std::int64_t busy = 0;
   run_pair(
-      state, conduit_connects_per_block, [&] { return conduit_connects(state, name, busy); },
-      raw_connects_per_block, [&] { return raw_connects(state, addr); }, false);
+      state, conduit_connects_per_block,
+      [&] { return conduit_connects(state, servers.name, busy); }, raw_connects_per_block,
+      [&] { return raw_connects(state, servers.addr); }, false);
   // How often a client found every instance busy, per connect.
   state.counters["busy"] = static_cast<double>(busy) /
                            (static_cast<double>(state.iterations()) * conduit_connects_per_block);
@@ -264,21 +283,11 @@ bool conduit_calls(benchmark::State& state, const std::string& name) {
 
 void call_named_pipe(benchmark::State& state) {
   watchdog_scope guard("call_named_pipe", benchmark_time_limit);
-  std::string name = pipe_name("call");
-  std::string path = runtime_dir + "/raw-call-" + unique_suffix() + ".sock";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return state.SkipWithError("socket path too long");
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  helper_process conduit_server;
-  helper_process raw_server;
-  std::string error;
-  if (!conduit_server.start("call-conduit", name, -1, error) ||
-      !raw_server.start("call-raw", path, -1, error))
-    return state.SkipWithError(error.c_str());
+  connect_servers_pair servers;
+  if (!servers.start(state, "call")) return;
   run_pair(
-      state, conduit_connects_per_block, [&] { return conduit_calls(state, name); },
-      raw_connects_per_block, [&] { return raw_calls(state, addr); }, false);
+      state, conduit_connects_per_block, [&] { return conduit_calls(state, servers.name); },
+      raw_connects_per_block, [&] { return raw_calls(state, servers.addr); }, false);
 }
 
 // ---- ping_pong_64B ---------------------------------------------------------
