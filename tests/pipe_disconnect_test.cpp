@@ -1,6 +1,7 @@
 // Disconnect and close: what each side sees afterwards.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <thread>
 
 #include "conduit/error.hpp"
@@ -66,6 +67,29 @@ TEST_F(PipeDisconnect, InstanceServesTheNextClient) {
   EXPECT_EQ(status, connect_status::connected);
   ASSERT_EQ(second.call("open c3 " + pipe_name()), "err 231");  // one client per instance
   EXPECT_EQ(first.call("write c1 old"), "err 233");
+}
+
+// One process's clients of one instance share its page (the library keeps
+// it mapped): each still sees its own connection end, and only its own.
+TEST_F(PipeDisconnect, ClientsOfOneInstanceInOneProcessEachSeeTheirOwnEnd) {
+  auto server = pipe_server::create(pipe_name());
+  test::helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  ASSERT_EQ(server.connect(), connect_status::already_connected);
+  server.disconnect();
+  EXPECT_EQ(client.call("write c1 old"), "err 233");
+  std::error_code ec;
+  std::thread listener([&] { server.connect(std::chrono::seconds(10), ec); });
+  ASSERT_EQ(client.call("wait " + pipe_name() + " 10000"), "ok");
+  ASSERT_EQ(client.call("open c2 " + pipe_name()), "ok");
+  listener.join();
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(client.call("write c2 new"), "ok 3");
+  EXPECT_EQ(client.call("write c1 old"), "err 233");
+  std::array<std::byte, 8> buffer;
+  EXPECT_EQ(server.read(buffer), 3u);
+  server.disconnect();
+  EXPECT_EQ(client.call("write c2 gone"), "err 233");
 }
 
 TEST_F(PipeDisconnect, ErrorsOnListeningAndTwice) {
