@@ -217,6 +217,7 @@ void broker_link::after_fork_in_child() {
   link.events_.clear();
   link.pending_.clear();
   link.abandoned_.clear();
+  link.undoing_.clear();
   // The parent's lanes are the parent's (one may even be in use).
   for (auto& [cpu, lane] : link.lanes_) ::close(lane->socket.release());
   link.lanes_.clear();
@@ -296,6 +297,7 @@ void broker_link::broken_locked(const connection& conn) {
     ::shutdown(conn->get(), SHUT_RDWR);
     socket_.reset();
     abandoned_.clear();
+    undoing_.clear();
   }
   changed_.notify_all();
 }
@@ -331,9 +333,13 @@ void broker_link::read_one(std::unique_lock<std::mutex>& lock, const connection&
       p.done = true;
     } else if (auto gone = abandoned_.find(h.request_id); gone != abandoned_.end()) {
       // Its caller gave up; what the broker made for it must not linger.
-      if (auto undo = undo_of(gone->second, reply))
+      if (auto undo = undo_of(gone->second, reply)) {
+        undoing_.insert(next_request_id_);
         send_now(conn->get(), next_request_id_++, *undo);
+      }
       abandoned_.erase(gone);
+    } else {
+      undoing_.erase(h.request_id);
     }
   }
   changed_.notify_all();
@@ -455,6 +461,10 @@ std::shared_ptr<broker_link::lane> broker_link::lane_for_cpu(int cpu, std::uint6
                                                              std::error_code& ec) {
   std::unique_lock lock(mutex_);
   if (lanes_refused_ || !socket_ || generation != generation_) return nullptr;
+  // What the connection still has to undo (or may yet have to) must reach
+  // the broker before anything this process asks next: the connection
+  // keeps that order, a lane would not.
+  if (!undoing_.empty() || !abandoned_.empty()) return nullptr;
   if (auto it = lanes_.find(cpu); it != lanes_.end()) {
     if (it->second->generation == generation) return it->second;
     lanes_.erase(it);  // attached to a broker that is gone
@@ -693,6 +703,7 @@ bool broker_link::reregister_all(std::unique_lock<std::mutex>& lock, int socket,
     if (!again(params, std::span(fds).first(listening ? 2 : 1), reply)) return false;
     if (reply.error != 0) continue;
     if (!registrations_.count(reg)) {  // closed meanwhile
+      undoing_.insert(next_request_id_);
       send_now(socket, next_request_id_++, wire::close_instance_request{reply.instance_id});
       continue;
     }
@@ -713,6 +724,7 @@ bool broker_link::reregister_all(std::unique_lock<std::mutex>& lock, int socket,
     if (!again(reg->params, fds, reply)) return false;
     if (reply.error != 0) continue;
     if (!mailslots_.count(reg)) {
+      undoing_.insert(next_request_id_);
       send_now(socket, next_request_id_++, wire::close_mailslot_request{reply.instance_id});
       continue;
     }
@@ -734,6 +746,7 @@ bool broker_link::reregister_all(std::unique_lock<std::mutex>& lock, int socket,
     if (!sent) return false;
     if (reply.error != 0) continue;
     if (!events_.count(reg)) {
+      undoing_.insert(next_request_id_);
       send_now(socket, next_request_id_++, wire::close_event_request{reply.instance_id});
       continue;
     }

@@ -190,6 +190,9 @@ class broker_link {
   // Requests whose callers gave up waiting, by id: their late replies are
   // dropped, and what they made at the broker undone.
   std::unordered_map<std::uint32_t, wire::request> abandoned_;
+  // Undoing requests sent without waiting (for the abandoned, or for what
+  // was closed while it was registered again), by id, until answered.
+  std::unordered_set<std::uint32_t> undoing_;
   std::unordered_set<std::shared_ptr<registration>> registrations_;
   std::unordered_set<std::shared_ptr<mailslot_registration>> mailslots_;
   std::unordered_set<std::shared_ptr<event_registration>> events_;
