@@ -51,6 +51,9 @@ TEST_F(BrokerFault, RestartBeforeTheServerReportsItsClientKeepsClientsApart) {
   int broker = broker_pid();
   ASSERT_GT(broker, 0);
   ASSERT_EQ(::kill(broker, SIGSTOP), 0);
+  // The broker's lane threads stop one by one: until all have, one may
+  // still answer.
+  ASSERT_TRUE(test::wait_until_stopped(broker, 10s));
 
   // A call of this process waits for the stopped broker...
   std::atomic<pid_t> caller{0};
@@ -122,6 +125,9 @@ TEST_F(BrokerFault, StoppedBrokerFailsEachCallInItsOwnTime) {
   int broker = broker_pid();
   ASSERT_GT(broker, 0);
   ASSERT_EQ(::kill(broker, SIGSTOP), 0);
+  // The broker's lane threads stop one by one: until all have, one may
+  // still answer.
+  ASSERT_TRUE(test::wait_until_stopped(broker, 10s));
 
   // An open the broker never answers...
   std::atomic<pid_t> opener_id{0};

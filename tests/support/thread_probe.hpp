@@ -22,4 +22,9 @@ namespace conduit::test {
 [[nodiscard]] bool wait_until_blocked_in(pid_t tid, std::initializer_list<long> syscalls,
                                          std::chrono::milliseconds timeout);
 
+/// True once every thread of process `pid` is stopped (state T, as after
+/// SIGSTOP, which reaches a process's threads one by one); false if that
+/// does not happen within `timeout`.
+[[nodiscard]] bool wait_until_stopped(pid_t pid, std::chrono::milliseconds timeout);
+
 }  // namespace conduit::test
