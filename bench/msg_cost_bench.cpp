@@ -15,7 +15,8 @@
 //   conduit write+read  a 64-byte message written on a client in message mode
 //                       and read whole on its server, one thread
 //                       (raw: send + recv on a SOCK_SEQPACKET pair)
-//   recvmsg + name, 2 iovecs / recvmsg, 1 iovec / recvmsg + name, 1 iovec
+//   recvfrom + name / recvmsg + name, 2 iovecs / recvmsg, 1 iovec /
+//   recvmsg + name, 1 iovec
 //                       the receive a reader may use (raw: recv)
 //   autobound pair      send + recv on a pair whose ends have abstract
 //                       addresses (raw: an unbound pair)
@@ -81,7 +82,7 @@ struct socket_pair {
 };
 
 // How a receive is made.
-enum class receive_kind { recv, recvmsg_name_2iov, recvmsg_1iov, recvmsg_name_1iov };
+enum class receive_kind { recv, recvfrom_name, recvmsg_name_2iov, recvmsg_1iov, recvmsg_name_1iov };
 
 std::vector<std::byte> spill(256 * 1024);
 
@@ -89,6 +90,11 @@ void receive(int fd, std::span<std::byte> buffer, receive_kind kind) {
   ssize_t n;
   if (kind == receive_kind::recv) {
     n = ::recv(fd, buffer.data(), buffer.size(), 0);
+  } else if (kind == receive_kind::recvfrom_name) {
+    sockaddr_un sender;
+    socklen_t size = sizeof(sender);
+    n = ::recvfrom(fd, buffer.data(), buffer.size(), MSG_TRUNC,
+                   reinterpret_cast<sockaddr*>(&sender), &size);
   } else {
     std::array<iovec, 2> iov{{{buffer.data(), buffer.size()}, {spill.data(), spill.size()}}};
     sockaddr_un sender;
@@ -198,6 +204,9 @@ void table() {
   };
   row("conduit write+read 64 B", "send+recv", compare(conduit64, raw64, ops_per_block));
 
+  socket_pair bound(true, 0);
+  row("send+recvfrom+name, autobound", "send+recv, unbound",
+      compare(send_receive(bound, 64, receive_kind::recvfrom_name), raw64, ops_per_block));
   row("send+recvmsg+name, 2 iovecs", "send+recv",
       compare(send_receive(plain, 64, receive_kind::recvmsg_name_2iov), raw64, ops_per_block));
   row("send+recvmsg+name, 1 iovec", "send+recv",
@@ -205,7 +214,6 @@ void table() {
   row("send+recvmsg, 1 iovec", "send+recv",
       compare(send_receive(plain, 64, receive_kind::recvmsg_1iov), raw64, ops_per_block));
 
-  socket_pair bound(true, 0);
   row("send+recv, autobound pair", "send+recv, unbound",
       compare(send_receive(bound, 64, receive_kind::recv), raw64, ops_per_block));
 
@@ -221,23 +229,25 @@ void table() {
     for (long i = 0; i < ops; ++i) keep(i);
   };
   std::mutex mutex;
-  row("std::mutex lock+unlock", "empty loop", compare(
-                                                  [&](long ops) {
-                                                    for (long i = 0; i < ops; ++i) {
-                                                      std::lock_guard lock(mutex);
-                                                      keep(i);
-                                                    }
-                                                  },
-                                                  nothing, cheap_ops));
+  row("std::mutex lock+unlock", "empty loop",
+      compare(
+          [&](long ops) {
+            for (long i = 0; i < ops; ++i) {
+              std::lock_guard lock(mutex);
+              keep(i);
+            }
+          },
+          nothing, cheap_ops));
   auto shared = std::make_shared<int>(1);
-  row("shared_ptr copy+release", "empty loop", compare(
-                                                   [&](long ops) {
-                                                     for (long i = 0; i < ops; ++i) {
-                                                       auto copy = shared;
-                                                       keep(copy);
-                                                     }
-                                                   },
-                                                   nothing, cheap_ops));
+  row("shared_ptr copy+release", "empty loop",
+      compare(
+          [&](long ops) {
+            for (long i = 0; i < ops; ++i) {
+              auto copy = shared;
+              keep(copy);
+            }
+          },
+          nothing, cheap_ops));
 }
 
 // Round trips of one 64-byte message between this thread and an echo thread.
@@ -298,7 +308,9 @@ int main(int argc, char** argv) {
     } else if (arg.rfind("--only=", 0) == 0) {
       only = arg.substr(7);
     } else {
-      std::fprintf(stderr, "usage: msg_cost_bench [--blocks=B] [--ops=N] [--ping-pong=N [--only=conduit|raw]]\n");
+      std::fprintf(
+          stderr,
+          "usage: msg_cost_bench [--blocks=B] [--ops=N] [--ping-pong=N [--only=conduit|raw]]\n");
       return 2;
     }
   }
