@@ -3,32 +3,32 @@
 // message's time goes"). One thread does both ends, so no context switch or
 // scheduler decision enters a figure: what is left is the code path.
 //
-//   msg_cost_bench [--blocks=B] [--ops=N]
-//                                  the table: ns per message for each item,
-//                                  the median of B blocks of N (9, 50000)
+//   msg_cost_bench [--rounds=N]   the table: every item timed once per round,
+//                                 in turn with the others, N rounds (20000);
+//                                 the median of each, and its difference
+//                                 from its baseline's
 //   msg_cost_bench --ping-pong=N [--only=conduit|raw]
-//                                  N 64-byte round trips between two threads
-//                                  (for valgrind --tool=callgrind: run two
-//                                  counts and divide the difference)
+//                                 N 64-byte round trips between two threads
+//                                 (for valgrind --tool=callgrind: run two
+//                                 counts and divide the difference)
 //
-// Items, each against the baseline named beside it:
-//   conduit write+read  a 64-byte message written on a client in message mode
-//                       and read whole on its server, one thread
-//                       (raw: send + recv on a SOCK_SEQPACKET pair)
-//   recvfrom + name / recvmsg + name, 2 iovecs / recvmsg, 1 iovec /
-//   recvmsg + name, 1 iovec
-//                       the receive a reader may use (raw: recv)
-//   autobound pair      send + recv on a pair whose ends have abstract
-//                       addresses (raw: an unbound pair)
-//   1 MiB send buffer   send + recv of 64 B and 4 KiB (raw: Linux's default)
-//   mutex, shared_ptr   an uncontended std::mutex lock/unlock, a shared_ptr
-//                       copy and release (raw: nothing)
+// Items (a message is sent and received on a SOCK_SEQPACKET pair unless
+// conduit's; the baseline is raw send + recv of the same size):
+//   conduit write+read   a message written on one end of a message pipe in
+//                        message read mode and read whole on the other
+//   recvfrom + name, recvmsg (+ name) with 1 or 2 iovecs
+//                        the receives a reader may use
+//   autobound pair       ends with abstract addresses (as message pipes have)
+//   1 MiB sndbuf         the send buffer message pipes get by default
+//   mutex, shared_ptr, atomics
+//                        uncontended, against an empty loop
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -47,8 +47,8 @@
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-int blocks = 9;
-long ops_per_block = 50000;
+long rounds = 20000;
+constexpr long cpu_ops = 5000000;
 
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "msg_cost_bench: %s\n", what.c_str());
@@ -110,49 +110,79 @@ void receive(int fd, std::span<std::byte> buffer, receive_kind kind) {
   if (n != static_cast<ssize_t>(buffer.size())) fail("receive");
 }
 
-// `ops` messages of `size` bytes sent and received on one thread.
-std::function<void(long)> send_receive(socket_pair& pair, std::size_t size, receive_kind kind) {
-  return [&pair, size, kind](long ops) {
-    std::vector<std::byte> out(size, std::byte{0x5a});
-    std::vector<std::byte> in(size);
-    for (long i = 0; i < ops; ++i) {
-      if (::send(pair.fd[0], out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(size))
-        fail("send");
-      receive(pair.fd[1], in, kind);
-    }
-  };
-}
-
-double seconds_of(const std::function<void(long)>& work, long ops) {
-  auto start = clock_type::now();
-  work(ops);
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-// Median ns per op of `item` and of `baseline`, blocks alternating.
-std::pair<double, double> compare(const std::function<void(long)>& item,
-                                  const std::function<void(long)>& baseline, long ops) {
-  item(ops / 10);  // warm up both
-  baseline(ops / 10);
-  std::vector<double> a, b;
-  for (int i = 0; i < blocks; ++i) {
-    a.push_back(seconds_of(item, ops) * 1e9 / double(ops));
-    b.push_back(seconds_of(baseline, ops) * 1e9 / double(ops));
-  }
-  std::nth_element(a.begin(), a.begin() + blocks / 2, a.end());
-  std::nth_element(b.begin(), b.begin() + blocks / 2, b.end());
-  return {a[blocks / 2], b[blocks / 2]};
-}
-
-void row(const char* item, const char* baseline, std::pair<double, double> r) {
-  std::printf("%-34s %9.1f   %-24s %9.1f   %+8.1f\n", item, r.first, baseline, r.second,
-              r.first - r.second);
-}
-
 // Keeps the compiler from dropping a loop's work.
 template <typename T>
 void keep(T& value) {
   asm volatile("" : : "r,m"(value) : "memory");
+}
+
+// One message of `size` bytes sent and received on one thread.
+std::function<void()> send_receive(socket_pair& pair, std::size_t size, receive_kind kind) {
+  auto out = std::make_shared<std::vector<std::byte>>(size, std::byte{0x5a});
+  auto in = std::make_shared<std::vector<std::byte>>(size);
+  return [&pair, out, in, kind] {
+    if (::send(pair.fd[0], out->data(), out->size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(out->size()))
+      fail("send");
+    receive(pair.fd[1], *in, kind);
+  };
+}
+
+// An item of the table: one operation, timed each time on its own.
+struct item {
+  const char* name;
+  std::function<void()> op;
+  int baseline;  // the item it is compared with (itself for a baseline)
+  std::vector<double> ns{};
+};
+
+// Runs every item once per round, in turn, so that the machine's drift
+// falls on all alike; prints each item's median and its difference from
+// its baseline's.
+void run_items(std::vector<item>& items) {
+  for (auto& i : items) i.op();  // warm up
+  for (long round = 0; round < rounds; ++round) {
+    for (auto& i : items) {
+      auto start = clock_type::now();
+      i.op();
+      i.ns.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - start).count());
+    }
+  }
+  std::vector<double> medians;
+  for (auto& i : items) {
+    std::nth_element(i.ns.begin(), i.ns.begin() + i.ns.size() / 2, i.ns.end());
+    medians.push_back(i.ns[i.ns.size() / 2]);
+  }
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    auto base = static_cast<std::size_t>(items[k].baseline);
+    if (base == k)
+      std::printf("%-46s %8.0f\n", items[k].name, medians[k]);
+    else
+      std::printf("%-46s %8.0f   %+6.0f vs %s\n", items[k].name, medians[k],
+                  medians[k] - medians[base], items[base].name);
+  }
+}
+
+// Median ns per op of `work` over blocks of `ops`, and of an empty loop.
+template <typename Work>
+void cpu_row(const char* name, Work work) {
+  auto per_op = [](auto& loop) {
+    std::vector<double> ns;
+    for (int b = 0; b < 9; ++b) {
+      auto start = clock_type::now();
+      loop(cpu_ops);
+      ns.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - start).count() /
+                   double(cpu_ops));
+    }
+    std::nth_element(ns.begin(), ns.begin() + 4, ns.end());
+    return ns[4];
+  };
+  auto nothing = [](long ops) {
+    for (long i = 0; i < ops; ++i) keep(i);
+  };
+  double with = per_op(work);
+  double without = per_op(nothing);
+  std::printf("%-46s %8.1f   %+6.1f vs an empty loop\n", name, with, with - without);
 }
 
 conduit::pipe_options message_options() {
@@ -185,69 +215,66 @@ struct message_pipe {
 };
 
 void table() {
-  std::printf("CPU: %s, one thread, median of %d blocks of %ld\n",
-              conduit_bench::cpu_model().c_str(), blocks, ops_per_block);
-  std::printf("%-34s %9s   %-24s %9s   %8s\n", "item (ns per message)", "ns", "baseline", "ns",
-              "delta");
+  std::printf("CPU: %s; one thread, each item timed %ld times in turn with the others\n",
+              conduit_bench::cpu_model().c_str(), rounds);
+  std::printf("%-46s %8s   %s\n", "item (median ns per message)", "ns", "difference");
   socket_pair plain(false, 0);
-  auto raw64 = send_receive(plain, 64, receive_kind::recv);
-
-  message_pipe pipe("table");
-  auto conduit64 = [&](long ops) {
-    std::array<std::byte, 64> out{};
-    std::array<std::byte, 64> in{};
-    std::error_code ec;
-    for (long i = 0; i < ops; ++i) {
-      if (pipe.client.write(out, ec) != out.size() || pipe.server.read(in, ec) != in.size() || ec)
-        fail("conduit write/read: " + ec.message());
-    }
-  };
-  row("conduit write+read 64 B", "send+recv", compare(conduit64, raw64, ops_per_block));
-
   socket_pair bound(true, 0);
-  row("send+recvfrom+name, autobound", "send+recv, unbound",
-      compare(send_receive(bound, 64, receive_kind::recvfrom_name), raw64, ops_per_block));
-  row("send+recvmsg+name, 2 iovecs", "send+recv",
-      compare(send_receive(plain, 64, receive_kind::recvmsg_name_2iov), raw64, ops_per_block));
-  row("send+recvmsg+name, 1 iovec", "send+recv",
-      compare(send_receive(plain, 64, receive_kind::recvmsg_name_1iov), raw64, ops_per_block));
-  row("send+recvmsg, 1 iovec", "send+recv",
-      compare(send_receive(plain, 64, receive_kind::recvmsg_1iov), raw64, ops_per_block));
-
-  row("send+recv, autobound pair", "send+recv, unbound",
-      compare(send_receive(bound, 64, receive_kind::recv), raw64, ops_per_block));
-
-  socket_pair big(false, 512 * 1024);
-  row("send+recv 64 B, 1 MiB sndbuf", "send+recv, default",
-      compare(send_receive(big, 64, receive_kind::recv), raw64, ops_per_block));
-  row("send+recv 4 KiB, 1 MiB sndbuf", "send+recv 4 KiB, default",
-      compare(send_receive(big, 4096, receive_kind::recv),
-              send_receive(plain, 4096, receive_kind::recv), ops_per_block));
-
-  const long cheap_ops = ops_per_block * 100;
-  auto nothing = [](long ops) {
-    for (long i = 0; i < ops; ++i) keep(i);
+  socket_pair big(false, 512 * 1024);  // the kernel doubles it: 1 MiB
+  message_pipe pipe("table");
+  auto conduit_message = [&](std::size_t size, bool to_client) {
+    auto out = std::make_shared<std::vector<std::byte>>(size);
+    auto in = std::make_shared<std::vector<std::byte>>(size);
+    return [&pipe, out, in, to_client] {
+      std::error_code ec;
+      conduit::basic_pipe& writer = to_client ? static_cast<conduit::basic_pipe&>(pipe.server)
+                                              : static_cast<conduit::basic_pipe&>(pipe.client);
+      conduit::basic_pipe& reader = to_client ? static_cast<conduit::basic_pipe&>(pipe.client)
+                                              : static_cast<conduit::basic_pipe&>(pipe.server);
+      if (writer.write(*out, ec) != out->size() || reader.read(*in, ec) != in->size() || ec)
+        fail("conduit write/read: " + ec.message());
+    };
   };
+  using rk = receive_kind;
+  std::vector<item> items;
+  items.push_back({"raw send+recv 64 B", send_receive(plain, 64, rk::recv), 0});
+  items.push_back({"conduit write+read 64 B, client to server", conduit_message(64, false), 0});
+  items.push_back({"conduit write+read 64 B, server to client", conduit_message(64, true), 0});
+  items.push_back({"send+recvfrom+name", send_receive(plain, 64, rk::recvfrom_name), 0});
+  items.push_back({"send+recvmsg, 1 iovec", send_receive(plain, 64, rk::recvmsg_1iov), 0});
+  items.push_back(
+      {"send+recvmsg+name, 1 iovec", send_receive(plain, 64, rk::recvmsg_name_1iov), 0});
+  items.push_back(
+      {"send+recvmsg+name, 2 iovecs", send_receive(plain, 64, rk::recvmsg_name_2iov), 0});
+  items.push_back({"send+recv, autobound pair", send_receive(bound, 64, rk::recv), 0});
+  items.push_back({"send+recvfrom+name, autobound", send_receive(bound, 64, rk::recvfrom_name), 0});
+  items.push_back({"send+recv 64 B, 1 MiB sndbuf", send_receive(big, 64, rk::recv), 0});
+  items.push_back({"raw send+recv 4 KiB", send_receive(plain, 4096, rk::recv), 10});
+  items.push_back({"send+recv 4 KiB, 1 MiB sndbuf", send_receive(big, 4096, rk::recv), 10});
+  items.push_back({"conduit write+read 4 KiB, client to server", conduit_message(4096, false), 10});
+  run_items(items);
+
   std::mutex mutex;
-  row("std::mutex lock+unlock", "empty loop",
-      compare(
-          [&](long ops) {
-            for (long i = 0; i < ops; ++i) {
-              std::lock_guard lock(mutex);
-              keep(i);
-            }
-          },
-          nothing, cheap_ops));
+  cpu_row("std::mutex lock+unlock", [&](long ops) {
+    for (long i = 0; i < ops; ++i) {
+      std::lock_guard lock(mutex);
+      keep(i);
+    }
+  });
   auto shared = std::make_shared<int>(1);
-  row("shared_ptr copy+release", "empty loop",
-      compare(
-          [&](long ops) {
-            for (long i = 0; i < ops; ++i) {
-              auto copy = shared;
-              keep(copy);
-            }
-          },
-          nothing, cheap_ops));
+  cpu_row("shared_ptr copy+release", [&](long ops) {
+    for (long i = 0; i < ops; ++i) {
+      auto copy = shared;
+      keep(copy);
+    }
+  });
+  std::atomic<long> counter{0};
+  cpu_row("atomic fetch_add+fetch_sub", [&](long ops) {
+    for (long i = 0; i < ops; ++i) {
+      counter.fetch_add(1);
+      counter.fetch_sub(1, std::memory_order_release);
+    }
+  });
 }
 
 // Round trips of one 64-byte message between this thread and an echo thread.
@@ -301,16 +328,13 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg.rfind("--ping-pong=", 0) == 0) {
       round_trips = std::atol(arg.c_str() + 12);
-    } else if (arg.rfind("--blocks=", 0) == 0) {
-      blocks = std::max(1, std::atoi(arg.c_str() + 9));
-    } else if (arg.rfind("--ops=", 0) == 0) {
-      ops_per_block = std::max(10L, std::atol(arg.c_str() + 6));
+    } else if (arg.rfind("--rounds=", 0) == 0) {
+      rounds = std::max(1L, std::atol(arg.c_str() + 9));
     } else if (arg.rfind("--only=", 0) == 0) {
       only = arg.substr(7);
     } else {
-      std::fprintf(
-          stderr,
-          "usage: msg_cost_bench [--blocks=B] [--ops=N] [--ping-pong=N [--only=conduit|raw]]\n");
+      std::fprintf(stderr,
+                   "usage: msg_cost_bench [--rounds=N] [--ping-pong=N [--only=conduit|raw]]\n");
       return 2;
     }
   }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/unique_fd.hpp"
+#include "runtime/io_lock.hpp"
 
 namespace conduit::detail {
 
@@ -204,8 +205,8 @@ class pipe_channel {
 
   unique_fd socket_;
   bool message_type_;
-  std::mutex read_mutex_;
-  std::mutex write_mutex_;
+  io_lock read_mutex_;
+  io_lock write_mutex_;
   std::mutex peek_mutex_;  // one peek at a time walks the socket's records
   // Held briefly whenever the read position changes, so that peek sees the
   // spilled bytes and message_left_ together without waiting for a reader
