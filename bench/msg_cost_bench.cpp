@@ -22,6 +22,9 @@
 //   1 MiB sndbuf         the send buffer message pipes get by default
 //   mutex, shared_ptr, atomics
 //                        uncontended, against an empty loop
+// and then 64-byte round trips to an echo thread, a message pipe's and a
+// SEQPACKET pair's in turn, with all threads on one CPU and anywhere: the
+// median round trip of each and the ratio of the rates.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -319,6 +322,60 @@ void ping_pong(long round_trips, const std::string& only) {
   }
 }
 
+// Round trips of one 64-byte message to an echo thread, on a message pipe
+// and on a SEQPACKET pair, one of each in turn, each timed on its own: the
+// medians and their ratio. `cpu`: all threads on that CPU (-1: anywhere).
+void ping_pong_table(int cpu) {
+  conduit_bench::cpu_pin_scope pin(cpu);  // the echo threads inherit it
+  message_pipe pipe("table-ping");
+  socket_pair pair(false, 0);
+  std::thread conduit_echo([&] {
+    std::array<std::byte, 4096> buffer;
+    std::error_code ec;
+    for (;;) {
+      std::size_t n = pipe.server.read(buffer, ec);
+      if (ec || pipe.server.write(std::span(buffer).first(n), ec) != n) return;
+    }
+  });
+  std::thread raw_echo([&] {
+    std::array<std::byte, 4096> buffer;
+    for (;;) {
+      ssize_t n = ::recv(pair.fd[1], buffer.data(), buffer.size(), 0);
+      if (n <= 0 || ::send(pair.fd[1], buffer.data(), std::size_t(n), MSG_NOSIGNAL) != n) return;
+    }
+  });
+  std::array<std::byte, 64> out{};
+  std::array<std::byte, 64> in{};
+  std::vector<double> conduit_ns, raw_ns;
+  for (long round = 0; round < rounds; ++round) {
+    std::error_code ec;
+    auto start = clock_type::now();
+    if (pipe.client.write(out, ec) != out.size() || pipe.client.read(in, ec) != in.size() || ec)
+      fail("conduit ping: " + ec.message());
+    auto middle = clock_type::now();
+    if (::send(pair.fd[0], out.data(), out.size(), MSG_NOSIGNAL) != 64 ||
+        ::recv(pair.fd[0], in.data(), in.size(), 0) != 64)
+      fail("raw ping");
+    auto end = clock_type::now();
+    conduit_ns.push_back(std::chrono::duration<double, std::nano>(middle - start).count());
+    raw_ns.push_back(std::chrono::duration<double, std::nano>(end - middle).count());
+  }
+  pipe.client.close();                // ends the conduit echo
+  ::shutdown(pair.fd[0], SHUT_RDWR);  // ends the raw one
+  conduit_echo.join();
+  raw_echo.join();
+  auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  double c = median(conduit_ns);
+  double r = median(raw_ns);
+  std::printf(
+      "ping-pong 64 B, threads %s: conduit %.0f ns, raw %.0f ns a round trip: "
+      "conduit/raw %.2f\n",
+      cpu < 0 ? "anywhere" : "on one CPU", c, r, r / c);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -339,9 +396,12 @@ int main(int argc, char** argv) {
     }
   }
   conduit_bench::runtime_session session;
-  if (round_trips > 0)
+  if (round_trips > 0) {
     ping_pong(round_trips, only);
-  else
+  } else {
     table();
+    ping_pong_table(0);
+    ping_pong_table(-1);
+  }
   return 0;
 }
