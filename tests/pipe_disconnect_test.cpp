@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
+#include <future>
 #include <thread>
 
 #include "conduit/error.hpp"
@@ -46,6 +48,42 @@ TEST_F(PipeDisconnect, WakesABlockedClientRead) {
   ASSERT_EQ(client.call("pid").substr(0, 2), "ok");
   server.disconnect();
   EXPECT_EQ(client.background_answer(), "err 233");
+}
+
+// The server's own read, in another thread, ends with the connection; the
+// instance's next connection is a fresh channel that this read never sees.
+TEST_F(PipeDisconnect, EndsAServerReadInAnotherThread) {
+  pipe_options options;
+  options.type = pipe_type::message;
+  options.mode = read_mode::message;
+  auto server = pipe_server::create(pipe_name(), options);
+  test::helper_process first, second;
+  ASSERT_EQ(first.call("open c1 " + pipe_name()), "ok");
+  server.connect();
+  std::error_code read_ec;
+  auto reader = std::async(std::launch::async, [&] {
+    std::array<std::byte, 64> buffer;
+    return server.read(buffer, read_ec);
+  });
+  // Whether the read is blocked in the kernel by now or has yet to start,
+  // it must end the same way.
+  server.disconnect();
+  if (reader.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    server.close();  // lets the read go before the test fails
+    FAIL() << "the read did not end with the connection";
+  }
+  EXPECT_EQ(reader.get(), 0u);
+  EXPECT_EQ(read_ec, errc::pipe_not_connected);
+  std::error_code connect_ec;
+  std::thread listener([&] { server.connect(std::chrono::seconds(10), connect_ec); });
+  EXPECT_EQ(second.call("wait " + pipe_name() + " 10000"), "ok");
+  EXPECT_EQ(second.call("open c2 " + pipe_name()), "ok");
+  listener.join();
+  ASSERT_FALSE(connect_ec);
+  ASSERT_EQ(second.call("write c2 hello"), "ok 5");
+  std::array<std::byte, 64> buffer;
+  EXPECT_EQ(server.read(buffer), 5u);
+  EXPECT_EQ(first.call("write c1 old"), "err 233");
 }
 
 TEST_F(PipeDisconnect, InstanceServesTheNextClient) {

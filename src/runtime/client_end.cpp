@@ -88,11 +88,15 @@ client_end::description client_end::describe(bool take_reader) {
 }
 
 std::shared_ptr<pipe_channel> client_end::acquire(std::error_code& ec) {
+  return begin_io(ec) ? channel_ : nullptr;
+}
+
+pipe_channel* client_end::begin_io(std::error_code& ec) {
   if (!still_connected()) {
     ec = errc::pipe_not_connected;  // what the server wrote and we did not read is gone
     return nullptr;
   }
-  return channel_;
+  return channel_.get();
 }
 
 // The server hung up: by disconnecting us, or by closing its end.

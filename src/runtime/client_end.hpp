@@ -59,13 +59,15 @@ class client_end final : public pipe_end {
 
  protected:
   std::shared_ptr<pipe_channel> acquire(std::error_code& ec) override;
+  /// The channel is this end's for its whole life: nothing to count.
+  pipe_channel* begin_io(std::error_code& ec) override;
   void refine(std::error_code& ec) override;
   [[nodiscard]] bool may_read() const override { return access_ & 0x1; }
   [[nodiscard]] bool may_write() const override { return access_ & 0x2; }
 
  private:
   client_end() = default;
-  std::shared_ptr<pipe_channel> channel_;
+  std::shared_ptr<pipe_channel> channel_;      // set once, by adopt()
   std::shared_ptr<const instance_page> page_;  // shared with other clients of the instance
   unique_fd page_fd_;                          // kept to hand the page on
   std::uint32_t serial_ = 0;

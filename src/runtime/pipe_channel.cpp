@@ -117,35 +117,23 @@ bool send_records(int fd, std::span<const std::byte> data, std::size_t limit, st
   }
 }
 
-// One record's worth of recvmsg arguments. The sender's address is asked
-// for only to tell a record of no bytes (its sender has an address, see
+// One record into `buffer` by recvfrom: its whole length, even when it is
+// longer than `buffer` (MSG_TRUNC), or -1 with errno. `got_record`: whether
+// a record came, of no bytes perhaps. The sender's address is asked for
+// only to tell a record of no bytes (its sender has an address, see
 // name_message_socket) from the end of the stream (none).
-struct record_receipt {
-  std::array<iovec, 2> iov;
+ssize_t receive_one(int fd, std::span<std::byte> buffer, int flags, bool& got_record) {
   sockaddr_un sender;
-  msghdr msg{};
-
-  record_receipt(std::span<std::byte> out, std::span<std::byte> spill)
-      : iov{{{out.data(), out.size()}, {spill.data(), spill.size()}}} {
-    msg.msg_name = &sender;
-    msg.msg_namelen = sizeof(sender);
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = spill.empty() ? 1 : 2;
-  }
-
-  ssize_t receive(int fd, int flags) {
-    ssize_t n;
-    do {
-      n = ::recvmsg(fd, &msg, flags);
-    } while (n < 0 && errno == EINTR);
-    return n;
-  }
-  /// After receive(): whether a record came (of no bytes, perhaps).
-  [[nodiscard]] bool got_record(ssize_t n) const {
-    return n > 0 || (n == 0 && msg.msg_namelen > 0);
-  }
-  [[nodiscard]] bool truncated() const { return msg.msg_flags & MSG_TRUNC; }
-};
+  socklen_t sender_size;
+  ssize_t n;
+  do {
+    sender_size = sizeof(sender);
+    n = ::recvfrom(fd, buffer.data(), buffer.size(), flags | MSG_TRUNC,
+                   reinterpret_cast<sockaddr*>(&sender), &sender_size);
+  } while (n < 0 && errno == EINTR);
+  got_record = n > 0 || (n == 0 && sender_size > 0);
+  return n;
+}
 
 // What waits at the head of a message pipe's socket, seen without a peek
 // offset: the kernel marks a record of no bytes as peeked, and a walk with
@@ -153,9 +141,10 @@ struct record_receipt {
 enum class head_record { none, empty, data };
 
 head_record peek_head(int fd) {
-  record_receipt head({}, {});
-  if (!head.got_record(head.receive(fd, MSG_PEEK | MSG_DONTWAIT))) return head_record::none;
-  return head.truncated() ? head_record::data : head_record::empty;
+  bool got_record;
+  ssize_t n = receive_one(fd, {}, MSG_PEEK | MSG_DONTWAIT, got_record);
+  if (!got_record) return head_record::none;
+  return n > 0 ? head_record::data : head_record::empty;
 }
 
 }  // namespace
@@ -199,7 +188,9 @@ bool pipe_channel::read_some(std::span<std::byte> buffer, bool message_read, rea
 // Data or a message (an empty one too) reached the reader: the client has
 // spoken, and a server may impersonate it from now on.
 void pipe_channel::note_read(std::size_t got, const std::error_code& ec) {
-  if ((!ec || ec == errc::more_data) && (got > 0 || message_type_))
+  // Stored once: a store on every read would be a write to a shared line.
+  if ((!ec || ec == errc::more_data) && (got > 0 || message_type_) &&
+      !data_read_.load(std::memory_order_relaxed))
     data_read_.store(true, std::memory_order_release);
 }
 
@@ -218,17 +209,20 @@ std::size_t pipe_channel::read_now(std::span<std::byte> buffer, bool message_rea
 }
 
 bool pipe_channel::receive_record(std::span<std::byte> out, std::size_t longest, wait_for wait,
-                                  std::size_t& size, std::error_code& ec) {
-  std::span<std::byte> spill;
-  if (out.size() < longest) {
-    // The spill buffer takes what does not fit. It is empty whenever a
-    // record is received, so peek never reads what recv is writing.
+                                  std::size_t& size, bool& in_spill, std::error_code& ec) {
+  // One buffer, so that a plain recvfrom does (recvmsg, with a second
+  // buffer, costs far more: docs/benchmarks.md): the caller's when any
+  // record that may come fits it, else the spill buffer. That is empty
+  // whenever a record is received, so peek never reads what recv writes.
+  in_spill = out.size() < longest;
+  if (in_spill) {
     if (!spill_) spill_ = std::make_unique_for_overwrite<std::byte[]>(max_record_size);
-    spill = std::span(spill_.get(), max_record_size);
+    out = std::span(spill_.get(), max_record_size);
   }
-  record_receipt receipt(out, spill);
-  ssize_t n = receipt.receive(socket_.get(), wait == wait_for::none ? MSG_DONTWAIT : 0);
-  if (receipt.got_record(n) && !receipt.truncated()) {
+  bool got_record;
+  ssize_t n =
+      receive_one(socket_.get(), out, wait == wait_for::none ? MSG_DONTWAIT : 0, got_record);
+  if (got_record && static_cast<std::size_t>(n) <= out.size()) {
     size = static_cast<std::size_t>(n);
     return true;
   }
@@ -255,35 +249,30 @@ bool pipe_channel::start_message(std::span<std::byte> out, wait_for wait, std::s
                                  std::error_code& ec) {
   delivered = 0;
   std::size_t size;
-  if (!receive_record(out, max_record_size, wait, size, ec)) return false;
-  // The record's first `in_out` bytes are in `out`, the rest in the spill
-  // buffer.
-  std::size_t in_out = std::min(size, out.size());
-  if (size <= short_message_max) {
-    delivered = in_out;
-    keep_record(size, delivered, static_cast<std::uint32_t>(size), 0);
-    return true;
+  bool in_spill;
+  if (!receive_record(out, max_record_size, wait, size, in_spill, ec)) return false;
+  const std::byte* record = in_spill ? spill_.get() : out.data();
+  // A short message is the record; a longer one follows its length, in a
+  // first record that holds all of it or its first short_message_max bytes
+  // (no writer here sends one longer than max_message_size).
+  std::size_t at = 0;
+  auto length = static_cast<std::uint32_t>(size);
+  std::size_t data = size;
+  if (size > short_message_max) {
+    at = header_size;
+    length = decode_length(record);
+    data = size - header_size;
+    if (!plausible_length(length, data)) {
+      ec = errc::bad_pipe;  // a record that starts no message
+      return false;
+    }
   }
-  auto record_byte = [&](std::size_t i) { return i < in_out ? out[i] : spill_[i - in_out]; };
-  std::array<std::byte, header_size> header;
-  for (std::size_t i = 0; i < header_size; ++i) header[i] = record_byte(i);
-  std::uint32_t length = decode_length(header.data());
-  std::size_t data = size - header_size;
-  // Only a message longer than a short one goes behind its length, in a
-  // first record that holds all of it or its first short_message_max bytes;
-  // no writer here sends one longer than max_message_size.
-  if (!plausible_length(length, data)) {
-    ec = errc::bad_pipe;  // a record that starts no message
-    return false;
-  }
-  // Move the data over the length: what is in `out` first, then from the
-  // spill buffer what fits behind it.
   delivered = std::min(data, out.size());
-  std::size_t from_out = std::min(delivered, in_out > header_size ? in_out - header_size : 0);
-  std::memmove(out.data(), out.data() + header_size, from_out);
-  std::size_t spill_from = header_size + from_out - in_out;
-  std::copy_n(spill_.get() + spill_from, delivered - from_out, out.data() + from_out);
-  keep_record(data, delivered, length, spill_from + (delivered - from_out));
+  if (in_spill)
+    std::copy_n(record + at, delivered, out.data());
+  else if (at > 0)
+    std::memmove(out.data(), out.data() + at, delivered);  // the data over the length
+  keep_record(data, delivered, length, at + delivered);
   return true;
 }
 
@@ -302,13 +291,15 @@ std::size_t pipe_channel::continue_message(std::span<std::byte> out, wait_for wa
     } else {
       auto into = out.subspan(got, want - got);
       std::size_t size;
-      if (!receive_record(into, message_left_, wait, size, ec)) break;
+      bool in_spill;
+      if (!receive_record(into, message_left_, wait, size, in_spill, ec)) break;
       if (size == 0 || size > message_left_) {
         ec = errc::bad_pipe;  // a continuation empty or longer than its message
         break;
       }
       std::size_t delivered = std::min(size, into.size());
-      keep_record(size, delivered, message_left_, 0);
+      if (in_spill) std::copy_n(spill_.get(), delivered, into.data());
+      keep_record(size, delivered, message_left_, delivered);
       got += delivered;
     }
     if (wait == wait_for::some) wait = wait_for::none;
@@ -554,10 +545,12 @@ void pipe_channel::peek_records(std::span<std::byte> buffer, std::size_t left,
   int offset = 0;
   if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof(offset)) != 0) return;
   for (;;) {
-    record_receipt receipt(std::span(record.get(), max_record_size), {});
-    ssize_t n = receipt.receive(fd, MSG_PEEK | MSG_DONTWAIT);
-    if (!receipt.got_record(n)) break;
-    std::span<const std::byte> data(record.get(), static_cast<std::size_t>(n));
+    bool got_record;
+    ssize_t n = receive_one(fd, std::span(record.get(), max_record_size), MSG_PEEK | MSG_DONTWAIT,
+                            got_record);
+    if (!got_record) break;
+    std::span<const std::byte> data(record.get(),
+                                    std::min(static_cast<std::size_t>(n), max_record_size));
     if (left == 0) {
       if (data.size() <= short_message_max) {
         left = data.size();  // a short message, whole, or an empty one

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/unique_fd.hpp"
+#include "runtime/io_lock.hpp"
 
 namespace conduit::detail {
 
@@ -180,12 +181,12 @@ class pipe_channel {
   /// Continues the current message into `out` (at most the message's rest):
   /// spilled bytes first, then continuation records. Returns bytes copied.
   std::size_t continue_message(std::span<std::byte> out, wait_for wait, std::error_code& ec);
-  /// One record into `out`, what does not fit into the spill buffer from its
-  /// start on; `longest` is the longest record that may come. True with its
-  /// size (0: an empty message); false when `wait` is none and there is
-  /// none, or with `ec` on failure.
+  /// One record, into `out` when the longest that may come (`longest`)
+  /// fits it, else into the spill buffer (`in_spill`). True with its size
+  /// (0: an empty message); false when `wait` is none and there is none,
+  /// or with `ec` on failure.
   bool receive_record(std::span<std::byte> out, std::size_t longest, wait_for wait,
-                      std::size_t& size, std::error_code& ec);
+                      std::size_t& size, bool& in_spill, std::error_code& ec);
   /// Accounts a received record's data: `delivered` of it in the caller's
   /// buffer, the rest in the spill buffer from `spill_from` on.
   void keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left,
@@ -204,8 +205,8 @@ class pipe_channel {
 
   unique_fd socket_;
   bool message_type_;
-  std::mutex read_mutex_;
-  std::mutex write_mutex_;
+  io_lock read_mutex_;
+  io_lock write_mutex_;
   std::mutex peek_mutex_;  // one peek at a time walks the socket's records
   // Held briefly whenever the read position changes, so that peek sees the
   // spilled bytes and message_left_ together without waiting for a reader

@@ -5,6 +5,22 @@
 
 namespace conduit::detail {
 
+// One synchronous call's hold on the channel: begin_io() to end_io().
+class pipe_end::io_scope {
+ public:
+  io_scope(pipe_end& end, std::error_code& ec) : end_(end), channel_(end.begin_io(ec)) {}
+  ~io_scope() {
+    if (channel_) end_.end_io();
+  }
+  io_scope(const io_scope&) = delete;
+  io_scope& operator=(const io_scope&) = delete;
+  [[nodiscard]] pipe_channel* channel() const { return channel_; }
+
+ private:
+  pipe_end& end_;
+  pipe_channel* channel_;
+};
+
 std::shared_ptr<pipe_channel> pipe_end::channel_for_read(std::error_code& ec) {
   ec.clear();
   auto channel = acquire(ec);
@@ -25,37 +41,45 @@ std::shared_ptr<pipe_channel> pipe_end::channel_for_write(std::error_code& ec) {
   return channel;
 }
 
+std::error_code pipe_end::transact_error(pipe_channel& channel) {
+  // Only a message pipe read in message mode can pair a reply with a request.
+  if (info_.type != pipe_type::message || !message_read_.load()) return errc::bad_pipe;
+  if (!may_read() || !may_write()) return errc::access_denied;
+  if (channel.has_unread_data()) return errc::pipe_busy;
+  return {};
+}
+
 std::shared_ptr<pipe_channel> pipe_end::channel_for_transact(std::error_code& ec) {
   ec.clear();
   auto channel = acquire(ec);
   if (!channel) return nullptr;
-  // Only a message pipe read in message mode can pair a reply with a request.
-  if (info_.type != pipe_type::message || !message_read_.load()) {
-    ec = errc::bad_pipe;
-    return nullptr;
-  }
-  if (!may_read() || !may_write()) {
-    ec = errc::access_denied;
-    return nullptr;
-  }
-  if (channel->has_unread_data()) {
-    ec = errc::pipe_busy;
-    return nullptr;
-  }
+  if ((ec = transact_error(*channel))) return nullptr;
   return channel;
 }
 
 std::size_t pipe_end::read(std::span<std::byte> buffer, std::error_code& ec) {
-  auto channel = channel_for_read(ec);
+  ec.clear();
+  io_scope io(*this, ec);
+  pipe_channel* channel = io.channel();
   if (!channel) return 0;
+  if (!may_read()) {
+    ec = errc::access_denied;
+    return 0;
+  }
   std::size_t n = channel->read(buffer, message_read_.load(), nowait_.load(), ec);
   if (ec && ec != errc::more_data) refine(ec);
   return n;
 }
 
 std::size_t pipe_end::write(std::span<const std::byte> data, std::error_code& ec) {
-  auto channel = channel_for_write(ec);
+  ec.clear();
+  io_scope io(*this, ec);
+  pipe_channel* channel = io.channel();
   if (!channel) return 0;
+  if (!may_write()) {
+    ec = errc::access_denied;
+    return 0;
+  }
   std::size_t n = channel->write(data, nowait_.load(), ec);
   if (ec) refine(ec);
   return n;
@@ -63,7 +87,8 @@ std::size_t pipe_end::write(std::span<const std::byte> data, std::error_code& ec
 
 peek_counts pipe_end::peek(std::span<std::byte> buffer, std::error_code& ec) {
   ec.clear();
-  auto channel = acquire(ec);
+  io_scope io(*this, ec);
+  pipe_channel* channel = io.channel();
   if (!channel) {
     ec = peek_error(ec);
     return {};
@@ -75,8 +100,10 @@ peek_counts pipe_end::peek(std::span<std::byte> buffer, std::error_code& ec) {
 
 std::size_t pipe_end::transact(std::span<const std::byte> request, std::span<std::byte> reply,
                                std::error_code& ec) {
-  auto channel = channel_for_transact(ec);
-  if (!channel) return 0;
+  ec.clear();
+  io_scope io(*this, ec);
+  pipe_channel* channel = io.channel();
+  if (!channel || (ec = transact_error(*channel))) return 0;
   channel->write(request, false, ec);
   if (ec) {
     refine(ec);
@@ -89,7 +116,8 @@ std::size_t pipe_end::transact(std::span<const std::byte> request, std::span<std
 
 void pipe_end::flush(std::error_code& ec) {
   ec.clear();
-  auto channel = acquire(ec);
+  io_scope io(*this, ec);
+  pipe_channel* channel = io.channel();
   // A server instance waiting for its client has nothing written to wait
   // for: FlushFileBuffers succeeds at once, as on Windows.
   if (ec == errc::pipe_listening) ec.clear();

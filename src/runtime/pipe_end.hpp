@@ -56,6 +56,14 @@ class pipe_end {
  protected:
   /// The channel to do I/O on, or the error this end's state gives.
   virtual std::shared_ptr<pipe_channel> acquire(std::error_code& ec) = 0;
+  /// What acquire() gives, for a call that ends before it returns (read,
+  /// write, peek, transact, flush): without a reference count or a lock
+  /// on a connected end, since a message costs little more than its
+  /// system call (docs/benchmarks.md). The channel stays valid, even if
+  /// another thread disconnects or closes the end meanwhile, until the
+  /// end_io() that every non-null result must be paired with.
+  virtual pipe_channel* begin_io(std::error_code& ec) = 0;
+  virtual void end_io() {}
   /// Turns a channel error into what this end reports (a disconnect, say).
   virtual void refine(std::error_code& ec) = 0;
   /// The error a peek gets in place of `acquire`'s (a server that is not
@@ -68,6 +76,11 @@ class pipe_end {
   pipe_info info_;
   std::atomic<bool> message_read_{false};
   std::atomic<bool> nowait_{false};
+
+ private:
+  class io_scope;
+  /// transact's checks on the channel it got, beyond its state's.
+  std::error_code transact_error(pipe_channel& channel);
 };
 
 }  // namespace conduit::detail

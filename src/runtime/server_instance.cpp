@@ -138,6 +138,7 @@ std::error_code server_instance::listen_locked(bool first) {
   if (ec) return ec;
   channel_ = std::move(conn);
   state_ = state::listening;
+  if (io_calls_.load() == 0) retired_.clear();
   return {};
 }
 
@@ -160,6 +161,7 @@ bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
     return false;
   }
   state_ = state::connected;
+  connected_channel_.store(channel_.get());
   if (connect_listener_) connect_listener_(fd);
   return true;
 }
@@ -269,9 +271,29 @@ void server_instance::disconnect(std::error_code& ec) {
   // fail with ERROR_PIPE_NOT_CONNECTED and what it has not read is gone.
   // An adopted instance has no page it may write: the shutdown tells.
   if (page_) page_.get()->serial.store(++serial_, std::memory_order_release);
-  channel_->shut_down();  // wakes threads blocked on it
-  channel_.reset();
+  drop_channel_locked(false);
   state_ = state::disconnected;
+}
+
+void server_instance::drop_channel_locked(bool keep_up) {
+  connected_channel_.store(nullptr);
+  if (!channel_) return;
+  if (!keep_up) channel_->shut_down();  // wakes threads blocked on it
+  retired_.push_back(std::move(channel_));
+  if (io_calls_.load() == 0) retired_.clear();
+}
+
+pipe_channel* server_instance::begin_io(std::error_code& ec) {
+  // Once more after acquire() has taken a client that had arrived.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    io_calls_.fetch_add(1);
+    if (pipe_channel* channel = connected_channel_.load()) return channel;
+    io_calls_.fetch_sub(1, std::memory_order_release);
+    // Not connected: the state gives the error, or a client has come.
+    if (!acquire(ec)) return nullptr;
+  }
+  ec = errc::pipe_not_connected;  // connected and disconnected again meanwhile
+  return nullptr;
 }
 
 std::shared_ptr<pipe_channel> server_instance::acquire(std::error_code& ec) {
@@ -364,6 +386,7 @@ std::shared_ptr<server_instance> server_instance::adopt_connected(const descript
   self->channel_ = message ? std::make_shared<pipe_channel>(std::move(socket), true, d.reading)
                            : std::make_shared<pipe_channel>(std::move(socket), false);
   self->state_ = state::connected;
+  self->connected_channel_.store(self->channel_.get());
   self->open_mode_ = d.open_mode;
   self->client_ = d.client;
   self->name_ = d.name;
@@ -379,8 +402,7 @@ void server_instance::close() {
   std::lock_guard lock(mutex_);
   if (state_ == state::closed) return;
   // A connection another process holds too stays up for it.
-  if (channel_ && !(handed_over_ && state_ == state::connected)) channel_->shut_down();
-  channel_.reset();
+  drop_channel_locked(handed_over_ && state_ == state::connected);
   state_ = state::closed;
   if (registration_) broker_link::get().unregister(registration_);
 }

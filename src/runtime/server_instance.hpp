@@ -1,6 +1,7 @@
 // The state behind a pipe_server: one instance and its current connection.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "conduit/error.hpp"
 #include "conduit/pipe_options.hpp"
@@ -84,6 +86,8 @@ class server_instance final : public pipe_end {
 
  protected:
   std::shared_ptr<pipe_channel> acquire(std::error_code& ec) override;
+  pipe_channel* begin_io(std::error_code& ec) override;
+  void end_io() override { io_calls_.fetch_sub(1, std::memory_order_release); }
   void refine(std::error_code& ec) override;
   std::error_code peek_error(std::error_code) override { return errc::bad_pipe; }
   [[nodiscard]] bool may_read() const override { return open_mode_ & 0x1; }
@@ -98,10 +102,22 @@ class server_instance final : public pipe_end {
   /// connect() up to its wait: the channel to wait on, or null when there
   /// is nothing to wait for (status and ec set).
   std::shared_ptr<pipe_channel> begin_connect_locked(connect_status& status, std::error_code& ec);
+  /// Ends the current connection's channel (disconnect, close): shut down
+  /// unless `keep_up`, and kept until no begin_io() may still use it.
+  void drop_channel_locked(bool keep_up);
 
   std::mutex mutex_;
   state state_ = state::listening;
   std::shared_ptr<pipe_channel> channel_;
+  // The lock-free way to a connected instance's channel for begin_io():
+  // channel_ while connected, null otherwise. A dropped channel waits in
+  // retired_ while calls that began before it was dropped may hold it:
+  // io_calls_ counts them (begin_io counts itself before it looks, the
+  // dropping thread clears connected_channel_ before it counts, both in
+  // one total order, so one of them sees the other).
+  std::atomic<pipe_channel*> connected_channel_{nullptr};
+  std::atomic<std::uint32_t> io_calls_{0};
+  std::vector<std::shared_ptr<pipe_channel>> retired_;
   std::shared_ptr<registration> registration_;
   instance_page page_;
   std::uint32_t serial_ = 1;
