@@ -1,5 +1,6 @@
 #include "bench_support.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -209,6 +210,28 @@ watchdog_scope::~watchdog_scope() {
   std::lock_guard lock(w.mutex);
   w.deadline.reset();
   w.changed.notify_one();
+}
+
+namespace {
+std::string proc_path(pid_t pid, const char* entry) {
+  return "/proc/" + (pid ? std::to_string(pid) : std::string("self")) + "/" + entry;
+}
+}  // namespace
+
+long resident_kib(pid_t pid) {
+  std::ifstream in(proc_path(pid, "status"));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+int descriptor_count(pid_t pid) {
+  DIR* dir = ::opendir(proc_path(pid, "fd").c_str());
+  if (!dir) return -1;
+  int count = 0;
+  while (dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
+  ::closedir(dir);
+  return pid ? count : count - 1;  // not the directory stream's own
 }
 
 std::string cpu_model() {
