@@ -66,7 +66,7 @@ bool io_engine::start(const operation_ptr& op) {
     op->finish(ERROR_NOT_ENOUGH_MEMORY, 0);
     return true;
   }
-  watch& w = watches_[fd];
+  watch& w = watch_locked(fd);
   if (w.busy[d] || !w.queue[d].empty()) {
     op->pending_ = true;
     w.queue[d].push_back(op);
@@ -282,8 +282,12 @@ void io_engine::update_locked(int fd) {
     // Removed rather than left disarmed: a hang-up would still be reported.
     if (w.registered) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
     w.registered = false;
-    if (w.queue[in].empty() && w.queue[out].empty() && !w.busy[in] && !w.busy[out])
-      watches_.erase(it);
+    if (w.queue[in].empty() && w.queue[out].empty() && !w.busy[in] && !w.busy[out]) {
+      if (spare_watches_.size() < spare_limit)
+        spare_watches_.push_back(watches_.extract(it));
+      else
+        watches_.erase(it);
+    }
     return;
   }
   epoll_event ev{};
@@ -293,6 +297,16 @@ void io_engine::update_locked(int fd) {
       errno == (w.registered ? ENOENT : EEXIST))
     ::epoll_ctl(epoll_.get(), w.registered ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
   w.registered = true;
+}
+
+io_engine::watch& io_engine::watch_locked(int fd) {
+  if (auto it = watches_.find(fd); it != watches_.end()) return it->second;
+  if (spare_watches_.empty()) return watches_[fd];
+  watch_map::node_type node = std::move(spare_watches_.back());
+  spare_watches_.pop_back();
+  node.key() = fd;
+  node.mapped() = watch{};  // its queues are empty: nothing is freed
+  return watches_.insert(std::move(node)).position->second;
 }
 
 void io_engine::deliver(const std::vector<operation_ptr>& done) {
@@ -316,6 +330,7 @@ void io_engine::after_fork_in_child() {
   // parent's pipes.
   new std::unordered_map<int, watch>(std::move(engine.watches_));
   engine.watches_.clear();
+  engine.spare_watches_.clear();  // empty watches: nothing of the parent's
   engine.kicked_.clear();
   engine.epoll_.reset();
   engine.wake_.reset();

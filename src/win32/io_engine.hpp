@@ -24,7 +24,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -73,7 +73,9 @@ class io_engine {
  private:
   using operation_ptr = std::shared_ptr<io_operation>;
   struct watch {
-    std::array<std::deque<operation_ptr>, 2> queue;
+    // Lists, not deques: an empty list allocates nothing, and a watch is
+    // made and dropped around every operation that ends at once.
+    std::array<std::list<operation_ptr>, 2> queue;
     std::array<bool, 2> busy{};    // someone is running the queue's head
     std::array<bool, 2> missed{};  // readiness came while it was busy
     bool registered = false;
@@ -96,6 +98,13 @@ class io_engine {
                     std::vector<operation_ptr>& done);
   /// Re-arms, disarms or forgets fd after its queues changed.
   void update_locked(int fd);
+  /// fd's watch, made if it has none. Watches come and go around every
+  /// operation that ends at once, so the map nodes of forgotten ones are
+  /// kept (up to spare_limit) and used again rather than freed and
+  /// allocated each time.
+  watch& watch_locked(int fd);
+  using watch_map = std::unordered_map<int, watch>;
+  static constexpr std::size_t spare_limit = 64;
   static void deliver(const std::vector<operation_ptr>& done);
 
   static void before_fork();
@@ -103,7 +112,8 @@ class io_engine {
   static void after_fork_in_child();
 
   std::mutex mutex_;
-  std::unordered_map<int, watch> watches_;
+  watch_map watches_;
+  std::vector<watch_map::node_type> spare_watches_;
   std::vector<int> kicked_;
   detail::unique_fd epoll_;
   detail::unique_fd wake_;  // eventfd in the epoll set: kicks
