@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -217,6 +218,12 @@ std::string proc_path(pid_t pid, const char* entry) {
   return "/proc/" + (pid ? std::to_string(pid) : std::string("self")) + "/" + entry;
 }
 }  // namespace
+
+int int_option(const char* arg, const char* name, int fallback) {
+  std::size_t len = std::strlen(name);
+  if (std::strncmp(arg, name, len) == 0 && arg[len] == '=') return std::atoi(arg + len + 1);
+  return fallback;
+}
 
 long resident_kib(pid_t pid) {
   std::ifstream in(proc_path(pid, "status"));

@@ -74,6 +74,9 @@ class watchdog_scope {
 /// differ between CPU models.
 std::string cpu_model();
 
+/// N when `arg` is "<name>=N" (name with its dashes), else `fallback`.
+int int_option(const char* arg, const char* name, int fallback);
+
 /// Resident memory of process `pid` (0: this one) in KiB, from VmRSS in
 /// /proc/<pid>/status; -1 if it cannot be read.
 long resident_kib(pid_t pid);

@@ -163,19 +163,13 @@ int broker_pid(const std::string& dir) {
   return pid;
 }
 
-int parse_int(const char* arg, const char* name, int fallback) {
-  std::size_t len = std::strlen(name);
-  if (std::strncmp(arg, name, len) == 0 && arg[len] == '=') return std::atoi(arg + len + 1);
-  return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    connections = parse_int(argv[i], "--connections", connections);
-    probes = parse_int(argv[i], "--probes", probes);
-    rounds = parse_int(argv[i], "--rounds", rounds);
+    connections = conduit_bench::int_option(argv[i], "--connections", connections);
+    probes = conduit_bench::int_option(argv[i], "--probes", probes);
+    rounds = conduit_bench::int_option(argv[i], "--rounds", rounds);
   }
   if (connections < 1 || probes < 1 || rounds < 0) {
     std::fprintf(stderr, "usage: %s [--connections=N] [--probes=P] [--rounds=R]\n", argv[0]);

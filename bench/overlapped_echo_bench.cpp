@@ -254,21 +254,15 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int parse_int(const char* arg, const char* name, int fallback) {
-  std::size_t len = std::strlen(name);
-  if (std::strncmp(arg, name, len) == 0 && arg[len] == '=') return std::atoi(arg + len + 1);
-  return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    clients = parse_int(argv[i], "--clients", clients);
-    threads = parse_int(argv[i], "--threads", threads);
-    blocks = parse_int(argv[i], "--blocks", blocks);
-    block_ms = parse_int(argv[i], "--block-ms", block_ms);
-    per_name = parse_int(argv[i], "--per-name", per_name);
+    clients = conduit_bench::int_option(argv[i], "--clients", clients);
+    threads = conduit_bench::int_option(argv[i], "--threads", threads);
+    blocks = conduit_bench::int_option(argv[i], "--blocks", blocks);
+    block_ms = conduit_bench::int_option(argv[i], "--block-ms", block_ms);
+    per_name = conduit_bench::int_option(argv[i], "--per-name", per_name);
   }
   if (clients < 1 || threads < 1 || blocks < 1 || block_ms < 1 || per_name < 1) {
     std::fprintf(

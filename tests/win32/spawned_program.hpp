@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "support/line_reader.hpp"
+
 extern char** environ;
 
 namespace conduit::test {
@@ -47,22 +49,9 @@ class spawned_program {
   /// The next line it prints, or "" if none comes within `timeout` (or it
   /// ended).
   std::string line(std::chrono::milliseconds timeout) {
+    std::string got;
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (auto end = buffered_.find('\n'); end != std::string::npos) {
-        std::string l = buffered_.substr(0, end);
-        buffered_.erase(0, end + 1);
-        return l;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{from_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1) return "";
-      char chunk[256];
-      ssize_t n = ::read(from_, chunk, sizeof(chunk));
-      if (n <= 0) return "";
-      buffered_.append(chunk, static_cast<std::size_t>(n));
-    }
+    return next_line_from(from_, buffered_, got, deadline) == line_result::line ? got : "";
   }
 
   /// Waits up to `timeout` for it to end: its exit status (as waitpid
