@@ -89,7 +89,12 @@ TEST_F(ConnectStorm, OnlyBusyWaitsAndTheBrokerDoesNotGrow) {
       "%ld -> %ld KiB\n",
       connects, busy, ms, fds_before, fds_after, rss_before, rss_after);
   EXPECT_LE(fds_after, fds_before) << "the broker kept descriptors";
+#ifndef __SANITIZE_ADDRESS__
   EXPECT_LE(rss_after - rss_before, 2048) << "the broker's memory grew";
+#else
+  // AddressSanitizer keeps freed memory in quarantine (up to 256 MiB): the
+  // broker's resident memory grows by design there; leaks it reports itself.
+#endif
 
   // The server saw the connects (the last one of each instance may still
   // have been on its way when it stopped).
