@@ -4,7 +4,7 @@
 // make_pooled<T>(...) is std::make_shared with an allocator that takes the
 // one block holding the object and its reference counts from a free list
 // of the calling thread, and gives it back to the list of the thread that
-// releases the last reference (up to free_list_limit blocks a thread; more
+// releases the last reference (up to 64 blocks of a size a thread; more
 // go to the heap). An operation that ends at once is made and released by
 // the same thread, so its block is taken again by the next call.
 //
@@ -14,74 +14,18 @@
 
 #include <cstddef>
 #include <memory>
-#include <new>
 #include <utility>
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define CONDUIT_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define CONDUIT_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define CONDUIT_POISON(p, n) ((void)(p), (void)(n))
-#define CONDUIT_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 namespace conduit::win32 {
 namespace pool_detail {
 
-/// The calling thread's free blocks of `Size` bytes.
-template <std::size_t Size>
-class block_pool {
- public:
-  static constexpr std::size_t free_list_limit = 64;
+/// A block of `size` bytes from the calling thread's free list for that
+/// size, or from the heap.
+void* take_block(std::size_t size);
+/// Gives back a block take_block(size) returned.
+void give_block(void* block, std::size_t size);
 
-  static void* take() {
-    free_list& list = free_list::mine();
-    if (!list.head) return ::operator new(Size);
-    free_block* block = list.head;
-    CONDUIT_UNPOISON(block, Size);
-    list.head = block->next;
-    --list.count;
-    return block;
-  }
-
-  static void give(void* block) {
-    free_list& list = free_list::mine();
-    if (list.count >= free_list_limit) {
-      ::operator delete(block);
-      return;
-    }
-    list.head = ::new (block) free_block{list.head};
-    ++list.count;
-    CONDUIT_POISON(block, Size);
-  }
-
- private:
-  struct free_block {
-    free_block* next;
-  };
-  static_assert(Size >= sizeof(free_block));
-
-  struct free_list {
-    free_block* head = nullptr;
-    std::size_t count = 0;
-    ~free_list() {
-      while (head) {
-        free_block* block = head;
-        CONDUIT_UNPOISON(block, Size);
-        head = block->next;
-        ::operator delete(block);
-      }
-    }
-    static free_list& mine() {
-      // Initial-exec, as the other thread-locals of the hot path.
-      [[gnu::tls_model("initial-exec")]] static thread_local free_list list;
-      return list;
-    }
-  };
-};
-
-/// A standard allocator over block_pool, for std::allocate_shared.
+/// A standard allocator over take_block and give_block, for std::allocate_shared.
 template <class T>
 struct pooled_allocator {
   using value_type = T;
@@ -91,11 +35,11 @@ struct pooled_allocator {
 
   T* allocate(std::size_t n) {
     if (n != 1) return std::allocator<T>().allocate(n);
-    return static_cast<T*>(block_pool<sizeof(T)>::take());
+    return static_cast<T*>(take_block(sizeof(T)));
   }
   void deallocate(T* p, std::size_t n) {
     if (n != 1) return std::allocator<T>().deallocate(p, n);
-    block_pool<sizeof(T)>::give(p);
+    give_block(p, sizeof(T));
   }
   friend bool operator==(const pooled_allocator&, const pooled_allocator&) { return true; }
 
@@ -111,6 +55,3 @@ std::shared_ptr<T> make_pooled(Args&&... args) {
 }
 
 }  // namespace conduit::win32
-
-#undef CONDUIT_POISON
-#undef CONDUIT_UNPOISON

@@ -1,0 +1,84 @@
+#include "win32/operation_pool.hpp"
+
+#include <array>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define CONDUIT_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define CONDUIT_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define CONDUIT_POISON(p, n) ((void)(p), (void)(n))
+#define CONDUIT_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+namespace conduit::win32::pool_detail {
+namespace {
+
+// Sizes are rounded up to a multiple of `granule`; larger blocks than
+// max_pooled always come from the heap.
+constexpr std::size_t granule = 16;
+constexpr std::size_t max_pooled = 1024;
+constexpr std::size_t free_list_limit = 64;  // blocks kept per size and thread
+
+struct free_block {
+  free_block* next;
+};
+
+struct free_list {
+  free_block* head = nullptr;
+  std::size_t count = 0;
+};
+
+struct thread_pool {
+  std::array<free_list, max_pooled / granule> lists;
+  ~thread_pool() {
+    for (std::size_t i = 0; i < lists.size(); ++i) {
+      while (free_block* block = lists[i].head) {
+        CONDUIT_UNPOISON(block, (i + 1) * granule);
+        lists[i].head = block->next;
+        ::operator delete(block);
+      }
+    }
+  }
+};
+
+// Initial-exec, as the other thread-locals of the hot path: no
+// __tls_get_addr call per block.
+[[gnu::tls_model("initial-exec")]] thread_local thread_pool pool;
+
+std::size_t class_of(std::size_t size) {
+  return (size + granule - 1) / granule - 1;
+}
+
+}  // namespace
+
+void* take_block(std::size_t size) {
+  if (size == 0 || size > max_pooled) return ::operator new(size);
+  std::size_t c = class_of(size);
+  free_list& list = pool.lists[c];
+  if (!list.head) return ::operator new((c + 1) * granule);
+  free_block* block = list.head;
+  CONDUIT_UNPOISON(block, (c + 1) * granule);
+  list.head = block->next;
+  --list.count;
+  return block;
+}
+
+void give_block(void* block, std::size_t size) {
+  if (size == 0 || size > max_pooled) {
+    ::operator delete(block);
+    return;
+  }
+  std::size_t c = class_of(size);
+  free_list& list = pool.lists[c];
+  if (list.count >= free_list_limit) {
+    ::operator delete(block);
+    return;
+  }
+  list.head = ::new (block) free_block{list.head};
+  ++list.count;
+  CONDUIT_POISON(block, (c + 1) * granule);
+}
+
+}  // namespace conduit::win32::pool_detail
