@@ -8,8 +8,8 @@
 // go to the heap). An operation that ends at once is made and released by
 // the same thread, so its block is taken again by the next call.
 //
-// Under AddressSanitizer a block in a free list is poisoned, so that a use
-// after release is still reported.
+// Under AddressSanitizer blocks go straight to the heap and back, so that
+// a use after release is still reported.
 #pragma once
 
 #include <cstddef>
