@@ -32,18 +32,18 @@ struct free_list {
   std::size_t count = 0;
 };
 
-// Trivially destructible, so that reaching it costs no guard of its own
-// (which would be a general-dynamic thread-local): the blocks go back to
-// the heap at thread exit through a pthread key instead, set on the
-// thread's first pooled block.
+// Constant-initialized and trivially destructible, so that reaching it
+// costs no guard of its own (which would be a general-dynamic thread-local):
+// the blocks go back to the heap at thread exit through a pthread key
+// instead, set on the thread's first pooled block.
 struct thread_pool {
   std::array<free_list, max_pooled / granule> lists;
-  bool cleanup_registered;
+  bool cleanup_registered = false;
 };
 
 // Initial-exec, as the other thread-locals of the hot path: no
 // __tls_get_addr call per block.
-[[gnu::tls_model("initial-exec")]] thread_local thread_pool pool;
+[[gnu::tls_model("initial-exec")]] constinit thread_local thread_pool pool;
 
 void release_all(void* arg) {
   auto* mine = static_cast<thread_pool*>(arg);
