@@ -1,5 +1,6 @@
 #include "bench_support.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -209,6 +211,34 @@ watchdog_scope::~watchdog_scope() {
   std::lock_guard lock(w.mutex);
   w.deadline.reset();
   w.changed.notify_one();
+}
+
+namespace {
+std::string proc_path(pid_t pid, const char* entry) {
+  return "/proc/" + (pid ? std::to_string(pid) : std::string("self")) + "/" + entry;
+}
+}  // namespace
+
+int int_option(const char* arg, const char* name, int fallback) {
+  std::size_t len = std::strlen(name);
+  if (std::strncmp(arg, name, len) == 0 && arg[len] == '=') return std::atoi(arg + len + 1);
+  return fallback;
+}
+
+long resident_kib(pid_t pid) {
+  std::ifstream in(proc_path(pid, "status"));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+int descriptor_count(pid_t pid) {
+  DIR* dir = ::opendir(proc_path(pid, "fd").c_str());
+  if (!dir) return -1;
+  int count = 0;
+  while (dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
+  ::closedir(dir);
+  return pid ? count : count - 1;  // not the directory stream's own
 }
 
 std::string cpu_model() {

@@ -74,6 +74,15 @@ class watchdog_scope {
 /// differ between CPU models.
 std::string cpu_model();
 
+/// N when `arg` is "<name>=N" (name with its dashes), else `fallback`.
+int int_option(const char* arg, const char* name, int fallback);
+
+/// Resident memory of process `pid` (0: this one) in KiB, from VmRSS in
+/// /proc/<pid>/status; -1 if it cannot be read.
+long resident_kib(pid_t pid);
+/// Open descriptors of process `pid` (0: this one), from /proc/<pid>/fd.
+int descriptor_count(pid_t pid);
+
 /// Two CPUs this process may run on, for pinning the two sides of a data
 /// path apart; nullopt when there are fewer.
 std::optional<std::pair<int, int>> two_cpus();

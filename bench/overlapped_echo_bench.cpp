@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "overlapped_echo_server.hpp"
 
 namespace {
 
@@ -47,9 +48,6 @@ constexpr std::size_t request_size = 64;
 // PIPE_UNLIMITED_INSTANCES (src/broker/pipe_namespace.cpp), so by default the
 // 1,000 instances are spread over several names: still one thread, one port.
 int per_name = 250;
-std::string pipe_name(int i) {
-  return "\\\\.\\pipe\\overlapped-echo-bench-" + std::to_string(i / per_name);
-}
 
 int clients = 1000;
 int threads = 4;
@@ -79,106 +77,24 @@ void signal_ready(int fd) {
 
 // ---- (a) the overlapped echo server: one thread, one completion port ----
 
-struct instance {
-  OVERLAPPED ov;  // first: the OVERLAPPED pointer is the instance's
-  HANDLE pipe;
-  enum { connecting, reading, writing } state;
-  char buffer[request_size];
-};
+conduit_bench::echo_server_options server_options() {
+  conduit_bench::echo_server_options options;
+  options.prefix = "\\\\.\\pipe\\overlapped-echo-bench-";
+  options.instances = clients;
+  options.per_name = per_name;
+  return options;
+}
 
 int conduit_server(int ready_fd) {
   child_setup();
-  long errors = 0, restarts = 0, immediate = 0, completions = 0;
-  HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
-  if (!port) {
-    std::fprintf(stderr, "server: CreateIoCompletionPort: %u\n", GetLastError());
-    return 1;
-  }
-  std::vector<instance> pipes(static_cast<std::size_t>(clients));
-  auto listen = [&](instance& p) {
-    std::memset(&p.ov, 0, sizeof(p.ov));
-    p.state = instance::connecting;
-    if (!ConnectNamedPipe(p.pipe, &p.ov)) {
-      DWORD e = GetLastError();
-      if (e == ERROR_PIPE_CONNECTED) return PostQueuedCompletionStatus(port, 0, 0, &p.ov) != 0;
-      if (e != ERROR_IO_PENDING) {
-        std::fprintf(stderr, "server: ConnectNamedPipe: %u\n", e);
-        return false;
-      }
-    }
-    return true;
-  };
-  auto restart = [&](instance& p) {
-    ++restarts;
-    DisconnectNamedPipe(p.pipe);
-    return listen(p);
-  };
-  for (auto& p : pipes) {
-    p.pipe = CreateNamedPipeA(pipe_name(static_cast<int>(&p - pipes.data())).c_str(),
-                              PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
-                              PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT,
-                              PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, nullptr);
-    if (p.pipe == INVALID_HANDLE_VALUE) {
-      std::fprintf(stderr, "server: CreateNamedPipe #%zu: %u\n",
-                   static_cast<std::size_t>(&p - pipes.data()), GetLastError());
-      return 1;
-    }
-    if (!CreateIoCompletionPort(p.pipe, port, 0, 0)) {
-      std::fprintf(stderr, "server: associate: %u\n", GetLastError());
-      return 1;
-    }
-    if (!listen(p)) return 1;
-  }
-  signal_ready(ready_fd);
-
-  while (!stop_requested) {
-    DWORD bytes = 0;
-    ULONG_PTR key = 0;
-    LPOVERLAPPED ov = nullptr;
-    BOOL ok = GetQueuedCompletionStatus(port, &bytes, &key, &ov, 200);
-    if (!ov) {
-      if (!ok && GetLastError() != WAIT_TIMEOUT && GetLastError() != ERROR_TIMEOUT &&
-          !stop_requested) {
-        std::fprintf(stderr, "server: GetQueuedCompletionStatus: %u\n", GetLastError());
-        ++errors;
-      }
-      continue;
-    }
-    ++completions;
-    auto& p = *reinterpret_cast<instance*>(ov);
-    if (!ok || (p.state == instance::reading && bytes == 0)) {
-      DWORD e = ok ? 0 : GetLastError();
-      if (e != ERROR_BROKEN_PIPE && e != 0) ++errors;
-      if (!restart(p)) return 1;
-      continue;
-    }
-    std::memset(&p.ov, 0, sizeof(p.ov));
-    if (p.state == instance::reading) {
-      p.state = instance::writing;
-      if (WriteFile(p.pipe, p.buffer, bytes, nullptr, &p.ov)) {
-        ++immediate;  // completed at once; the packet still comes
-      } else if (GetLastError() != ERROR_IO_PENDING) {
-        ++errors;
-        if (!restart(p)) return 1;
-      }
-    } else {  // connected, or the echo went out: read the next request
-      p.state = instance::reading;
-      if (ReadFile(p.pipe, p.buffer, sizeof(p.buffer), nullptr, &p.ov)) {
-        ++immediate;
-      } else if (GetLastError() != ERROR_IO_PENDING) {
-        DWORD e = GetLastError();
-        if (e != ERROR_BROKEN_PIPE) ++errors;
-        if (!restart(p)) return 1;
-      }
-    }
-  }
+  conduit_bench::echo_server_counts counts;
+  bool ok = conduit_bench::run_echo_server(
+      server_options(), stop_requested, [](void* fd) { signal_ready(*static_cast<int*>(fd)); },
+      &ready_fd, counts);
   std::fprintf(stderr,
-               "conduit server: %ld completions, %ld completed at once, %ld restarts, "
-               "%ld errors\n",
-               completions, immediate, restarts, errors);
-  for (auto& p : pipes) CloseHandle(p.pipe);
-  CloseHandle(port);
-  return errors ? 2 : 0;
+               "conduit server: %ld echoes, %ld completions, %ld completed at once, %ld errors\n",
+               counts.echoes, counts.completions, counts.immediate, counts.errors);
+  return !ok ? 1 : counts.errors ? 2 : 0;
 }
 
 // ---- (b) the raw baseline: one thread, epoll, AF_UNIX stream -------------
@@ -200,7 +116,7 @@ int raw_server(const std::string& path, int ready_fd) {
   ev.data.fd = listener;
   ::epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
   signal_ready(ready_fd);
-  long errors = 0;
+  long errors = 0, echoes = 0;
   std::vector<epoll_event> events(256);
   char buffer[request_size];
   while (!stop_requested) {
@@ -225,9 +141,10 @@ int raw_server(const std::string& path, int ready_fd) {
         continue;
       }
       if (::write(fd, buffer, static_cast<std::size_t>(r)) != r) ++errors;
+      ++echoes;
     }
   }
-  std::fprintf(stderr, "raw server: %ld errors\n", errors);
+  std::fprintf(stderr, "raw server: %ld echoes, %ld errors\n", echoes, errors);
   return errors ? 2 : 0;
 }
 
@@ -264,22 +181,10 @@ int stop_child(pid_t pid) {
 // ---- the clients ----------------------------------------------------------
 
 bool full_write(HANDLE h, const char* data, std::size_t size) {
-  while (size) {
-    DWORD n = 0;
-    if (!WriteFile(h, data, static_cast<DWORD>(size), &n, nullptr)) return false;
-    data += n;
-    size -= n;
-  }
-  return true;
+  return conduit_bench::write_all(h, data, size);
 }
 bool full_read(HANDLE h, char* data, std::size_t size) {
-  while (size) {
-    DWORD n = 0;
-    if (!ReadFile(h, data, static_cast<DWORD>(size), &n, nullptr) || n == 0) return false;
-    data += n;
-    size -= n;
-  }
-  return true;
+  return conduit_bench::read_all(h, data, size);
 }
 bool full_write(int fd, const char* data, std::size_t size) {
   while (size) {
@@ -349,21 +254,15 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int parse_int(const char* arg, const char* name, int fallback) {
-  std::size_t len = std::strlen(name);
-  if (std::strncmp(arg, name, len) == 0 && arg[len] == '=') return std::atoi(arg + len + 1);
-  return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    clients = parse_int(argv[i], "--clients", clients);
-    threads = parse_int(argv[i], "--threads", threads);
-    blocks = parse_int(argv[i], "--blocks", blocks);
-    block_ms = parse_int(argv[i], "--block-ms", block_ms);
-    per_name = parse_int(argv[i], "--per-name", per_name);
+    clients = conduit_bench::int_option(argv[i], "--clients", clients);
+    threads = conduit_bench::int_option(argv[i], "--threads", threads);
+    blocks = conduit_bench::int_option(argv[i], "--blocks", blocks);
+    block_ms = conduit_bench::int_option(argv[i], "--block-ms", block_ms);
+    per_name = conduit_bench::int_option(argv[i], "--per-name", per_name);
   }
   if (clients < 1 || threads < 1 || blocks < 1 || block_ms < 1 || per_name < 1) {
     std::fprintf(
@@ -396,21 +295,9 @@ int main(int argc, char** argv) {
   std::vector<std::vector<HANDLE>> pipe_slices(static_cast<std::size_t>(threads));
   std::vector<std::vector<int>> raw_slices(static_cast<std::size_t>(threads));
   for (int i = 0; i < clients; ++i) {
-    HANDLE h = INVALID_HANDLE_VALUE;
-    for (int attempt = 0; attempt < 100 && h == INVALID_HANDLE_VALUE; ++attempt) {
-      h = CreateFileA(pipe_name(i).c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
-                      0, nullptr);
-      if (h == INVALID_HANDLE_VALUE) {
-        DWORD e = GetLastError();
-        if (e != ERROR_PIPE_BUSY) {
-          std::fprintf(stderr, "client #%d: CreateFile: %u\n", i, e);
-          return 1;
-        }
-        WaitNamedPipeA(pipe_name(i).c_str(), 1000);
-      }
-    }
+    HANDLE h = conduit_bench::open_echo_client(conduit_bench::echo_pipe_name(server_options(), i));
     if (h == INVALID_HANDLE_VALUE) {
-      std::fprintf(stderr, "client #%d: pipe stayed busy\n", i);
+      std::fprintf(stderr, "client #%d: CreateFile: %u\n", i, GetLastError());
       return 1;
     }
     pipe_slices[static_cast<std::size_t>(i % threads)].push_back(h);

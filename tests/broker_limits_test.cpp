@@ -64,14 +64,6 @@ std::chrono::milliseconds cpu_time_of(pid_t pid) {
   return std::chrono::milliseconds(ticks * 1000 / ::sysconf(_SC_CLK_TCK));
 }
 
-// Resident memory of the process, in KiB (VmRSS).
-long resident_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 // The broker's CPU time over `interval` while the test waits: a broker that
 // spins uses all of it. (A measurement, not a synchronisation.)
 std::chrono::milliseconds cpu_used_over(pid_t pid, std::chrono::milliseconds interval) {
@@ -427,7 +419,7 @@ TEST_F(BrokerLimits, QueuedWaitsDoNotSlowOtherRequests) {
   ASSERT_EQ(request(bystander_.get(), create_request(pipe_name()), std::array{page.fd()}),
             "reply 0");
   int fds_before = fd_count_of(broker_.pid());
-  long memory_before = resident_kib(broker_.pid());
+  long memory_before = resident_kib_of(broker_.pid());
   // What other requests cost the broker with no wait queued.
   constexpr int requests = 5000;
   auto cpu_for_requests = [&] {
@@ -454,7 +446,7 @@ TEST_F(BrokerLimits, QueuedWaitsDoNotSlowOtherRequests) {
   auto cpu = cpu_for_requests();
   EXPECT_LT(cpu, 2 * baseline + 50ms) << requests << " requests with " << all << " waits queued; "
                                       << baseline.count() << " ms with none";
-  long memory = resident_kib(broker_.pid());
+  long memory = resident_kib_of(broker_.pid());
   EXPECT_LT(memory - memory_before, 512 * 1024) << "KiB for " << all << " waits";
   std::printf("broker CPU for %d requests: %lld ms with no wait, %lld ms with %zu; RSS +%ld KiB\n",
               requests, static_cast<long long>(baseline.count()),

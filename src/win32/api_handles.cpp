@@ -18,7 +18,10 @@
 using namespace conduit::win32;
 
 namespace {
-thread_local DWORD last_error = 0;
+// Initial-exec: read on every call, so without the __tls_get_addr call a
+// shared library's thread_local costs otherwise (a few bytes of the static
+// TLS space glibc keeps for libraries, dlopen()ed ones included).
+[[gnu::tls_model("initial-exec")]] thread_local DWORD last_error = 0;
 
 // A process DuplicateHandle names: this one, or another one, reached
 // through its handle service.

@@ -26,10 +26,12 @@ void make_unreadable(int fd) {
 // has neither asked again nor blocked since. Ending the thread leaves it.
 struct port_membership {
   std::weak_ptr<completion_port> port;
+  const completion_port* raw = nullptr;  // port's object, compared only while port lives
   bool running = false;
   ~port_membership() { completion_port::note_blocking(true); }
 };
-thread_local port_membership membership;
+// Initial-exec, as last_error (api_handles.cpp): looked at on every packet.
+[[gnu::tls_model("initial-exec")]] thread_local port_membership membership;
 
 DWORD default_concurrency() {
   unsigned n = std::thread::hardware_concurrency();
@@ -99,6 +101,14 @@ std::size_t completion_port::take_locked(std::span<completion_packet> out) {
 
 std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeout_ms,
                                   bool alertable, DWORD& why) {
+  // A thread that runs on this port and finds packets waiting takes them
+  // at once: leaving and joining again would change nothing but cost two
+  // locks and reference counts per packet. (Not past the limit, where
+  // leaving would hold it back.)
+  if (membership.running && membership.raw == this && !membership.port.expired()) {
+    std::lock_guard lock(mutex_);
+    if (!closed_ && !packets_.empty() && running_ <= limit_) return take_locked(out);
+  }
   using clock = std::chrono::steady_clock;
   auto deadline = timeout_ms == INFINITE ? clock::time_point::max()
                                          : clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -120,6 +130,7 @@ std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeou
         if (std::size_t n = take_locked(out)) {
           ++running_;
           membership.port = std::static_pointer_cast<completion_port>(self);
+          membership.raw = this;
           membership.running = true;
           return n;
         }

@@ -36,12 +36,12 @@ bool file_object::associate(std::shared_ptr<completion_port> port, ULONG_PTR key
   if (port_) return false;
   port_ = std::move(port);
   key_ = key;
+  port_set_.store(true, std::memory_order_release);
   return true;
 }
 
 bool file_object::has_port() {
-  std::lock_guard lock(port_mutex_);
-  return port_ != nullptr;
+  return port_set_.load(std::memory_order_acquire);
 }
 
 BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
@@ -156,8 +156,7 @@ BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_reques
     c.routine = request.routine;
   } else if (request.overlapped) {
     c.event = request.event;
-    std::lock_guard lock(port_mutex_);
-    if (port_ && !request.no_packet) {
+    if (!request.no_packet && port_set_.load(std::memory_order_acquire)) {
       c.port = port_;
       c.key = key_;
     }

@@ -12,6 +12,7 @@
 // same way for every type.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -137,9 +138,12 @@ class file_object : public kernel_object {
   bool overlapped_;
   DWORD access_;
   std::shared_ptr<file_signal> signal_;
+  // The port is set once and never changes: once port_set_ says so,
+  // port_ and key_ are read without the lock.
   std::mutex port_mutex_;
   std::shared_ptr<completion_port> port_;
   ULONG_PTR key_ = 0;
+  std::atomic<bool> port_set_{false};
   // The threads now in read_in_caller, for CancelIoEx: each one's cancel
   // descriptor, and whether a cancel was sent to it.
   struct caller_read {

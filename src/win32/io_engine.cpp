@@ -66,11 +66,11 @@ bool io_engine::start(const operation_ptr& op) {
     op->finish(ERROR_NOT_ENOUGH_MEMORY, 0);
     return true;
   }
-  watch& w = watches_[fd];
+  watch& w = watch_locked(fd);
   if (w.busy[d] || !w.queue[d].empty()) {
     op->pending_ = true;
     w.queue[d].push_back(op);
-    update_locked(fd);
+    update_locked(w);
     return false;
   }
   w.busy[d] = true;
@@ -79,18 +79,16 @@ bool io_engine::start(const operation_ptr& op) {
     lock.unlock();
     finished = op->attempt();
     lock.lock();
-    // Busy keeps the watch alive; look again if readiness came meanwhile.
-    watch& again = watches_.at(fd);
-    if (finished || !again.missed[d]) break;
-    again.missed[d] = false;
+    // Look again if readiness came meanwhile.
+    if (finished || !w.missed[d]) break;
+    w.missed[d] = false;
   }
-  watch& after = watches_.at(fd);
-  after.busy[d] = false;
+  w.busy[d] = false;
   if (!finished) {
     op->pending_ = true;
-    after.queue[d].push_front(op);
+    w.queue[d].push_front(op);
   }
-  update_locked(fd);
+  update_locked(w);
   return finished;
 }
 
@@ -100,8 +98,9 @@ std::size_t io_engine::cancel(const void* owner, const void* thread, const OVERL
   std::size_t matched = 0;
   {
     std::lock_guard lock(mutex_);
-    std::vector<int> touched;  // whose queues changed: only those are re-armed
-    for (auto& [fd, w] : watches_) {
+    std::vector<watch*> touched;  // whose queues changed: only those are re-armed
+    for (watch* active : active_) {
+      watch& w = *active;
       std::size_t before = done.size();
       for (int d : {in, out}) {
         auto& queue = w.queue[d];
@@ -125,9 +124,9 @@ std::size_t io_engine::cancel(const void* owner, const void* thread, const OVERL
           }
         }
       }
-      if (done.size() != before) touched.push_back(fd);
+      if (done.size() != before) touched.push_back(&w);
     }
-    for (int fd : touched) update_locked(fd);
+    for (watch* w : touched) update_locked(*w);
   }
   deliver(done);
   return matched;
@@ -135,7 +134,9 @@ std::size_t io_engine::cancel(const void* owner, const void* thread, const OVERL
 
 void io_engine::kick(int fd) {
   std::lock_guard lock(mutex_);
-  if (!running_ || !watches_.count(fd)) return;
+  if (!running_) return;
+  auto it = watches_.find(fd);
+  if (it == watches_.end() || !in_use(it->second)) return;
   kicked_.push_back(fd);
   std::uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof(one));
@@ -163,7 +164,7 @@ void io_engine::settle() {
   int epoll;
   {
     std::lock_guard lock(mutex_);
-    if (!running_ || watches_.empty()) return;
+    if (!running_ || active_.empty()) return;
     epoll = epoll_.get();
   }
   // The set is armed one-shot: each readiness goes to the engine thread or
@@ -192,12 +193,12 @@ bool io_engine::ready_but_not_ours() {
   {
     std::lock_guard lock(mutex_);
     if (!kicked_.empty()) return true;  // kicked, and the kick not yet taken
-    if (watches_.size() > few_watches) return false;
-    for (const auto& [fd, w] : watches_) {
+    if (active_.size() > few_watches) return false;
+    for (const watch* w : active_) {
       short events = 0;
-      if (!w.queue[in].empty() && !w.busy[in]) events |= POLLIN | POLLRDHUP;
-      if (!w.queue[out].empty() && !w.busy[out]) events |= POLLOUT;
-      if (events) fds.push_back(pollfd{fd, events, 0});
+      if (!w->queue[in].empty() && !w->busy[in]) events |= POLLIN | POLLRDHUP;
+      if (!w->queue[out].empty() && !w->busy[out]) events |= POLLOUT;
+      if (events) fds.push_back(pollfd{w->fd, events, 0});
     }
   }
   return !fds.empty() && ::poll(fds.data(), fds.size(), 0) > 0;
@@ -208,7 +209,7 @@ void io_engine::handle(const epoll_event* events, int count) {
   for (int i = 0; i < count; ++i) {
     int fd = events[i].data.fd;
     if (fd != wake) {
-      serve(fd, events[i].events);
+      serve(fd, events[i].events, true);
       continue;
     }
     std::uint64_t value;
@@ -218,44 +219,45 @@ void io_engine::handle(const epoll_event* events, int count) {
       std::lock_guard lock(mutex_);
       kicked.swap(kicked_);
     }
-    for (int k : kicked) serve(k, EPOLLIN | EPOLLOUT);
+    for (int k : kicked) serve(k, EPOLLIN | EPOLLOUT, false);
   }
 }
 
-void io_engine::serve(int fd, std::uint32_t events) {
+void io_engine::serve(int fd, std::uint32_t events, bool from_epoll) {
   std::vector<operation_ptr> done;
   {
     std::unique_lock lock(mutex_);
-    if (!watches_.count(fd)) return;  // a late event for a descriptor no longer watched
+    auto it = watches_.find(fd);
+    if (it == watches_.end()) return;
+    watch& w = it->second;
+    if (from_epoll) w.armed = false;  // one-shot: reported once, then disarmed
     bool hangup = events & (EPOLLHUP | EPOLLERR);
     for (int d : {in, out}) {
       // The peer no longer writing ends reads (at end of stream), not writes.
       bool ready = hangup || (events & (d == in ? EPOLLIN | EPOLLRDHUP : EPOLLOUT));
-      watch& w = watches_.at(fd);
       if (!ready || w.queue[d].empty()) continue;
       if (w.busy[d]) {
         w.missed[d] = true;
         continue;
       }
       w.busy[d] = true;
-      drain_locked(fd, d, lock, done);
-      watches_.at(fd).busy[d] = false;
+      drain_locked(w, d, lock, done);
+      w.busy[d] = false;
     }
-    update_locked(fd);
+    update_locked(w);
   }
   deliver(done);
 }
 
-void io_engine::drain_locked(int fd, int d, std::unique_lock<std::mutex>& lock,
+void io_engine::drain_locked(watch& w, int d, std::unique_lock<std::mutex>& lock,
                              std::vector<operation_ptr>& done) {
   for (;;) {
-    auto& queue = watches_.at(fd).queue[d];
+    auto& queue = w.queue[d];
     if (queue.empty()) return;
     operation_ptr op = queue.front();
     lock.unlock();
     bool finished = op->attempt();
     lock.lock();
-    watch& w = watches_.at(fd);
     if (!finished && w.missed[d]) {
       w.missed[d] = false;
       continue;
@@ -271,28 +273,58 @@ void io_engine::drain_locked(int fd, int d, std::unique_lock<std::mutex>& lock,
   }
 }
 
-void io_engine::update_locked(int fd) {
-  auto it = watches_.find(fd);
-  if (it == watches_.end()) return;
-  watch& w = it->second;
+bool io_engine::in_use(const watch& w) {
+  return !w.queue[in].empty() || !w.queue[out].empty();
+}
+
+void io_engine::note_use_locked(watch& w) {
+  bool listed = w.active_slot != no_slot;
+  if (in_use(w) == listed) return;
+  if (!listed) {
+    w.active_slot = active_.size();
+    active_.push_back(&w);
+    return;
+  }
+  watch* last = active_.back();
+  active_[w.active_slot] = last;
+  last->active_slot = w.active_slot;
+  active_.pop_back();
+  w.active_slot = no_slot;
+}
+
+void io_engine::update_locked(watch& w) {
+  note_use_locked(w);
   std::uint32_t events = 0;
   if (!w.queue[in].empty() && !w.busy[in]) events |= EPOLLIN | EPOLLRDHUP;
   if (!w.queue[out].empty() && !w.busy[out]) events |= EPOLLOUT;
   if (events == 0) {
-    // Removed rather than left disarmed: a hang-up would still be reported.
-    if (w.registered) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-    w.registered = false;
-    if (w.queue[in].empty() && w.queue[out].empty() && !w.busy[in] && !w.busy[out])
-      watches_.erase(it);
+    // A registration epoll has reported since it was armed is disarmed
+    // (one-shot): it stays, reporting nothing, not even a hang-up, and the
+    // next wait re-arms it with one call. One still armed is removed.
+    if (w.armed) {
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, w.fd, nullptr);
+      w.registered = false;
+      w.armed = false;
+    }
     return;
   }
   epoll_event ev{};
   ev.events = events | EPOLLONESHOT;
-  ev.data.fd = fd;
-  if (::epoll_ctl(epoll_.get(), w.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0 &&
+  ev.data.fd = w.fd;
+  // The descriptor may have been closed and its number used again since it
+  // was registered (closing took it out of the set), or registered by a
+  // watch forgotten in a forked child: either call may find the other case.
+  if (::epoll_ctl(epoll_.get(), w.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, w.fd, &ev) != 0 &&
       errno == (w.registered ? ENOENT : EEXIST))
-    ::epoll_ctl(epoll_.get(), w.registered ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+    ::epoll_ctl(epoll_.get(), w.registered ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, w.fd, &ev);
   w.registered = true;
+  w.armed = true;
+}
+
+io_engine::watch& io_engine::watch_locked(int fd) {
+  auto [it, made] = watches_.try_emplace(fd);
+  if (made) it->second.fd = fd;
+  return it->second;
 }
 
 void io_engine::deliver(const std::vector<operation_ptr>& done) {
@@ -316,6 +348,7 @@ void io_engine::after_fork_in_child() {
   // parent's pipes.
   new std::unordered_map<int, watch>(std::move(engine.watches_));
   engine.watches_.clear();
+  engine.active_.clear();
   engine.kicked_.clear();
   engine.epoll_.reset();
   engine.wake_.reset();

@@ -12,7 +12,9 @@
 // Contract with epoll: descriptors are registered EPOLLONESHOT for the
 // directions that have waiting operations nobody is running; whoever runs
 // a queue re-arms the descriptor when it stops, and epoll then reports at
-// once what became ready meanwhile. Readiness that comes while another
+// once what became ready meanwhile. A descriptor with nothing waiting
+// stays in the set, disarmed by the report that ended its wait, so the
+// next wait costs one epoll_ctl. Readiness that comes while another
 // thread runs a queue is noted (missed) and makes that thread look again.
 // Completions are delivered outside the engine's lock.
 #pragma once
@@ -24,7 +26,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -72,30 +74,50 @@ class io_engine {
 
  private:
   using operation_ptr = std::shared_ptr<io_operation>;
+  /// A descriptor's state in the engine. Made on the descriptor's first
+  /// operation and kept while the process lives (descriptors are small
+  /// numbers, used again): an operation that ends at once then costs one
+  /// lookup, and references to a watch stay valid across unlocks.
   struct watch {
-    std::array<std::deque<operation_ptr>, 2> queue;
-    std::array<bool, 2> busy{};    // someone is running the queue's head
-    std::array<bool, 2> missed{};  // readiness came while it was busy
-    bool registered = false;
+    int fd = -1;
+    // Lists, not deques: an empty list allocates nothing.
+    std::array<std::list<operation_ptr>, 2> queue;
+    std::array<bool, 2> busy{};         // someone is running the queue's head
+    std::array<bool, 2> missed{};       // readiness came while it was busy
+    bool registered = false;            // in the epoll set (perhaps disarmed)
+    bool armed = false;                 // registered with events not yet reported
+    std::size_t active_slot = no_slot;  // its place in active_, if there
   };
+  static constexpr std::size_t no_slot = SIZE_MAX;
+  /// Whether an operation waits in one of the watch's queues. (One that
+  /// runs while its queue is empty is out of reach of cancel, settle and
+  /// kick anyway: it is in no queue and its descriptor is not armed.)
+  static bool in_use(const watch& w);
 
   io_engine();
   bool ensure_running_locked();
   void run();
   /// What epoll reported, in whichever thread took it from the set.
   void handle(const epoll_event* events, int count);
-  void serve(int fd, std::uint32_t events);
+  /// Serves fd's queues; `from_epoll`: epoll reported it, which disarmed
+  /// its one-shot registration (a kick does not).
+  void serve(int fd, std::uint32_t events, bool from_epoll);
   /// Whether the engine thread has work settle() did not get: a kick not
   /// yet taken, or (with at most few_watches descriptors waiting) one that
   /// poll says is ready.
   bool ready_but_not_ours();
   static constexpr std::size_t few_watches = 32;
-  /// Runs the head of fd's queue `d` (busy held by the caller) until one
+  /// Runs the head of w's queue `d` (busy held by the caller) until one
   /// must wait; ended operations go to `done`.
-  void drain_locked(int fd, int d, std::unique_lock<std::mutex>& lock,
+  void drain_locked(watch& w, int d, std::unique_lock<std::mutex>& lock,
                     std::vector<operation_ptr>& done);
-  /// Re-arms, disarms or forgets fd after its queues changed.
-  void update_locked(int fd);
+  /// Re-arms or disarms w's descriptor after its queues changed, and keeps
+  /// active_ up to date.
+  void update_locked(watch& w);
+  /// Adds w to active_, or takes it out, as in_use(w) says.
+  void note_use_locked(watch& w);
+  /// fd's watch, made if it has none.
+  watch& watch_locked(int fd);
   static void deliver(const std::vector<operation_ptr>& done);
 
   static void before_fork();
@@ -104,6 +126,9 @@ class io_engine {
 
   std::mutex mutex_;
   std::unordered_map<int, watch> watches_;
+  // The watches in use: what cancel, settle and kick look at, so that the
+  // many idle descriptors cost them nothing.
+  std::vector<watch*> active_;
   std::vector<int> kicked_;
   detail::unique_fd epoll_;
   detail::unique_fd wake_;  // eventfd in the epoll set: kicks

@@ -8,6 +8,7 @@
 #include "runtime/server_instance.hpp"
 #include "win32/io_engine.hpp"
 #include "win32/io_operation.hpp"
+#include "win32/operation_pool.hpp"
 #include "win32/status.hpp"
 
 namespace conduit::win32 {
@@ -239,7 +240,7 @@ std::shared_ptr<io_operation> pipe_object::make_read(std::span<std::byte> buffer
         [end = end_, buffer](std::error_code& e) { return end->read(buffer, e); });
   }
   bool message_read = end_->current_read_mode() == read_mode::message;
-  return std::make_shared<read_operation>(end_, std::move(channel), buffer, message_read);
+  return make_pooled<read_operation>(end_, std::move(channel), buffer, message_read);
 }
 
 std::shared_ptr<io_operation> pipe_object::make_write(std::span<const std::byte> data,
@@ -251,7 +252,7 @@ std::shared_ptr<io_operation> pipe_object::make_write(std::span<const std::byte>
         channel->socket(), direction::out,
         [end = end_, data](std::error_code& e) { return end->write(data, e); });
   }
-  return std::make_shared<write_operation>(end_, std::move(channel), data);
+  return make_pooled<write_operation>(end_, std::move(channel), data);
 }
 
 }  // namespace conduit::win32

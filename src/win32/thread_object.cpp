@@ -5,8 +5,9 @@
 
 namespace conduit::win32 {
 namespace {
-thread_local std::shared_ptr<thread_object> this_thread_object;
-}
+// Initial-exec, as last_error (api_handles.cpp): looked at on every I/O call.
+[[gnu::tls_model("initial-exec")]] thread_local std::shared_ptr<thread_object> this_thread_object;
+}  // namespace
 
 thread_object::thread_object()
     : exited_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),

@@ -1,5 +1,7 @@
 #include "support/helper_process.hpp"
 
+#include "support/line_reader.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <limits.h>
@@ -106,25 +108,17 @@ void helper_process::send(const std::string& command) {
 }
 
 std::string helper_process::next_line(std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    auto newline = buffered_.find('\n');
-    if (newline != std::string::npos) {
-      std::string line = buffered_.substr(0, newline);
-      buffered_.erase(0, newline + 1);
+  std::string line;
+  switch (next_line_from(from_child_, buffered_, line, deadline)) {
+    case line_result::line:
       return line;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{from_child_, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+    case line_result::timeout:
       ADD_FAILURE() << "helper " << pid_ << " gave no answer in time";
       return "timeout";
-    }
-    char chunk[4096];
-    ssize_t n = ::read(from_child_, chunk, sizeof(chunk));
-    if (n <= 0) return "eof";
-    buffered_.append(chunk, static_cast<std::size_t>(n));
+    case line_result::eof:
+      break;
   }
+  return "eof";
 }
 
 // Answers of both kinds may arrive in any order: each is kept for its reader.

@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include "core/fd_passing.hpp"
 #include "core/pipe_flags.hpp"
@@ -114,4 +116,12 @@ int fd_count_of(pid_t pid) {
   ::closedir(dir);
   return count;
 }
+
+long resident_kib_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
 }  // namespace conduit::test

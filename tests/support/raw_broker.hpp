@@ -43,5 +43,7 @@ std::string request(int fd, const wire::request& r, std::span<const int> fds = {
 [[nodiscard]] std::array<detail::unique_fd, 2> endpoint_pair();
 /// Open descriptors of process `pid`, from /proc.
 [[nodiscard]] int fd_count_of(pid_t pid);
+/// Resident memory of process `pid` in KiB (VmRSS), or -1.
+[[nodiscard]] long resident_kib_of(pid_t pid);
 
 }  // namespace conduit::test
