@@ -11,8 +11,11 @@
 #include <windows.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "conduit/pipe_client.hpp"
 #include "runtime/client_end.hpp"
@@ -665,7 +668,7 @@ TEST_F(PipeApi, ClosingAHandleWakesAThreadBlockedOnIt) {
   });
   // Closing the reader's own handle ends its read, as the pipe is closing.
   while (reader_tid == 0) std::this_thread::yield();
-  ASSERT_TRUE(wait_until_blocked(reader_tid, SYS_recvfrom));
+  ASSERT_TRUE(wait_until_blocked(reader_tid, SYS_poll));
   EXPECT_TRUE(CloseHandle(client));
   reader.join();
   EXPECT_EQ(error, ERROR_BROKEN_PIPE);
@@ -691,6 +694,109 @@ TEST_F(PipeApi, ClosingAServerHandleWakesAThreadConnectingOnIt) {
   EXPECT_EQ(error, ERROR_BROKEN_PIPE);
   EXPECT_EQ(open_client(pipe_name()), INVALID_HANDLE_VALUE);
   EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+}
+
+// A synchronous call made on a thread of its own (CreateThread, so that it
+// has a handle for CancelSynchronousIo): its result and last error.
+class call_on_thread {
+ public:
+  explicit call_on_thread(std::function<BOOL()> call) : call_(std::move(call)) {
+    thread_ = handle_guard(CreateThread(nullptr, 0, &call_on_thread::run, this, 0, nullptr));
+  }
+  ~call_on_thread() { WaitForSingleObject(thread_, 10000); }
+  call_on_thread(const call_on_thread&) = delete;
+  call_on_thread& operator=(const call_on_thread&) = delete;
+
+  [[nodiscard]] HANDLE thread() const { return thread_.get(); }
+  /// Waits (bounded) until the call blocks in system call `number`.
+  bool blocked_in(long number) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (tid_ == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    return tid_ != 0 && wait_until_blocked(tid_, number);
+  }
+  /// Waits (bounded) for the call to return: its last error, 0 if it
+  /// succeeded, or a sentinel if it did not return.
+  DWORD error() {
+    if (WaitForSingleObject(thread_, 10000) != WAIT_OBJECT_0) return 0xDEADBEEF;
+    return result_ ? 0 : error_;
+  }
+
+ private:
+  static DWORD WINAPI run(LPVOID self) {
+    auto* me = static_cast<call_on_thread*>(self);
+    me->tid_ = GetCurrentThreadId();
+    me->result_ = me->call_();
+    me->error_ = GetLastError();
+    return 0;
+  }
+  std::function<BOOL()> call_;
+  handle_guard thread_;
+  std::atomic<DWORD> tid_{0};
+  BOOL result_ = FALSE;
+  DWORD error_ = 0;
+};
+
+// CancelSynchronousIo ends the synchronous read another thread is blocked
+// in (ERROR_OPERATION_ABORTED for it) and nothing else: the pipe goes on,
+// and the data written after it is read whole. With no such call to end it
+// fails with ERROR_NOT_FOUND (Wine's ntdll pipe.c, NtCancelSynchronousIoFile).
+TEST_F(PipeApi, CancelSynchronousIoEndsABlockedRead) {
+  for (DWORD mode : {DWORD{PIPE_TYPE_BYTE}, message_pipe}) {
+    SCOPED_TRACE(mode == message_pipe ? "message pipe" : "byte pipe");
+    std::string name = pipe_name(mode == message_pipe ? "message" : "byte");
+    handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, mode));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    helper_process client;
+    ASSERT_EQ(client.call("open c1 " + name), "ok");
+    char buffer[16];
+    DWORD n = 0;
+    call_on_thread reader([&] { return ReadFile(server, buffer, sizeof(buffer), &n, nullptr); });
+    ASSERT_TRUE(reader.blocked_in(SYS_poll));
+    EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
+    EXPECT_EQ(reader.error(), ERROR_OPERATION_ABORTED);
+    EXPECT_EQ(n, 0u);
+    // Nothing to end now, in that thread (gone) or in this one.
+    EXPECT_FALSE(CancelSynchronousIo(reader.thread()));
+    EXPECT_EQ(GetLastError(), ERROR_NOT_FOUND);
+    EXPECT_FALSE(CancelSynchronousIo(GetCurrentThread()));
+    EXPECT_EQ(GetLastError(), ERROR_NOT_FOUND);
+    ASSERT_EQ(client.call("write c1 after"), "ok 5");
+    EXPECT_EQ(read_text(server), "after");
+  }
+  EXPECT_FALSE(CancelSynchronousIo(nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+}
+
+// A thread blocked writing (the pipe full, nobody reading) or connecting
+// (no client yet) is ended the same way; the pipe is still usable after.
+TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteOrConnect) {
+  std::string name = pipe_name();
+  helper_process other;
+  ASSERT_EQ(other.call("create s1 " + name + " out=4096 in=4096"), "ok");
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  std::vector<char> big(16 << 20, 'x');
+  DWORD written = 7;
+  call_on_thread writer([&] {
+    return WriteFile(client, big.data(), static_cast<DWORD>(big.size()), &written, nullptr);
+  });
+  ASSERT_TRUE(writer.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(writer.thread())) << GetLastError();
+  EXPECT_EQ(writer.error(), ERROR_OPERATION_ABORTED);
+  EXPECT_EQ(written, 0u);
+
+  handle_guard server(make_server(pipe_name("connect"), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  call_on_thread connector([&] { return ConnectNamedPipe(server, nullptr); });
+  ASSERT_TRUE(connector.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(connector.thread())) << GetLastError();
+  EXPECT_EQ(connector.error(), ERROR_OPERATION_ABORTED);
+  // The instance still listens: a client that comes now is connected.
+  ASSERT_EQ(other.call("open c2 " + pipe_name("connect")), "ok");
+  EXPECT_FALSE(ConnectNamedPipe(server, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_CONNECTED);
+  ASSERT_EQ(other.call("write c2 hello"), "ok 5");
+  EXPECT_EQ(read_text(server), "hello");
 }
 
 }  // namespace
