@@ -2,13 +2,13 @@
 
 #include <sys/eventfd.h>
 
-#include <map>
 #include <memory>
 #include <mutex>
 
 #include "core/event_name.hpp"
 #include "runtime/broker_link.hpp"
 #include "win32/handle_table.hpp"
+#include "win32/held_names.hpp"
 #include "win32/mutex_object.hpp"
 #include "win32/semaphore_object.hpp"
 #include "win32/status.hpp"
@@ -20,28 +20,6 @@ namespace wire = detail::wire;
 using detail::broker_link;
 using detail::event_registration;
 using detail::unique_fd;
-
-// A name this process holds at the broker, and its object. An entry exists
-// exactly while the process holds the name: it goes when the object's last
-// handle closes, before the object can go.
-struct held_name {
-  std::weak_ptr<kernel_object> object;
-  std::uint32_t kind = 0;
-  std::shared_ptr<event_registration> registration;
-};
-
-// Held across broker calls, so that a name is taken and let go in order.
-std::mutex names_mutex;
-
-std::map<std::string, held_name>& names() {
-  static auto* held = new std::map<std::string, held_name>();  // handles may close at exit
-  return *held;
-}
-
-HANDLE fail(DWORD error) {
-  SetLastError(error);
-  return nullptr;
-}
 
 // What a new object of `kind` is made of, once the broker said which eventfd.
 struct made_object {
@@ -77,7 +55,7 @@ made_object hold(const std::string& key, const wire::request& request, std::uint
   }
   registration->sync_params->maximum = kind == wire::sync_kind_semaphore ? maximum : 0;
   made.object = build(kind, received ? std::move(received) : std::move(own), maximum, key);
-  names()[key] = held_name{made.object, kind, registration};
+  held_names()[key] = held_name{made.object, kind, registration};
   return made;
 }
 
@@ -86,11 +64,7 @@ HANDLE first_handle(const std::string& key, const std::shared_ptr<kernel_object>
                     DWORD handle_flags, DWORD access) {
   if (!object) return nullptr;
   HANDLE handle = insert_handle(object, handle_flags, access);
-  if (!handle) {
-    auto it = names().find(key);
-    broker_link::get().release_event(it->second.registration);
-    names().erase(it);
-  }
+  if (!handle) drop_held_name(held_names().find(key));
   return handle;
 }
 
@@ -100,8 +74,8 @@ HANDLE first_handle(const std::string& key, const std::shared_ptr<kernel_object>
 std::shared_ptr<kernel_object> held_object(const std::string& key, std::uint32_t kind,
                                            bool& wrong_kind) {
   wrong_kind = false;
-  auto it = names().find(key);
-  if (it == names().end()) return nullptr;
+  auto it = held_names().find(key);
+  if (it == held_names().end()) return nullptr;
   if (it->second.kind != kind) {
     wrong_kind = true;
     return nullptr;
@@ -131,18 +105,18 @@ HANDLE create_named(std::string_view name, std::uint32_t kind, std::uint32_t max
                     std::string_view sddl) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
-    return fail(static_cast<DWORD>(e));
+    return fail_with_null(static_cast<DWORD>(e));
   // More than one broker message carries: the broker would hang up on us.
-  if (sddl.size() > wire::max_string_bytes) return fail(ERROR_INVALID_PARAMETER);
-  if (!own) return fail(ERROR_TOO_MANY_OPEN_FILES);
-  std::lock_guard lock(names_mutex);
+  if (sddl.size() > wire::max_string_bytes) return fail_with_null(ERROR_INVALID_PARAMETER);
+  if (!own) return fail_with_null(ERROR_TOO_MANY_OPEN_FILES);
+  std::lock_guard lock(held_names_mutex());
   bool wrong_kind = false;
   if (auto existing = held_object(key, kind, wrong_kind)) {
     HANDLE handle = insert_handle(existing, handle_flags, all_access(kind));
     if (handle) SetLastError(ERROR_ALREADY_EXISTS);  // its state untouched
     return handle;
   }
-  if (wrong_kind) return fail(ERROR_INVALID_HANDLE);
+  if (wrong_kind) return fail_with_null(ERROR_INVALID_HANDLE);
   auto registration = registration_for(name, kind, maximum, desired, sddl);
   registration->eventfd = own.get();
   made_object made = hold(key, *registration->sync_params, kind, registration, std::move(own));
@@ -157,12 +131,12 @@ HANDLE create_named(std::string_view name, std::uint32_t kind, std::uint32_t max
 HANDLE open_named(std::string_view name, std::uint32_t kind, DWORD handle_flags, DWORD desired) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
-    return fail(static_cast<DWORD>(e));
-  std::lock_guard lock(names_mutex);
+    return fail_with_null(static_cast<DWORD>(e));
+  std::lock_guard lock(held_names_mutex());
   bool wrong_kind = false;
   if (auto existing = held_object(key, kind, wrong_kind))
     return insert_handle(existing, handle_flags, desired);
-  if (wrong_kind) return fail(ERROR_INVALID_HANDLE);
+  if (wrong_kind) return fail_with_null(ERROR_INVALID_HANDLE);
   // Held again at a new broker as a create, with the maximum it answers.
   auto registration =
       registration_for(name, kind, kind == wire::sync_kind_semaphore ? 1 : 0, all_access(kind), {});
@@ -199,15 +173,13 @@ HANDLE open_named_semaphore(std::string_view name, DWORD handle_flags, DWORD des
 }
 
 void release_named_sync_object(const std::string& key, const void* object) {
-  std::lock_guard lock(names_mutex);
-  auto it = names().find(key);
-  if (it == names().end()) return;
+  std::lock_guard lock(held_names_mutex());
+  auto it = held_names().find(key);
+  if (it == held_names().end()) return;
   auto held = it->second.object.lock();
   // Another object has the name now, or a handle was opened again meanwhile.
   if (held ? (held.get() != object || held->handle_count() > 0) : false) return;
-  auto registration = std::move(it->second.registration);
-  names().erase(it);
-  broker_link::get().release_event(registration);
+  drop_held_name(it);
 }
 
 }  // namespace conduit::win32
