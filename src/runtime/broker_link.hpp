@@ -86,9 +86,10 @@ class broker_link {
                        std::chrono::milliseconds timeout = reply_timeout);
 
   /// The same over a connection of its own (the broker queues waits per
-  /// connection), with the same errors.
+  /// connection), with the same errors; ERROR_OPERATION_ABORTED once
+  /// `cancel_fd` (-1: none) turns readable before the reply came.
   std::error_code call_alone(const wire::request& request, wire::reply& reply,
-                             std::chrono::milliseconds timeout);
+                             std::chrono::milliseconds timeout, int cancel_fd = -1);
 
   /// Registers an instance; listening at once when it has an endpoint.
   std::error_code register_instance(const std::shared_ptr<registration>& reg, wire::reply& reply);

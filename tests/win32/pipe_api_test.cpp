@@ -767,9 +767,10 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedRead) {
   EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
 }
 
-// A thread blocked writing (the pipe full, nobody reading) or connecting
-// (no client yet) is ended the same way; the pipe is still usable after.
-TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteOrConnect) {
+// A thread blocked writing (the pipe full, nobody reading), connecting (no
+// client yet) or waiting for an instance (WaitNamedPipe) is ended the same
+// way; the pipe is still usable after.
+TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteConnectOrWait) {
   std::string name = pipe_name();
   helper_process other;
   ASSERT_EQ(other.call("create s1 " + name + " out=4096 in=4096"), "ok");
@@ -797,6 +798,13 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteOrConnect) {
   EXPECT_EQ(GetLastError(), ERROR_PIPE_CONNECTED);
   ASSERT_EQ(other.call("write c2 hello"), "ok 5");
   EXPECT_EQ(read_text(server), "hello");
+
+  // Its only instance is taken: WaitNamedPipe waits until cancelled.
+  std::string busy = pipe_name("connect");
+  call_on_thread waiter([&] { return WaitNamedPipeA(busy.c_str(), NMPWAIT_WAIT_FOREVER); });
+  ASSERT_TRUE(waiter.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(waiter.thread())) << GetLastError();
+  EXPECT_EQ(waiter.error(), ERROR_OPERATION_ABORTED);
 }
 
 }  // namespace
