@@ -1,5 +1,6 @@
 #include "win32/named_sync_object.hpp"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 
 #include <memory>
@@ -17,8 +18,6 @@ namespace conduit::win32 {
 namespace {
 
 namespace wire = detail::wire;
-using detail::broker_link;
-using detail::event_registration;
 using detail::unique_fd;
 
 // What a new object of `kind` is made of, once the broker said which eventfd.
@@ -36,10 +35,10 @@ std::shared_ptr<kernel_object> build(std::uint32_t kind, unique_fd fd, std::uint
 // Asks the broker for the name (a create sends `own` along) and records it
 // as held. Null object with the last error set on failure.
 made_object hold(const std::string& key, const wire::request& request, std::uint32_t kind,
-                 const std::shared_ptr<event_registration>& registration, unique_fd own) {
+                 const std::shared_ptr<detail::event_registration>& registration, unique_fd own) {
   wire::reply reply;
   unique_fd received;
-  if (auto ec = broker_link::get().hold_event(registration, request, reply, received)) {
+  if (auto ec = detail::broker_link::get().hold_event(registration, request, reply, received)) {
     SetLastError(error_from_code(ec));
     return {};
   }
@@ -49,7 +48,7 @@ made_object hold(const std::string& key, const wire::request& request, std::uint
   std::uint32_t maximum = reply.max_instances;
   if ((!own && !received) ||
       (kind == wire::sync_kind_semaphore && (maximum < 1 || maximum > wire::max_semaphore_count))) {
-    broker_link::get().release_event(registration);
+    detail::broker_link::get().release_event(registration);
     SetLastError(ERROR_INVALID_HANDLE);
     return {};
   }
@@ -83,10 +82,11 @@ std::shared_ptr<kernel_object> held_object(const std::string& key, std::uint32_t
   return it->second.object.lock();
 }
 
-std::shared_ptr<event_registration> registration_for(std::string_view name, std::uint32_t kind,
-                                                     std::uint32_t maximum, DWORD desired,
-                                                     std::string_view sddl) {
-  auto registration = std::make_shared<event_registration>();
+std::shared_ptr<detail::event_registration> registration_for(std::string_view name,
+                                                             std::uint32_t kind,
+                                                             std::uint32_t maximum, DWORD desired,
+                                                             std::string_view sddl) {
+  auto registration = std::make_shared<detail::event_registration>();
   registration->params.name = std::string(name);
   registration->sync_params = wire::create_sync_object_request{std::string(name), kind, maximum,
                                                                desired, std::string(sddl)};
@@ -170,6 +170,27 @@ HANDLE open_named_mutex(std::string_view name, DWORD handle_flags, DWORD desired
 
 HANDLE open_named_semaphore(std::string_view name, DWORD handle_flags, DWORD desired) {
   return open_named(name, wire::sync_kind_semaphore, handle_flags, desired);
+}
+
+std::shared_ptr<kernel_object> adopt_named_sync_object(std::string_view name_key,
+                                                       std::uint32_t kind, unique_fd fd,
+                                                       LONG maximum) {
+  std::string key;
+  if (detail::parse_event_name(name_key, key) != errc::success || key != name_key) return nullptr;
+  std::lock_guard lock(held_names_mutex());
+  bool wrong_kind = false;
+  if (auto existing = held_object(key, kind, wrong_kind)) return existing;
+  unique_fd spare(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+  if (!wrong_kind) {
+    auto registration =
+        registration_for(name_key, kind, static_cast<std::uint32_t>(maximum), all_access(kind), {});
+    registration->eventfd = fd.get();
+    made_object made = hold(key, *registration->sync_params, kind, registration, std::move(fd));
+    if (made.object) return made.object;
+  }
+  // No broker to hold the name with: the object is shared all the same.
+  if (!spare) return nullptr;
+  return build(kind, std::move(spare), static_cast<std::uint32_t>(maximum), std::string());
 }
 
 void release_named_sync_object(const std::string& key, const void* object) {
