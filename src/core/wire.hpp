@@ -43,6 +43,7 @@ enum class message_type : std::uint16_t {
   list_pipes = 16,
   create_sync_object = 20,  // fds: the mutex's or semaphore's eventfd
   open_sync_object = 21,
+  mutex_owner = 22,  // never answered
   open_remote = 30,  // the SMB bridge opens for a remote client (root only)
   reply = 0x8000,    // fds on an open reply: endpoint, instance page; on an
                      // open_mailslot reply: the slot's sending end; on an
@@ -179,6 +180,15 @@ struct open_sync_object_request {
   std::uint32_t desired_access = 0;
 };
 
+/// A thread of the process has taken (`owned` 1) or let go of (0) the
+/// named mutex it holds as `event_id`, so that the broker can abandon the
+/// mutex if the process ends without letting go (killed outright). Sent
+/// without waiting and never answered: it costs the taker no round trip.
+struct mutex_owner_request {
+  std::uint64_t event_id = 0;
+  std::uint32_t owned = 0;  // 1 taken, 0 let go
+};
+
 /// Security information bits (OWNER_, GROUP_, DACL_SECURITY_INFORMATION).
 inline constexpr std::uint32_t owner_security_information = 0x1;
 inline constexpr std::uint32_t group_security_information = 0x2;
@@ -277,7 +287,7 @@ using request =
                  open_mailslot_request, close_mailslot_request, create_event_request,
                  open_event_request, close_event_request, get_security_request,
                  set_security_request, list_pipes_request, create_sync_object_request,
-                 open_sync_object_request, open_remote_request>;
+                 open_sync_object_request, mutex_owner_request, open_remote_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the

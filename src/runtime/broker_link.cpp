@@ -578,6 +578,13 @@ void broker_link::release_event(const std::shared_ptr<event_registration>& reg) 
   if (id != 0) forget(wire::close_event_request{id}, generation);
 }
 
+void broker_link::note_mutex_owner(const event_registration& reg, bool owned) {
+  std::lock_guard lock(mutex_);
+  if (!socket_ || reg.broker_id == 0 || reg.generation != generation_) return;
+  send_now(socket_->get(), next_request_id_++,
+           wire::mutex_owner_request{reg.broker_id, owned ? 1u : 0u});
+}
+
 // Runs with connecting_ set, so nothing else uses `socket` or publishes a
 // connection; the lock is let go around each exchange, and each object is
 // looked at again afterwards (it may have been closed meanwhile).

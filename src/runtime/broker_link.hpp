@@ -120,6 +120,12 @@ class broker_link {
                              const wire::request& request, wire::reply& reply, unique_fd& received);
   /// This process holds the event no more (no-op if it did not).
   void release_event(const std::shared_ptr<event_registration>& reg);
+  /// Tells the broker, without waiting (no answer comes), that a thread of
+  /// this process took (`owned`) or let go of the named mutex `reg` holds,
+  /// so that the broker abandons it if the process is killed owning it.
+  /// Best effort: nothing is sent if the current connection does not know
+  /// the mutex, or the connection's buffer is full.
+  void note_mutex_owner(const event_registration& reg, bool owned);
 
  private:
   using connection = std::shared_ptr<unique_fd>;

@@ -54,6 +54,8 @@ made_object hold(const std::string& key, const wire::request& request, std::uint
   }
   registration->sync_params->maximum = kind == wire::sync_kind_semaphore ? maximum : 0;
   made.object = build(kind, received ? std::move(received) : std::move(own), maximum, key);
+  if (auto mutex = std::dynamic_pointer_cast<mutex_object>(made.object))
+    mutex->note_owners_to(registration);
   held_names()[key] = held_name{made.object, kind, registration};
   return made;
 }
