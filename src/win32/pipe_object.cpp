@@ -236,7 +236,10 @@ std::size_t pipe_object::write_blocking(std::span<const std::byte> data, std::er
 // direction at a time: two threads' messages must not interleave.
 std::size_t pipe_object::run_blocking(const std::shared_ptr<io_operation>& op, direction dir,
                                       std::error_code& ec) {
-  if (!op) return 0;
+  if (!op) {
+    closed_under(ec);
+    return 0;
+  }
   std::lock_guard lock(blocking_[static_cast<int>(dir)]);
   run_in_caller(*op);
   ec = code_of(op->error());
