@@ -579,10 +579,23 @@ void broker_link::release_event(const std::shared_ptr<event_registration>& reg) 
 }
 
 void broker_link::note_mutex_owner(const event_registration& reg, bool owned) {
-  std::lock_guard lock(mutex_);
-  if (!socket_ || reg.broker_id == 0 || reg.generation != generation_) return;
-  send_now(socket_->get(), next_request_id_++,
-           wire::mutex_owner_request{reg.broker_id, owned ? 1u : 0u});
+  connection conn;
+  std::uint32_t id;
+  wire::mutex_owner_request note{0, owned ? 1u : 0u};
+  {
+    std::lock_guard lock(mutex_);
+    if (!socket_ || reg.broker_id == 0 || reg.generation != generation_) return;
+    conn = socket_;
+    id = next_request_id_++;
+    note.event_id = reg.broker_id;
+  }
+  std::vector<std::byte> bytes;
+  if (encode_for_broker(note, id, bytes)) return;
+  // Waited for while the connection is full, rather than dropped: a lost
+  // "let go" would have the broker abandon a mutex another process may own
+  // by then. Sent before the caller frees the counter, so a thread here
+  // that takes the mutex next sends its note after this one.
+  (void)send_before(conn->get(), bytes, {}, deadline(reply_timeout));
 }
 
 // Runs with connecting_ set, so nothing else uses `socket` or publishes a

@@ -123,8 +123,8 @@ class broker_link {
   /// Tells the broker, without waiting (no answer comes), that a thread of
   /// this process took (`owned`) or let go of the named mutex `reg` holds,
   /// so that the broker abandons it if the process is killed owning it.
-  /// Best effort: nothing is sent if the current connection does not know
-  /// the mutex, or the connection's buffer is full.
+  /// Nothing is sent if the current connection does not know the mutex;
+  /// while the connection is full it waits for room (at most reply_timeout).
   void note_mutex_owner(const event_registration& reg, bool owned);
 
  private:
