@@ -1,7 +1,7 @@
-// Synchronous I/O that CancelSynchronousIo can end: an overlapped-style
-// operation (io_operation) run to its end in the calling thread, which waits
-// between its steps for the operation's descriptor or for its own cancel
-// descriptor, whichever comes first.
+// Synchronous I/O that CancelSynchronousIo can end: the calling thread waits
+// for its descriptor or for its own cancel descriptor, whichever comes
+// first; an overlapped-style operation (io_operation) is run to its end
+// that way.
 #pragma once
 
 #include "win32/io_operation.hpp"
@@ -13,5 +13,10 @@ namespace conduit::win32 {
 /// ERROR_OPERATION_ABORTED, or, for one that cannot stop yet (a message
 /// half written), lets it finish.
 void run_in_caller(io_operation& op);
+
+/// Waits in the calling thread until `fd` shows `events` (poll's): true.
+/// False, with ERROR_OPERATION_ABORTED in `error`, once CancelSynchronousIo
+/// is aimed at the thread first.
+bool wait_in_caller(int fd, short events, DWORD& error);
 
 }  // namespace conduit::win32

@@ -696,46 +696,6 @@ TEST_F(PipeApi, ClosingAServerHandleWakesAThreadConnectingOnIt) {
   EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
 }
 
-// A synchronous call made on a thread of its own (CreateThread, so that it
-// has a handle for CancelSynchronousIo): its result and last error.
-class call_on_thread {
- public:
-  explicit call_on_thread(std::function<BOOL()> call) : call_(std::move(call)) {
-    thread_ = handle_guard(CreateThread(nullptr, 0, &call_on_thread::run, this, 0, nullptr));
-  }
-  ~call_on_thread() { WaitForSingleObject(thread_, 10000); }
-  call_on_thread(const call_on_thread&) = delete;
-  call_on_thread& operator=(const call_on_thread&) = delete;
-
-  [[nodiscard]] HANDLE thread() const { return thread_.get(); }
-  /// Waits (bounded) until the call blocks in system call `number`.
-  bool blocked_in(long number) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (tid_ == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-    return tid_ != 0 && wait_until_blocked(tid_, number);
-  }
-  /// Waits (bounded) for the call to return: its last error, 0 if it
-  /// succeeded, or a sentinel if it did not return.
-  DWORD error() {
-    if (WaitForSingleObject(thread_, 10000) != WAIT_OBJECT_0) return 0xDEADBEEF;
-    return result_ ? 0 : error_;
-  }
-
- private:
-  static DWORD WINAPI run(LPVOID self) {
-    auto* me = static_cast<call_on_thread*>(self);
-    me->tid_ = GetCurrentThreadId();
-    me->result_ = me->call_();
-    me->error_ = GetLastError();
-    return 0;
-  }
-  std::function<BOOL()> call_;
-  handle_guard thread_;
-  std::atomic<DWORD> tid_{0};
-  BOOL result_ = FALSE;
-  DWORD error_ = 0;
-};
-
 // CancelSynchronousIo ends the synchronous read another thread is blocked
 // in (ERROR_OPERATION_ABORTED for it) and nothing else: the pipe goes on,
 // and the data written after it is read whole. With no such call to end it
@@ -805,6 +765,23 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteConnectOrWait) {
   ASSERT_TRUE(waiter.blocked_in(SYS_poll));
   EXPECT_TRUE(CancelSynchronousIo(waiter.thread())) << GetLastError();
   EXPECT_EQ(waiter.error(), ERROR_OPERATION_ABORTED);
+}
+
+// The same for an anonymous pipe's read end (CreatePipe), a child's output
+// say: the thread blocked reading it is ended, and the pipe goes on.
+TEST_F(PipeApi, CancelSynchronousIoEndsABlockedAnonymousPipeRead) {
+  HANDLE r = nullptr, w = nullptr;
+  ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0)) << GetLastError();
+  handle_guard read_end(r), write_end(w);
+  char buffer[8];
+  DWORD n = 7;
+  call_on_thread reader([&] { return ReadFile(read_end, buffer, sizeof(buffer), &n, nullptr); });
+  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
+  EXPECT_EQ(reader.error(), ERROR_OPERATION_ABORTED);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(write_text(write_end, "after"), 5u);
+  EXPECT_EQ(read_text(read_end), "after");
 }
 
 }  // namespace
