@@ -41,6 +41,10 @@ void thread_object::end_synchronous_io() {
   std::lock_guard lock(synchronous_io_mutex_);
   if (!in_synchronous_io_) return;
   in_synchronous_io_ = false;
+  // Emptying the descriptor is a system call; an uncancelled call, the
+  // common case, has nothing in it to empty.
+  if (!cancel_posted_) return;
+  cancel_posted_ = false;
   clear_cancel();
 }
 
@@ -49,6 +53,7 @@ bool thread_object::cancel_synchronous_io() {
   if (!in_synchronous_io_) return false;
   std::uint64_t one = 1;
   (void)!::write(cancel_.get(), &one, sizeof one);
+  cancel_posted_ = true;
   return true;
 }
 

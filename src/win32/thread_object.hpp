@@ -69,6 +69,7 @@ class thread_object final : public kernel_object {
   std::shared_ptr<suspend_gate> gate_;
   std::mutex synchronous_io_mutex_;
   bool in_synchronous_io_ = false;  // guarded by synchronous_io_mutex_
+  bool cancel_posted_ = false;      // guarded by synchronous_io_mutex_: cancel_ written
   std::mutex apc_mutex_;
   std::deque<std::function<void()>> apcs_;
 };
