@@ -727,6 +727,37 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedRead) {
   EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
 }
 
+// A cancel ends the call it was aimed at and no later one: the same thread's
+// next read waits for its data as if nothing had been cancelled.
+TEST_F(PipeApi, CancelSynchronousIoLeavesTheThreadsNextReadAlone) {
+  std::string name = pipe_name("next");
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  helper_process client;
+  ASSERT_EQ(client.call("open c1 " + name), "ok");
+  char buffer[16];
+  DWORD n = 0;
+  DWORD first_error = 0;
+  std::atomic<bool> first_over{false};
+  call_on_thread reader([&] {
+    BOOL first = ReadFile(server, buffer, sizeof(buffer), &n, nullptr);
+    first_error = first ? 0 : GetLastError();
+    first_over = true;
+    return ReadFile(server, buffer, sizeof(buffer), &n, nullptr);
+  });
+  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!first_over && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_TRUE(first_over);
+  EXPECT_EQ(first_error, ERROR_OPERATION_ABORTED);
+  // The second read waits: the cancel aimed at the first is spent.
+  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  ASSERT_EQ(client.call("write c1 later"), "ok 5");
+  EXPECT_EQ(reader.error(), 0u);
+  EXPECT_EQ(std::string(buffer, n), "later");
+}
+
 // A thread blocked writing (the pipe full, nobody reading), connecting (no
 // client yet) or waiting for an instance (WaitNamedPipe) is ended the same
 // way; the pipe is still usable after.
