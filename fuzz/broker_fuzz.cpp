@@ -32,6 +32,9 @@
 //     eventfd; whoever creates or opens an existing name gets that event's
 //     id, reset kind and eventfd (the same counter); only a holder lets go,
 //     and the name goes with its last holder (close or going away);
+//   - a mutex a peer holds and has noted as owned (mutex_owner) is
+//     abandoned when the peer goes: its counter gets exactly 2; no other
+//     object's counter is touched, and no note is answered;
 //   - the peers are different users (uids 1000, 1001, root and 1003, with
 //     a shared and a group of their own): a peer only ever adds an instance
 //     to a pipe whose descriptor grants it FILE_CREATE_PIPE_INSTANCE, opens
@@ -131,7 +134,14 @@ struct model_event {
   bool manual_reset = false;
   unique_fd counter;  // a duplicate of the creator's eventfd
   std::set<broker::peer_id> holders;
+  std::map<broker::peer_id, std::uint32_t> owners;  // a mutex's owner notes
 };
+
+// Takes what an event counter holds (0 if nothing).
+std::uint64_t take_count(int fd) {
+  std::uint64_t count = 0;
+  return ::read(fd, &count, sizeof(count)) == sizeof(count) ? count : 0;
+}
 
 struct model_instance {
   broker::peer_id owner = 0;
@@ -158,9 +168,19 @@ class driver {
   void step(std::uint8_t control, std::uint8_t type, std::span<const std::byte> body) {
     broker::peer& p = peers_[control & 3];
     if (type == op_drop_peer) {
+      std::map<std::string, std::uint64_t> before;
+      for (auto& [key, e] : event_model_) before[key] = take_count(e.counter.get());
       pipes_.drop_peer(p.id);
       events_.drop_peer(p.id);
+      for (auto& [key, e] : event_model_) {
+        bool abandoned = e.holders.contains(p.id) && e.owners.contains(p.id);
+        require(take_count(e.counter.get()) == (abandoned ? 2 : 0),
+                "a peer's going touched a counter it should not have, or left one owned");
+        std::uint64_t restore = before[key];
+        if (restore) (void)!::write(e.counter.get(), &restore, sizeof(restore));
+      }
       for (auto it = event_model_.begin(); it != event_model_.end();) {
+        it->second.owners.erase(p.id);
         it->second.holders.erase(p.id);
         it = it->second.holders.empty() ? event_model_.erase(it) : std::next(it);
       }
@@ -598,8 +618,27 @@ class driver {
     bool held = it != event_model_.end() && it->second.holders.contains(p.id);
     require((reply.error == 0) == held, "close by a peer that does not hold the event");
     if (!held) return;
+    it->second.owners.erase(p.id);
     it->second.holders.erase(p.id);
     if (it->second.holders.empty()) event_model_.erase(it);
+  }
+
+  // An owner note counts only for a mutex the peer holds; never answered.
+  void handle(broker::peer& p, std::uint8_t, const wire::mutex_owner_request& r) {
+    events_.note_owner(p, r);
+    auto it = std::find_if(event_model_.begin(), event_model_.end(),
+                           [&](const auto& e) { return e.second.id == r.event_id; });
+    if (it == event_model_.end() || it->second.kind != wire::sync_kind_mutex ||
+        !it->second.holders.contains(p.id) || r.owned > 1)
+      return;
+    auto& owners = it->second.owners;
+    if (r.owned == 1) {
+      std::uint32_t& count = owners[p.id];
+      if (count < broker::max_owner_notes) ++count;
+      return;
+    }
+    auto owner = owners.find(p.id);
+    if (owner != owners.end() && --owner->second == 0) owners.erase(owner);
   }
 
   // Whether the peer has a server end of the pipe with this key.

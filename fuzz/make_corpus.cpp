@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
       {"open-mutex", wire::encode(wire::request(wire::open_sync_object_request{
                                       "mx", wire::sync_kind_mutex, 0x00100000}),
                                   21)},
+      {"mutex-owner", wire::encode(wire::request(wire::mutex_owner_request{1, 1}), 22)},
       {"create-event-sd", wire::encode(wire::request(wire::create_event_request{
                                            "ev", 0, 0x00100000, "O:S-1-22-1-1000D:(A;;GA;;;WD)"}),
                                        11)},
@@ -267,6 +268,11 @@ int main(int argc, char** argv) {
           .step(2, wire::create_sync_object_request{"sm", wire::sync_kind_semaphore, 9, 0x001F0003})
           .step(3, wire::create_sync_object_request{"sm", wire::sync_kind_mutex, 0, 0x001F0001})
           .step(1, wire::open_event_request{"sm"})
+          .step(1, wire::mutex_owner_request{1, 1})
+          .step(2, wire::mutex_owner_request{1, 1})
+          .step(0, wire::mutex_owner_request{2, 1})
+          .special(1, op_drop_peer)
+          .step(0, wire::mutex_owner_request{1, 0})
           .step(0, wire::close_event_request{1})
           .step(1, wire::close_event_request{1}));
   // Peers 0 to 3 are uids 1000, 1001, 0 (root) and 1003 (see broker_fuzz.cpp).

@@ -710,6 +710,59 @@ TEST_F(Broker, EventsShareOneEventfdWhileSomePeerHoldsThem) {
   expect_still_serving();
 }
 
+// Owner notes (mutex_owner, 22) are never answered and count only for the
+// peer that sends them, on a mutex it holds: a hostile peer's notes and its
+// going leave another's mutex alone; the owner's going abandons it.
+TEST_F(Broker, MutexOwnerNotesCountOnlyForTheirSender) {
+  start_broker();
+  unique_fd owner = connect_raw(runtime_dir_);
+  unique_fd hostile = connect_raw(runtime_dir_);
+  unique_fd counter(::eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC));
+  wire::reply created;
+  ASSERT_EQ(request(owner.get(),
+                    wire::create_sync_object_request{"mx", wire::sync_kind_mutex, 0, 0x001F0001},
+                    std::array{counter.get()}, &created),
+            "reply 0");
+  std::uint64_t id = created.instance_id;
+  std::uint64_t count = 0;
+  ASSERT_EQ(::read(counter.get(), &count, sizeof(count)), 8);  // the owner takes it
+  send_raw(owner.get(), encoded(wire::mutex_owner_request{id, 1}, 7));
+  // The hostile peer holds the mutex too, and lies about it.
+  ASSERT_EQ(request(hostile.get(),
+                    wire::open_sync_object_request{"mx", wire::sync_kind_mutex, 0x00100000}),
+            "reply 0");
+  unique_fd spare = new_eventfd();
+  ASSERT_EQ(request(hostile.get(), wire::create_event_request{"hostile-only", 0},
+                    std::array{spare.get()}),
+            "reply 0");
+  for (auto note : {wire::mutex_owner_request{id, 0}, wire::mutex_owner_request{id, 7},
+                    wire::mutex_owner_request{id + 1, 1}, wire::mutex_owner_request{~0ull, 1}})
+    send_raw(hostile.get(), encoded(note, 9));
+  // No answer to any note: the next packet answers the request after them.
+  wire::header h;
+  send_raw(hostile.get(), encoded(wire::query_request{R"(\\.\pipe\none)"}, 11));
+  ASSERT_EQ(outcome(hostile.get(), nullptr, &h), "reply 2");
+  EXPECT_EQ(h.request_id, 11u);
+  // It goes; once its own name is gone, the broker has seen it go.
+  hostile.reset();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
+  std::string answer;
+  do {
+    wire::reply held;
+    answer = request(bystander_.get(), wire::open_event_request{"hostile-only"}, {}, &held);
+    if (answer == "reply 0") request(bystander_.get(), wire::close_event_request{held.instance_id});
+  } while (answer == "reply 0" && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(answer, "reply 2");
+  EXPECT_EQ(::read(counter.get(), &count, sizeof(count)), -1);  // still the owner's
+  // The owner goes owning it: abandoned (2), within the bound.
+  owner.reset();
+  pollfd p{counter.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, bound_ms), 1);
+  ASSERT_EQ(::read(counter.get(), &count, sizeof(count)), 8);
+  EXPECT_EQ(count, 2u);
+  expect_still_serving();
+}
+
 TEST_F(Broker, LimitsEventsPerPeer) {
   start_broker();
   unique_fd hog = connect_raw(runtime_dir_);

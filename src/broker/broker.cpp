@@ -629,6 +629,10 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   }
   if (auto* close = std::get_if<wire::close_event_request>(&request))
     return reply(p, h.request_id, events_.close(p, *close));
+  if (auto* note = std::get_if<wire::mutex_owner_request>(&request)) {
+    events_.note_owner(p, *note);  // never answered
+    return true;
+  }
   return false;
 }
 

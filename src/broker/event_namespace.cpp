@@ -220,11 +220,35 @@ wire::reply event_namespace::close(const peer& p, const wire::close_event_reques
   return {};
 }
 
+void event_namespace::note_owner(const peer& p, const wire::mutex_owner_request& note) {
+  auto it = events_.find(note.event_id);
+  if (it == events_.end() || it->second.kind != object_kind::mutex ||
+      !it->second.holders.contains(p.id) || note.owned > 1)
+    return;
+  auto& owners = it->second.owners;
+  if (note.owned == 1) {
+    std::uint32_t& count = owners[p.id];
+    if (count < max_owner_notes) ++count;
+    return;
+  }
+  auto owner = owners.find(p.id);
+  if (owner != owners.end() && --owner->second == 0) owners.erase(owner);
+}
+
 void event_namespace::drop_peer(peer_id id) {
   auto it = held_.find(id);
   if (it == held_.end()) return;
   std::set<std::uint64_t> ids = it->second;
-  for (std::uint64_t event_id : ids) release(event_id, id);
+  for (std::uint64_t event_id : ids) {
+    auto event = events_.find(event_id);
+    if (event != events_.end() && event->second.owners.erase(id) > 0) {
+      // Killed owning it: nobody else can have taken it since (its counter
+      // is 0 while owned), so this is the one write that frees it.
+      std::uint64_t abandoned = 2;
+      (void)!::write(event->second.eventfd.get(), &abandoned, sizeof abandoned);
+    }
+    release(event_id, id);
+  }
 }
 
 void event_namespace::release(std::uint64_t event_id, peer_id holder) {
@@ -234,6 +258,7 @@ void event_namespace::release(std::uint64_t event_id, peer_id holder) {
   auto it = events_.find(event_id);
   if (it == events_.end()) return;
   it->second.holders.erase(holder);
+  it->second.owners.erase(holder);
   if (!it->second.holders.empty()) return;
   names_.erase(it->second.key);
   events_.erase(it);  // closes the broker's eventfd; holders keep theirs

@@ -6,7 +6,8 @@
 // A named event is a name, its reset kind and the eventfd that is the event:
 // the process that created it handed the eventfd here, and every process
 // that opens the name gets a duplicate, so they all share one counter. The
-// broker never reads, writes or waits on that counter. The name lives while
+// broker never reads or waits on that counter, and writes a mutex's only to
+// abandon it (drop_peer). The name lives while
 // some process holds it (has a handle to the event): each peer holds an
 // event at most once, and the last one to let go takes the name with it.
 // Like the other namespaces this is bookkeeping only, driven by
@@ -24,6 +25,10 @@
 #include "core/wire.hpp"
 
 namespace conduit::broker {
+
+/// Most owner notes one peer may have outstanding on one mutex (a thread
+/// takes a mutex once however often it recurses; this bounds a liar).
+inline constexpr std::uint32_t max_owner_notes = 65536;
 
 /// Most named events one peer may hold at once.
 inline constexpr std::size_t max_events_per_peer = 4096;
@@ -51,6 +56,10 @@ struct named_event {
   detail::unique_fd eventfd;
   security::security_descriptor descriptor;  // checked whenever another peer takes the name
   std::set<peer_id> holders;
+  /// For a mutex: how often each holder says one of its threads took it and
+  /// has not let go (mutex_owner notes). A holder that goes away while it
+  /// counts more than 0 was killed owning it: the broker abandons it.
+  std::map<peer_id, std::uint32_t> owners;
 };
 
 /// A reply, and the eventfd to hand over with it (-1 for none).
@@ -90,7 +99,13 @@ class event_namespace {
   /// The peer lets go of an event. ERROR_INVALID_HANDLE if it holds none
   /// of that id.
   wire::reply close(const peer& p, const wire::close_event_request& request);
-  /// Lets go of every event a peer holds (its process is gone).
+  /// A mutex_owner note: the peer's thread took (or let go of) a mutex the
+  /// peer holds. Notes on anything else (not held by the peer, not a mutex,
+  /// `owned` not 0 or 1, letting go of what it does not own) change nothing.
+  void note_owner(const peer& p, const wire::mutex_owner_request& note);
+  /// Lets go of every event a peer holds (its process is gone); a mutex it
+  /// still owned by its notes is abandoned: its counter gets 2 (free, and
+  /// abandoned to the next taker), as the owner's own exit would have done.
   void drop_peer(peer_id id);
 
   [[nodiscard]] std::size_t event_count() const { return events_.size(); }

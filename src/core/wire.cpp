@@ -169,6 +169,11 @@ struct request_encoder {
     w.u32(r.desired_access);
     return message_type::open_sync_object;
   }
+  message_type operator()(const mutex_owner_request& r) {
+    w.u64(r.event_id);
+    w.u32(r.owned);
+    return message_type::mutex_owner;
+  }
   message_type operator()(const get_security_request& r) {
     w.str(r.name);
     w.u64(r.instance_id);
@@ -404,6 +409,13 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
       m.kind = r.u32();
       m.desired_access = r.u32();
       out = std::move(m);
+      break;
+    }
+    case message_type::mutex_owner: {
+      mutex_owner_request m;
+      m.event_id = r.u64();
+      m.owned = r.u32();
+      out = m;
       break;
     }
     case message_type::get_security: {

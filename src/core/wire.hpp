@@ -43,6 +43,7 @@ enum class message_type : std::uint16_t {
   list_pipes = 16,
   create_sync_object = 20,  // fds: the mutex's or semaphore's eventfd
   open_sync_object = 21,
+  mutex_owner = 22,  // never answered
   open_remote = 30,  // the SMB bridge opens for a remote client (root only)
   attach_lane = 32,  // fds: the broker's end of a new lane (a SOCK_SEQPACKET socket)
   reply = 0x8000,    // fds on an open reply: endpoint, instance page; on an
@@ -180,6 +181,15 @@ struct open_sync_object_request {
   std::uint32_t desired_access = 0;
 };
 
+/// A thread of the process has taken (`owned` 1) or let go of (0) the
+/// named mutex it holds as `event_id`, so that the broker can abandon the
+/// mutex if the process ends without letting go (killed outright). Sent
+/// without waiting and never answered: it costs the taker no round trip.
+struct mutex_owner_request {
+  std::uint64_t event_id = 0;
+  std::uint32_t owned = 0;  // 1 taken, 0 let go
+};
+
 /// Security information bits (OWNER_, GROUP_, DACL_SECURITY_INFORMATION).
 inline constexpr std::uint32_t owner_security_information = 0x1;
 inline constexpr std::uint32_t group_security_information = 0x2;
@@ -280,13 +290,12 @@ struct attach_lane_request {
   std::uint32_t cpu = 0;  // the CPU the peer's thread runs on (sched_getcpu)
 };
 
-using request =
-    std::variant<create_instance_request, listen_request, close_instance_request, open_request,
-                 wait_request, query_request, list_request, create_mailslot_request,
-                 open_mailslot_request, close_mailslot_request, create_event_request,
-                 open_event_request, close_event_request, get_security_request,
-                 set_security_request, list_pipes_request, create_sync_object_request,
-                 open_sync_object_request, open_remote_request, attach_lane_request>;
+using request = std::variant<
+    create_instance_request, listen_request, close_instance_request, open_request, wait_request,
+    query_request, list_request, create_mailslot_request, open_mailslot_request,
+    close_mailslot_request, create_event_request, open_event_request, close_event_request,
+    get_security_request, set_security_request, list_pipes_request, create_sync_object_request,
+    open_sync_object_request, mutex_owner_request, open_remote_request, attach_lane_request>;
 
 /// The one reply shape; which fields mean something depends on the request.
 /// Mailslot replies use instance_id for the slot id, server_pid for the

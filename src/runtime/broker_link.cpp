@@ -118,19 +118,37 @@ std::size_t receive_reply(int socket, std::span<std::byte> buffer, std::vector<u
   return broken ? 0 : n;
 }
 
+// Waits before `until` for the reply on `socket`, or for `cancel_fd` (-1:
+// none) to turn readable (ERROR_OPERATION_ABORTED).
+std::error_code wait_for_reply(int socket, int cancel_fd, const deadline& until) {
+  if (cancel_fd < 0) {
+    int revents = poll_until(socket, POLLIN, until);
+    if (revents == 0) return std::make_error_code(std::errc::timed_out);
+    if (revents < 0) return {errno, std::generic_category()};
+    return {};
+  }
+  for (;;) {
+    pollfd p[2] = {{socket, POLLIN, 0}, {cancel_fd, POLLIN, 0}};
+    int n = ::poll(p, 2, until.poll_timeout());
+    if (n > 0 && (p[1].revents & POLLIN)) return errc::operation_aborted;
+    if (n > 0) return {};
+    if (n == 0 && until.poll_timeout() == 0) return std::make_error_code(std::errc::timed_out);
+    if (n < 0 && errno != EINTR) return {errno, std::generic_category()};
+  }
+}
+
 // One exchange on a connection nobody else uses: replies to anything else
 // are skipped.
 std::error_code exchange_on(int socket, std::uint32_t id, const wire::request& request,
                             std::span<const int> fds, wire::reply& reply,
-                            std::vector<unique_fd>* reply_fds, const deadline& until) {
+                            std::vector<unique_fd>* reply_fds, const deadline& until,
+                            int cancel_fd = -1) {
   std::vector<std::byte> bytes;
   if (auto ec = encode_for_broker(request, id, bytes)) return ec;
   if (auto ec = send_before(socket, bytes, fds, until)) return ec;
   std::array<std::byte, wire::max_message_size> buffer;
   for (;;) {
-    int revents = poll_until(socket, POLLIN, until);
-    if (revents == 0) return std::make_error_code(std::errc::timed_out);
-    if (revents < 0) return {errno, std::generic_category()};
+    if (auto ec = wait_for_reply(socket, cancel_fd, until)) return ec;
     std::vector<unique_fd> received;
     std::error_code ec;
     bool broken = false;
@@ -495,7 +513,7 @@ std::shared_ptr<broker_link::lane> broker_link::lane_for_cpu(int cpu, std::uint6
 }
 
 std::error_code broker_link::call_alone(const wire::request& request, wire::reply& reply,
-                                        std::chrono::milliseconds timeout) {
+                                        std::chrono::milliseconds timeout, int cancel_fd) {
   deadline until(timeout);
   broker_kind kind;
   {
@@ -506,7 +524,7 @@ std::error_code broker_link::call_alone(const wire::request& request, wire::repl
   unique_fd socket = connect_broker(kind, until, ec);
   if (ec) return ec;
   make_nonblocking(socket.get());
-  if ((ec = exchange_on(socket.get(), 1, request, {}, reply, nullptr, until)))
+  if ((ec = exchange_on(socket.get(), 1, request, {}, reply, nullptr, until, cancel_fd)))
     return link_failure(ec);
   return refusal(reply);
 }
@@ -667,6 +685,26 @@ void broker_link::release_event(const std::shared_ptr<event_registration>& reg) 
     generation = reg->generation;
   }
   if (id != 0) forget(wire::close_event_request{id}, generation);
+}
+
+void broker_link::note_mutex_owner(const event_registration& reg, bool owned) {
+  connection conn;
+  std::uint32_t id;
+  wire::mutex_owner_request note{0, owned ? 1u : 0u};
+  {
+    std::lock_guard lock(mutex_);
+    if (!socket_ || reg.broker_id == 0 || reg.generation != generation_) return;
+    conn = socket_;
+    id = next_request_id_++;
+    note.event_id = reg.broker_id;
+  }
+  std::vector<std::byte> bytes;
+  if (encode_for_broker(note, id, bytes)) return;
+  // Waited for while the connection is full, rather than dropped: a lost
+  // "let go" would have the broker abandon a mutex another process may own
+  // by then. Sent before the caller frees the counter, so a thread here
+  // that takes the mutex next sends its note after this one.
+  (void)send_before(conn->get(), bytes, {}, deadline(reply_timeout));
 }
 
 // Runs with connecting_ set, so nothing else uses `socket` or publishes a

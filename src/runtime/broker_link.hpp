@@ -97,9 +97,10 @@ class broker_link {
   std::size_t lane_count();
 
   /// The same over a connection of its own (the broker queues waits per
-  /// connection), with the same errors.
+  /// connection), with the same errors; ERROR_OPERATION_ABORTED once
+  /// `cancel_fd` (-1: none) turns readable before the reply came.
   std::error_code call_alone(const wire::request& request, wire::reply& reply,
-                             std::chrono::milliseconds timeout);
+                             std::chrono::milliseconds timeout, int cancel_fd = -1);
 
   /// Registers an instance; listening at once when it has an endpoint.
   std::error_code register_instance(const std::shared_ptr<registration>& reg, wire::reply& reply);
@@ -130,6 +131,12 @@ class broker_link {
                              const wire::request& request, wire::reply& reply, unique_fd& received);
   /// This process holds the event no more (no-op if it did not).
   void release_event(const std::shared_ptr<event_registration>& reg);
+  /// Tells the broker, without waiting (no answer comes), that a thread of
+  /// this process took (`owned`) or let go of the named mutex `reg` holds,
+  /// so that the broker abandons it if the process is killed owning it.
+  /// Nothing is sent if the current connection does not know the mutex;
+  /// while the connection is full it waits for room (at most reply_timeout).
+  void note_mutex_owner(const event_registration& reg, bool owned);
 
  private:
   using connection = std::shared_ptr<unique_fd>;

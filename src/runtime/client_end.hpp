@@ -1,6 +1,7 @@
 // The state behind a pipe_client: one connection to a server instance.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -74,5 +75,11 @@ class client_end final : public pipe_end {
   std::uint32_t access_ = 0;
   std::uint32_t server_pid_ = 0;
 };
+
+/// conduit::wait_named_pipe, which also ends, with ERROR_OPERATION_ABORTED,
+/// once `cancel_fd` turns readable (-1: never): WaitNamedPipe that
+/// CancelSynchronousIo can end.
+bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout, int cancel_fd,
+                     std::error_code& ec) noexcept;
 
 }  // namespace conduit::detail

@@ -89,6 +89,11 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout) {
 
 bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
                      std::error_code& ec) noexcept {
+  return detail::wait_named_pipe(name, timeout, -1, ec);
+}
+
+bool detail::wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
+                             int cancel_fd, std::error_code& ec) noexcept {
   ec.clear();
   try {
     detail::object_name parsed;
@@ -98,7 +103,7 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
       return false;
     }
     std::uint32_t ms;
-    if (timeout == wait_forever)
+    if (timeout == conduit::wait_forever)
       ms = detail::wait_forever;
     else if (timeout.count() <= 0)
       ms = detail::wait_use_default;
@@ -118,7 +123,8 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
       limit = std::chrono::milliseconds(ms) + wait_reply_margin;
     }
     // Its own connection: the broker queues waits per connection.
-    ec = link.call_alone(detail::wire::wait_request{std::string(name), ms}, reply, limit);
+    ec =
+        link.call_alone(detail::wire::wait_request{std::string(name), ms}, reply, limit, cancel_fd);
     // Whoever ran out of time, the wait did.
     if (ec == errc::timeout) ec = errc::sem_timeout;
     return !ec;

@@ -11,6 +11,7 @@
 
 #include "conduit/error.hpp"
 #include "runtime/anonymous_io.hpp"
+#include "win32/caller_io.hpp"
 
 namespace conduit::win32 {
 namespace {
@@ -73,7 +74,16 @@ std::size_t anonymous_pipe_object::read_blocking(std::span<std::byte> buffer, st
     ec = win32_error(ERROR_INVALID_HANDLE);
     return 0;
   }
-  if (is_pipe_) return detail::pipe_read(fd, buffer, ec);
+  if (is_pipe_) {
+    // The descriptor blocks (a child may share it): wait for data first,
+    // where CancelSynchronousIo can end the wait.
+    DWORD error = ERROR_SUCCESS;
+    if (!wait_in_caller(fd, POLLIN, error)) {
+      ec = win32_error(error);
+      return 0;
+    }
+    return detail::pipe_read(fd, buffer, ec);
+  }
   // A file or terminal: the end of it is a successful read of nothing.
   for (;;) {
     ssize_t n = ::read(fd, buffer.data(), buffer.size());

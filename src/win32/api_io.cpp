@@ -98,6 +98,15 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
   });
 }
 
+BOOL WINAPI CancelSynchronousIo(HANDLE hThread) {
+  return guarded(FALSE, [&] {
+    auto thread = lookup_as<thread_object>(hThread);
+    if (!thread) return FALSE;
+    if (!thread->cancel_synchronous_io()) return fail_with(ERROR_NOT_FOUND);
+    return TRUE;
+  });
+}
+
 HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
                                      ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads) {
   return guarded(HANDLE{nullptr}, [&]() -> HANDLE {

@@ -25,6 +25,7 @@
 #include "win32/security_conversion.hpp"
 #include "win32/status.hpp"
 #include "win32/text.hpp"
+#include "win32/thread_object.hpp"
 
 using namespace conduit::win32;
 using conduit::errc;
@@ -141,10 +142,14 @@ DWORD wait_error(const std::error_code& ec) {
   return ec == errc::invalid_name ? ERROR_PATH_NOT_FOUND : error_from_code(ec);
 }
 
+// CancelSynchronousIo ends the wait (ERROR_OPERATION_ABORTED).
 BOOL wait_named_pipe(const char* name, DWORD timeout) {
   if (!name) return fail_with(ERROR_PATH_NOT_FOUND);
   std::error_code ec;
-  conduit::wait_named_pipe(name, wait_timeout(timeout), ec);
+  thread_object& thread = *current_thread_object();
+  int cancel_fd = thread.begin_synchronous_io();
+  conduit::detail::wait_named_pipe(name, wait_timeout(timeout), cancel_fd, ec);
+  thread.end_synchronous_io();
   return ec ? fail_with(wait_error(ec)) : TRUE;
 }
 

@@ -55,7 +55,8 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
   }
   if (!request.overlapped && request.call == io_call::transfer) {
     const auto& thread = current_thread_object();
-    int cancel_fd = thread->cancel_fd();
+    // CancelSynchronousIo reaches it too: its thread waits for it.
+    int cancel_fd = thread->begin_synchronous_io();
     if (cancel_fd >= 0) {
       {
         std::lock_guard lock(caller_reads_mutex_);
@@ -71,8 +72,9 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
         cancelled = it->cancelled;
         caller_reads_.erase(it);
       }
-      // A CancelIoEx that came after the read was over is forgotten.
+      // A cancel that came after the read was over is forgotten.
       if (cancelled) thread->clear_cancel();
+      thread->end_synchronous_io();
       if (done) return complete(error_from_code(ec), n, request);
     }
   }
@@ -163,6 +165,10 @@ BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_reques
   }
   signal_->reset();
 
+  // Done for the program at once, whatever waits before it: the engine
+  // carries it out in its turn and tells no one.
+  bool done_when_issued = op->done_when_issued();
+  if (done_when_issued) op->internal = true;
   if (io_engine::get().start(op)) {
     DWORD error = op->error();
     if (is_failure(error)) return fail(error, request);
@@ -172,6 +178,10 @@ BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_reques
     if (request.call == io_call::connect && request.overlapped)
       return fail(ERROR_IO_PENDING, request);
     return finished(error, op->bytes(), request);
+  }
+  if (done_when_issued) {
+    c.deliver(ERROR_SUCCESS, 0);
+    return finished(ERROR_SUCCESS, 0, request);
   }
   if (request.overlapped) {
     if (request.result) *request.result = 0;

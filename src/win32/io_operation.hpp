@@ -44,6 +44,12 @@ class io_operation {
     return true;
   }
 
+  /// Whether it takes no room in the file and so is done, for the program,
+  /// the moment it is issued, even behind operations still waiting: an
+  /// empty write. It is still carried out in its turn (an empty message
+  /// keeps its place among the messages), reporting to no one.
+  [[nodiscard]] virtual bool done_when_issued() const { return false; }
+
   /// Whether it waited in a queue: the caller was told ERROR_IO_PENDING.
   [[nodiscard]] bool went_pending() const { return pending_; }
 
@@ -70,6 +76,7 @@ class io_operation {
 
  private:
   friend class io_engine;
+  friend void run_in_caller(io_operation& op);
   int fd_;
   direction dir_;
   DWORD error_ = ERROR_SUCCESS;

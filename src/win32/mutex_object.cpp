@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "runtime/broker_link.hpp"
 #include "win32/eventfd_counter.hpp"
 #include "win32/named_sync_object.hpp"
 #include "win32/thread_object.hpp"
@@ -101,10 +102,15 @@ void mutex_object::became_owner(std::uint64_t counter) {
   // Anything but 1 is abandoned: 2 from an owner that went, more only from
   // a holder writing to the counter itself.
   abandoned_claim_ = counter != free_counter;
+  note_owner(true);
   auto self = std::static_pointer_cast<mutex_object>(shared_from_this());
   owned_registry& r = registry();
   std::lock_guard lock(r.mutex);
   r.owned.insert(std::move(self));
+}
+
+void mutex_object::note_owner(bool owned) const {
+  if (registration_) detail::broker_link::get().note_mutex_owner(*registration_, owned);
 }
 
 bool mutex_object::acquired_abandoned() {
@@ -139,6 +145,9 @@ void mutex_object::let_go(std::uint64_t counter) {
   recursion_ = 0;
   abandoned_claim_ = false;
   owner_.store(0, std::memory_order_relaxed);
+  // The broker hears first: were this process killed between the two, the
+  // mutex would stay taken, never have two owners.
+  note_owner(false);
   (void)add_counter(fd_.get(), counter);
   std::shared_ptr<mutex_object> self;  // released outside the lock
   owned_registry& r = registry();

@@ -7,15 +7,22 @@
 //
 // A thread that exits owning mutexes abandons them, and so does a process
 // that exits (return from main, exit, ExitProcess): the counter becomes 2
-// and the next thread to take the mutex hears WAIT_ABANDONED.
+// and the next thread to take the mutex hears WAIT_ABANDONED. A process
+// killed outright cannot: for a named mutex the broker does it, told by
+// a note each time a thread here takes the mutex or lets it go.
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "conduit/win32/windows.h"
 #include "core/unique_fd.hpp"
 #include "win32/kernel_object.hpp"
+
+namespace conduit::detail {
+struct event_registration;
+}
 
 namespace conduit::win32 {
 
@@ -47,6 +54,11 @@ class mutex_object final : public kernel_object {
   /// The owning thread's id, 0 if no thread of this process owns it.
   [[nodiscard]] DWORD owner() const;
   [[nodiscard]] const std::string& name_key() const { return name_key_; }
+  /// The name's hold at the broker, which hears who owns the mutex from now
+  /// on (set once, before the mutex is shared).
+  void note_owners_to(std::shared_ptr<detail::event_registration> registration) {
+    registration_ = std::move(registration);
+  }
 
  protected:
   void last_handle_closed() override;
@@ -56,8 +68,12 @@ class mutex_object final : public kernel_object {
   /// Leaves the mutex free with `counter` (1: free, 2: abandoned).
   void let_go(std::uint64_t counter);
 
+  /// Tells the broker a thread here took it or let it go (named ones).
+  void note_owner(bool owned) const;
+
   detail::unique_fd fd_;
   std::string name_key_;
+  std::shared_ptr<detail::event_registration> registration_;
   std::atomic<DWORD> owner_{0};   // thread id; 0 if not owned here
   unsigned recursion_ = 0;        // the owner's to touch
   bool abandoned_claim_ = false;  // the owner's to touch

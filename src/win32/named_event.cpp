@@ -3,15 +3,14 @@
 #include <fcntl.h>
 #include <sys/eventfd.h>
 
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "core/event_name.hpp"
 #include "runtime/broker_link.hpp"
 #include "win32/event_object.hpp"
 #include "win32/handle_table.hpp"
+#include "win32/held_names.hpp"
 #include "win32/status.hpp"
 
 namespace conduit::win32 {
@@ -22,31 +21,13 @@ using detail::broker_link;
 using detail::event_registration;
 using detail::unique_fd;
 
-// A name this process holds at the broker, and its event. An entry exists
-// exactly while the process holds the name: it goes when the event's last
-// handle closes, before the event can go, so `event` never expires here.
-struct held_name {
-  std::weak_ptr<event_object> event;
-  std::shared_ptr<event_registration> registration;
-};
-
-// Held across broker calls, so that a name is taken and let go in order.
-std::mutex names_mutex;
-
-std::map<std::string, held_name>& names() {
-  static auto* held = new std::map<std::string, held_name>();  // handles may close at exit
-  return *held;
-}
-
-HANDLE fail(DWORD error) {
-  SetLastError(error);
-  return nullptr;
-}
-
-// A handle to the event of a name this process holds already.
-std::shared_ptr<event_object> held_event(const std::string& key) {
-  auto it = names().find(key);
-  return it == names().end() ? nullptr : it->second.event.lock();
+// The event of a name this process holds already, or null (none, or the
+// name is a mutex's or a semaphore's: `wrong_kind`).
+std::shared_ptr<event_object> held_event(const std::string& key, bool& wrong_kind) {
+  auto it = held_names().find(key);
+  wrong_kind = it != held_names().end() && it->second.kind != held_event_kind;
+  if (it == held_names().end() || wrong_kind) return nullptr;
+  return std::static_pointer_cast<event_object>(it->second.object.lock());
 }
 
 // Asks the broker for the name (a create sends our eventfd along) and
@@ -70,7 +51,7 @@ std::shared_ptr<event_object> hold(const std::string& key, const wire::request& 
   bool manual = (reply.open_mode & wire::event_manual_reset) != 0;
   auto event =
       std::make_shared<event_object>(received ? std::move(received) : std::move(own), manual, key);
-  names()[key] = held_name{event, registration};
+  held_names()[key] = held_name{event, held_event_kind, registration};
   return event;
 }
 
@@ -79,11 +60,7 @@ HANDLE first_handle(const std::string& key, const std::shared_ptr<event_object>&
                     DWORD handle_flags) {
   if (!event) return nullptr;
   HANDLE handle = insert_handle(event, handle_flags, EVENT_ALL_ACCESS);
-  if (!handle) {
-    auto it = names().find(key);
-    broker_link::get().release_event(it->second.registration);
-    names().erase(it);
-  }
+  if (!handle) drop_held_name(held_names().find(key));
   return handle;
 }
 
@@ -107,17 +84,19 @@ HANDLE create_named_event(std::string_view name, bool manual_reset, bool initial
                           DWORD handle_flags, DWORD desired, std::string_view sddl) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
-    return fail(static_cast<DWORD>(e));
+    return fail_with_null(static_cast<DWORD>(e));
   // More than one broker message carries: the broker would hang up on us.
-  if (sddl.size() > wire::max_string_bytes) return fail(ERROR_INVALID_PARAMETER);
-  std::lock_guard lock(names_mutex);
-  if (auto existing = held_event(key)) {
+  if (sddl.size() > wire::max_string_bytes) return fail_with_null(ERROR_INVALID_PARAMETER);
+  std::lock_guard lock(held_names_mutex());
+  bool wrong_kind = false;
+  if (auto existing = held_event(key, wrong_kind)) {
     HANDLE handle = insert_handle(existing, handle_flags, EVENT_ALL_ACCESS);
     if (handle) SetLastError(ERROR_ALREADY_EXISTS);  // its state untouched
     return handle;
   }
+  if (wrong_kind) return fail_with_null(ERROR_INVALID_HANDLE);
   unique_fd own(::eventfd(initially_set ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!own) return fail(ERROR_TOO_MANY_OPEN_FILES);
+  if (!own) return fail_with_null(ERROR_TOO_MANY_OPEN_FILES);
   bool existed = false;
   HANDLE handle = first_handle(
       key, hold_created(key, name, manual_reset, std::move(own), existed, desired, sddl),
@@ -129,10 +108,12 @@ HANDLE create_named_event(std::string_view name, bool manual_reset, bool initial
 HANDLE open_named_event(std::string_view name, DWORD handle_flags, DWORD desired) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
-    return fail(static_cast<DWORD>(e));
-  std::lock_guard lock(names_mutex);
-  if (auto existing = held_event(key))
+    return fail_with_null(static_cast<DWORD>(e));
+  std::lock_guard lock(held_names_mutex());
+  bool wrong_kind = false;
+  if (auto existing = held_event(key, wrong_kind))
     return insert_handle(existing, handle_flags, EVENT_ALL_ACCESS);
+  if (wrong_kind) return fail_with_null(ERROR_INVALID_HANDLE);
   auto registration = std::make_shared<event_registration>();
   registration->params.name = std::string(name);
   bool existed = false;
@@ -146,8 +127,9 @@ std::shared_ptr<event_object> adopt_named_event(std::string_view name_key, uniqu
                                                 bool manual_reset) {
   std::string key;
   if (detail::parse_event_name(name_key, key) != errc::success || key != name_key) return nullptr;
-  std::lock_guard lock(names_mutex);
-  if (auto existing = held_event(key)) return existing;
+  std::lock_guard lock(held_names_mutex());
+  bool wrong_kind = false;
+  if (auto existing = held_event(key, wrong_kind)) return existing;
   unique_fd spare(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
   bool existed = false;
   if (auto event = hold_created(key, name_key, manual_reset, std::move(fd), existed)) return event;
@@ -157,14 +139,12 @@ std::shared_ptr<event_object> adopt_named_event(std::string_view name_key, uniqu
 }
 
 void release_named_event(event_object& event) {
-  std::lock_guard lock(names_mutex);
-  auto it = names().find(event.name_key());
-  // Another event has the name now, or a handle was opened again meanwhile.
-  if (it == names().end() || it->second.event.lock().get() != &event) return;
+  std::lock_guard lock(held_names_mutex());
+  auto it = held_names().find(event.name_key());
+  // Another object has the name now, or a handle was opened again meanwhile.
+  if (it == held_names().end() || it->second.object.lock().get() != &event) return;
   if (event.handle_count() > 0) return;
-  auto registration = std::move(it->second.registration);
-  names().erase(it);
-  broker_link::get().release_event(registration);
+  drop_held_name(it);
 }
 
 }  // namespace conduit::win32

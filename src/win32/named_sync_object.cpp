@@ -1,14 +1,15 @@
 #include "win32/named_sync_object.hpp"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 
-#include <map>
 #include <memory>
 #include <mutex>
 
 #include "core/event_name.hpp"
 #include "runtime/broker_link.hpp"
 #include "win32/handle_table.hpp"
+#include "win32/held_names.hpp"
 #include "win32/mutex_object.hpp"
 #include "win32/semaphore_object.hpp"
 #include "win32/status.hpp"
@@ -17,31 +18,7 @@ namespace conduit::win32 {
 namespace {
 
 namespace wire = detail::wire;
-using detail::broker_link;
-using detail::event_registration;
 using detail::unique_fd;
-
-// A name this process holds at the broker, and its object. An entry exists
-// exactly while the process holds the name: it goes when the object's last
-// handle closes, before the object can go.
-struct held_name {
-  std::weak_ptr<kernel_object> object;
-  std::uint32_t kind = 0;
-  std::shared_ptr<event_registration> registration;
-};
-
-// Held across broker calls, so that a name is taken and let go in order.
-std::mutex names_mutex;
-
-std::map<std::string, held_name>& names() {
-  static auto* held = new std::map<std::string, held_name>();  // handles may close at exit
-  return *held;
-}
-
-HANDLE fail(DWORD error) {
-  SetLastError(error);
-  return nullptr;
-}
 
 // What a new object of `kind` is made of, once the broker said which eventfd.
 struct made_object {
@@ -58,10 +35,10 @@ std::shared_ptr<kernel_object> build(std::uint32_t kind, unique_fd fd, std::uint
 // Asks the broker for the name (a create sends `own` along) and records it
 // as held. Null object with the last error set on failure.
 made_object hold(const std::string& key, const wire::request& request, std::uint32_t kind,
-                 const std::shared_ptr<event_registration>& registration, unique_fd own) {
+                 const std::shared_ptr<detail::event_registration>& registration, unique_fd own) {
   wire::reply reply;
   unique_fd received;
-  if (auto ec = broker_link::get().hold_event(registration, request, reply, received)) {
+  if (auto ec = detail::broker_link::get().hold_event(registration, request, reply, received)) {
     SetLastError(error_from_code(ec));
     return {};
   }
@@ -71,13 +48,15 @@ made_object hold(const std::string& key, const wire::request& request, std::uint
   std::uint32_t maximum = reply.max_instances;
   if ((!own && !received) ||
       (kind == wire::sync_kind_semaphore && (maximum < 1 || maximum > wire::max_semaphore_count))) {
-    broker_link::get().release_event(registration);
+    detail::broker_link::get().release_event(registration);
     SetLastError(ERROR_INVALID_HANDLE);
     return {};
   }
   registration->sync_params->maximum = kind == wire::sync_kind_semaphore ? maximum : 0;
   made.object = build(kind, received ? std::move(received) : std::move(own), maximum, key);
-  names()[key] = held_name{made.object, kind, registration};
+  if (auto mutex = std::dynamic_pointer_cast<mutex_object>(made.object))
+    mutex->note_owners_to(registration);
+  held_names()[key] = held_name{made.object, kind, registration};
   return made;
 }
 
@@ -86,11 +65,7 @@ HANDLE first_handle(const std::string& key, const std::shared_ptr<kernel_object>
                     DWORD handle_flags, DWORD access) {
   if (!object) return nullptr;
   HANDLE handle = insert_handle(object, handle_flags, access);
-  if (!handle) {
-    auto it = names().find(key);
-    broker_link::get().release_event(it->second.registration);
-    names().erase(it);
-  }
+  if (!handle) drop_held_name(held_names().find(key));
   return handle;
 }
 
@@ -100,8 +75,8 @@ HANDLE first_handle(const std::string& key, const std::shared_ptr<kernel_object>
 std::shared_ptr<kernel_object> held_object(const std::string& key, std::uint32_t kind,
                                            bool& wrong_kind) {
   wrong_kind = false;
-  auto it = names().find(key);
-  if (it == names().end()) return nullptr;
+  auto it = held_names().find(key);
+  if (it == held_names().end()) return nullptr;
   if (it->second.kind != kind) {
     wrong_kind = true;
     return nullptr;
@@ -109,10 +84,11 @@ std::shared_ptr<kernel_object> held_object(const std::string& key, std::uint32_t
   return it->second.object.lock();
 }
 
-std::shared_ptr<event_registration> registration_for(std::string_view name, std::uint32_t kind,
-                                                     std::uint32_t maximum, DWORD desired,
-                                                     std::string_view sddl) {
-  auto registration = std::make_shared<event_registration>();
+std::shared_ptr<detail::event_registration> registration_for(std::string_view name,
+                                                             std::uint32_t kind,
+                                                             std::uint32_t maximum, DWORD desired,
+                                                             std::string_view sddl) {
+  auto registration = std::make_shared<detail::event_registration>();
   registration->params.name = std::string(name);
   registration->sync_params = wire::create_sync_object_request{std::string(name), kind, maximum,
                                                                desired, std::string(sddl)};
@@ -131,18 +107,18 @@ HANDLE create_named(std::string_view name, std::uint32_t kind, std::uint32_t max
                     std::string_view sddl) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
-    return fail(static_cast<DWORD>(e));
+    return fail_with_null(static_cast<DWORD>(e));
   // More than one broker message carries: the broker would hang up on us.
-  if (sddl.size() > wire::max_string_bytes) return fail(ERROR_INVALID_PARAMETER);
-  if (!own) return fail(ERROR_TOO_MANY_OPEN_FILES);
-  std::lock_guard lock(names_mutex);
+  if (sddl.size() > wire::max_string_bytes) return fail_with_null(ERROR_INVALID_PARAMETER);
+  if (!own) return fail_with_null(ERROR_TOO_MANY_OPEN_FILES);
+  std::lock_guard lock(held_names_mutex());
   bool wrong_kind = false;
   if (auto existing = held_object(key, kind, wrong_kind)) {
     HANDLE handle = insert_handle(existing, handle_flags, all_access(kind));
     if (handle) SetLastError(ERROR_ALREADY_EXISTS);  // its state untouched
     return handle;
   }
-  if (wrong_kind) return fail(ERROR_INVALID_HANDLE);
+  if (wrong_kind) return fail_with_null(ERROR_INVALID_HANDLE);
   auto registration = registration_for(name, kind, maximum, desired, sddl);
   registration->eventfd = own.get();
   made_object made = hold(key, *registration->sync_params, kind, registration, std::move(own));
@@ -157,12 +133,12 @@ HANDLE create_named(std::string_view name, std::uint32_t kind, std::uint32_t max
 HANDLE open_named(std::string_view name, std::uint32_t kind, DWORD handle_flags, DWORD desired) {
   std::string key;
   if (errc e = detail::parse_event_name(name, key); e != errc::success)
-    return fail(static_cast<DWORD>(e));
-  std::lock_guard lock(names_mutex);
+    return fail_with_null(static_cast<DWORD>(e));
+  std::lock_guard lock(held_names_mutex());
   bool wrong_kind = false;
   if (auto existing = held_object(key, kind, wrong_kind))
     return insert_handle(existing, handle_flags, desired);
-  if (wrong_kind) return fail(ERROR_INVALID_HANDLE);
+  if (wrong_kind) return fail_with_null(ERROR_INVALID_HANDLE);
   // Held again at a new broker as a create, with the maximum it answers.
   auto registration =
       registration_for(name, kind, kind == wire::sync_kind_semaphore ? 1 : 0, all_access(kind), {});
@@ -198,16 +174,35 @@ HANDLE open_named_semaphore(std::string_view name, DWORD handle_flags, DWORD des
   return open_named(name, wire::sync_kind_semaphore, handle_flags, desired);
 }
 
+std::shared_ptr<kernel_object> adopt_named_sync_object(std::string_view name_key,
+                                                       std::uint32_t kind, unique_fd fd,
+                                                       LONG maximum) {
+  std::string key;
+  if (detail::parse_event_name(name_key, key) != errc::success || key != name_key) return nullptr;
+  std::lock_guard lock(held_names_mutex());
+  bool wrong_kind = false;
+  if (auto existing = held_object(key, kind, wrong_kind)) return existing;
+  unique_fd spare(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+  if (!wrong_kind) {
+    auto registration =
+        registration_for(name_key, kind, static_cast<std::uint32_t>(maximum), all_access(kind), {});
+    registration->eventfd = fd.get();
+    made_object made = hold(key, *registration->sync_params, kind, registration, std::move(fd));
+    if (made.object) return made.object;
+  }
+  // No broker to hold the name with: the object is shared all the same.
+  if (!spare) return nullptr;
+  return build(kind, std::move(spare), static_cast<std::uint32_t>(maximum), std::string());
+}
+
 void release_named_sync_object(const std::string& key, const void* object) {
-  std::lock_guard lock(names_mutex);
-  auto it = names().find(key);
-  if (it == names().end()) return;
+  std::lock_guard lock(held_names_mutex());
+  auto it = held_names().find(key);
+  if (it == held_names().end()) return;
   auto held = it->second.object.lock();
   // Another object has the name now, or a handle was opened again meanwhile.
   if (held ? (held.get() != object || held->handle_count() > 0) : false) return;
-  auto registration = std::move(it->second.registration);
-  names().erase(it);
-  broker_link::get().release_event(registration);
+  drop_held_name(it);
 }
 
 }  // namespace conduit::win32

@@ -9,10 +9,14 @@
 // the name when its last handle closes.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "conduit/win32/windows.h"
+#include "core/unique_fd.hpp"
+#include "win32/kernel_object.hpp"
 
 namespace conduit::win32 {
 
@@ -34,6 +38,17 @@ HANDLE create_named_semaphore(std::string_view name, LONG initial, LONG maximum,
 HANDLE open_named_mutex(std::string_view name, DWORD handle_flags, DWORD desired);
 /// OpenSemaphore; as open_named_mutex.
 HANDLE open_named_semaphore(std::string_view name, DWORD handle_flags, DWORD desired);
+
+/// A mutex or semaphore (`kind`: wire::sync_kind_mutex or _semaphore)
+/// another process handed over (inherited or duplicated) with its name: this
+/// process holds the name too, so OpenMutex and CreateMutex with the name
+/// find the same object here, and the name lives while any handle to it
+/// does. The object of that name if this process has it already; an unnamed
+/// one over `fd` if the name cannot be held (no broker); null for a name key
+/// that is not one.
+std::shared_ptr<kernel_object> adopt_named_sync_object(std::string_view name_key,
+                                                       std::uint32_t kind, detail::unique_fd fd,
+                                                       LONG maximum);
 
 /// The last handle to the named object of `key` (`object` is it) has
 /// closed: the process lets go of the name, unless a handle to it was

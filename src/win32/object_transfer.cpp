@@ -11,6 +11,7 @@
 #include <fstream>
 #include <span>
 
+#include "core/wire.hpp"
 #include "runtime/client_end.hpp"
 #include "runtime/mailslot_writer.hpp"
 #include "runtime/server_instance.hpp"
@@ -20,6 +21,7 @@
 #include "win32/mailslot_object.hpp"
 #include "win32/mutex_object.hpp"
 #include "win32/named_event.hpp"
+#include "win32/named_sync_object.hpp"
 #include "win32/pipe_object.hpp"
 #include "win32/process_object.hpp"
 #include "win32/semaphore_object.hpp"
@@ -278,13 +280,13 @@ std::optional<portable_object> make_portable(const std::shared_ptr<kernel_object
     return portable(transfer_kind::process, {process->wait_fd()}, {}, object);
   if (auto pipe = std::dynamic_pointer_cast<pipe_object>(object))
     return portable_pipe(pipe, moving);
-  // A named mutex or semaphore crosses as its object: the other side shares
-  // it but does not hold its name at the broker.
+  // A named mutex or semaphore carries its name, as a named event does.
   if (auto mutex = std::dynamic_pointer_cast<mutex_object>(object))
-    return portable(transfer_kind::mutex, {mutex->wait_fd()}, {}, object);
+    return portable(transfer_kind::mutex, {mutex->wait_fd()}, mutex->name_key(), object);
   if (auto semaphore = std::dynamic_pointer_cast<semaphore_object>(object)) {
     state_writer w;
     w.u32(static_cast<std::uint32_t>(semaphore->maximum()));
+    if (!semaphore->name_key().empty()) w.text(semaphore->name_key());
     return portable(transfer_kind::semaphore, {semaphore->wait_fd()}, w.take(), object);
   }
   if (auto file = std::dynamic_pointer_cast<disk_file_object>(object)) {
@@ -408,15 +410,27 @@ std::shared_ptr<kernel_object> rebuild_object(char letter, std::vector<unique_fd
       object = rebuild_pipe_server(fds, state);
       break;
     case transfer_kind::mutex:
-      if (!state.empty()) return invalid();
-      object = std::make_shared<mutex_object>(std::move(fds[0]), std::string());
+      if (state.empty()) {
+        object = std::make_shared<mutex_object>(std::move(fds[0]), std::string());
+      } else {
+        object =
+            adopt_named_sync_object(state, detail::wire::sync_kind_mutex, std::move(fds[0]), 0);
+        if (!object) return invalid();
+      }
       break;
     case transfer_kind::semaphore: {
       state_reader r(state);
       std::uint32_t maximum = r.u32();
+      std::string name = r.done() ? std::string() : r.text();
       if (!r.done() || maximum < 1 || maximum > 0x7FFFFFFF) return invalid();
-      object = std::make_shared<semaphore_object>(std::move(fds[0]), static_cast<LONG>(maximum),
-                                                  std::string());
+      auto most = static_cast<LONG>(maximum);
+      if (name.empty()) {
+        object = std::make_shared<semaphore_object>(std::move(fds[0]), most, std::string());
+      } else {
+        object = adopt_named_sync_object(name, detail::wire::sync_kind_semaphore, std::move(fds[0]),
+                                         most);
+        if (!object) return invalid();
+      }
       break;
     }
     case transfer_kind::disk_file: {

@@ -6,6 +6,7 @@
 #include "conduit/error.hpp"
 #include "runtime/client_end.hpp"
 #include "runtime/server_instance.hpp"
+#include "win32/caller_io.hpp"
 #include "win32/io_engine.hpp"
 #include "win32/io_operation.hpp"
 #include "win32/operation_pool.hpp"
@@ -87,6 +88,8 @@ class write_operation final : public io_operation {
     return true;
   }
 
+  [[nodiscard]] bool done_when_issued() const override { return data_.empty(); }
+
   bool stop(DWORD error, bool forced) override {
     bool half_sent = progress_.sent > 0 && progress_.sent < channel_->wire_size(data_.size());
     if (!forced && channel_->message_type() && half_sent) return false;
@@ -142,6 +145,10 @@ class nowait_operation final : public io_operation {
   std::function<std::size_t(std::error_code&)> run_;
 };
 
+std::error_code code_of(DWORD error) {
+  return error ? std::error_code(static_cast<int>(error), win32_category()) : std::error_code();
+}
+
 // A client arriving may be taken by any call on the instance; an overlapped
 // connect waiting on the socket would not see it readable any more.
 void kick_engine(int fd) {
@@ -179,15 +186,15 @@ BOOL pipe_object::connect(const io_request& call) {
   io_request request = call;
   if (!prepare(request)) return FALSE;
   std::error_code ec;
-  if (!overlapped()) {
-    server_->connect(-1, ec);
-    closed_under(ec);
-    return complete(error_from_code(ec), 0, request);
-  }
   connect_status status;
   auto listening = server_->start_connect(status, ec);
   if (!listening) return fail(error_from_code(ec), request);
-  return start(std::make_shared<connect_operation>(server_, std::move(listening)), request);
+  auto op = std::make_shared<connect_operation>(server_, std::move(listening));
+  if (overlapped()) return start(op, request);
+  run_in_caller(*op);
+  ec = code_of(op->error());
+  closed_under(ec);
+  return complete(error_from_code(ec), 0, request);
 }
 
 BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::byte> reply,
@@ -219,15 +226,26 @@ void pipe_object::flush(std::error_code& ec) {
 }
 
 std::size_t pipe_object::read_blocking(std::span<std::byte> buffer, std::error_code& ec) {
-  std::size_t n = end_->read(buffer, ec);
-  closed_under(ec);
-  return n;
+  return run_blocking(make_read(buffer, ec), direction::in, ec);
 }
 
 std::size_t pipe_object::write_blocking(std::span<const std::byte> data, std::error_code& ec) {
-  std::size_t n = end_->write(data, ec);
+  return run_blocking(make_write(data, ec), direction::out, ec);
+}
+
+// As the engine would run it, but in the calling thread, one operation of a
+// direction at a time: two threads' messages must not interleave.
+std::size_t pipe_object::run_blocking(const std::shared_ptr<io_operation>& op, direction dir,
+                                      std::error_code& ec) {
+  if (!op) {
+    closed_under(ec);
+    return 0;
+  }
+  std::lock_guard lock(blocking_[static_cast<int>(dir)]);
+  run_in_caller(*op);
+  ec = code_of(op->error());
   closed_under(ec);
-  return n;
+  return op->bytes();
 }
 
 std::shared_ptr<io_operation> pipe_object::make_read(std::span<std::byte> buffer,

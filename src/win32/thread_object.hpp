@@ -49,6 +49,16 @@ class thread_object final : public kernel_object {
   /// Empties it again once such a read is over.
   void clear_cancel();
 
+  /// A synchronous call of this thread that CancelSynchronousIo may end
+  /// begins: returns the descriptor whose turning readable asks it to end
+  /// (the cancel descriptor), or -1 if none could be made.
+  int begin_synchronous_io();
+  /// It is over: a cancel that came too late for it is forgotten.
+  void end_synchronous_io();
+  /// CancelSynchronousIo: asks the synchronous call this thread is in to
+  /// end; false if it is in none.
+  bool cancel_synchronous_io();
+
  private:
   detail::unique_fd exited_;     // eventfd, written once at exit
   detail::unique_fd apc_ready_;  // eventfd, readable while APCs wait
@@ -57,6 +67,9 @@ class thread_object final : public kernel_object {
   std::atomic<DWORD> exit_code_{STILL_ACTIVE};
   DWORD id_ = 0;
   std::shared_ptr<suspend_gate> gate_;
+  std::mutex synchronous_io_mutex_;
+  bool in_synchronous_io_ = false;  // guarded by synchronous_io_mutex_
+  bool cancel_posted_ = false;      // guarded by synchronous_io_mutex_: cancel_ written
   std::mutex apc_mutex_;
   std::deque<std::function<void()>> apcs_;
 };

@@ -245,5 +245,54 @@ TEST_F(SyncNamespace, SemaphoreMaximumTravelsAndIsChecked) {
             87u);
 }
 
+// What an event counter holds, taken (0 if nothing).
+std::uint64_t take(int fd) {
+  std::uint64_t count = 0;
+  return ::read(fd, &count, sizeof(count)) == sizeof(count) ? count : 0;
+}
+
+// Owner notes: a peer that goes away still counting a mutex it holds has
+// it abandoned (2 added to its counter); notes on what the peer does not
+// hold, on what is not a mutex, with an unknown value or letting go of what
+// it does not own change nothing, and nothing else is ever written.
+TEST_F(SyncNamespace, OwnerNotesAbandonAMutexAKilledOwnerHeldAndNothingElse) {
+  auto m = create_mutex(a, "mx");
+  ASSERT_EQ(m.reply.error, 0u);
+  std::uint64_t id = m.reply.instance_id;
+  auto opened =
+      events.open_sync(b, wire::open_sync_object_request{"mx", wire::sync_kind_mutex, 0x00100000});
+  ASSERT_EQ(opened.reply.error, 0u);
+  unique_fd counter(::fcntl(opened.eventfd, F_DUPFD_CLOEXEC, 0));
+  auto s = create_semaphore(a, "s", 5);
+  ASSERT_EQ(s.reply.error, 0u);
+  ASSERT_EQ(take(counter.get()), 1u);  // a's thread takes it
+  events.note_owner(a, wire::mutex_owner_request{id, 1});
+  // b lies: none of these counts.
+  events.note_owner(b, wire::mutex_owner_request{id, 7});
+  events.note_owner(b, wire::mutex_owner_request{id, 0});
+  events.note_owner(b, wire::mutex_owner_request{id + 100, 1});
+  events.note_owner(b, wire::mutex_owner_request{s.reply.instance_id, 1});
+  peer c;
+  c.id = 22;
+  c.creds.pid = 202;
+  events.note_owner(c, wire::mutex_owner_request{id, 1});  // c does not hold it
+  events.drop_peer(c.id);
+  events.drop_peer(b.id);
+  EXPECT_EQ(take(counter.get()), 0u);  // still a's
+  // b holds it again and takes it and lets go: b's going abandons nothing.
+  ASSERT_EQ(
+      events.open_sync(b, wire::open_sync_object_request{"mx", wire::sync_kind_mutex, 0x00100000})
+          .reply.error,
+      0u);
+  events.note_owner(b, wire::mutex_owner_request{id, 1});
+  events.note_owner(b, wire::mutex_owner_request{id, 0});
+  events.drop_peer(b.id);
+  EXPECT_EQ(take(counter.get()), 0u);
+  // a goes owning it: abandoned, even as the name goes with its last holder.
+  events.drop_peer(a.id);
+  EXPECT_EQ(take(counter.get()), 2u);
+  EXPECT_EQ(events.event_count(), 0u);
+}
+
 }  // namespace
 }  // namespace conduit::broker

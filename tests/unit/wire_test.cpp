@@ -52,7 +52,7 @@ TEST(Wire, EventAndSecurityRequestsRoundTrip) {
        {request(create_event_request{R"(Global\ev)", event_manual_reset}),
         request(create_event_request{"ev", 0, 0x00100000, "D:(A;;GA;;;WD)"}),
         request(open_event_request{"ev"}), request(open_event_request{"ev", 0x00100002}),
-        request(close_event_request{1ull << 40}),
+        request(close_event_request{1ull << 40}), request(mutex_owner_request{1ull << 40, 1}),
         request(get_security_request{R"(\\.\pipe\x)", 7, dacl_security_information}),
         request(set_security_request{R"(\\.\pipe\x)", 0, owner_security_information,
                                      "O:S-1-22-1-1000"})}) {
@@ -72,6 +72,7 @@ TEST(Wire, EventAndSecurityRequestsRoundTrip) {
   EXPECT_EQ(fds_expected(create_event_request{}), 1u);
   EXPECT_EQ(fds_expected(open_event_request{}), 0u);
   EXPECT_EQ(fds_expected(close_event_request{}), 0u);
+  EXPECT_EQ(fds_expected(mutex_owner_request{}), 0u);
   EXPECT_EQ(fds_expected(get_security_request{}), 0u);
   EXPECT_EQ(fds_expected(set_security_request{}), 0u);
   // What CreateEvent and OpenEvent ask unless told otherwise.
@@ -79,7 +80,7 @@ TEST(Wire, EventAndSecurityRequestsRoundTrip) {
   EXPECT_EQ(open_event_request{}.desired_access, 0x001F0003u);
   // Numbers no request has are unknown: the gaps between the ranges, and
   // past the last.
-  for (std::uint8_t type : {0, 17, 19, 22, 29, 31, 40, 99}) {
+  for (std::uint8_t type : {0, 17, 19, 23, 29, 31, 40, 99}) {
     auto bytes = encode(request(close_event_request{1}), 1);
     bytes[6] = std::byte{type};
     header h;

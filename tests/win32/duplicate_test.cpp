@@ -159,6 +159,39 @@ TEST_F(Duplicate, AnInheritedNamedEventKeepsItsName) {
   EXPECT_TRUE(name_goes_within_bound(name));
 }
 
+// A named mutex or semaphore inherited by a child is still the named
+// object there: the child holds its name, so the name outlives the parent's
+// handles, and opening the name in the child gives the inherited object.
+TEST_F(Duplicate, AnInheritedNamedMutexOrSemaphoreKeepsItsName) {
+  SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
+  for (std::string kind : {"mutex", "semaphore"}) {
+    SCOPED_TRACE(kind);
+    std::string name = "conduit-inherit-" + kind + "-" + std::to_string(GetCurrentProcessId());
+    bool mutex = kind == "mutex";
+    HANDLE object = mutex ? CreateMutexA(&inheritable, FALSE, name.c_str())
+                          : CreateSemaphoreA(&inheritable, 0, 5, name.c_str());
+    ASSERT_NE(object, nullptr) << GetLastError();
+    {
+      child_process same;
+      ASSERT_TRUE(start(same, "same-by-name " + kind + " " + value_of(object) + " " + name,
+                        child_path, TRUE))
+          << GetLastError();
+      EXPECT_EQ(same.exit_code(), 0u);
+    }
+    child_process holder;
+    ASSERT_TRUE(start(holder, "hold-handle " + value_of(object), child_path, TRUE))
+        << GetLastError();
+    EXPECT_EQ(read_line(holder.output), "held");
+    EXPECT_TRUE(CloseHandle(object));
+    handle_guard reopened(mutex ? OpenMutexA(MUTEX_ALL_ACCESS, FALSE, name.c_str())
+                                : OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, name.c_str()));
+    ASSERT_NE(reopened.get(), nullptr) << GetLastError();
+    reopened = handle_guard();
+    holder.input = handle_guard();
+    EXPECT_EQ(holder.exit_code(), 0u);
+  }
+}
+
 TEST_F(Duplicate, PipeClientIntoChildTalksToServer) {
   std::string name = pipe_name();
   handle_guard server(
@@ -276,9 +309,9 @@ TEST_F(Duplicate, InheritedPipeClientTalksToServer) {
 TEST_F(Duplicate, InheritedConnectedServerEndServesTheClient) {
   std::string name = pipe_name();
   SECURITY_ATTRIBUTES inheritable{sizeof(inheritable), nullptr, TRUE};
-  HANDLE server = CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX,
-                                   PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE, 1, 4096, 4096, 0,
-                                   &inheritable);
+  HANDLE server =
+      CreateNamedPipeA(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE,
+                       1, 4096, 4096, 0, &inheritable);
   ASSERT_NE(server, INVALID_HANDLE_VALUE) << GetLastError();
   handle_guard client(open_client(name));
   ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
@@ -301,8 +334,7 @@ TEST_F(Duplicate, InheritedMessageClientReadsWholeMessages) {
   EXPECT_EQ(write_text(server, "one message"), 11u);
   // The child reads with the parent's handle state: one read, one message.
   child_process child;
-  ASSERT_TRUE(start(child, "read-handle " + value_of(client), child_path, TRUE))
-      << GetLastError();
+  ASSERT_TRUE(start(child, "read-handle " + value_of(client), child_path, TRUE)) << GetLastError();
   EXPECT_EQ(child.exit_code(), 0u);
   EXPECT_EQ(read_text(child.output), "one message");
   // The parent's handle is still its own, and still connected.

@@ -124,6 +124,16 @@ class MailslotApi : public sandbox {
     EXPECT_TRUE(GetMailslotInfo(slot, nullptr, nullptr, &c, nullptr));
     return c;
   }
+  // Nothing of a cancel is left over for the next blocking read: a message
+  // written now is what it gets.
+  static void expect_next_read_untouched(HANDLE slot, const std::string& name) {
+    handle_guard out(open_writer(name));
+    ASSERT_TRUE(write(out.get(), "after"));
+    char buffer[8];
+    DWORD n = 0;
+    ASSERT_TRUE(ReadFile(slot, buffer, sizeof buffer, &n, nullptr)) << GetLastError();
+    EXPECT_EQ(std::string(buffer, n), "after");
+  }
 };
 
 TEST_F(MailslotApi, CreateMailslotNamesAndErrors) {
@@ -428,13 +438,48 @@ TEST_F(MailslotApi, CancelIoExEndsABlockingReadInAnotherThread) {
   auto [ok, error] = reader.get();
   EXPECT_FALSE(ok);
   EXPECT_EQ(error, DWORD{ERROR_OPERATION_ABORTED});
-  // Nothing of the cancel is left over for the next blocking read.
-  handle_guard out(open_writer(name));
-  ASSERT_TRUE(write(out.get(), "after"));
+  expect_next_read_untouched(slot.get(), name);
+}
+
+// CancelSynchronousIo reaches the same read through its thread: the read
+// ends with ERROR_OPERATION_ABORTED, and the slot goes on.
+struct slot_read {
+  HANDLE slot = nullptr;
+  BOOL ok = FALSE;
+  DWORD error = 0;
+};
+
+DWORD WINAPI read_slot(LPVOID argument) {
+  auto* read = static_cast<slot_read*>(argument);
   char buffer[8];
-  DWORD n = 0;
-  ASSERT_TRUE(ReadFile(slot.get(), buffer, sizeof buffer, &n, nullptr)) << GetLastError();
-  EXPECT_EQ(std::string(buffer, n), "after");
+  DWORD n = 7;
+  read->ok = ReadFile(read->slot, buffer, sizeof buffer, &n, nullptr);
+  read->error = read->ok ? 0 : GetLastError();
+  return 0;
+}
+
+TEST_F(MailslotApi, CancelSynchronousIoEndsABlockingRead) {
+  std::string name = slot_name();
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, MAILSLOT_WAIT_FOREVER, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  slot_read read{slot.get()};
+  handle_guard thread(CreateThread(nullptr, 0, &read_slot, &read, 0, nullptr));
+  ASSERT_NE(thread.get(), nullptr);
+  // Until the read waits there is nothing to cancel (ERROR_NOT_FOUND).
+  auto deadline = steady_clock::now() + std::chrono::seconds(10);
+  bool found = false;
+  while (!found && steady_clock::now() < deadline) {
+    found = CancelSynchronousIo(thread.get());
+    if (!found) {
+      ASSERT_EQ(GetLastError(), ERROR_NOT_FOUND);
+      std::this_thread::yield();
+    }
+  }
+  ASSERT_TRUE(found) << "the blocking read never began";
+  ASSERT_EQ(WaitForSingleObject(thread.get(), 10000), WAIT_OBJECT_0);
+  EXPECT_FALSE(read.ok);
+  EXPECT_EQ(read.error, DWORD{ERROR_OPERATION_ABORTED});
+  expect_next_read_untouched(slot.get(), name);
 }
 
 DWORD routine_error = 12345;

@@ -6,8 +6,10 @@
 
 #include <windows.h>
 
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -243,6 +245,57 @@ TEST_F(NamedSync, ProcessExitAbandonsIt) {
   EXPECT_EQ(WaitForSingleObject(m, bound_ms), WAIT_ABANDONED);
   EXPECT_EQ(WaitForSingleObject(m, 0), WAIT_OBJECT_0);
   EXPECT_TRUE(ReleaseMutex(m));
+  EXPECT_TRUE(ReleaseMutex(m));
+}
+
+// A process killed outright (SIGKILL) runs no exit handler: the broker,
+// which hears from the process each time one of its threads takes the mutex
+// or lets it go, abandons it when the process's connection ends. A thread
+// already waiting gets WAIT_ABANDONED, as on Windows; a mutex taken and let
+// go before the kill is not abandoned again.
+TEST_F(NamedSync, AnOwnerKilledOutrightAbandonsIt) {
+  std::string name = object_name();
+  handle_guard m(CreateMutexA(nullptr, FALSE, name.c_str()));
+  ASSERT_NE(m.get(), nullptr) << GetLastError();
+  helper_process owner;
+  ASSERT_EQ(owner.call("mutex-open m " + name), "ok");
+  ASSERT_EQ(owner.call("mutex-wait m 0"), "ok signalled");
+  ASSERT_EQ(owner.call("mutex-release m"), "ok");
+  ASSERT_EQ(owner.call("mutex-wait m 0"), "ok signalled");
+  EXPECT_EQ(WaitForSingleObject(m, 0), static_cast<DWORD>(WAIT_TIMEOUT));
+  std::atomic<DWORD> waiter_tid{0};
+  DWORD waited = 0;
+  std::thread waiter([&] {
+    waiter_tid = GetCurrentThreadId();
+    waited = WaitForSingleObject(m, bound_ms);
+    if (waited == WAIT_ABANDONED) ReleaseMutex(m);
+  });
+  while (waiter_tid == 0) std::this_thread::yield();
+  ASSERT_TRUE(wait_until_blocked(waiter_tid, SYS_poll));
+  owner.kill_hard();
+  waiter.join();
+  EXPECT_EQ(waited, static_cast<DWORD>(WAIT_ABANDONED));
+  // Abandoned once: taken again, it is an ordinary mutex.
+  EXPECT_EQ(WaitForSingleObject(m, bound_ms), WAIT_OBJECT_0);
+  EXPECT_TRUE(ReleaseMutex(m));
+  // Killed owning nothing (it took the mutex and let go): nothing is
+  // abandoned. A name only it holds tells when the broker has seen it go.
+  std::string own_name = object_name("own");
+  helper_process idle;
+  ASSERT_EQ(idle.call("mutex-open m " + name), "ok");
+  ASSERT_EQ(idle.call("mutex-create own " + own_name), "ok created");
+  ASSERT_EQ(idle.call("mutex-wait m 0"), "ok signalled");
+  ASSERT_EQ(idle.call("mutex-release m"), "ok");
+  idle.kill_hard();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(bound_ms);
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
+    HANDLE h = OpenMutexA(SYNCHRONIZE, FALSE, own_name.c_str());
+    gone = !h && GetLastError() == ERROR_FILE_NOT_FOUND;
+    if (h) CloseHandle(h);
+  }
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(WaitForSingleObject(m, 0), WAIT_OBJECT_0);  // not WAIT_ABANDONED
   EXPECT_TRUE(ReleaseMutex(m));
 }
 

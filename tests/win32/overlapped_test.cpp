@@ -330,6 +330,62 @@ TEST_F(Overlapped, ZeroLengthReadsAndMessages) {
   EXPECT_EQ(got, 1u);
 }
 
+// An empty write takes no room: it is done the moment it is issued, even
+// behind a write still waiting for the reader (Wine's pipe.c, "empty write
+// will not block"), and on a message pipe its empty message still comes in
+// its place, after the messages written before it. The reader is another
+// process.
+TEST_F(Overlapped, AnEmptyWriteIsDoneAtOnceBehindAPendingWrite) {
+  for (DWORD mode : {message_pipe, DWORD{PIPE_TYPE_BYTE}}) {
+    bool message = mode == message_pipe;
+    SCOPED_TRACE(message ? "message pipe" : "byte pipe");
+    std::string name = pipe_name(message ? "message" : "byte");
+    handle_guard server(make_server(name, overlapped_duplex, mode, 1, 4096));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    overlapped_block connect;
+    ASSERT_FALSE(ConnectNamedPipe(server, &connect.ov));
+    ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+    helper_process reader;
+    ASSERT_EQ(reader.call("open c1 " + name), "ok");
+    ASSERT_TRUE(wait_for(connect.event));
+    if (message) {
+      ASSERT_EQ(reader.call("read-mode c1 message"), "ok");
+    }
+
+    std::vector<char> big(3 << 20, 'b');
+    overlapped_block first, empty, tail;
+    DWORD n = 7;
+    ASSERT_FALSE(WriteFile(server, big.data(), static_cast<DWORD>(big.size()), &n, &first.ov));
+    ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+    n = 7;
+    EXPECT_TRUE(WriteFile(server, big.data(), 0, &n, &empty.ov)) << GetLastError();
+    EXPECT_EQ(n, 0u);
+    EXPECT_TRUE(signalled(empty.event));
+    EXPECT_EQ(empty.status(), STATUS_SUCCESS);
+    n = 7;
+    EXPECT_TRUE(GetOverlappedResult(server, &empty.ov, &n, FALSE)) << GetLastError();
+    EXPECT_EQ(n, 0u);
+    EXPECT_FALSE(signalled(first.event));
+    // A write with data still waits its turn.
+    EXPECT_FALSE(WriteFile(server, "tail", 4, &n, &tail.ov));
+    EXPECT_EQ(GetLastError(), ERROR_IO_PENDING);
+
+    if (message) {
+      EXPECT_EQ(reader.call("readall-bytes c1 " + std::to_string(big.size())),
+                "ok " + std::to_string(big.size()));
+      EXPECT_EQ(reader.call("read c1 16"), "ok");  // the empty message, in its place
+      EXPECT_EQ(reader.call("read c1 16"), "ok tail");
+    } else {
+      EXPECT_EQ(reader.call("readall-bytes c1 " + std::to_string(big.size() + 4)),
+                "ok " + std::to_string(big.size() + 4));
+    }
+    ASSERT_TRUE(GetOverlappedResult(server, &first.ov, &n, TRUE)) << GetLastError();
+    EXPECT_EQ(n, big.size());
+    ASSERT_TRUE(GetOverlappedResult(server, &tail.ov, &n, TRUE)) << GetLastError();
+    EXPECT_EQ(n, 4u);
+  }
+}
+
 TEST_F(Overlapped, ReadsCompleteInTheOrderIssued) {
   handle_guard server, client;
   connect_pair(message_pipe, server, client);

@@ -11,8 +11,11 @@
 #include <windows.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "conduit/pipe_client.hpp"
 #include "runtime/client_end.hpp"
@@ -665,7 +668,7 @@ TEST_F(PipeApi, ClosingAHandleWakesAThreadBlockedOnIt) {
   });
   // Closing the reader's own handle ends its read, as the pipe is closing.
   while (reader_tid == 0) std::this_thread::yield();
-  ASSERT_TRUE(wait_until_blocked(reader_tid, SYS_recvfrom));
+  ASSERT_TRUE(wait_until_blocked(reader_tid, SYS_poll));
   EXPECT_TRUE(CloseHandle(client));
   reader.join();
   EXPECT_EQ(error, ERROR_BROKEN_PIPE);
@@ -691,6 +694,125 @@ TEST_F(PipeApi, ClosingAServerHandleWakesAThreadConnectingOnIt) {
   EXPECT_EQ(error, ERROR_BROKEN_PIPE);
   EXPECT_EQ(open_client(pipe_name()), INVALID_HANDLE_VALUE);
   EXPECT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
+}
+
+// CancelSynchronousIo ends the synchronous read another thread is blocked
+// in (ERROR_OPERATION_ABORTED for it) and nothing else: the pipe goes on,
+// and the data written after it is read whole. With no such call to end it
+// fails with ERROR_NOT_FOUND (Wine's ntdll pipe.c, NtCancelSynchronousIoFile).
+TEST_F(PipeApi, CancelSynchronousIoEndsABlockedRead) {
+  for (DWORD mode : {DWORD{PIPE_TYPE_BYTE}, message_pipe}) {
+    SCOPED_TRACE(mode == message_pipe ? "message pipe" : "byte pipe");
+    std::string name = pipe_name(mode == message_pipe ? "message" : "byte");
+    handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, mode));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    helper_process client;
+    ASSERT_EQ(client.call("open c1 " + name), "ok");
+    char buffer[16];
+    DWORD n = 0;
+    call_on_thread reader([&] { return ReadFile(server, buffer, sizeof(buffer), &n, nullptr); });
+    ASSERT_TRUE(reader.blocked_in(SYS_poll));
+    EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
+    EXPECT_EQ(reader.error(), ERROR_OPERATION_ABORTED);
+    EXPECT_EQ(n, 0u);
+    // Nothing to end now, in that thread (gone) or in this one.
+    EXPECT_FALSE(CancelSynchronousIo(reader.thread()));
+    EXPECT_EQ(GetLastError(), ERROR_NOT_FOUND);
+    EXPECT_FALSE(CancelSynchronousIo(GetCurrentThread()));
+    EXPECT_EQ(GetLastError(), ERROR_NOT_FOUND);
+    ASSERT_EQ(client.call("write c1 after"), "ok 5");
+    EXPECT_EQ(read_text(server), "after");
+  }
+  EXPECT_FALSE(CancelSynchronousIo(nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+}
+
+// A cancel ends the call it was aimed at and no later one: the same thread's
+// next read waits for its data as if nothing had been cancelled.
+TEST_F(PipeApi, CancelSynchronousIoLeavesTheThreadsNextReadAlone) {
+  std::string name = pipe_name("next");
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  helper_process client;
+  ASSERT_EQ(client.call("open c1 " + name), "ok");
+  char buffer[16];
+  DWORD n = 0;
+  DWORD first_error = 0;
+  std::atomic<bool> first_over{false};
+  call_on_thread reader([&] {
+    BOOL first = ReadFile(server, buffer, sizeof(buffer), &n, nullptr);
+    first_error = first ? 0 : GetLastError();
+    first_over = true;
+    return ReadFile(server, buffer, sizeof(buffer), &n, nullptr);
+  });
+  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!first_over && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_TRUE(first_over);
+  EXPECT_EQ(first_error, ERROR_OPERATION_ABORTED);
+  // The second read waits: the cancel aimed at the first is spent.
+  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  ASSERT_EQ(client.call("write c1 later"), "ok 5");
+  EXPECT_EQ(reader.error(), 0u);
+  EXPECT_EQ(std::string(buffer, n), "later");
+}
+
+// A thread blocked writing (the pipe full, nobody reading), connecting (no
+// client yet) or waiting for an instance (WaitNamedPipe) is ended the same
+// way; the pipe is still usable after.
+TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteConnectOrWait) {
+  std::string name = pipe_name();
+  helper_process other;
+  ASSERT_EQ(other.call("create s1 " + name + " out=4096 in=4096"), "ok");
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  std::vector<char> big(16 << 20, 'x');
+  DWORD written = 7;
+  call_on_thread writer([&] {
+    return WriteFile(client, big.data(), static_cast<DWORD>(big.size()), &written, nullptr);
+  });
+  ASSERT_TRUE(writer.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(writer.thread())) << GetLastError();
+  EXPECT_EQ(writer.error(), ERROR_OPERATION_ABORTED);
+  EXPECT_EQ(written, 0u);
+
+  handle_guard server(make_server(pipe_name("connect"), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  call_on_thread connector([&] { return ConnectNamedPipe(server, nullptr); });
+  ASSERT_TRUE(connector.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(connector.thread())) << GetLastError();
+  EXPECT_EQ(connector.error(), ERROR_OPERATION_ABORTED);
+  // The instance still listens: a client that comes now is connected.
+  ASSERT_EQ(other.call("open c2 " + pipe_name("connect")), "ok");
+  EXPECT_FALSE(ConnectNamedPipe(server, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_PIPE_CONNECTED);
+  ASSERT_EQ(other.call("write c2 hello"), "ok 5");
+  EXPECT_EQ(read_text(server), "hello");
+
+  // Its only instance is taken: WaitNamedPipe waits until cancelled.
+  std::string busy = pipe_name("connect");
+  call_on_thread waiter([&] { return WaitNamedPipeA(busy.c_str(), NMPWAIT_WAIT_FOREVER); });
+  ASSERT_TRUE(waiter.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(waiter.thread())) << GetLastError();
+  EXPECT_EQ(waiter.error(), ERROR_OPERATION_ABORTED);
+}
+
+// The same for an anonymous pipe's read end (CreatePipe), a child's output
+// say: the thread blocked reading it is ended, and the pipe goes on.
+TEST_F(PipeApi, CancelSynchronousIoEndsABlockedAnonymousPipeRead) {
+  HANDLE r = nullptr, w = nullptr;
+  ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0)) << GetLastError();
+  handle_guard read_end(r), write_end(w);
+  char buffer[8];
+  DWORD n = 7;
+  call_on_thread reader([&] { return ReadFile(read_end, buffer, sizeof(buffer), &n, nullptr); });
+  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
+  EXPECT_EQ(reader.error(), ERROR_OPERATION_ABORTED);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(write_text(write_end, "after"), 5u);
+  EXPECT_EQ(read_text(read_end), "after");
 }
 
 }  // namespace

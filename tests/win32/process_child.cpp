@@ -30,6 +30,11 @@
 //                     count, or 200 + the error modulo 50
 //   take-and-exit H   takes the mutex H (no wait) and exits owning it:
 //                     0 if it took it, else 1
+//   same-by-name KIND H NAME  whether the named mutex or semaphore H
+//                     (KIND: mutex, semaphore) is what OpenMutex or
+//                     OpenSemaphore with NAME gives here, and CreateMutex or
+//                     CreateSemaphore with NAME says ERROR_ALREADY_EXISTS:
+//                     exits 0 if so, else the step that failed (1-3)
 //   hold-handle H     writes "held" and a newline, keeps handle H open
 //                     until standard input ends, then exits 0
 //   probe HS FDS [PATH H]  what this process found at start-up: for each
@@ -225,6 +230,32 @@ int run(int argc, char** argv) {
   if (step == "take-and-exit" && argc >= 3) {
     auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
     ExitProcess(WaitForSingleObject(handle, 0) == WAIT_OBJECT_0 ? 0 : 1);  // owning it
+  }
+  if (step == "same-by-name" && argc >= 5) {
+    std::string kind = argv[2];
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[3], nullptr, 0));
+    const char* name = argv[4];
+    if (kind == "mutex") {
+      HANDLE by_name = OpenMutexA(MUTEX_ALL_ACCESS, FALSE, name);
+      if (!by_name) ExitProcess(1);
+      // One object: taken through the name, it is this thread's through H
+      // too (recursively); another object over the same counter is not.
+      if (WaitForSingleObject(by_name, 0) != WAIT_OBJECT_0) ExitProcess(1);
+      if (WaitForSingleObject(handle, 0) != WAIT_OBJECT_0) ExitProcess(2);
+      ReleaseMutex(handle);
+      ReleaseMutex(by_name);
+      HANDLE created = CreateMutexA(nullptr, FALSE, name);
+      ExitProcess(created && GetLastError() == ERROR_ALREADY_EXISTS ? 0 : 3);
+    }
+    // A semaphore: one object has one maximum, whatever the name's holder
+    // says; its count moves through either handle.
+    HANDLE by_name = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, name);
+    if (!by_name) ExitProcess(1);
+    LONG previous = -1;
+    if (!ReleaseSemaphore(by_name, 1, &previous)) ExitProcess(1);
+    if (WaitForSingleObject(handle, 0) != WAIT_OBJECT_0) ExitProcess(2);
+    HANDLE created = CreateSemaphoreA(nullptr, 0, 5, name);
+    ExitProcess(created && GetLastError() == ERROR_ALREADY_EXISTS ? 0 : 3);
   }
   if (step == "set-event" && argc >= 3) {
     auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));

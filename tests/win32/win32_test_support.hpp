@@ -7,9 +7,11 @@
 #include <unistd.h>
 #include <windows.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -91,6 +93,46 @@ inline bool wait_until_blocked(DWORD tid, long number) {
   }
   return true;
 }
+
+/// A synchronous call made on a thread of its own (CreateThread, so that it
+/// has a handle for CancelSynchronousIo): its result and last error.
+class call_on_thread {
+ public:
+  explicit call_on_thread(std::function<BOOL()> call) : call_(std::move(call)) {
+    thread_ = handle_guard(CreateThread(nullptr, 0, &call_on_thread::run, this, 0, nullptr));
+  }
+  ~call_on_thread() { WaitForSingleObject(thread_, 10000); }
+  call_on_thread(const call_on_thread&) = delete;
+  call_on_thread& operator=(const call_on_thread&) = delete;
+
+  [[nodiscard]] HANDLE thread() const { return thread_.get(); }
+  /// Waits (bounded) until the call blocks in system call `number`.
+  bool blocked_in(long number) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (tid_ == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    return tid_ != 0 && wait_until_blocked(tid_, number);
+  }
+  /// Waits (bounded) for the call to return: its last error, 0 if it
+  /// succeeded, or a sentinel if it did not return.
+  DWORD error() {
+    if (WaitForSingleObject(thread_, 10000) != WAIT_OBJECT_0) return 0xDEADBEEF;
+    return result_ ? 0 : error_;
+  }
+
+ private:
+  static DWORD WINAPI run(LPVOID self) {
+    auto* me = static_cast<call_on_thread*>(self);
+    me->tid_ = GetCurrentThreadId();
+    me->result_ = me->call_();
+    me->error_ = GetLastError();
+    return 0;
+  }
+  std::function<BOOL()> call_;
+  handle_guard thread_;
+  std::atomic<DWORD> tid_{0};
+  BOOL result_ = FALSE;
+  DWORD error_ = 0;
+};
 
 /// The program process `pid` runs ("" once it is gone). Right after
 /// CreateProcess the child may still be inside its exec: the kernel lets

@@ -475,6 +475,11 @@ BOOL WINAPI GetOverlappedResultEx(HANDLE hFile, LPOVERLAPPED lpOverlapped,
                                   BOOL bAlertable);
 BOOL WINAPI CancelIo(HANDLE hFile);
 BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);
+/* Ends the synchronous ReadFile, WriteFile, ConnectNamedPipe or
+ * WaitNamedPipe thread hThread is blocked in on a named pipe, or its
+ * ReadFile on an anonymous pipe or a mailslot (ERROR_OPERATION_ABORTED for
+ * it); FALSE with ERROR_NOT_FOUND when it is in none. */
+BOOL WINAPI CancelSynchronousIo(HANDLE hThread);
 HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
                                      ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads);
 BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred,
