@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/unique_fd.hpp"
@@ -24,6 +25,9 @@ struct credentials {
   /// (open_remote): a NETWORK logon, and an anonymous one if smbd said so.
   bool remote = false;
   bool anonymous = false;
+  /// A remote client's computer name and address, as the bridge gave them.
+  std::string computer_name;
+  std::string address;
 };
 
 using peer_id = std::uint64_t;
