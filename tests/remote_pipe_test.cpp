@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -238,6 +240,20 @@ TEST_F(RemotePipe, PythonClientEchoesBytes) {
   EXPECT_EQ(r.out, "opened\ngot:abc\ngot:defgh\n");
 }
 
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// This host's name as an SMB client gives it in its logon: the first label,
+// at most 15 characters.
+std::string netbios_host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  std::string name(host);
+  return name.substr(0, std::min(name.find('.'), std::size_t{15}));
+}
+
 // The server sees the SMB user as its client, marked remote, and acts as
 // that user when it impersonates it.
 TEST_F(RemotePipe, ServerSeesTheRemoteUser) {
@@ -252,7 +268,8 @@ TEST_F(RemotePipe, ServerSeesTheRemoteUser) {
     if (ec) return;
     auto who = server.client_identity(ec);
     std::string answer = "uid=" + std::to_string(who.uid) + " gid=" + std::to_string(who.gid) +
-                         " remote=" + std::to_string(who.remote) + " name=" + who.user_name;
+                         " remote=" + std::to_string(who.remote) + " name=" + who.user_name +
+                         " computer=" + who.computer_name + " address=" + who.address;
     {
       auto acting = server.impersonate_client(ec);
       answer += " euid=" + (ec ? "error" : std::to_string(::geteuid()));
@@ -264,8 +281,12 @@ TEST_F(RemotePipe, ServerSeesTheRemoteUser) {
   t.join();
   EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
   std::string uid = std::to_string(alice.uid());
-  EXPECT_EQ(r.out, "opened\ngot:uid=" + uid + " gid=" + std::to_string(alice.gid()) +
-                       " remote=1 name=" + alice.name() + " euid=" + uid + " after=0\n");
+  // The computer is the one the SMB client named in its logon (its NetBIOS
+  // name: this host's), reached from 127.0.0.1.
+  EXPECT_EQ(lower(r.out),
+            lower("opened\ngot:uid=" + uid + " gid=" + std::to_string(alice.gid()) +
+                  " remote=1 name=" + alice.name() + " computer=" + netbios_host_name() +
+                  " address=127.0.0.1 euid=" + uid + " after=0\n"));
 }
 
 // The pipe's DACL decides for remote users as for local ones: the user it
@@ -383,7 +404,8 @@ TEST_F(RemotePipe, ConduitClientThroughSmbd) {
       said += std::string(reinterpret_cast<const char*>(m.data()), m.size()) + "|";
     }
     auto who = server.client_identity(ec);
-    heard.set_value(said + who.user_name + (who.remote ? " remote" : " local"));
+    heard.set_value(said + who.user_name + (who.remote ? " remote " : " local ") +
+                    lower(who.computer_name) + " " + who.address);
     server.disconnect(ec);
     (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
     server.write("greetings", ec);
@@ -399,7 +421,8 @@ TEST_F(RemotePipe, ConduitClientThroughSmbd) {
     writer.write("one");
     writer.write("two two");
     ASSERT_EQ(got.wait_for(std::chrono::milliseconds(bound_ms)), std::future_status::ready);
-    EXPECT_EQ(got.get(), "one|two two|" + alice.name() + " remote");
+    EXPECT_EQ(got.get(), "one|two two|" + alice.name() + " remote " + lower(netbios_host_name()) +
+                             " 127.0.0.1");
   }
   {
     std::error_code ec;
