@@ -28,6 +28,7 @@
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
 #include "remote/named_pipe_auth.hpp"
+#include "remote_win32_names.hpp"
 #include "runtime/client_end.hpp"
 #include "support/broker_process.hpp"
 #include "support/helper_process.hpp"
@@ -354,6 +355,23 @@ TEST_F(RemotePipe, ServerKilledMidStream) {
   EXPECT_EQ(client.wait_exit(), 4);
 }
 
+// Serves one client in a thread: echoes its first message if `echo_first`,
+// then waits for one more, which it never answers; `after` gets how that
+// wait ended (the client gone: ERROR_BROKEN_PIPE).
+std::thread serve_until_client_leaves(pipe_server& server, std::promise<std::error_code>& after,
+                                      bool echo_first) {
+  return std::thread([&server, &after, echo_first] {
+    std::error_code ec;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    if (!ec && echo_first) {
+      auto m = server.read_message(ec);
+      if (!ec) server.write(m, ec);
+    }
+    if (!ec) (void)server.read_message(ec);
+    after.set_value(ec);
+  });
+}
+
 // smbd dies under a connected client: the server's read sees the pipe
 // broken, as when a local client's process dies.
 TEST_F(RemotePipe, SmbdKilledServerSideCleansUp) {
@@ -362,16 +380,7 @@ TEST_F(RemotePipe, SmbdKilledServerSideCleansUp) {
   auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
   std::promise<std::error_code> after;
   auto outcome = after.get_future();
-  std::thread t([&server, &after] {
-    std::error_code ec;
-    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
-    if (!ec) {
-      auto m = server.read_message(ec);
-      if (!ec) server.write(m, ec);
-      if (!ec) (void)server.read_message(ec);
-    }
-    after.set_value(ec);
-  });
+  std::thread t = serve_until_client_leaves(server, after, /*echo_first=*/true);
   spawned client(python_argv(alice.name(), password, short_name(), {"hello", "@read"}));
   EXPECT_EQ(client.line(), "opened");
   EXPECT_EQ(client.line(), "got:hello");
@@ -585,12 +594,7 @@ TEST_F(RemotePipe, ConduitClientShutDownEndsAWaitingRead) {
   auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
   std::promise<std::error_code> after;
   auto outcome = after.get_future();
-  std::thread t([&server, &after] {
-    std::error_code ec;
-    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
-    if (!ec) (void)server.read_message(ec);  // never answered
-    after.set_value(ec);
-  });
+  std::thread t = serve_until_client_leaves(server, after, /*echo_first=*/false);
   smb_logon(alice);
   std::error_code ec;
   auto client = pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
@@ -609,6 +613,27 @@ TEST_F(RemotePipe, ConduitClientShutDownEndsAWaitingRead) {
   ASSERT_EQ(outcome.wait_for(std::chrono::milliseconds(bound_ms)), std::future_status::ready);
   t.join();
   EXPECT_EQ(outcome.get(), errc::broken_pipe);
+}
+
+// A Win32 server asks its SMB client's computer name: the name the client
+// gave in its logon, in both character sets; a buffer too small for it is
+// ERROR_MORE_DATA (234).
+TEST_F(RemotePipe, Win32ServerGetsTheClientComputerName) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto asked = std::async(std::launch::async,
+                          [this] { return win32_client_computer_name(full_name(), bound_ms); });
+  smb_logon(alice);
+  std::error_code ec;
+  pipe_client client;
+  // The Win32 server may not be listening yet: the open is then refused.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    client = pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::write, ec);
+    if (!ec || asked.wait_for(std::chrono::milliseconds(20)) == std::future_status::ready) break;
+  }
+  EXPECT_FALSE(ec) << ec.message();
+  std::string host = netbios_host_name();
+  EXPECT_EQ(lower(asked.get()), lower("A:" + host + " W:" + host + " tiny error 234"));
 }
 
 // A local user who reaches the bridge's socket (here made reachable on
