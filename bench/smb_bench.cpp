@@ -1,10 +1,13 @@
-// smb_bench: 64-byte round trips to a conduit echo server over three paths,
+// smb_bench: 64-byte round trips to a conduit echo server over four paths,
 // with the ratios printed (docs/benchmarks.md, docs/remote-pipes.md):
 //   local   a conduit client on the local socket pair;
+//   conduit the same conduit client API opening \\127.0.0.1\pipe\x: its
+//           libsmbclient relay, smbd and the bridge (what users get);
 //   bridge  the bridge's np socket spoken to directly, as smbd speaks to it
 //           (the handshake, then the relay): what the bridge adds;
-//   smbd    a python3-samba client through smbd on loopback: the whole
-//           remote path (its time per round trip measured inside python).
+//   smbd    a python3-samba client through smbd on loopback: the remote path
+//           with a client that reads a message whole (its time per round
+//           trip measured inside python).
 // Needs root, Samba and network namespaces; it starts its own smbd, bridge
 // and broker and stops them at the end. An alarm ends a run that hangs.
 #include <poll.h>
@@ -24,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.hpp"
+#include "conduit/error.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/pipe_server.hpp"
 #include "remote/named_pipe_auth.hpp"
@@ -37,6 +42,7 @@ using clock_type = std::chrono::steady_clock;
 constexpr int local_rounds = 20000;
 constexpr int bridge_rounds = 20000;
 constexpr int smbd_rounds = 2000;
+constexpr int conduit_remote_rounds = 100;
 constexpr const char* password = "Conduit-Bench-1";
 
 [[noreturn]] void fail(const std::string& what) {
@@ -56,6 +62,29 @@ void exchange(int fd, std::byte* data) {
     if (n <= 0) fail("recv from the bridge");
     got += static_cast<std::size_t>(n);
   }
+}
+
+// Connects to the bridge's socket and makes the handshake: the socket, or
+// -1 when the bridge is not listening yet or refused.
+int handshake(const std::string& socket_path, const std::vector<std::byte>& request) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
+  std::byte reply[36];
+  std::size_t got = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    while (got < sizeof(reply)) {
+      ssize_t n = ::recv(fd, reply + got, sizeof(reply) - got, 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+  }
+  if (got == sizeof(reply)) return fd;
+  ::close(fd);
+  return -1;
 }
 
 }  // namespace
@@ -80,7 +109,7 @@ int main() {
   auto server = pipe_server::create(R"(\\.\pipe\)" + pipe, options);
   std::thread echo([&server] {
     std::vector<std::byte> buffer(4096);
-    for (int client = 0; client < 3; ++client) {
+    for (int client = 0; client < 4; ++client) {
       std::error_code ec;
       (void)server.connect(std::chrono::seconds(60), ec);
       while (!ec) {
@@ -114,37 +143,44 @@ int main() {
   double local_us = per_round_us(clock_type::now() - start, local_rounds);
   client.close();
 
-  // bridge, as smbd speaks to it
-  int fd = -1;
-  for (int attempt = 0; attempt < 500 && fd < 0; ++attempt) {
-    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      ::close(fd);
-      fd = -1;
-      pollfd none{-1, 0, 0};
-      ::poll(&none, 0, 10);  // the bridge is still starting: try again shortly
-    }
+  // The same client API through libsmbclient, smbd and the bridge.
+  ::setenv("CONDUIT_SMB_USER", user.name().c_str(), 1);
+  ::setenv("CONDUIT_SMB_PASSWORD", password, 1);
+  std::error_code open_ec;
+  pipe_client remote;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    remote = pipe_client::open(R"(\\127.0.0.1\pipe\)" + pipe, pipe_access::duplex, open_ec);
+    if (open_ec != errc::access_denied && open_ec != errc::file_not_found) break;
+    pollfd none{-1, 0, 0};
+    ::poll(&none, 0, 10);  // the bridge is still starting: try again shortly
   }
-  if (fd < 0) fail("cannot reach the bridge");
+  if (open_ec) fail("remote open: " + open_ec.message());
+  start = clock_type::now();
+  for (int i = 0; i < conduit_remote_rounds; ++i) {
+    remote.write(std::span<const std::byte>(data, 64));
+    std::size_t got = 0;
+    while (got < 64) got += remote.read(std::span<std::byte>(data + got, 64 - got));
+  }
+  double conduit_remote_us = per_round_us(clock_type::now() - start, conduit_remote_rounds);
+  remote.close();
+
+  // bridge, as smbd speaks to it: once it listens, and once the echo
+  // server listens again after the client before (a refused handshake)
   detail::remote::npa_request hello;
   hello.level = 7;
   hello.has_session = true;
   hello.has_unix_token = true;
   hello.uid = hello.gid = user.uid();
   auto request = detail::remote::encode_npa_request(hello);
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size()))
-    fail("handshake");
-  std::byte reply[36];
-  std::size_t got = 0;
-  while (got < sizeof(reply)) {
-    ssize_t n = ::recv(fd, reply + got, sizeof(reply) - got, 0);
-    if (n <= 0) fail("handshake refused");
-    got += static_cast<std::size_t>(n);
+  int fd = -1;
+  for (int attempt = 0; attempt < 500 && fd < 0; ++attempt) {
+    fd = handshake(socket_path, request);
+    if (fd < 0) {
+      pollfd none{-1, 0, 0};
+      ::poll(&none, 0, 10);
+    }
   }
+  if (fd < 0) fail("cannot reach the bridge");
   start = clock_type::now();
   for (int i = 0; i < bridge_rounds; ++i) exchange(fd, data);
   double bridge_us = per_round_us(clock_type::now() - start, bridge_rounds);
@@ -170,8 +206,11 @@ int main() {
   if (at == std::string::npos) fail("python client: " + text);
   double smbd_us = std::strtod(text.c_str() + at + 6, nullptr);
 
-  std::printf("64-byte round trips (mean per round trip)\n");
+  std::printf("64-byte round trips (mean per round trip), CPU: %s\n",
+              conduit_bench::cpu_model().c_str());
   std::printf("  local socket pair (conduit client)        %9.2f us\n", local_us);
+  std::printf("  through smbd (conduit client, loopback)   %9.2f us  %6.1fx local\n",
+              conduit_remote_us, conduit_remote_us / local_us);
   std::printf("  bridge np socket (as smbd speaks to it)   %9.2f us  %6.1fx local\n", bridge_us,
               bridge_us / local_us);
   std::printf("  through smbd (python3-samba, loopback)    %9.2f us  %6.1fx local\n", smbd_us,

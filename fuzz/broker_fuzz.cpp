@@ -64,6 +64,7 @@
 #include "broker/event_namespace.hpp"
 #include "broker/pipe_namespace.hpp"
 #include "conduit/error.hpp"
+#include "core/client_computer.hpp"
 #include "core/event_name.hpp"
 #include "core/instance_page.hpp"
 #include "core/object_name.hpp"
@@ -321,6 +322,45 @@ class driver {
     for (auto& [id, m] : model_)
       if (!m.server_end) vanish_ok_.push_back(id);
     broker::open_result result = pipes_.open(p, r);
+    // The remote bit is the broker's to set (open_remote only).
+    check_open(p, r, r.sqos_flags & ~conduit::detail::sqos_remote_client, result);
+  }
+
+  // Only root speaks for a remote client, with a computer name and address
+  // the broker accepts; the server then reads them in its connect record.
+  void handle(broker::peer& p, std::uint8_t, const wire::open_remote_request& r) {
+    for (auto& [id, m] : model_)
+      if (!m.server_end) vanish_ok_.push_back(id);
+    broker::open_result result = pipes_.open_remote(p, r);
+    if (p.creds.uid != 0) {
+      require(result.reply.error == static_cast<std::uint32_t>(conduit::errc::access_denied),
+              "open_remote from a peer that is not root");
+      return;
+    }
+    if (!conduit::detail::valid_computer_name(r.computer_name) ||
+        !conduit::detail::valid_client_address(r.client_address) ||
+        (r.flags & ~wire::known_remote_flags)) {
+      require(result.reply.error == static_cast<std::uint32_t>(conduit::errc::invalid_parameter),
+              "open_remote with a bad field");
+      return;
+    }
+    broker::peer remote;
+    remote.creds.pid = static_cast<pid_t>(r.client_pid);
+    remote.creds.uid = r.uid;
+    remote.creds.gid = r.gid;
+    remote.creds.groups.assign(r.groups.begin(), r.groups.end());
+    remote.creds.remote = true;
+    remote.creds.anonymous = (r.flags & wire::remote_anonymous) != 0;
+    remote.creds.computer_name = r.computer_name;
+    remote.creds.address = r.client_address;
+    check_open(remote, wire::open_request{r.name, r.desired_access, r.sqos_flags},
+               r.sqos_flags | conduit::detail::sqos_remote_client, result);
+  }
+
+  // What any open's result must be, for the client `p` (whose connect
+  // record then carries `sqos`).
+  void check_open(const broker::peer& p, const wire::open_request& r, std::uint32_t sqos,
+                  broker::open_result& result) {
     check_reply(result.reply);
     conduit::detail::object_name name;
     bool parsed =
@@ -354,8 +394,7 @@ class driver {
         require(m.listen_seq > chosen.listen_seq, "a newer instance served before an older one");
     chosen.listen_seq = 0;
     // The server's first bytes: the connect record, whole.
-    std::array<std::byte, wire::connect_record::fixed_size + 4 * wire::connect_record::max_groups>
-        buf;
+    std::array<std::byte, wire::connect_record::max_size> buf;
     ssize_t n = ::recv(chosen.server_end.get(), buf.data(), buf.size(), MSG_DONTWAIT);
     require(n > 0, "no connect record");
     wire::connect_record record;
@@ -364,10 +403,9 @@ class driver {
     require(record.client_pid == static_cast<std::uint32_t>(p.creds.pid) &&
                 record.uid == p.creds.uid && record.gid == p.creds.gid &&
                 record.groups.size() == p.creds.groups.size() &&
-                record.desired_access == r.desired_access &&
-                // The remote bit is the broker's to set (open_remote only).
-                record.sqos_flags == (r.sqos_flags & ~conduit::detail::sqos_remote_client) &&
-                record.serial == chosen.serial,
+                record.desired_access == r.desired_access && record.sqos_flags == sqos &&
+                record.computer_name == p.creds.computer_name &&
+                record.client_address == p.creds.address && record.serial == chosen.serial,
             "connect record does not match the client");
   }
 

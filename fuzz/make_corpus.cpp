@@ -210,6 +210,12 @@ int main(int argc, char** argv) {
   record.serial = 1;
   record.groups = {1000, 27};
   messages.emplace_back("connect-record", wire::encode(record));
+  record.computer_name = "WORKSTATION7";
+  record.client_address = "192.0.2.15";
+  messages.emplace_back("connect-record-remote", wire::encode(record));
+  wire::open_remote_request remote{a,    0xC0000000, 0, 4242,           1000,
+                                   1000, {1000, 27}, 0, "WORKSTATION7", "fe80::1%eth0"};
+  messages.emplace_back("open-remote", wire::encode(wire::request(remote), 22));
   for (const auto& [name, data] : messages) ok &= write_file(wire_dir + "/" + name, data);
 
   std::vector<std::pair<std::string, script>> scripts;
@@ -232,6 +238,17 @@ int main(int argc, char** argv) {
                                                 .step(1, wire::open_request{b, 3, 0})
                                                 .step(1, wire::close_instance_request{1})
                                                 .step(0, wire::close_instance_request{1}));
+  // Peer 2 is root, the only one open_remote serves; peer 1 is refused,
+  // and a computer name with a space is a bad field.
+  wire::open_remote_request remote_bad = remote;
+  remote_bad.computer_name = "BAD NAME";
+  scripts.emplace_back("open-remote", script{}
+                                          .step(with_endpoint, create(a))
+                                          .step(with_endpoint, create(a))
+                                          .step(1, remote)
+                                          .step(2, remote_bad)
+                                          .step(2, remote)
+                                          .step(2, remote));
   scripts.emplace_back("dead-server", script{}
                                           .step(with_endpoint | dead_server, create(a))
                                           .step(with_endpoint, create(a))

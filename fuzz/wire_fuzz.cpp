@@ -79,13 +79,16 @@ void check_connect_record(std::span<const std::byte> in) {
             "record decoded though its prefix was refused");
     return;
   }
-  require(size >= wire::connect_record::fixed_size &&
-              size <= wire::connect_record::fixed_size + 4 * wire::connect_record::max_groups,
+  require(size >= wire::connect_record::fixed_size + wire::connect_record::min_tail &&
+              size <= wire::connect_record::max_size,
           "connect_record_size out of range");
   if (in.size() < size) return;
   wire::connect_record record;
   if (wire::decode_connect_record(in.first(size), record)) return;
   require(record.groups.size() <= wire::connect_record::max_groups, "too many groups");
+  require(record.computer_name.size() <= wire::connect_record::max_computer_name &&
+              record.client_address.size() <= wire::connect_record::max_client_address,
+          "computer name or address over its limit");
   auto again = wire::encode(record);
   require(same_bytes(again, in.first(size)), "record does not re-encode to the same bytes");
   // Anything after the record is the start of the data stream, never part of it.

@@ -14,7 +14,12 @@
 #include <memory>
 #include <string>
 
+#include "conduit/error.hpp"
+#include "conduit/pipe_client.hpp"
+#include "conduit/pipe_server.hpp"
+#include "core/wire.hpp"
 #include "support/helper_process.hpp"
+#include "support/raw_broker.hpp"
 #include "support/sandbox.hpp"
 #include "support/system_broker.hpp"
 #include "support/unix_user.hpp"
@@ -341,6 +346,82 @@ TEST_F(SystemBrokerSecurity, NamedMutexesAndSemaphoresAcrossUsers) {
   EXPECT_EQ(waiter2.call("mutex-release m1"), "err 288");
   EXPECT_EQ(waiter1.call("mutex-release m1"), "ok");
   EXPECT_EQ(waiter2.call("mutex-wait m1 10000"), "ok signalled");
+}
+
+}  // namespace
+}  // namespace conduit
+
+namespace conduit {
+namespace {
+
+using test::unix_user;
+using test::user_process;
+namespace wire = detail::wire;
+
+// Asks the system broker in `dir` to open `name` for a remote client on
+// computer `computer` at `address`: the outcome as test::outcome gives it.
+std::string open_for_remote(const std::string& dir, const std::string& name,
+                            const std::string& computer, const std::string& address) {
+  wire::open_remote_request r;
+  r.name = name;
+  r.desired_access = 0xC0000000;
+  r.client_pid = static_cast<std::uint32_t>(::getpid());
+  r.uid = 4242;
+  r.gid = 4242;
+  r.computer_name = computer;
+  r.client_address = address;
+  auto fd = test::connect_raw(dir);
+  if (!fd) return "no connection";
+  return test::request(fd.get(), r);
+}
+
+// Only root says which computer a client is on: another user's open_remote
+// is refused, whatever it claims; root's bad fields are refused (a name or
+// address of the wrong characters) or end the connection (over the
+// limits); and what root says is what the server reads.
+TEST_F(SystemBrokerSecurity, OnlyRootSaysWhichComputerAClientIsOn) {
+  pipe_options options;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  auto server = pipe_server::create(pipe_name(), options);
+  std::string dir = runtime_dir_, name = pipe_name();
+  user_process mallory(*alice_, [&] {
+    return open_for_remote(dir, name, "TRUSTED-HOST", "10.0.0.1") == "reply 5" ? 0 : 1;
+  });
+  EXPECT_EQ(mallory.wait_exit(std::chrono::seconds(10)), 0);
+  EXPECT_EQ(open_for_remote(dir, name, "BAD NAME", "10.0.0.1"), "reply 87");
+  EXPECT_EQ(open_for_remote(dir, name, "host\n", ""), "reply 87");
+  EXPECT_EQ(open_for_remote(dir, name, "", "10.0.0.999"), "reply 87");
+  EXPECT_EQ(open_for_remote(dir, name, "", "host.example"), "reply 87");
+  EXPECT_EQ(open_for_remote(dir, name, std::string(256, 'a'), ""), "dropped");
+  EXPECT_EQ(open_for_remote(dir, name, "", std::string(46, '1')), "dropped");
+  // Nobody reached the server so far.
+  std::error_code ec;
+  (void)server.connect(std::chrono::milliseconds(100), ec);
+  EXPECT_EQ(ec, errc::sem_timeout);
+  EXPECT_EQ(open_for_remote(dir, name, "WORKSTATION7", "fe80::1%2"), "reply 0");
+  (void)server.connect(std::chrono::milliseconds(10000), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  auto who = server.client_identity(ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(who.remote);
+  EXPECT_EQ(who.uid, 4242u);
+  EXPECT_EQ(who.computer_name, "WORKSTATION7");
+  EXPECT_EQ(who.address, "fe80::1%2");
+}
+
+// A local client has no computer to name.
+TEST_F(SystemBrokerSecurity, LocalClientsHaveNoComputerName) {
+  pipe_options options;
+  options.security_descriptor = "D:(A;;GA;;;WD)";
+  auto server = pipe_server::create(pipe_name(), options);
+  auto client = pipe_client::open(pipe_name(), pipe_access::duplex);
+  std::error_code ec;
+  (void)server.connect(std::chrono::milliseconds(10000), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  auto who = server.client_identity(ec);
+  EXPECT_FALSE(who.remote);
+  EXPECT_EQ(who.computer_name, "");
+  EXPECT_EQ(who.address, "");
 }
 
 }  // namespace

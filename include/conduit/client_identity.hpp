@@ -44,6 +44,11 @@ struct client_identity {
   /// the pipe through conduit-smb-bridge (docs/remote-pipes.md). Its
   /// process_id is then the id of the smbd process serving it.
   bool remote = false;
+  /// A remote client's computer, as smbd heard it: its name (NetBIOS or
+  /// DNS; GetNamedPipeClientComputerName), empty when smbd knew none, and
+  /// its IP address in text. Both empty for a local client.
+  std::string computer_name;
+  std::string address;
 };
 
 }  // namespace conduit

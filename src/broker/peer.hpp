@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "core/unique_fd.hpp"
@@ -25,6 +26,9 @@ struct credentials {
   /// (open_remote): a NETWORK logon, and an anonymous one if smbd said so.
   bool remote = false;
   bool anonymous = false;
+  /// A remote client's computer name and address, as the bridge gave them.
+  std::string computer_name;
+  std::string address;
 };
 
 using peer_id = std::uint64_t;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "conduit/error.hpp"
+#include "core/client_computer.hpp"
 #include "core/instance_page.hpp"
 #include "core/object_name.hpp"
 #include "core/pipe_flags.hpp"
@@ -234,7 +235,9 @@ open_result pipe_namespace::open_remote(const peer& bridge,
     refused.reply = error_reply(errc::access_denied);
     return refused;
   }
-  if ((request.flags & ~wire::known_remote_flags) != 0) {
+  if ((request.flags & ~wire::known_remote_flags) != 0 ||
+      !detail::valid_computer_name(request.computer_name) ||
+      !detail::valid_client_address(request.client_address)) {
     open_result refused;
     refused.reply = error_reply(errc::invalid_parameter);
     return refused;
@@ -246,6 +249,8 @@ open_result pipe_namespace::open_remote(const peer& bridge,
   who.groups.assign(request.groups.begin(), request.groups.end());
   who.remote = true;
   who.anonymous = (request.flags & wire::remote_anonymous) != 0;
+  who.computer_name = request.computer_name;
+  who.address = request.client_address;
   return open_as(who, wire::open_request{request.name, request.desired_access, request.sqos_flags});
 }
 
@@ -299,6 +304,8 @@ open_result pipe_namespace::open_as(const credentials& client, const wire::open_
     record.uid = client.uid;
     record.gid = client.gid;
     record.groups.assign(client.groups.begin(), client.groups.end());
+    record.computer_name = client.computer_name;
+    record.client_address = client.address;
     record.desired_access = request.desired_access;
     record.sqos_flags = (request.sqos_flags & ~detail::sqos_remote_client) |
                         (client.remote ? detail::sqos_remote_client : 0);

@@ -9,6 +9,7 @@ namespace {
 
 class writer {
  public:
+  void u8(std::uint8_t v) { put(v); }
   void u16(std::uint16_t v) { put(v); }
   void u32(std::uint32_t v) { put(v); }
   void u64(std::uint64_t v) { put(v); }
@@ -44,6 +45,7 @@ class writer {
 class reader {
  public:
   explicit reader(std::span<const std::byte> in) : in_(in) {}
+  std::uint8_t u8() { return get<std::uint8_t>(); }
   std::uint16_t u16() { return get<std::uint16_t>(); }
   std::uint32_t u32() { return get<std::uint32_t>(); }
   std::uint64_t u64() { return get<std::uint64_t>(); }
@@ -202,6 +204,8 @@ struct request_encoder {
     w.u32(r.flags);
     w.u32(static_cast<std::uint32_t>(r.groups.size()));
     for (std::uint32_t g : r.groups) w.u32(g);
+    w.str(r.computer_name);
+    w.str(r.client_address);
     return message_type::open_remote;
   }
   message_type operator()(const attach_lane_request& r) {
@@ -454,6 +458,13 @@ std::error_code decode_request(std::span<const std::byte> packet, header& h, req
       std::uint32_t groups = r.u32();
       if (groups > connect_record::max_groups) return bad_message();
       for (std::uint32_t i = 0; i < groups && r.ok(); ++i) m.groups.push_back(r.u32());
+      // Their characters are the broker's to judge; their lengths bound
+      // what a connect record holds.
+      m.computer_name = r.str();
+      m.client_address = r.str();
+      if (m.computer_name.size() > connect_record::max_computer_name ||
+          m.client_address.size() > connect_record::max_client_address)
+        return bad_message();
       out = std::move(m);
       break;
     }
@@ -505,11 +516,25 @@ std::size_t fds_expected(const request& r) {
   return 0;
 }
 
+namespace {
+
+// The tail's size: both strings behind their lengths, padded to 4 bytes.
+std::size_t record_tail_size(std::size_t name, std::size_t address) {
+  return (4 + name + address + 3) / 4 * 4;
+}
+
+}  // namespace
+
 std::vector<std::byte> encode(const connect_record& rec) {
   writer w;
   std::size_t groups = std::min(rec.groups.size(), connect_record::max_groups);
+  std::string_view name =
+      std::string_view(rec.computer_name).substr(0, connect_record::max_computer_name);
+  std::string_view address =
+      std::string_view(rec.client_address).substr(0, connect_record::max_client_address);
+  std::size_t tail = record_tail_size(name.size(), address.size());
   w.u32(connect_record::record_magic);
-  w.u32(static_cast<std::uint32_t>(connect_record::fixed_size + 4 * groups));
+  w.u32(static_cast<std::uint32_t>(connect_record::fixed_size + 4 * groups + tail));
   w.u32(rec.client_pid);
   w.u32(rec.uid);
   w.u32(rec.gid);
@@ -519,6 +544,9 @@ std::vector<std::byte> encode(const connect_record& rec) {
   w.u32(rec.serial);
   w.u32(static_cast<std::uint32_t>(groups));
   for (std::size_t i = 0; i < groups; ++i) w.u32(rec.groups[i]);
+  w.str(name);
+  w.str(address);
+  for (std::size_t pad = 4 + name.size() + address.size(); pad < tail; ++pad) w.u8(0);
   return std::move(w.bytes());
 }
 
@@ -527,8 +555,8 @@ std::size_t connect_record_size(std::span<const std::byte> prefix) {
   reader r(prefix);
   if (r.u32() != connect_record::record_magic) return 0;
   std::uint32_t size = r.u32();
-  if (size < connect_record::fixed_size ||
-      size > connect_record::fixed_size + 4 * connect_record::max_groups || size % 4 != 0)
+  if (size < connect_record::fixed_size + connect_record::min_tail ||
+      size > connect_record::max_size || size % 4 != 0)
     return 0;
   return size;
 }
@@ -547,11 +575,21 @@ std::error_code decode_connect_record(std::span<const std::byte> bytes, connect_
   out.session_id = r.u32();
   out.serial = r.u32();
   std::uint32_t groups = r.u32();
-  if (connect_record::fixed_size + 4 * static_cast<std::size_t>(groups) != bytes.size())
-    return bad_message();
+  if (groups > connect_record::max_groups) return bad_message();
   out.groups.clear();
   for (std::uint32_t i = 0; i < groups; ++i) out.groups.push_back(r.u32());
-  if (!r.ok() || !r.at_end()) return bad_message();
+  out.computer_name = r.str();
+  out.client_address = r.str();
+  if (!r.ok() || out.computer_name.size() > connect_record::max_computer_name ||
+      out.client_address.size() > connect_record::max_client_address ||
+      connect_record::fixed_size + 4 * static_cast<std::size_t>(groups) +
+              record_tail_size(out.computer_name.size(), out.client_address.size()) !=
+          bytes.size())
+    return bad_message();
+  // The padding is zeros, so that a record has one encoding.
+  while (!r.at_end())
+    if (r.u8() != 0) return bad_message();
+  if (!r.ok()) return bad_message();
   return {};
 }
 

@@ -19,7 +19,7 @@
 namespace conduit::detail::wire {
 
 inline constexpr std::uint32_t magic = 0x54444E43;  // "CNDT"
-inline constexpr std::uint16_t protocol_version = 2;
+inline constexpr std::uint16_t protocol_version = 3;
 inline constexpr std::size_t header_size = 16;
 inline constexpr std::size_t max_message_size = 8192;
 inline constexpr std::size_t max_string_bytes = 4096;
@@ -280,6 +280,10 @@ struct open_remote_request {
   std::uint32_t gid = 0;
   std::vector<std::uint32_t> groups;  // at most connect_record::max_groups (64)
   std::uint32_t flags = 0;            // remote_anonymous
+  /// The client's computer as smbd heard it (core/remote_client.hpp says
+  /// what passes): its name, empty when unknown, and its address.
+  std::string computer_name;
+  std::string client_address;
 };
 
 /// A peer gives the broker one more connection of its own, a lane, for
@@ -343,6 +347,13 @@ struct connect_record {
   static constexpr std::uint32_t record_magic = 0x52434E43;  // "CNCR"
   static constexpr std::size_t fixed_size = 40;
   static constexpr std::size_t max_groups = 64;
+  static constexpr std::size_t max_computer_name = 255;  // a DNS name's longest
+  static constexpr std::size_t max_client_address = 45;  // INET6_ADDRSTRLEN - 1
+  /// The strings after the groups: each behind its 2-byte length, then
+  /// zeros to a multiple of 4 bytes.
+  static constexpr std::size_t min_tail = 4;
+  static constexpr std::size_t max_tail = (4 + max_computer_name + max_client_address + 3) / 4 * 4;
+  static constexpr std::size_t max_size = fixed_size + 4 * max_groups + max_tail;
   std::uint32_t client_pid = 0;
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
@@ -351,6 +362,10 @@ struct connect_record {
   std::uint32_t session_id = 0;
   std::uint32_t serial = 0;
   std::vector<std::uint32_t> groups;
+  /// A remote client's computer name and address (open_remote); empty for
+  /// a local client.
+  std::string computer_name;
+  std::string client_address;
 };
 
 [[nodiscard]] std::vector<std::byte> encode(const connect_record& r);

@@ -3,17 +3,20 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conduit/error.hpp"
@@ -134,28 +137,57 @@ struct session {
   }
 };
 
-void relay(std::unique_ptr<session> s, unique_fd socket, instance_page page, bool writes) {
+// Ends the relay process as soon as the client's end is gone, even while
+// the relay waits in an SMB read that only the server could end: the
+// connection then drops, and the server sees its client leave. It touches
+// nothing of libsmbclient's.
+void exit_when_client_leaves(int local) {
+  std::thread([local] {
+    pollfd p{local, 0, 0};  // POLLHUP and POLLERR come unasked
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    ::_exit(0);
+  }).detach();
+}
+
+// Relays in the order things come: each message the client writes goes out
+// as one SMB write; each read the client asks for (read_demand) is one SMB
+// read of one byte, which goes to the client as soon as it comes. Writes
+// already made go before a read asked for after them.
+void relay(std::unique_ptr<session> s, unique_fd socket, unique_fd read_demand,
+           instance_page page) {
   (void)page;  // kept mapped while the relay lives: the client's serial never changes
+  exit_when_client_leaves(socket.get());
   pipe_channel local(std::move(socket), true);
+  auto smb_write = smbc_getFunctionWrite(s->ctx);
+  auto smb_read = smbc_getFunctionRead(s->ctx);
   std::vector<std::byte> buffer(max_transfer);
   std::error_code ec;
-  if (writes) {
-    // Each message (or write) the client makes is one SMB write.
-    auto smb_write = smbc_getFunctionWrite(s->ctx);
-    for (;;) {
-      std::size_t n = local.read(buffer, /*message_read=*/true, /*nowait=*/false, ec);
+  for (;;) {
+    pollfd p[2] = {{local.socket(), POLLIN, 0}, {read_demand.get(), POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (p[0].revents) {
+      std::size_t n = local.read(buffer, /*message_read=*/true, /*nowait=*/true, ec);
+      if (ec == errc::no_data) continue;
       if (ec && ec != errc::more_data) return;  // the client closed its end
       if (smb_write(s->ctx, s->file, buffer.data(), n) < 0) return;
+      continue;  // every write waiting goes before a read
     }
-  }
-  // A read fills all it asks for before it returns, so it asks for one
-  // byte: whatever the server sends comes through as soon as it is there.
-  auto smb_read = smbc_getFunctionRead(s->ctx);
-  for (;;) {
-    ssize_t got = smb_read(s->ctx, s->file, buffer.data(), 1);
-    if (got <= 0) return;  // the server's end is gone: the client sees a broken pipe
-    local.write(std::span(buffer).first(static_cast<std::size_t>(got)), false, ec);
-    if (ec) return;
+    if (p[1].revents) {
+      std::uint64_t asked = 0;  // a semaphore: one read per ask
+      if (::read(read_demand.get(), &asked, sizeof(asked)) != sizeof(asked)) continue;
+      // libsmbclient's read returns only once it has all it asked for
+      // (Samba's cli_read reads again after a short answer), and hides
+      // SMB's STATUS_BUFFER_OVERFLOW: asking for one byte is what never
+      // waits for more than the server has sent.
+      ssize_t got = smb_read(s->ctx, s->file, buffer.data(), 1);
+      if (got <= 0) return;  // the server's end is gone: the client sees a broken pipe
+      local.write(std::span(buffer).first(static_cast<std::size_t>(got)), false, ec);
+      if (ec) return;
+    }
   }
 }
 
@@ -189,7 +221,8 @@ bool host_reachable(const std::string& host) {
 }
 
 [[noreturn]] void relay_process(const object_name& name, bool reads, bool writes,
-                                smb_credentials creds, unique_fd socket, unique_fd status) {
+                                smb_credentials creds, unique_fd socket, unique_fd read_demand,
+                                unique_fd status) {
   if (creds.user.empty() && !creds.kerberos) {
     // Nothing to log in with, and never an anonymous logon in its place.
     int result = host_reachable(name.host) ? EPERM : EHOSTUNREACH;
@@ -227,15 +260,10 @@ bool host_reachable(const std::string& host) {
     int flags = reads && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY;
     s->file = smbc_getFunctionOpen(s->ctx)(s->ctx, url.c_str(), flags, 0);
     if (!s->file) result = errno ? errno : EIO;
-    // Both ways is what this relay cannot carry (see the header); said
-    // only once the host, the logon and the open have all answered, as
-    // Windows reports those first.
-    else if (reads && writes)
-      result = ENOTSUP;
   }
   (void)!::write(status.get(), &result, sizeof(result));
   status.reset();
-  if (result == 0) relay(std::move(s), std::move(socket), instance_page(), writes);
+  if (result == 0) relay(std::move(s), std::move(socket), std::move(read_demand), instance_page());
   s.reset();
   ::_exit(0);
 }
@@ -267,6 +295,8 @@ std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb
   std::error_code ec;
   instance_page page = instance_page::create(ec);
   if (ec) return ec;
+  unique_fd demand(::eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE));
+  if (!demand) return error_from_errno(errno);
   int status_pipe[2];
   if (::pipe2(status_pipe, O_CLOEXEC) != 0) return error_from_errno(errno);
   unique_fd status_read(status_pipe[0]), status_write(status_pipe[1]);
@@ -276,14 +306,19 @@ std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb
   if (pid == 0) {
     // Only the relay's own descriptors stay: a copy of any other (another
     // pipe's end) would keep it open after its holder closed it.
-    int low = std::min(mine.get(), status_write.get());
-    int high = std::max(mine.get(), status_write.get());
-    ::syscall(SYS_close_range, 3u, static_cast<unsigned>(low - 1), 0u);
-    ::syscall(SYS_close_range, static_cast<unsigned>(low + 1), static_cast<unsigned>(high - 1), 0u);
-    ::syscall(SYS_close_range, static_cast<unsigned>(high + 1), ~0u, 0u);
+    std::array<int, 3> keep = {mine.get(), demand.get(), status_write.get()};
+    std::sort(keep.begin(), keep.end());
+    unsigned from = 3;
+    for (int fd : keep) {
+      if (static_cast<unsigned>(fd) > from)
+        ::syscall(SYS_close_range, from, static_cast<unsigned>(fd - 1), 0u);
+      from = static_cast<unsigned>(fd) + 1;
+    }
+    ::syscall(SYS_close_range, from, ~0u, 0u);
     (void)theirs.release();
     (void)status_read.release();
-    relay_process(name, reads, writes, std::move(creds), std::move(mine), std::move(status_write));
+    relay_process(name, reads, writes, std::move(creds), std::move(mine), std::move(demand),
+                  std::move(status_write));
   }
   mine.reset();
   status_write.reset();
@@ -294,7 +329,6 @@ std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb
     n = ::read(status_read.get(), &result, sizeof(result));
   } while (n < 0 && errno == EINTR);
   if (n != sizeof(result)) return errc::bad_netpath;  // the relay died before it could say
-  if (result == ENOTSUP) return errc::not_supported;
   // Refused without credentials to offer: there were none to find.
   if ((result == EACCES || result == EPERM) && !have_credentials) return errc::logon_failure;
   if (result != 0) return from_smb_errno(result);
@@ -302,6 +336,7 @@ std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb
   out.page = unique_fd(::dup(page.fd()));
   if (!out.page) return error_from_errno(errno);
   out.socket = std::move(theirs);
+  out.read_demand = std::move(demand);
   return {};
 }
 

@@ -14,15 +14,21 @@
 //   CONDUIT_SMB_KERBEROS=1   the Kerberos ticket in the ccache (KRB5CCNAME)
 // CONDUIT_SMB_PORT picks another port than 445.
 //
-// What libsmbclient can carry decides what opens: its calls are
-// synchronous, one connection serves one call at a time, and its read
-// waits until the whole buffer is filled (or the file ends), where Windows
-// returns one message. A relay cannot then wait for the server's data and
-// send the client's at once, nor end a read at a message boundary. So a
-// remote pipe opens for writing only (each write goes out as one SMB write,
-// one message on a message pipe) or for reading only (the server's bytes
-// come in as they arrive, one SMB read of a byte at a time, to be read in
-// byte mode); asking for both is ERROR_NOT_SUPPORTED (docs/remote-pipes.md).
+// libsmbclient's calls are synchronous and one connection serves one call
+// at a time: while the relay waits in an SMB read for the server's data, no
+// write can go out. So the relay reads only when the client asks for data:
+// a read on the client's end that finds nothing to take signals the relay
+// (an eventfd, `read_demand`), which makes one SMB read and hands over what
+// it brings. That read is of one byte: libsmbclient's read returns only
+// once its whole buffer is filled (Samba's cli_read reads again after a
+// short answer) and does not say where a message ends (SMB's
+// STATUS_BUFFER_OVERFLOW stays inside it), so one byte is what never waits
+// for more than the server has sent; the server's message boundaries do
+// not come through. Writes go out as they
+// come, one SMB write each, whenever the relay is not in a read. A read
+// waiting on the handle therefore holds back a write made meanwhile, as
+// a synchronous handle serialises its I/O on Windows
+// (docs/remote-pipes.md).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +43,9 @@ namespace conduit::detail::remote {
 struct smb_pipe {
   unique_fd socket;  // the client's end (SOCK_SEQPACKET, message framing)
   unique_fd page;    // a sealed instance page whose serial stays 0
+  /// An eventfd the client's reads add 1 to when they would wait: each
+  /// asks the relay for one SMB read (pipe_channel::set_read_demand).
+  unique_fd read_demand;
 };
 
 /// Whether this build reaches remote pipes (it was built with libsmbclient).
@@ -47,8 +56,7 @@ struct smb_pipe {
 /// host cannot be reached, or this build has no libsmbclient),
 /// ERROR_LOGON_FAILURE (no credentials found), ERROR_ACCESS_DENIED (the
 /// logon or the open refused: libsmbclient tells them apart no more),
-/// ERROR_FILE_NOT_FOUND, ERROR_PIPE_BUSY, and ERROR_NOT_SUPPORTED for both
-/// directions at once (see above).
+/// ERROR_FILE_NOT_FOUND, ERROR_PIPE_BUSY.
 [[nodiscard]] std::error_code open_smb_pipe(const object_name& name, std::uint32_t access,
                                             smb_pipe& out);
 

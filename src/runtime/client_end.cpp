@@ -54,7 +54,10 @@ std::shared_ptr<client_end> client_end::open_remote(std::string_view name,
   d.info.type = pipe_type::message;
   d.info.max_instances = unlimited_instances;
   d.access = data_direction(access);
-  return adopt(d, std::move(pipe.socket), std::move(pipe.page), ec);
+  auto self = adopt(d, std::move(pipe.socket), std::move(pipe.page), ec);
+  // The relay reads from the server only when a read here asks it to.
+  if (self) self->channel_->set_read_demand(std::move(pipe.read_demand));
+  return self;
 }
 
 std::shared_ptr<client_end> client_end::adopt(const description& d, unique_fd socket,

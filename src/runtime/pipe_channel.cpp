@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -173,6 +174,7 @@ pipe_channel::pipe_channel(unique_fd socket, bool message_type, read_state state
 
 std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, bool nowait,
                                std::error_code& ec) {
+  if (!nowait) ask_for_data();
   std::size_t got = read_now(buffer, message_read, nowait, ec);
   note_read(got, ec);
   return got;
@@ -181,8 +183,20 @@ std::size_t pipe_channel::read(std::span<std::byte> buffer, bool message_read, b
 bool pipe_channel::read_some(std::span<std::byte> buffer, bool message_read, read_progress& p,
                              std::error_code& ec) {
   bool over = continue_read(buffer, message_read, p, ec);
-  if (over) note_read(p.got, ec);
+  if (over) {
+    note_read(p.got, ec);
+  } else if (!p.asked) {
+    p.asked = true;
+    ask_for_data();
+  }
   return over;
+}
+
+void pipe_channel::ask_for_data() {
+  if (!read_demand_ || has_unread_data()) return;
+  std::uint64_t one = 1;
+  // The relay's eventfd cannot fill up in practice (2^64 - 2 asks).
+  (void)!::write(read_demand_.get(), &one, sizeof(one));
 }
 
 // Data or a message (an empty one too) reached the reader: the client has

@@ -53,6 +53,7 @@ struct read_state {
 /// How far a read_some has got: bytes already in the caller's buffer.
 struct read_progress {
   std::size_t got = 0;
+  bool asked = false;  // the read has asked for data (set_read_demand)
 };
 
 /// How far a write_some has got: bytes sent, a message's length included.
@@ -111,6 +112,11 @@ class pipe_channel {
   pipe_channel(unique_fd socket, bool message_type, read_state state);
 
   [[nodiscard]] int socket() const { return socket_.get(); }
+
+  /// Makes every read that would wait for data first add 1 to the eventfd
+  /// `demand`: the peer is a relay that fetches data only when asked (a
+  /// remote pipe over SMB, remote/smb_client.hpp). Set before any I/O.
+  void set_read_demand(unique_fd demand) { read_demand_ = std::move(demand); }
   [[nodiscard]] bool message_type() const { return message_type_; }
 
   /// Reads in message read mode (at most one message; ERROR_MORE_DATA with
@@ -168,6 +174,8 @@ class pipe_channel {
 
   std::size_t read_now(std::span<std::byte> buffer, bool message_read, bool nowait,
                        std::error_code& ec);
+  /// Asks the relay behind a read demand for data, unless some is here.
+  void ask_for_data();
   bool continue_read(std::span<std::byte> buffer, bool message_read, read_progress& p,
                      std::error_code& ec);
   void note_read(std::size_t got, const std::error_code& ec);
@@ -204,6 +212,7 @@ class pipe_channel {
   void peek_records(std::span<std::byte> buffer, std::size_t left, peek_counts& counts);
 
   unique_fd socket_;
+  unique_fd read_demand_;  // see set_read_demand
   bool message_type_;
   io_lock read_mutex_;
   io_lock write_mutex_;

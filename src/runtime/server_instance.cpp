@@ -146,8 +146,7 @@ bool server_instance::accept_if_arrived_locked(std::error_code& ec) {
   int fd = channel_->socket();
   pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return false;
-  std::array<std::byte, wire::connect_record::fixed_size + 4 * wire::connect_record::max_groups>
-      buffer;
+  std::array<std::byte, wire::connect_record::max_size> buffer;
   ssize_t n = ::recv(fd, buffer.data(), 8, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return false;  // no client yet; the endpoint is still ours too
   // A client is here: say so before the record is taken, so that a broker

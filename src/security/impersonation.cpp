@@ -41,6 +41,10 @@ client_identity identity_of(const wire::connect_record& record) {
                   ? static_cast<impersonation_level>((record.sqos_flags >> sqos_level_shift) & 3)
                   : impersonation_level::impersonation;
   who.remote = (record.sqos_flags & sqos_remote_client) != 0;
+  if (who.remote) {
+    who.computer_name = record.computer_name;
+    who.address = record.client_address;
+  }
   return who;
 }
 

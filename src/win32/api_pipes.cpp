@@ -6,6 +6,7 @@
 // kind of file.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "conduit/error.hpp"
 #include "conduit/pipe_client.hpp"
 #include "conduit/win32/windows.h"
+#include "core/pipe_flags.hpp"
 #include "runtime/client_end.hpp"
 #include "runtime/server_instance.hpp"
 #include "security/impersonation.hpp"
@@ -236,16 +238,29 @@ BOOL pipe_id(HANDLE handle, PULONG out, F&& get) {
   return TRUE;
 }
 
-// Every client of a conduit pipe is a process on this machine, which has no
-// client computer name: Windows says ERROR_PIPE_LOCAL for a local client.
-BOOL client_computer_name(HANDLE handle) {
+// A local client has no computer name to give: Windows says
+// ERROR_PIPE_LOCAL. A remote one (an SMB client, docs/remote-pipes.md) gives
+// the name smbd heard, or its address when smbd knew no name; `size` is in
+// bytes, and one too small for the name and its null is ERROR_MORE_DATA.
+template <typename Char>
+BOOL client_computer_name(HANDLE handle, Char* out, ULONG size) {
   auto pipe = pipe_to_ask(handle);
   if (!pipe) return FALSE;
   if (!pipe->server()) return fail_with(ERROR_NOT_SUPPORTED);
   std::error_code ec;
   pipe->server()->client_process_id(ec);
   if (ec) return fail_with(error_from_code(ec));
-  return fail_with(ERROR_PIPE_LOCAL);
+  conduit::detail::wire::connect_record client;
+  if (!pipe->server()->client_record(client)) return fail_with(ERROR_NOT_FOUND);
+  if (!(client.sqos_flags & conduit::detail::sqos_remote_client))
+    return fail_with(ERROR_PIPE_LOCAL);
+  // Both are ASCII (the broker sees to it), so each byte is one character.
+  const std::string& name =
+      client.computer_name.empty() ? client.client_address : client.computer_name;
+  if (!out || size / sizeof(Char) < name.size() + 1) return fail_with(ERROR_MORE_DATA);
+  std::copy(name.begin(), name.end(), out);
+  out[name.size()] = 0;
+  return TRUE;
 }
 
 ULONG session_of(pid_t pid) {
@@ -493,12 +508,18 @@ BOOL WINAPI ImpersonateNamedPipeClient(HANDLE hNamedPipe) {
   });
 }
 
-BOOL WINAPI GetNamedPipeClientComputerNameA(HANDLE Pipe, LPSTR, ULONG) {
-  return guarded(FALSE, [&] { return client_computer_name(Pipe); });
+BOOL WINAPI GetNamedPipeClientComputerNameA(HANDLE Pipe, LPSTR ClientComputerName,
+                                            ULONG ClientComputerNameLength) {
+  return guarded(FALSE, [&] {
+    return client_computer_name(Pipe, ClientComputerName, ClientComputerNameLength);
+  });
 }
 
-BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR, ULONG) {
-  return guarded(FALSE, [&] { return client_computer_name(Pipe); });
+BOOL WINAPI GetNamedPipeClientComputerNameW(HANDLE Pipe, LPWSTR ClientComputerName,
+                                            ULONG ClientComputerNameLength) {
+  return guarded(FALSE, [&] {
+    return client_computer_name(Pipe, ClientComputerName, ClientComputerNameLength);
+  });
 }
 
 }  // extern "C"

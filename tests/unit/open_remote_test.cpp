@@ -46,7 +46,7 @@ struct listening_pipe {
 
 // The connect record the broker wrote into a server's end.
 bool read_record(int fd, wire::connect_record& out) {
-  std::vector<std::byte> bytes(512);
+  std::vector<std::byte> bytes(wire::connect_record::max_size);
   ssize_t n = ::recv(fd, bytes.data(), bytes.size(), MSG_DONTWAIT);
   return n > 0 &&
          !wire::decode_connect_record(std::span(bytes).first(static_cast<std::size_t>(n)), out);
@@ -85,6 +85,38 @@ TEST(OpenRemote, OnlyRootMaySpeakForRemoteUsers) {
   EXPECT_TRUE(record.sqos_flags & detail::sqos_remote_client);
 }
 
+// The client's computer name and address reach the server as given, and
+// only names and addresses that are such.
+TEST(OpenRemote, ComputerNameAndAddressReachTheServer) {
+  listening_pipe p("D:(A;;GA;;;WD)");
+  auto root = make_peer(3, 0);
+  for (auto [computer, address] :
+       std::vector<std::pair<std::string, std::string>>{{"BAD NAME", ""},
+                                                        {"host\\x", ""},
+                                                        {".leading", ""},
+                                                        {"caf\xc3\xa9", ""},
+                                                        {"", "10.0.0.256"},
+                                                        {"", "::1%"},
+                                                        {"", "127.0.0.1%eth0"},
+                                                        {"", "::1%e/0"},
+                                                        {"", "example.com"}}) {
+    auto bad = remote_open(1000);
+    bad.computer_name = computer;
+    bad.client_address = address;
+    EXPECT_EQ(p.pipes.open_remote(root, bad).reply.error,
+              static_cast<std::uint32_t>(errc::invalid_parameter))
+        << computer << " " << address;
+  }
+  auto good = remote_open(1000);
+  good.computer_name = "WORKSTATION7.example.org";
+  good.client_address = "2001:db8::15";
+  ASSERT_EQ(p.pipes.open_remote(root, good).reply.error, 0u);
+  wire::connect_record record;
+  ASSERT_TRUE(read_record(p.ends[0].get(), record));
+  EXPECT_EQ(record.computer_name, "WORKSTATION7.example.org");
+  EXPECT_EQ(record.client_address, "2001:db8::15");
+}
+
 TEST(OpenRemote, LocalOpensCannotPassForRemote) {
   listening_pipe p("D:(A;;GA;;;WD)");
   auto local = make_peer(2, 1000);
@@ -94,6 +126,8 @@ TEST(OpenRemote, LocalOpensCannotPassForRemote) {
   wire::connect_record record;
   ASSERT_TRUE(read_record(p.ends[0].get(), record));
   EXPECT_FALSE(record.sqos_flags & detail::sqos_remote_client);
+  EXPECT_EQ(record.computer_name, "");
+  EXPECT_EQ(record.client_address, "");
 }
 
 TEST(OpenRemote, NetworkLogonsMeetTheDacl) {
@@ -130,6 +164,20 @@ TEST(OpenRemote, WireRoundTrip) {
   EXPECT_EQ(wire::fds_expected(out), 0u);
   // More groups than a connect record holds: the peer is dropped.
   in.groups.assign(wire::connect_record::max_groups + 1, 5);
+  bytes = wire::encode(wire::request(in), 7);
+  EXPECT_EQ(wire::decode_request(bytes, h, out), std::errc::bad_message);
+  // So does a computer name or address longer than a connect record holds.
+  in.groups = {};
+  in.computer_name = "host";
+  in.client_address = "192.0.2.1";
+  bytes = wire::encode(wire::request(in), 7);
+  ASSERT_FALSE(wire::decode_request(bytes, h, out));
+  EXPECT_EQ(std::get<wire::open_remote_request>(out).computer_name, "host");
+  in.computer_name.assign(wire::connect_record::max_computer_name + 1, 'h');
+  bytes = wire::encode(wire::request(in), 7);
+  EXPECT_EQ(wire::decode_request(bytes, h, out), std::errc::bad_message);
+  in.computer_name = "host";
+  in.client_address.assign(wire::connect_record::max_client_address + 1, '1');
   bytes = wire::encode(wire::request(in), 7);
   EXPECT_EQ(wire::decode_request(bytes, h, out), std::errc::bad_message);
 }

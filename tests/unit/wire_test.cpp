@@ -133,7 +133,27 @@ TEST(Wire, ConnectRecordRoundTripAndLimits) {
   bytes[4] = std::byte{0xFF};  // absurd size
   EXPECT_EQ(connect_record_size(std::span(bytes).first(8)), 0u);
   in.groups.assign(100, 7);  // more groups than a record carries: cut to the limit
-  EXPECT_EQ(encode(in).size(), connect_record::fixed_size + 4 * connect_record::max_groups);
+  EXPECT_EQ(encode(in).size(),
+            connect_record::fixed_size + 4 * connect_record::max_groups + connect_record::min_tail);
+  // A remote client's computer: its name and address travel, padded to 4.
+  in.groups = {1};
+  in.computer_name = "WORKSTATION7";
+  in.client_address = "192.0.2.15";
+  bytes = encode(in);
+  EXPECT_EQ(bytes.size() % 4, 0u);
+  ASSERT_FALSE(decode_connect_record(bytes, out));
+  EXPECT_EQ(out.computer_name, "WORKSTATION7");
+  EXPECT_EQ(out.client_address, "192.0.2.15");
+  // Padding that is not zeros is not a record.
+  bytes.back() = std::byte{1};
+  EXPECT_TRUE(decode_connect_record(bytes, out));
+  // Longer strings than a record holds are cut.
+  in.computer_name.assign(400, 'n');
+  in.client_address.assign(100, '1');
+  bytes = encode(in);
+  EXPECT_EQ(bytes.size(), connect_record::fixed_size + 4 + connect_record::max_tail);
+  ASSERT_FALSE(decode_connect_record(bytes, out));
+  EXPECT_EQ(out.computer_name.size(), connect_record::max_computer_name);
 }
 
 }  // namespace
