@@ -56,7 +56,12 @@ std::shared_ptr<client_end> client_end::open_remote(std::string_view name,
   d.access = data_direction(access);
   auto self = adopt(d, std::move(pipe.socket), std::move(pipe.page), ec);
   // The relay reads from the server only when a read here asks it to.
-  if (self) self->channel_->set_read_demand(std::move(pipe.read_demand));
+  if (self) {
+    self->channel_->set_read_demand(std::move(pipe.read_demand));
+    // What the relay reads comes a byte at a time: a message read here would
+    // see one-byte messages, not the server's.
+    self->byte_reads_only_ = true;
+  }
   return self;
 }
 

@@ -132,6 +132,10 @@ void pipe_end::set_read_mode(read_mode mode, std::error_code& ec) {
     ec = errc::invalid_parameter;
     return;
   }
+  if (mode == read_mode::message && byte_reads_only_) {
+    ec = errc::not_supported;
+    return;
+  }
   message_read_.store(mode == read_mode::message);
 }
 

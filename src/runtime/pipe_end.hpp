@@ -39,7 +39,9 @@ class pipe_end {
   [[nodiscard]] read_mode current_read_mode() const {
     return message_read_.load() ? read_mode::message : read_mode::byte;
   }
-  /// ERROR_INVALID_PARAMETER for message read mode on a byte pipe.
+  /// ERROR_INVALID_PARAMETER for message read mode on a byte pipe;
+  /// ERROR_NOT_SUPPORTED for it on a pipe on another machine, whose message
+  /// boundaries do not reach this end (docs/remote-pipes.md).
   void set_read_mode(read_mode mode, std::error_code& ec);
   [[nodiscard]] bool nowait() const { return nowait_.load(); }
   void set_nowait(bool on) { nowait_.store(on); }
@@ -76,6 +78,7 @@ class pipe_end {
   pipe_info info_;
   std::atomic<bool> message_read_{false};
   std::atomic<bool> nowait_{false};
+  bool byte_reads_only_ = false;  // set before the end is shared
 
  private:
   class io_scope;
