@@ -359,9 +359,12 @@ using test::user_process;
 namespace wire = detail::wire;
 
 // Asks the system broker in `dir` to open `name` for a remote client on
-// computer `computer` at `address`: the outcome as test::outcome gives it.
+// computer `computer` at `address`: the outcome as test::outcome gives it;
+// the client's end it hands back goes to `client_end` when given (else it
+// is closed at once, and the server may find its client gone).
 std::string open_for_remote(const std::string& dir, const std::string& name,
-                            const std::string& computer, const std::string& address) {
+                            const std::string& computer, const std::string& address,
+                            std::vector<detail::unique_fd>* client_end = nullptr) {
   wire::open_remote_request r;
   r.name = name;
   r.desired_access = 0xC0000000;
@@ -372,7 +375,8 @@ std::string open_for_remote(const std::string& dir, const std::string& name,
   r.client_address = address;
   auto fd = test::connect_raw(dir);
   if (!fd) return "no connection";
-  return test::request(fd.get(), r);
+  test::send_raw(fd.get(), test::encoded(r));
+  return test::outcome(fd.get(), nullptr, nullptr, client_end);
 }
 
 // Only root says which computer a client is on: another user's open_remote
@@ -398,7 +402,8 @@ TEST_F(SystemBrokerSecurity, OnlyRootSaysWhichComputerAClientIsOn) {
   std::error_code ec;
   (void)server.connect(std::chrono::milliseconds(100), ec);
   EXPECT_EQ(ec, errc::sem_timeout);
-  EXPECT_EQ(open_for_remote(dir, name, "WORKSTATION7", "fe80::1%2"), "reply 0");
+  std::vector<detail::unique_fd> client_end;
+  EXPECT_EQ(open_for_remote(dir, name, "WORKSTATION7", "fe80::1%2", &client_end), "reply 0");
   (void)server.connect(std::chrono::milliseconds(10000), ec);
   ASSERT_FALSE(ec) << ec.message();
   auto who = server.client_identity(ec);

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -115,6 +116,13 @@ int fd_count_of(pid_t pid) {
   while (dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
   ::closedir(dir);
   return count;
+}
+
+int lane_allowance(int processes) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  int cpus = ::sched_getaffinity(0, sizeof(allowed), &allowed) == 0 ? CPU_COUNT(&allowed) : 1;
+  return processes * cpus;
 }
 
 long resident_kib_of(pid_t pid) {

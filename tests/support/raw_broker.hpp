@@ -43,6 +43,10 @@ std::string request(int fd, const wire::request& r, std::span<const int> fds = {
 [[nodiscard]] std::array<detail::unique_fd, 2> endpoint_pair();
 /// Open descriptors of process `pid`, from /proc.
 [[nodiscard]] int fd_count_of(pid_t pid);
+/// The most broker descriptors that `processes` processes which stay
+/// connected may hold as lanes (one per CPU each, attached when first used):
+/// what a descriptor count taken before they were all used may grow by.
+[[nodiscard]] int lane_allowance(int processes);
 /// Resident memory of process `pid` in KiB (VmRSS), or -1.
 [[nodiscard]] long resident_kib_of(pid_t pid);
 

@@ -88,7 +88,8 @@ TEST_F(ConnectStorm, OnlyBusyWaitsAndTheBrokerDoesNotGrow) {
       "storm: %ld connects, %ld busy waits in %d ms; broker %d -> %d descriptors, "
       "%ld -> %ld KiB\n",
       connects, busy, ms, fds_before, fds_after, rss_before, rss_after);
-  EXPECT_LE(fds_after, fds_before) << "the broker kept descriptors";
+  // This process and the server stay: their lanes may have come since.
+  EXPECT_LE(fds_after, fds_before + lane_allowance(2)) << "the broker kept descriptors";
 #ifndef __SANITIZE_ADDRESS__
   EXPECT_LE(rss_after - rss_before, 2048) << "the broker's memory grew";
 #else

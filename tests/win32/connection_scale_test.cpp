@@ -123,7 +123,9 @@ TEST_F(ConnectionScale, OneServerThreadEchoesOnEveryConnection) {
   // connected.
   EXPECT_LE(broker_fds_listening - broker_fds_before, 2 * count + 8);
   EXPECT_LE(broker_fds_connected - broker_fds_before, count + 8);
-  EXPECT_LE(broker_fds_after, broker_fds_before) << "descriptors left in the broker";
+  // This process stays: its lanes may have come since.
+  EXPECT_LE(broker_fds_after, broker_fds_before + lane_allowance(1))
+      << "descriptors left in the broker";
 }
 
 }  // namespace
