@@ -55,15 +55,15 @@ echo "fuzz.sh: building into $out/"
 "$cxx" "${flags[@]}" -o "$out/wire_fuzz" fuzz/wire_fuzz.cpp src/core/wire.cpp
 "$cxx" "${flags[@]}" -o "$out/broker_fuzz" fuzz/broker_fuzz.cpp src/broker/pipe_namespace.cpp \
   src/broker/event_namespace.cpp src/broker/object_security.cpp src/core/event_name.cpp \
-  src/core/error.cpp src/core/instance_page.cpp src/core/object_name.cpp src/core/wire.cpp \
-  src/security/access_check.cpp src/security/security_descriptor.cpp src/security/sid.cpp
+  src/core/client_computer.cpp src/core/error.cpp src/core/instance_page.cpp \
+  src/core/object_name.cpp src/core/wire.cpp src/security/access_check.cpp src/security/security_descriptor.cpp src/security/sid.cpp
 "$cxx" "${flags[@]}" -o "$out/broker_loop_fuzz" fuzz/broker_loop_fuzz.cpp src/broker/broker.cpp \
   src/broker/broker_lanes.cpp \
   src/broker/broker_limits.cpp src/broker/event_namespace.cpp src/broker/mailslot_namespace.cpp \
   src/broker/datagram_listener.cpp src/netbios/mailslot_datagram.cpp src/netbios/netbios_name.cpp \
   src/netbios/netbios_settings.cpp src/broker/object_security.cpp src/broker/pipe_namespace.cpp src/broker/waiter_table.cpp \
-  src/core/error.cpp src/core/event_name.cpp src/core/fd_passing.cpp src/core/instance_page.cpp \
-  src/core/object_name.cpp src/core/runtime_dir.cpp src/core/wire.cpp \
+  src/core/client_computer.cpp src/core/error.cpp src/core/event_name.cpp src/core/fd_passing.cpp \
+  src/core/instance_page.cpp src/core/object_name.cpp src/core/runtime_dir.cpp src/core/wire.cpp \
   src/security/access_check.cpp src/security/security_descriptor.cpp src/security/sid.cpp
 "$cxx" "${flags[@]}" -o "$out/sddl_fuzz" fuzz/sddl_fuzz.cpp src/security/access_check.cpp \
   src/security/security_descriptor.cpp src/security/sid.cpp src/core/error.cpp
