@@ -489,6 +489,34 @@ TEST_F(Broker, LanesServeTheirPeerOnly) {
   expect_still_serving();
 }
 
+// A peer that asks on its lane and never reads the answers: once they fill
+// the lane, the broker, which never waits on a send, drops that peer and
+// goes on serving the others.
+TEST_F(Broker, LaneAnswersLeftUnreadDropTheirPeer) {
+  start_broker();
+  unique_fd peer = connect_raw(runtime_dir_);
+  auto [lane, lane_end] = lane_pair();
+  ASSERT_EQ(request(peer.get(), wire::attach_lane_request{0}, std::array{lane_end.get()}),
+            "reply 0");
+  lane_end.reset();
+  auto ask = encoded(wire::open_request{pipe_name("absent"), 3, 0});
+  // Sent without waiting; the broker's answers (ERROR_FILE_NOT_FOUND) pile
+  // up unread until it gives up on the peer and the lane breaks.
+  bool broken = false;
+  for (int i = 0; i < 1'000'000 && !broken; ++i) {
+    if (::send(lane.get(), ask.data(), ask.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) continue;
+    if (errno == EAGAIN) {
+      pollfd p{lane.get(), POLLOUT, 0};
+      broken = ::poll(&p, 1, bound_ms) != 1 || (p.revents & (POLLHUP | POLLERR)) != 0;
+    } else {
+      broken = true;  // EPIPE or ECONNRESET: the broker closed the lane
+    }
+  }
+  EXPECT_TRUE(broken) << "a million unread answers and the lane still takes more";
+  EXPECT_EQ(outcome(peer.get()), "dropped");
+  expect_still_serving();
+}
+
 TEST_F(Broker, LimitsWaitsPerPeer) {
   start_broker();
   auto page = sealed_page();
