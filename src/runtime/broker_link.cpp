@@ -531,16 +531,27 @@ std::error_code broker_link::call_alone(const wire::request& request, wire::repl
 
 std::error_code broker_link::register_instance(const std::shared_ptr<registration>& reg,
                                                wire::reply& reply) {
-  // The instance is not shared yet: its descriptors stay put meanwhile.
-  bool listening = static_cast<bool>(reg->listening_endpoint);
-  std::array<int, 2> fds{reg->page_fd, reg->listening_endpoint.get()};
+  deadline until(reply_timeout);
+  std::unique_lock lock(mutex_);
   for (int attempt = 0;; ++attempt) {
     std::uint64_t generation = 0;
-    auto ec = exchange(reg->params, std::span(fds).first(listening ? 2 : 1), reply, nullptr,
-                       deadline(reply_timeout), generation, false);
-    if (ec) return link_failure(ec);
-    std::lock_guard lock(mutex_);
-    if (socket_ && generation == generation_) {
+    std::error_code ec;
+    if (!connected_locked(lock, until, generation, ec)) return link_failure(ec);
+    // A broker that went away after taking the endpoint may have given it to
+    // a client first: that client's record then waits at our end, and the
+    // endpoint is the client's alone. Offered again, it would reach a second
+    // client, who would share the first one's connection.
+    if (reg->listening_endpoint && has_data(reg->server_end)) reg->listening_endpoint.reset();
+    bool listening = static_cast<bool>(reg->listening_endpoint);
+    // The instance is not shared yet: its descriptors stay put meanwhile.
+    std::array<int, 2> fds{reg->page_fd, reg->listening_endpoint.get()};
+    lock.unlock();
+    // Pinned: a request the broker may have acted on is never sent again
+    // blindly, only from here, after the look above.
+    ec = exchange(reg->params, std::span(fds).first(listening ? 2 : 1), reply, nullptr, until,
+                  generation, true);
+    lock.lock();
+    if (!ec && socket_ && generation == generation_) {
       reg->broker_id = reply.instance_id;
       reg->generation = generation;
       reg->listening_serial = listening ? reg->params.serial : 0;
@@ -548,8 +559,9 @@ std::error_code broker_link::register_instance(const std::shared_ptr<registratio
       start_watcher_locked();
       return {};
     }
-    // The broker that took it went away before we could remember it: the
-    // next one has not heard of it.
+    if (ec && ec != std::errc::connection_reset) return link_failure(ec);
+    // The broker went away, before answering or before we could remember
+    // the answer: the next one has not heard of it.
     if (attempt == 1) return errc::service_not_active;
   }
 }

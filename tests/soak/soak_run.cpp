@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -98,6 +99,31 @@ bool kill_and_reap(process& p) {
   return ok;
 }
 
+// Kills and reaps every process still below this one. A client killed
+// while it started a session broker leaves that broker behind (this
+// process, a subreaper, inherits it), and it must neither outlive the run
+// nor write into its folder while the folder goes.
+void kill_descendants() {
+  for (int round = 0; round < 100; ++round) {
+    std::vector<pid_t> pids;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator("/proc/self/task", ec)) {
+      std::ifstream children(task.path() / "children");
+      pid_t pid;
+      while (children >> pid) pids.push_back(pid);
+    }
+    if (pids.empty()) return;
+    for (pid_t pid : pids) {
+      int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+      if (pidfd < 0) continue;
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      pollfd gone{pidfd, POLLIN, 0};
+      if (::poll(&gone, 1, 10'000) == 1) ::waitpid(pid, nullptr, 0);
+      ::close(pidfd);
+    }
+  }
+}
+
 std::string read_all(int fd) {
   std::string out;
   char buffer[4096];
@@ -145,6 +171,8 @@ int random_between(std::mt19937_64& random, int low, int high) {
 int run_soak(const soak_options& o) {
   auto started = clock::now();
   auto deadline = started + std::chrono::seconds(o.timeout_seconds);
+  // Orphans of this run (see kill_descendants) become this process's.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   std::uint64_t seed =
       o.seed ? o.seed : static_cast<std::uint64_t>(clock::now().time_since_epoch().count());
   std::mt19937_64 random(seed);
@@ -281,6 +309,7 @@ int run_soak(const soak_options& o) {
     kill_and_reap(broker);
   else
     kill_broker(runtime);
+  kill_descendants();
   double elapsed = std::chrono::duration<double>(clock::now() - started).count();
 
   // Every acknowledged request must be in the log.
@@ -330,10 +359,14 @@ int run_soak(const soak_options& o) {
       static_cast<unsigned long long>(seed), acked, log_lines, logged.size(), missing, server_kills,
       broker_kills, elapsed, retried.c_str());
   for (const auto& p : problems) std::printf("soak: FAIL %s\n", p.c_str());
-  if (!problems.empty() || o.keep)
+  if (!problems.empty() || o.keep) {
     std::printf("soak: work folder kept: %s\n", work.c_str());
-  else
-    fs::remove_all(work);
+  } else {
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    if (ec)
+      std::printf("soak: work folder %s not removed: %s\n", work.c_str(), ec.message().c_str());
+  }
   std::fflush(stdout);
   return problems.empty() ? 0 : 1;
 }

@@ -133,9 +133,9 @@ TEST(ConditionVariable, ProducerConsumer) {
         }
         int v = queue.back();
         queue.pop_back();
+        if (v > 0) sum += v;  // under the lock: three consumers add to it
         ReleaseSRWLockExclusive(&lock);
         if (v < 0) return;
-        sum += v;  // consumers are joined before sum is read
       }
     });
   for (int i = 1; i <= 3000; ++i) {
