@@ -329,22 +329,26 @@ TEST_F(BrokerLimits, FullBrokerAnswersNoSystemResources) {
   start_system_broker(1024);
   std::vector<std::unique_ptr<unix_user>> users;
   std::vector<unique_fd> connections;
-  // Four users take their whole share each: not quite all of the broker.
+  // A fifth user is connected (a descriptor of the total) before four
+  // others take what they may: a share is a quarter of the total, so three
+  // take theirs whole, and the fourth is stopped short of its share with
+  // ERROR_NO_SYSTEM_RESOURCES: the broker as a whole is full, and says so
+  // rather than failing later.
+  users.push_back(new_user());
+  ASSERT_TRUE(users.back() != nullptr);
+  unique_fd fifth = connect_as(users.back()->uid(), runtime_dir_);
   for (int i = 0; i < 4; ++i) {
     users.push_back(new_user());
     ASSERT_TRUE(users.back() != nullptr);
     connections.push_back(connect_as(users.back()->uid(), runtime_dir_));
     std::size_t created = 0;
     EXPECT_EQ(fill_instances(connections.back().get(), "u" + std::to_string(i), -1, created),
-              "reply 1816");
+              i < 3 ? "reply 1816" : "reply 1450");
   }
-  // A fifth gets what is left, then ERROR_NO_SYSTEM_RESOURCES: the broker
-  // as a whole is full, and says so rather than failing later.
-  users.push_back(new_user());
-  ASSERT_TRUE(users.back() != nullptr);
-  unique_fd fifth = connect_as(users.back()->uid(), runtime_dir_);
+  // Nothing is left for the fifth either.
   std::size_t created = 0;
   EXPECT_EQ(fill_instances(fifth.get(), "u5", -1, created), "reply 1450");
+  EXPECT_EQ(created, 0u);
   EXPECT_LE(fd_count_of(broker_.pid()), static_cast<int>(limits_.descriptor_limit) - 32);
   // One user letting go makes room for another.
   connections[0].reset();
