@@ -1,5 +1,6 @@
 #include "overlapped_echo_server.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -31,16 +32,11 @@ class echo_server {
   bool create() {
     port_ = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
     if (!port_) return fail("CreateIoCompletionPort", GetLastError());
-    for (auto& p : pipes_) {
-      int index = static_cast<int>(&p - pipes_.data());
-      DWORD max = options_.max_instances ? options_.max_instances : PIPE_UNLIMITED_INSTANCES;
-      p.pipe = CreateNamedPipeA(
-          echo_pipe_name(options_, index).c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
-          PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, max, 4096, 4096, 0, nullptr);
-      if (p.pipe == INVALID_HANDLE_VALUE) return fail("CreateNamedPipe", GetLastError());
-      if (!CreateIoCompletionPort(p.pipe, port_, 0, 0)) return fail("associate", GetLastError());
-      if (!listen(p)) return false;
-    }
+    std::size_t first = options_.listening > 0
+                            ? std::min(pipes_.size(), static_cast<std::size_t>(options_.listening))
+                            : pipes_.size();
+    while (created_ < first)
+      if (!create_next()) return false;
     return true;
   }
 
@@ -66,6 +62,26 @@ class echo_server {
   }
 
  private:
+  // Creates instance number created_ and has it listen.
+  bool create_next() {
+    instance& p = pipes_[created_];
+    int index = static_cast<int>(created_++);
+    DWORD max = options_.max_instances ? options_.max_instances : PIPE_UNLIMITED_INSTANCES;
+    p.pipe = CreateNamedPipeA(
+        echo_pipe_name(options_, index).c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+        PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, max, 4096, 4096, 0, nullptr);
+    if (p.pipe == INVALID_HANDLE_VALUE) return fail("CreateNamedPipe", GetLastError());
+    if (!CreateIoCompletionPort(p.pipe, port_, 0, 0)) return fail("associate", GetLastError());
+    return listen(p);
+  }
+
+  // A client connected: with a pool of listening instances, one more
+  // takes its instance's place while there are fewer than asked for.
+  bool connected() {
+    ++counts_.connections;
+    return options_.listening <= 0 || created_ == pipes_.size() || create_next();
+  }
+
   bool fail(const char* what, DWORD error) {
     std::fprintf(stderr, "echo server: %s: %u\n", what, error);
     return false;
@@ -73,7 +89,7 @@ class echo_server {
 
   // The next step of instance `p` after its last operation ended.
   bool advance(instance& p, DWORD error, DWORD bytes) {
-    if (p.state == instance::connecting && error == ERROR_SUCCESS) ++counts_.connections;
+    if (p.state == instance::connecting && error == ERROR_SUCCESS && !connected()) return false;
     if (error != ERROR_SUCCESS || (p.state == instance::reading && bytes == 0)) {
       if (error != ERROR_BROKEN_PIPE && error != ERROR_SUCCESS && error != ERROR_NO_DATA)
         ++counts_.errors;
@@ -113,7 +129,7 @@ class echo_server {
     // as for any connect. One that has gone again already (ERROR_NO_DATA)
     // is counted here, and its packet reads as an end of stream.
     if (e == ERROR_NO_DATA) {
-      ++counts_.connections;
+      if (!connected()) return false;
       p.state = instance::reading;
     }
     if (e == ERROR_PIPE_CONNECTED || e == ERROR_NO_DATA)
@@ -124,7 +140,8 @@ class echo_server {
   const echo_server_options& options_;
   echo_server_counts& counts_;
   HANDLE port_ = nullptr;
-  std::vector<instance> pipes_;
+  std::vector<instance> pipes_;  // never resized: packets point into it
+  std::size_t created_ = 0;
 };
 
 }  // namespace

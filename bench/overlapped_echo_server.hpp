@@ -17,13 +17,19 @@ namespace conduit_bench {
 
 struct echo_server_options {
   /// Pipe instances in all, spread over names of `per_name` instances
-  /// each: "<prefix>0", "<prefix>1", ... (the broker caps a name at 255
-  /// instances, even with PIPE_UNLIMITED_INSTANCES).
+  /// each: "<prefix>0", "<prefix>1", ... (with PIPE_UNLIMITED_INSTANCES a
+  /// name may have as many as the broker lets one process create, 16384).
   int instances = 1000;
   int per_name = 250;
   std::string prefix = "\\\\.\\pipe\\overlapped-echo-";
   /// nMaxInstances of each name: 0 for PIPE_UNLIMITED_INSTANCES.
   DWORD max_instances = 0;
+  /// 0: every instance is created (and listens) at once. Otherwise only
+  /// this many at first, and one more each time a client connects, until
+  /// there are `instances`: a server that keeps a few instances listening,
+  /// as servers of many clients do, and whose listening instances (which
+  /// cost a descriptor more than connected ones) stay few.
+  int listening = 0;
 };
 
 /// What the server did, reported when it stops.
@@ -40,8 +46,8 @@ std::string echo_pipe_name(const echo_server_options& options, int index);
 
 /// Creates the instances and serves them on the calling thread until
 /// `stop` is set (looked at least every 200 ms). `ready` is called once
-/// every instance listens. Returns false (with a message on stderr) if the
-/// instances or the port cannot be made or a call fails that should not.
+/// every instance listens (with `listening`, the first ones). Returns false (with a message on
+/// stderr) if the instances or the port cannot be made or a call fails that should not.
 bool run_echo_server(const echo_server_options& options, const volatile std::sig_atomic_t& stop,
                      void (*ready)(void* context), void* context, echo_server_counts& counts);
 

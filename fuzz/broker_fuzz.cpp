@@ -744,12 +744,22 @@ class driver {
       it = model_.erase(it);
     }
     vanish_ok_.clear();
-    // The quota counts exactly the instances a peer owns, however they ended.
+    // The quota counts exactly the instances a peer owns, however they
+    // ended, and the endpoints the broker holds for them: one per listening
+    // instance (what the descriptor charges are made of).
+    std::size_t all_listening = 0;
     for (auto& p : peers_) {
       std::size_t owned = 0;
-      for (const auto& [id, m] : model_) owned += m.owner == p.id;
+      std::size_t listening = 0;
+      for (const auto& [id, m] : model_) {
+        owned += m.owner == p.id;
+        listening += m.owner == p.id && m.listen_seq != 0;
+      }
       require(pipes_.instances_of(p.id) == owned, "instance count off");
+      require(pipes_.endpoints_of(p.id) == listening, "endpoint count off");
+      all_listening += listening;
     }
+    require(pipes_.endpoint_count() == all_listening, "endpoint total off");
     // The events are the model's, held by the model's holders.
     require(events_.event_count() == event_model_.size(), "event count off");
     for (auto& p : peers_) {

@@ -262,9 +262,11 @@ TEST_F(BrokerLimits, OneUserCannotTakeAnothersShare) {
   auto [server_end, endpoint] = endpoint_pair();
   std::size_t created = 0;
   // Past her share: ERROR_NOT_ENOUGH_QUOTA. Her connection counts one
-  // descriptor, each instance two.
+  // descriptor, each instance one (its page), the listening one's endpoint
+  // one more.
   EXPECT_EQ(fill_instances(hers.get(), "hers", endpoint.get(), created), "reply 1816");
-  EXPECT_EQ(created, (limits_.descriptors_per_uid - broker::charge_per_connection) /
+  EXPECT_EQ(created, (limits_.descriptors_per_uid - broker::charge_per_connection -
+                      broker::charge_per_endpoint) /
                          broker::charge_per_instance);
   // Refused, she is still connected, and all she has is intact.
   wire::reply r;
@@ -278,8 +280,48 @@ TEST_F(BrokerLimits, OneUserCannotTakeAnothersShare) {
   EXPECT_EQ(request(his.get(), wire::open_request{pipe_name("hers0"), 1, 0}), "reply 0");
   // Root is a user like any other: the same share.
   std::size_t root_created = 0;
-  EXPECT_EQ(fill_instances(bystander_.get(), "root", -1, root_created), "reply 1816");
+  auto [root_server, root_endpoint] = endpoint_pair();
+  EXPECT_EQ(fill_instances(bystander_.get(), "root", root_endpoint.get(), root_created),
+            "reply 1816");
   EXPECT_EQ(root_created, created);
+  expect_still_serving();
+}
+
+// An instance is charged what the broker holds for it: its page, and its
+// endpoint only while it listens. A client taking the endpoint gives its
+// descriptor back, and listening again asks for one, refused past the share
+// like a create (the broker would otherwise hold more than it was allowed).
+TEST_F(BrokerLimits, AnInstanceCostsWhatTheBrokerHoldsForIt) {
+  start_system_broker(1024);
+  auto alice = new_user(), bob = new_user();
+  ASSERT_TRUE(alice != nullptr && bob != nullptr);
+  unique_fd hers = connect_as(alice->uid(), runtime_dir_);
+  auto page = sealed_page();
+  wire::reply spare;
+  ASSERT_EQ(request(hers.get(), create_request(pipe_name("spare")), std::array{page.fd()}, &spare),
+            "reply 0");
+  auto [server_end, endpoint] = endpoint_pair();
+  std::size_t created = 0;
+  ASSERT_EQ(fill_instances(hers.get(), "hers", endpoint.get(), created), "reply 1816");
+  // Her share is full. Bob takes her listening instance's endpoint: that
+  // descriptor is hers no more, and one more instance fits.
+  unique_fd his = connect_as(bob->uid(), runtime_dir_);
+  EXPECT_EQ(request(his.get(), wire::open_request{pipe_name("hers0"), 1, 0}), "reply 0");
+  wire::reply made;
+  EXPECT_EQ(request(hers.get(), create_request(pipe_name("more")), std::array{page.fd()}, &made),
+            "reply 0");
+  // Full again: that instance may not listen, and stays as it was.
+  auto [again_server, again_endpoint] = endpoint_pair();
+  EXPECT_EQ(request(hers.get(), wire::listen_request{made.instance_id, 2},
+                    std::array{again_endpoint.get()}),
+            "reply 1816");
+  EXPECT_EQ(request(his.get(), wire::open_request{pipe_name("more"), 1, 0}), "reply 231");
+  // Closing another instance makes room for the endpoint.
+  EXPECT_EQ(request(hers.get(), wire::close_instance_request{spare.instance_id}), "reply 0");
+  EXPECT_EQ(request(hers.get(), wire::listen_request{made.instance_id, 2},
+                    std::array{again_endpoint.get()}),
+            "reply 0");
+  EXPECT_EQ(request(his.get(), wire::open_request{pipe_name("more"), 1, 0}), "reply 0");
   expect_still_serving();
 }
 
@@ -287,22 +329,26 @@ TEST_F(BrokerLimits, FullBrokerAnswersNoSystemResources) {
   start_system_broker(1024);
   std::vector<std::unique_ptr<unix_user>> users;
   std::vector<unique_fd> connections;
-  // Four users take their whole share each: not quite all of the broker.
+  // A fifth user is connected (a descriptor of the total) before four
+  // others take what they may: a share is a quarter of the total, so three
+  // take theirs whole, and the fourth is stopped short of its share with
+  // ERROR_NO_SYSTEM_RESOURCES: the broker as a whole is full, and says so
+  // rather than failing later.
+  users.push_back(new_user());
+  ASSERT_TRUE(users.back() != nullptr);
+  unique_fd fifth = connect_as(users.back()->uid(), runtime_dir_);
   for (int i = 0; i < 4; ++i) {
     users.push_back(new_user());
     ASSERT_TRUE(users.back() != nullptr);
     connections.push_back(connect_as(users.back()->uid(), runtime_dir_));
     std::size_t created = 0;
     EXPECT_EQ(fill_instances(connections.back().get(), "u" + std::to_string(i), -1, created),
-              "reply 1816");
+              i < 3 ? "reply 1816" : "reply 1450");
   }
-  // A fifth gets what is left, then ERROR_NO_SYSTEM_RESOURCES: the broker
-  // as a whole is full, and says so rather than failing later.
-  users.push_back(new_user());
-  ASSERT_TRUE(users.back() != nullptr);
-  unique_fd fifth = connect_as(users.back()->uid(), runtime_dir_);
+  // Nothing is left for the fifth either.
   std::size_t created = 0;
   EXPECT_EQ(fill_instances(fifth.get(), "u5", -1, created), "reply 1450");
+  EXPECT_EQ(created, 0u);
   EXPECT_LE(fd_count_of(broker_.pid()), static_cast<int>(limits_.descriptor_limit) - 32);
   // One user letting go makes room for another.
   connections[0].reset();

@@ -88,6 +88,11 @@ TEST_F(Fault, BrokerRestartKeepsConnectionsAndReregistersInstances) {
   EXPECT_EQ(server.call("create s3 " + pipe_name() + " max=3"), "ok");
   EXPECT_EQ(server.call("create s4 " + pipe_name() + " max=3"), "err 231");
   ASSERT_EQ(server.call("disconnect s1"), "ok");
+  // Its client learns of the disconnect from the page the old broker handed
+  // it (a shut-down connection alone would read as ERROR_BROKEN_PIPE): the
+  // server writes it still, though the new broker was given another.
+  connected.read(buffer, ec);
+  EXPECT_EQ(ec, errc::pipe_not_connected) << ec.message();
   server.send("& connect s1");
   auto third = pipe_client::open(pipe_name(), pipe_access::duplex, ec);  // takes s3
   ASSERT_FALSE(ec);
@@ -95,6 +100,10 @@ TEST_F(Fault, BrokerRestartKeepsConnectionsAndReregistersInstances) {
   auto fourth = pipe_client::open(pipe_name(), pipe_access::duplex, ec);  // takes s1
   EXPECT_FALSE(ec);
   EXPECT_EQ(server.background_answer(), "ok connected");
+  // The client of the new broker's page learns of a disconnect the same way.
+  ASSERT_EQ(server.call("disconnect s1"), "ok");
+  fourth.read(buffer, ec);
+  EXPECT_EQ(ec, errc::pipe_not_connected) << ec.message();
 }
 
 TEST_F(Fault, CrowdOfClientsOnEightInstances) {

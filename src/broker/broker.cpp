@@ -459,6 +459,7 @@ void broker::drop(peer_id id) {
 std::size_t broker::descriptors_held() const {
   return (peers_.size() + lane_sockets_.size()) * charge_per_connection +
          pipes_.instance_count() * charge_per_instance +
+         pipes_.endpoint_count() * charge_per_endpoint +
          mailslots_.slot_count() * charge_per_mailslot +
          events_.event_count() * charge_per_event_hold;
 }
@@ -469,6 +470,7 @@ void broker::recharge(peer& p) {
   // recharged: never too low.
   std::size_t now = (1 + p.lanes.size()) * charge_per_connection +
                     pipes_.instances_of(p.id) * charge_per_instance +
+                    pipes_.endpoints_of(p.id) * charge_per_endpoint +
                     mailslots_.slots_of(p.id) * charge_per_mailslot +
                     events_.events_of(p.id) * charge_per_event_hold;
   std::size_t& uid_charge = uid_charges_[p.creds.uid];
@@ -527,6 +529,11 @@ bool broker::answer_open(peer& p, int socket, std::uint32_t request_id,
 
 bool broker::answer_listen(peer& p, int socket, std::uint32_t request_id,
                            const wire::listen_request& request, unique_fd endpoint) {
+  // The endpoint is a descriptor more (unless it replaces the instance's
+  // current one; charged all the same, which is never too little).
+  recharge(p);
+  if (errc refusal = descriptor_refusal(p, charge_per_endpoint); refusal != errc::success)
+    return send_reply(socket, request_id, error_reply(refusal));
   wire::reply r = pipes_.listen(p, request, std::move(endpoint));
   if (!send_reply(socket, request_id, r)) return false;
   if (r.error == 0) wake_waiters(pipes_.key_of_instance(request.instance_id));
@@ -555,7 +562,7 @@ bool broker::handle(peer& p, std::span<const std::byte> packet, std::vector<uniq
   };
   if (auto* create = std::get_if<wire::create_instance_request>(&request)) {
     if (fds.empty() || fds.size() > 2) return false;
-    if (refused(charge_per_instance)) return true;
+    if (refused(fds.size() > 1 ? charge_per_listening_instance : charge_per_instance)) return true;
     unique_fd page = std::move(fds[0]);
     unique_fd endpoint = fds.size() > 1 ? std::move(fds[1]) : unique_fd();
     bool listening = static_cast<bool>(endpoint);

@@ -31,9 +31,16 @@ struct broker_limits {
 
 /// What a peer is charged, in descriptors, for what it holds.
 inline constexpr std::size_t charge_per_connection = 1;
-/// A page and, listening or not, room for its endpoint: an instance can
-/// always listen again without asking for more.
-inline constexpr std::size_t charge_per_instance = 2;
+/// An instance's page, held while the instance lives.
+inline constexpr std::size_t charge_per_instance = 1;
+/// Its listening endpoint, held from when it listens until a client takes
+/// it: an instance costs what the broker holds for it, so a server with
+/// thousands of connected instances is charged one descriptor each, not
+/// two. Listening again is therefore a request the caps can refuse.
+inline constexpr std::size_t charge_per_endpoint = 1;
+/// What a listening instance costs.
+inline constexpr std::size_t charge_per_listening_instance =
+    charge_per_instance + charge_per_endpoint;
 inline constexpr std::size_t charge_per_mailslot = 1;
 inline constexpr std::size_t charge_per_event_hold = 1;
 

@@ -87,9 +87,29 @@ std::size_t pipe_namespace::instances_of(peer_id id) const {
   return it == owned_.end() ? 0 : it->second;
 }
 
+std::size_t pipe_namespace::endpoints_of(peer_id id) const {
+  auto it = endpoints_owned_.find(id);
+  return it == endpoints_owned_.end() ? 0 : it->second;
+}
+
+void pipe_namespace::count_endpoint(peer_id owner, int change) {
+  if (change > 0) {
+    ++endpoints_owned_[owner];
+    ++endpoint_count_;
+    return;
+  }
+  auto it = endpoints_owned_.find(owner);
+  if (it == endpoints_owned_.end()) return;
+  if (--it->second == 0) endpoints_owned_.erase(it);
+  --endpoint_count_;
+}
+
 void pipe_namespace::start_listening(named_pipe& pipe, pipe_instance& instance,
                                      unique_fd endpoint) {
-  if (instance.listen_order != 0) pipe.listening.erase(instance.listen_order);
+  if (instance.listen_order != 0)
+    pipe.listening.erase(instance.listen_order);
+  else
+    count_endpoint(instance.owner, +1);
   instance.endpoint = std::move(endpoint);
   instance.listen_order = next_listen_order_++;
   pipe.listening.emplace(instance.listen_order, instance.id);
@@ -205,7 +225,10 @@ wire::reply pipe_namespace::listen(const peer& owner, const wire::listen_request
 void pipe_namespace::remove_instance(named_pipe& pipe, std::uint64_t instance_id) {
   auto it = pipe.instances.find(instance_id);
   if (it == pipe.instances.end()) return;
-  if (it->second.listen_order != 0) pipe.listening.erase(it->second.listen_order);
+  if (it->second.listen_order != 0) {
+    pipe.listening.erase(it->second.listen_order);
+    count_endpoint(it->second.owner, -1);
+  }
   if (auto owned = owned_.find(it->second.owner); owned != owned_.end() && --owned->second == 0)
     owned_.erase(owned);
   pipe.instances.erase(it);
@@ -297,6 +320,7 @@ open_result pipe_namespace::open_as(const credentials& client, const wire::open_
     pipe_instance& instance = pipe.instances.at(front->second);
     pipe.listening.erase(front);
     instance.listen_order = 0;
+    count_endpoint(instance.owner, -1);
     unique_fd endpoint = std::move(instance.endpoint);
 
     wire::connect_record record;

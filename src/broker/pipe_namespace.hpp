@@ -101,6 +101,10 @@ class pipe_namespace {
   [[nodiscard]] std::size_t instances_of(peer_id id) const;
   /// How many instances there are, of all pipes.
   [[nodiscard]] std::size_t instance_count() const { return instance_pipe_.size(); }
+  /// How many listening endpoints the broker holds for a peer's instances
+  /// (one per listening instance), and for everyone's.
+  [[nodiscard]] std::size_t endpoints_of(peer_id id) const;
+  [[nodiscard]] std::size_t endpoint_count() const { return endpoint_count_; }
 
  private:
   /// An open for `client`, local or remote (credentials::remote).
@@ -114,6 +118,8 @@ class pipe_namespace {
                                     errc& error) const;
   void remove_instance(named_pipe& pipe, std::uint64_t instance_id);
   void start_listening(named_pipe& pipe, pipe_instance& instance, detail::unique_fd endpoint);
+  /// An endpoint of `owner`'s came (+1) or went (-1).
+  void count_endpoint(peer_id owner, int change);
 
   std::map<std::string, named_pipe> pipes_;             // by key
   std::map<std::uint64_t, std::string> instance_pipe_;  // instance id -> pipe key
@@ -121,6 +127,10 @@ class pipe_namespace {
   // instance ends (close, its owner gone, a dead server end found at open)
   // can leave the count behind.
   std::map<peer_id, std::size_t> owned_;  // peer -> instances it owns
+  // The same for listening endpoints, which cost the broker a descriptor
+  // more than an instance's page while it listens.
+  std::map<peer_id, std::size_t> endpoints_owned_;
+  std::size_t endpoint_count_ = 0;
   std::uint64_t next_instance_id_ = 1;
   std::uint64_t next_listen_order_ = 1;
 };

@@ -43,6 +43,9 @@ class instance_page {
   static instance_page map_readonly(int fd, std::error_code& ec);
 
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  /// Closes the descriptor and keeps the mapping: once the broker holds the
+  /// page, the server needs only to write it.
+  void close_fd() noexcept { fd_.reset(); }
   [[nodiscard]] instance_page_layout* get() const noexcept { return layout_; }
   [[nodiscard]] explicit operator bool() const noexcept { return layout_ != nullptr; }
 

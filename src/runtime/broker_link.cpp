@@ -544,7 +544,7 @@ std::error_code broker_link::register_instance(const std::shared_ptr<registratio
     if (reg->listening_endpoint && has_data(reg->server_end)) reg->listening_endpoint.reset();
     bool listening = static_cast<bool>(reg->listening_endpoint);
     // The instance is not shared yet: its descriptors stay put meanwhile.
-    std::array<int, 2> fds{reg->page_fd, reg->listening_endpoint.get()};
+    std::array<int, 2> fds{reg->page.fd(), reg->listening_endpoint.get()};
     lock.unlock();
     // Pinned: a request the broker may have acted on is never sent again
     // blindly, only from here, after the look above.
@@ -555,6 +555,8 @@ std::error_code broker_link::register_instance(const std::shared_ptr<registratio
       reg->broker_id = reply.instance_id;
       reg->generation = generation;
       reg->listening_serial = listening ? reg->params.serial : 0;
+      // The broker holds the page now; a new broker will get a new one.
+      reg->page.close_fd();
       registrations_.insert(reg);
       start_watcher_locked();
       return {};
@@ -568,11 +570,25 @@ std::error_code broker_link::register_instance(const std::shared_ptr<registratio
 
 std::error_code broker_link::relisten(const std::shared_ptr<registration>& reg, unique_fd endpoint,
                                       int server_end, std::uint32_t serial) {
-  deadline until(reply_timeout);
   std::unique_lock lock(mutex_);
   reg->listening_endpoint = std::move(endpoint);
   reg->server_end = server_end;
   reg->params.serial = serial;
+  auto ec = relisten_locked(lock, reg, serial);
+  if (ec) {
+    // Refused (the broker's descriptor caps, say) or unreachable: the
+    // caller closes its end of the pair, so ours must not be registered
+    // with a broker that comes up later.
+    reg->listening_endpoint.reset();
+    reg->listening_serial = 0;
+  }
+  return ec;
+}
+
+std::error_code broker_link::relisten_locked(std::unique_lock<std::mutex>& lock,
+                                             const std::shared_ptr<registration>& reg,
+                                             std::uint32_t serial) {
+  deadline until(reply_timeout);
   for (int attempt = 0;; ++attempt) {
     std::uint64_t generation = 0;
     std::error_code ec;
@@ -626,6 +642,16 @@ void broker_link::unregister(const std::shared_ptr<registration>& reg) {
     generation = reg->generation;
   }
   if (id != 0) forget(wire::close_instance_request{id}, generation);
+}
+
+void broker_link::publish_serial(const std::shared_ptr<registration>& reg, std::uint32_t serial) {
+  std::lock_guard lock(mutex_);
+  if (reg->page) reg->page.get()->serial.store(serial, std::memory_order_release);
+  // The clients that read a replaced page are disconnected by this too, and
+  // later clients get the current page: the old ones are done with.
+  for (const auto& old : reg->replaced_pages)
+    old.get()->serial.store(serial, std::memory_order_release);
+  reg->replaced_pages.clear();
 }
 
 std::error_code broker_link::register_mailslot(const std::shared_ptr<mailslot_registration>& reg,
@@ -744,13 +770,24 @@ bool broker_link::reregister_all(std::unique_lock<std::mutex>& lock, int socket,
     // must never reach another one.
     if (reg->listening_endpoint && has_data(reg->server_end)) reg->listening_endpoint.reset();
     bool listening = static_cast<bool>(reg->listening_endpoint);
-    unique_fd page = duplicate(reg->page_fd);
+    // The old broker's page is gone with it (the instance kept only its
+    // mapping): this one gets a fresh page carrying the same serial.
+    std::error_code page_ec;
+    instance_page page = instance_page::create(page_ec);
     unique_fd endpoint = listening ? duplicate(reg->listening_endpoint.get()) : unique_fd();
-    if (!page || (listening && !endpoint)) continue;  // out of descriptors: stays unknown
+    if (page_ec || (listening && !endpoint)) continue;  // out of descriptors: stays unknown
+    if (reg->page) {
+      page.get()->serial.store(reg->page.get()->serial.load(std::memory_order_acquire),
+                               std::memory_order_release);
+      reg->replaced_pages.push_back(std::move(reg->page));
+    }
+    reg->page = std::move(page);
     wire::create_instance_request params = reg->params;
-    std::array<int, 2> fds{page.get(), endpoint.get()};
+    std::array<int, 2> fds{reg->page.fd(), endpoint.get()};
     wire::reply reply;
-    if (!again(params, std::span(fds).first(listening ? 2 : 1), reply)) return false;
+    bool sent = again(params, std::span(fds).first(listening ? 2 : 1), reply);
+    reg->page.close_fd();  // only the lock's holder touches the page: not changed meanwhile
+    if (!sent) return false;
     if (reply.error != 0) continue;
     if (!registrations_.count(reg)) {  // closed meanwhile
       undoing_.insert(next_request_id_);

@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/instance_page.hpp"
 #include "core/unique_fd.hpp"
 #include "core/wire.hpp"
 #include "runtime/broker_launch.hpp"
@@ -36,12 +37,19 @@ namespace conduit::detail {
 /// link's mutex, through the link's methods.
 struct registration {
   wire::create_instance_request params;  // serial kept current
-  int page_fd = -1;                      // owned by the instance
-  int server_end = -1;                   // owned by the instance; read to see a connect
-  unique_fd listening_endpoint;          // our copy of the client end while listening
-  std::uint64_t broker_id = 0;           // 0 when the current broker does not know it
-  std::uint64_t generation = 0;          // the connection broker_id belongs to
-  std::uint32_t listening_serial = 0;    // the serial the broker listens with (0: not)
+  /// The instance page the broker hands to clients. Its descriptor is kept
+  /// only until a broker holds it: a server with thousands of instances
+  /// would otherwise spend a descriptor on each. A new broker gets a new
+  /// page (with the same serial); the clients of the old one still read it,
+  /// so it is kept mapped in `replaced_pages` and written too until the
+  /// instance next disconnects. Written through broker_link::publish_serial.
+  instance_page page;
+  std::vector<instance_page> replaced_pages;
+  int server_end = -1;                 // owned by the instance; read to see a connect
+  unique_fd listening_endpoint;        // our copy of the client end while listening
+  std::uint64_t broker_id = 0;         // 0 when the current broker does not know it
+  std::uint64_t generation = 0;        // the connection broker_id belongs to
+  std::uint32_t listening_serial = 0;  // the serial the broker listens with (0: not)
 };
 
 /// One mailslot as the broker knows it: what its reader registered, kept to
@@ -114,6 +122,9 @@ class broker_link {
   void mark_connected(const std::shared_ptr<registration>& reg);
   /// The instance is closed: the broker forgets it.
   void unregister(const std::shared_ptr<registration>& reg);
+  /// Writes the instance's serial into its page (and any page a broker
+  /// restart replaced, whose clients are then disconnected too).
+  void publish_serial(const std::shared_ptr<registration>& reg, std::uint32_t serial);
 
   /// Registers a mailslot with its sending end. Errors are the broker's
   /// (ERROR_ALREADY_EXISTS, ...) or those of call().
@@ -167,6 +178,9 @@ class broker_link {
   /// connection is gone, so is the broker's record).
   void forget(const wire::request& close, std::uint64_t generation);
   bool wait_locked(std::unique_lock<std::mutex>& lock, const deadline& until);
+  /// relisten() once the registration says what to send.
+  std::error_code relisten_locked(std::unique_lock<std::mutex>& lock,
+                                  const std::shared_ptr<registration>& reg, std::uint32_t serial);
   /// Registers every remembered object on `socket`, the next connection.
   bool reregister_all(std::unique_lock<std::mutex>& lock, int socket, std::uint64_t generation);
   /// One exchange on this CPU's lane, attached to connection `generation`

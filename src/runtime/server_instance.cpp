@@ -67,12 +67,12 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
                      static_cast<std::uint32_t>(options.mode) |
                      (options.nowait ? detail::nowait : 0) |
                      (options.reject_remote_clients ? reject_remote_clients : 0);
-  self->page_ = instance_page::create(ec);
+  instance_page page = instance_page::create(ec);
   if (ec) {
     ec = error_from_errno(ec.value());
     return nullptr;
   }
-  self->page_.get()->serial.store(self->serial_, std::memory_order_release);
+  page.get()->serial.store(self->serial_, std::memory_order_release);
   self->name_ = std::string(name);
   self->info_.server_end = true;
   self->info_.type = options.type;
@@ -91,7 +91,7 @@ std::shared_ptr<server_instance> server_instance::create(std::string_view name,
   reg->params.in_buffer = options.in_buffer_size;
   reg->params.default_timeout_ms = static_cast<std::uint32_t>(options.default_timeout.count());
   reg->params.security_descriptor = options.security_descriptor;
-  reg->page_fd = self->page_.fd();
+  reg->page = std::move(page);
   self->registration_ = std::move(reg);
   std::lock_guard lock(self->mutex_);
   if ((ec = self->listen_locked(true))) return nullptr;
@@ -269,7 +269,7 @@ void server_instance::disconnect(std::error_code& ec) {
   // Tell the client first, through the page: from here its reads and writes
   // fail with ERROR_PIPE_NOT_CONNECTED and what it has not read is gone.
   // An adopted instance has no page it may write: the shutdown tells.
-  if (page_) page_.get()->serial.store(++serial_, std::memory_order_release);
+  if (registration_) broker_link::get().publish_serial(registration_, ++serial_);
   drop_channel_locked(false);
   state_ = state::disconnected;
 }

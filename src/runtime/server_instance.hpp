@@ -118,8 +118,7 @@ class server_instance final : public pipe_end {
   std::atomic<pipe_channel*> connected_channel_{nullptr};
   std::atomic<std::uint32_t> io_calls_{0};
   std::vector<std::shared_ptr<pipe_channel>> retired_;
-  std::shared_ptr<registration> registration_;
-  instance_page page_;
+  std::shared_ptr<registration> registration_;  // and the instance page
   std::uint32_t serial_ = 1;
   std::uint32_t open_mode_ = 0;
   std::uint32_t pipe_mode_ = 0;

@@ -4,24 +4,28 @@
 //
 // An overlapped server starts and completes operations all the time and
 // almost never waits on the handle itself, so the state lives in an atomic
-// flag and the eventfd that pollers watch is kept lazily: made readable when
-// the signal is set and it was not readable, drained only when a waiter
-// finds it readable while the signal is reset (claim). Busy handles then
-// cost no system call per operation.
+// flag and the eventfd that pollers watch is kept lazily: made only when
+// something first waits on the handle (most handles never are, and a server
+// with thousands of connections would otherwise spend a descriptor on each),
+// made readable when the signal is set and it was not readable, drained only
+// when a waiter finds it readable while the signal is reset (claim). Busy
+// handles then cost no system call per operation.
 #pragma once
 
 #include <atomic>
-
-#include "core/unique_fd.hpp"
 
 namespace conduit::win32 {
 
 class file_signal {
  public:
-  file_signal();
+  file_signal() = default;
+  ~file_signal();
+  file_signal(const file_signal&) = delete;
+  file_signal& operator=(const file_signal&) = delete;
 
-  /// Readable while set (and perhaps a while after a reset, see claim).
-  [[nodiscard]] int wait_fd() const { return fd_.get(); }
+  /// Readable while set (and perhaps a while after a reset, see claim);
+  /// made on the first call. -1 (errno set) when no descriptor could be made.
+  [[nodiscard]] int wait_fd() const;
   void set();
   void reset() { set_.store(false); }
   /// After wait_fd() polled readable: whether the signal is set. If not,
@@ -31,7 +35,9 @@ class file_signal {
  private:
   void make_readable();
 
-  detail::unique_fd fd_;  // eventfd
+  // The eventfd, -1 until someone waits. Until it exists nothing drains it,
+  // so readable_ stays true and the descriptor is made readable.
+  mutable std::atomic<int> fd_{-1};
   std::atomic<bool> set_{true};
   std::atomic<bool> readable_{true};
 };

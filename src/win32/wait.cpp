@@ -47,7 +47,9 @@ DWORD wait_for_objects(std::span<const std::shared_ptr<kernel_object>> objects, 
   for (const auto& object : objects) {
     int fd = object ? object->wait_fd() : -1;
     if (fd < 0) {
-      SetLastError(ERROR_INVALID_HANDLE);
+      // A file handle makes its descriptor when first waited on: without
+      // one, the process is out of descriptors.
+      SetLastError(object && object->as_file() ? ERROR_TOO_MANY_OPEN_FILES : ERROR_INVALID_HANDLE);
       return WAIT_FAILED;
     }
     fds.push_back(pollfd{fd, POLLIN, 0});
