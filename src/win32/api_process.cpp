@@ -39,6 +39,7 @@
 #include "win32/inherited_list.hpp"
 #include "win32/mutex_object.hpp"
 #include "win32/object_transfer.hpp"
+#include "win32/port_forwarding.hpp"
 #include "win32/process_access.hpp"
 #include "win32/process_object.hpp"
 #include "win32/status.hpp"
@@ -533,6 +534,7 @@ VOID WINAPI ExitProcess(UINT uExitCode) {
   // Windows; no destructors run while other threads may still use them.
   std::fflush(nullptr);
   abandon_owned_mutexes();  // as Windows does for a process that ends owning them
+  cancel_forwarded_io();    // other processes' ports hear of I/O ended here
   ::_exit(static_cast<int>(uExitCode));
 }
 

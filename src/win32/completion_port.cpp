@@ -1,12 +1,15 @@
 #include "win32/completion_port.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
 #include "win32/io_engine.hpp"
+#include "win32/port_forwarding.hpp"
 #include "win32/wait.hpp"
 
 namespace conduit::win32 {
@@ -45,6 +48,10 @@ completion_port::completion_port(DWORD concurrency)
       ready_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 void completion_port::post(const completion_packet& packet) {
+  if (forward_to_) {
+    forward_packet(forward_to_.get(), packet);
+    return;
+  }
   std::lock_guard lock(mutex_);
   if (closed_) return;
   packets_.push_back(packet);
@@ -155,10 +162,38 @@ std::size_t completion_port::take(std::span<completion_packet> out, DWORD timeou
   }
 }
 
+std::shared_ptr<completion_port> completion_port::forwarding_through(detail::unique_fd fd) {
+  auto port = std::make_shared<completion_port>();
+  port->forward_to_ = std::move(fd);
+  return port;
+}
+
+int completion_port::forwarding_descriptor(ULONG_PTR key) {
+  if (forward_to_) return forward_to_.get();
+  std::lock_guard lock(mutex_);
+  if (closed_) {
+    errno = EBADF;
+    return -1;
+  }
+  auto& link = forwarding_[key];
+  if (!link.sender) {
+    auto self = std::static_pointer_cast<completion_port>(shared_from_this());
+    link.receiver = start_forwarding(self, key, link.sender);
+    if (!link.receiver) {
+      forwarding_.erase(key);
+      return -1;
+    }
+  }
+  return link.sender.get();
+}
+
 void completion_port::close() {
   std::lock_guard lock(mutex_);
   if (closed_) return;
   closed_ = true;
+  // Other processes' packets are dropped from now on: their threads end.
+  for (auto& [key, link] : forwarding_) ::shutdown(link.receiver->get(), SHUT_RDWR);
+  forwarding_.clear();
   packets_.clear();
   if (!readable_) make_readable(ready_.get());
   readable_ = true;

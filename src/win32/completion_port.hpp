@@ -14,6 +14,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -48,8 +49,17 @@ class completion_port final : public kernel_object {
   int wait_fd() const override { return ready_.get(); }
   bool try_acquire() override;
 
-  /// Adds a packet (dropped if the queue is closed).
+  /// Adds a packet (dropped if the queue is closed). A forwarding port
+  /// sends it on instead (see port_forwarding.hpp).
   void post(const completion_packet& packet);
+
+  /// A port of this process that only forwards: every packet posted to it
+  /// goes through `fd` to another process's port (port_forwarding.hpp).
+  static std::shared_ptr<completion_port> forwarding_through(detail::unique_fd fd);
+  /// The descriptor another process posts to this port through, for files
+  /// associated under `key` (made on first use; -1 with errno when it
+  /// cannot be). A forwarding port passes on its own.
+  int forwarding_descriptor(ULONG_PTR key);
 
   /// Takes up to out.size() packets, waiting up to `timeout_ms` for the
   /// first. Alertable: APCs run when no packet waits. Returns how many were
@@ -76,6 +86,14 @@ class completion_port final : public kernel_object {
 
   std::mutex mutex_;
   std::deque<completion_packet> packets_;
+  // Sockets other processes post through, one per key
+  // (port_forwarding.hpp): the end they get, and the end a thread reads.
+  struct forwarding_link {
+    detail::unique_fd sender;
+    std::shared_ptr<detail::unique_fd> receiver;
+  };
+  std::map<ULONG_PTR, forwarding_link> forwarding_;
+  detail::unique_fd forward_to_;  // set on a forwarding port
   bool closed_ = false;
   DWORD limit_;
   DWORD running_ = 0;        // threads that took packets and run on them

@@ -44,6 +44,12 @@ bool file_object::has_port() {
   return port_set_.load(std::memory_order_acquire);
 }
 
+std::shared_ptr<completion_port> file_object::port(ULONG_PTR& key) {
+  std::lock_guard lock(port_mutex_);
+  key = key_;
+  return port_;
+}
+
 BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
   io_request request = call;
   if (!prepare(request)) return FALSE;

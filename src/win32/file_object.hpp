@@ -66,6 +66,8 @@ class file_object : public kernel_object {
   /// false if it is associated already.
   bool associate(std::shared_ptr<completion_port> port, ULONG_PTR key);
   [[nodiscard]] bool has_port();
+  /// The port it is associated with and the key (null: none).
+  std::shared_ptr<completion_port> port(ULONG_PTR& key);
 
   /// ReadFile, ReadFileEx, WriteFile, WriteFileEx.
   BOOL read(std::span<std::byte> buffer, const io_request& request);

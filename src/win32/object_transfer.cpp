@@ -23,6 +23,7 @@
 #include "win32/named_event.hpp"
 #include "win32/named_sync_object.hpp"
 #include "win32/pipe_object.hpp"
+#include "win32/port_forwarding.hpp"
 #include "win32/process_object.hpp"
 #include "win32/semaphore_object.hpp"
 
@@ -103,6 +104,12 @@ int pidfd_pid(int fd) {
 
 std::size_t fd_count(transfer_kind kind) {
   return kind == transfer_kind::pipe_client ? 2 : 1;
+}
+
+// A named pipe's end may bring its completion port association along: one
+// descriptor more, the forwarding socket (port_forwarding.hpp).
+bool may_bring_port(transfer_kind kind) {
+  return kind == transfer_kind::pipe_client || kind == transfer_kind::pipe_server;
 }
 
 bool known_kind(char kind) {
@@ -191,6 +198,26 @@ bool read_common(state_reader& r, int socket, pipe_common& c) {
   return true;
 }
 
+// Adds the pipe's completion port association, if it has one the other
+// process can post to: a flag in the state, the socket among the fds.
+void add_port(state_writer& w, std::vector<int>& fds, pipe_object& pipe) {
+  ULONG_PTR key = 0;
+  auto port = pipe.port(key);
+  int fd = port ? port->forwarding_descriptor(key) : -1;
+  w.u32(fd >= 0 ? 1 : 0);
+  if (fd >= 0) fds.push_back(fd);
+}
+
+// Associates `pipe`, received, with the port of the process it came from:
+// a forwarding port on `socket` (what add_port sent). Its I/O still pending
+// when this process exits is cancelled into that port.
+bool bring_port(unique_fd socket, const std::shared_ptr<pipe_object>& pipe) {
+  if (!is_forwarding_socket(socket.get())) return false;
+  pipe->associate(completion_port::forwarding_through(std::move(socket)), 0);
+  cancel_at_exit(pipe);
+  return true;
+}
+
 std::optional<portable_object> portable_server(const std::shared_ptr<pipe_object>& pipe,
                                                bool moving) {
   detail::server_instance::description d;
@@ -208,7 +235,9 @@ std::optional<portable_object> portable_server(const std::shared_ptr<pipe_object
   w.u32(d.open_mode);
   auto record = detail::wire::encode(d.client);
   w.text(std::string_view(reinterpret_cast<const char*>(record.data()), record.size()));
-  return portable(transfer_kind::pipe_server, {socket}, w.take(), pipe);
+  std::vector<int> fds{socket};
+  add_port(w, fds, *pipe);
+  return portable(transfer_kind::pipe_server, std::move(fds), w.take(), pipe);
 }
 
 std::optional<portable_object> portable_pipe(const std::shared_ptr<pipe_object>& pipe,
@@ -223,7 +252,9 @@ std::optional<portable_object> portable_pipe(const std::shared_ptr<pipe_object>&
   w.u32(d.serial);
   w.u32(d.access);
   w.u32(d.server_pid);
-  return portable(transfer_kind::pipe_client, {client.socket(), client.page_fd()}, w.take(), pipe);
+  std::vector<int> fds{client.socket(), client.page_fd()};
+  add_port(w, fds, *pipe);
+  return portable(transfer_kind::pipe_client, std::move(fds), w.take(), pipe);
 }
 
 std::shared_ptr<kernel_object> rebuild_pipe_client(std::vector<unique_fd>& fds,
@@ -236,12 +267,14 @@ std::shared_ptr<kernel_object> rebuild_pipe_client(std::vector<unique_fd>& fds,
   d.serial = r.u32();
   d.access = r.u32();
   d.server_pid = r.u32();
-  if (!r.done()) return nullptr;
+  std::uint32_t has_port = r.u32();
+  if (!r.done() || has_port > 1 || fds.size() != 2 + has_port) return nullptr;
   std::error_code ec;
   auto client = detail::client_end::adopt(d, std::move(fds[0]), std::move(fds[1]), ec);
   if (!client) return nullptr;
   auto pipe = std::make_shared<pipe_object>(std::move(client), c.overlapped, c.file_access);
   pipe->share_with_another_process();
+  if (has_port && !bring_port(std::move(fds[2]), pipe)) return nullptr;
   return pipe;
 }
 
@@ -258,11 +291,15 @@ std::shared_ptr<kernel_object> rebuild_pipe_server(std::vector<unique_fd>& fds,
   d.reading = std::move(c.reading);
   d.open_mode = r.u32();
   std::string record = r.text();
+  std::uint32_t has_port = r.u32();
   auto bytes = std::as_bytes(std::span(record.data(), record.size()));
-  if (!r.done() || (d.open_mode & 0x3) == 0 || detail::wire::decode_connect_record(bytes, d.client))
+  if (!r.done() || has_port > 1 || fds.size() != 1 + has_port || (d.open_mode & 0x3) == 0 ||
+      detail::wire::decode_connect_record(bytes, d.client))
     return nullptr;
   auto server = detail::server_instance::adopt_connected(d, std::move(fds[0]));
-  return std::make_shared<pipe_object>(std::move(server), c.overlapped, c.file_access);
+  auto pipe = std::make_shared<pipe_object>(std::move(server), c.overlapped, c.file_access);
+  if (has_port && !bring_port(std::move(fds[1]), pipe)) return nullptr;
+  return pipe;
 }
 
 }  // namespace
@@ -371,8 +408,9 @@ std::shared_ptr<kernel_object> rebuild_object(char letter, std::vector<unique_fd
   auto kind = static_cast<transfer_kind>(letter);
   // The first descriptor is the object's own; a pipe client's second is
   // its instance page, which adopt() checks for itself.
-  if (fds.size() != fd_count(kind) || state.size() > max_transfer_state ||
-      !descriptor_fits(kind, fds[0].get()))
+  std::size_t fds_at_most = fd_count(kind) + (may_bring_port(kind) ? 1 : 0);
+  if (fds.size() < fd_count(kind) || fds.size() > fds_at_most ||
+      state.size() > max_transfer_state || !descriptor_fits(kind, fds[0].get()))
     return invalid();
   std::shared_ptr<kernel_object> object;
   switch (kind) {

@@ -290,6 +290,90 @@ void inherited_writes(HANDLE h, HANDLE peer, const std::string& text) {
   EXPECT_EQ(child.exit_code(), 0u);
 }
 
+// An overlapped pipe client associated with `port` under key 123, and its
+// server end.
+void client_on_port(const std::string& name, handle_guard& server, HANDLE& client, HANDLE& port) {
+  server = handle_guard(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                       FILE_FLAG_OVERLAPPED, nullptr);
+  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  port = CreateIoCompletionPort(client, port, 123, 0);
+  ASSERT_NE(port, nullptr) << GetLastError();
+}
+
+TEST_F(Duplicate, AChildsExitCancelsItsReadIntoThePortOfTheFile) {
+  // The file is associated with our port; its only handle goes to a child,
+  // which starts a read and ends. On Windows the file object, and so its
+  // port, is shared: the port hears of the read the exit cancelled.
+  HANDLE port = nullptr;
+  for (std::string ending : {"exit-process", "return"}) {
+    SCOPED_TRACE(ending);
+    handle_guard server;
+    HANDLE client = nullptr;
+    ASSERT_NO_FATAL_FAILURE(client_on_port(pipe_name(ending), server, client, port));
+    child_process child;
+    ASSERT_TRUE(start(child, "from-stdin pending-read " + ending)) << GetLastError();
+    hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
+    EXPECT_EQ(child.exit_code(), 0u);
+    DWORD n = 0xdeadbeef;
+    ULONG_PTR key = 0;
+    OVERLAPPED* overlapped = nullptr;
+    EXPECT_FALSE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, bounded));
+    EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_OPERATION_ABORTED));
+    EXPECT_EQ(n, 0u);
+    EXPECT_EQ(key, 123u);
+    EXPECT_NE(overlapped, nullptr);  // the child's, as on Windows: not ours to use
+  }
+  ASSERT_TRUE(CloseHandle(port));
+}
+
+TEST_F(Duplicate, AChildsCompletedReadComesToThePortOfTheFile) {
+  handle_guard server;
+  HANDLE client = nullptr;
+  HANDLE port = nullptr;
+  ASSERT_NO_FATAL_FAILURE(client_on_port(pipe_name(), server, client, port));
+  DWORD written = 0;
+  ASSERT_TRUE(WriteFile(server, "hello", 5, &written, nullptr)) << GetLastError();
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin overlapped-read")) << GetLastError();
+  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
+  EXPECT_EQ(child.exit_code(), 5u);  // what it read
+  DWORD n = 0;
+  ULONG_PTR key = 0;
+  OVERLAPPED* overlapped = nullptr;
+  EXPECT_TRUE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, bounded)) << GetLastError();
+  EXPECT_EQ(n, 5u);
+  EXPECT_EQ(key, 123u);
+  // Nothing else: the child's exit found nothing pending.
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, 0));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  ASSERT_TRUE(CloseHandle(port));
+}
+
+TEST_F(Duplicate, AChildCannotPostUnderAKeyOfItsChoosing) {
+  // What the child can send through the association's socket reaches our
+  // port with the association's key alone; what is not a packet is dropped.
+  handle_guard server;
+  HANDLE client = nullptr;
+  HANDLE port = nullptr;
+  ASSERT_NO_FATAL_FAILURE(client_on_port(pipe_name(), server, client, port));
+  child_process child;
+  ASSERT_TRUE(start(child, "from-stdin forge-packets")) << GetLastError();
+  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
+  EXPECT_GE(child.exit_code(), 1u);  // it found the socket (and wrote to others like it)
+  DWORD n = 0;
+  ULONG_PTR key = 0;
+  OVERLAPPED* overlapped = nullptr;
+  EXPECT_TRUE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, bounded)) << GetLastError();
+  EXPECT_EQ(key, 123u);
+  EXPECT_EQ(n, 7u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(overlapped), 0x1234u);
+  EXPECT_FALSE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, 0));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  ASSERT_TRUE(CloseHandle(port));
+}
+
 TEST_F(Duplicate, InheritedPipeClientTalksToServer) {
   std::string name = pipe_name();
   handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));

@@ -47,8 +47,11 @@
 //                     GetLastError()
 //   as UID STEP ...   becomes user and group UID (no other groups), then
 //                     runs STEP ...
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <windows.h>
@@ -216,6 +219,63 @@ int run(int argc, char** argv) {
     DWORD error = ok ? 0 : GetLastError();
     put(std::string(buffer, n));
     ExitProcess(error);
+  }
+  if (step == "pending-read" && argc >= 4) {
+    // An overlapped read left pending as the process ends, by ExitProcess
+    // ("exit-process") or by returning from main.
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
+    static char buffer[1];
+    static OVERLAPPED overlapped{};
+    overlapped.hEvent = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+    if (ReadFile(handle, buffer, sizeof(buffer), nullptr, &overlapped) ||
+        GetLastError() != ERROR_IO_PENDING)
+      ExitProcess(103);
+    if (std::string(argv[3]) == "exit-process") ExitProcess(0);
+    return 0;
+  }
+  if (step == "forge-packets" && argc >= 3) {
+    // Holding a file whose port is another process's, it writes what it
+    // likes to the socket behind that: packets of the wrong size, and one
+    // well formed (overlapped 0x1234, 7 bytes, success), which can carry no
+    // key of its choosing. The socket is the one this process only sends
+    // on (shut down for reading).
+    int sockets = 0;
+    DIR* fds = ::opendir("/proc/self/fd");
+    while (dirent* entry = fds ? ::readdir(fds) : nullptr) {
+      int fd = std::atoi(entry->d_name);
+      int type = 0;
+      socklen_t length = sizeof(type);
+      pollfd p{fd, POLLRDHUP, 0};
+      if (fd <= 2 || ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 ||
+          type != SOCK_SEQPACKET || ::poll(&p, 1, 0) != 1 || !(p.revents & POLLRDHUP))
+        continue;
+      char junk[100] = {1, 2, 3};
+      std::uint64_t forged[2] = {0x1234, 7ull << 32};
+      std::uint64_t keyed[3] = {0x1234, 0, 999};  // a key appended: the wrong size
+      (void)::send(fd, junk, 3, MSG_NOSIGNAL);
+      (void)::send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
+      (void)::send(fd, keyed, sizeof(keyed), MSG_NOSIGNAL);
+      (void)::send(fd, forged, sizeof(forged), MSG_NOSIGNAL);
+      ++sockets;
+    }
+    if (fds) ::closedir(fds);
+    ExitProcess(static_cast<UINT>(sockets));
+  }
+  if (step == "overlapped-read" && argc >= 3) {
+    // An overlapped read that finds data, waited for on its event.
+    auto handle = reinterpret_cast<HANDLE>(std::strtoull(argv[2], nullptr, 0));
+    // The handle brought its port along: it cannot be associated again.
+    if (CreateIoCompletionPort(handle, nullptr, 1, 0) || GetLastError() != ERROR_INVALID_PARAMETER)
+      ExitProcess(106);
+    char buffer[64];
+    OVERLAPPED overlapped{};
+    overlapped.hEvent = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+    DWORD n = 0;
+    if (!ReadFile(handle, buffer, sizeof(buffer), nullptr, &overlapped) &&
+        GetLastError() != ERROR_IO_PENDING)
+      ExitProcess(104);
+    if (!GetOverlappedResult(handle, &overlapped, &n, TRUE)) ExitProcess(105);
+    ExitProcess(n);
   }
   if (step == "hold-handle" && argc >= 3) {
     put("held\n");
