@@ -34,8 +34,6 @@ constexpr std::uint64_t stop_tag = 0;
 constexpr std::size_t max_lanes = 64;
 // CPU numbers a request may name (glibc's CPU_SETSIZE).
 constexpr std::uint32_t max_cpu_number = CPU_SETSIZE;
-// Packets one lane socket may have read at a time before the others' turn.
-constexpr int lane_budget = 16;
 
 wire::reply error_reply(errc e) {
   wire::reply r;
@@ -127,43 +125,43 @@ void broker::run_lane(lane& l) {
 }
 
 void broker::serve_lane_socket(std::uint64_t tag) {
+  // One packet per report: a lane's peer waits for each answer before it
+  // asks again, so a second read would find nothing but cost a system call;
+  // epoll (level-triggered) reports the socket again if more came.
   std::array<std::byte, wire::max_message_size> buffer;
   std::vector<unique_fd> fds;
-  for (int budget = lane_budget; budget > 0; --budget) {
-    // Looked up again each time: what a request does may close the lane.
-    auto it = lane_sockets_.find(tag);
-    if (it == lane_sockets_.end()) return;
-    auto owner = peers_.find(it->second.owner);
-    if (owner == peers_.end() || condemned_.count(it->second.owner)) return;
-    peer& p = owner->second;
-    int socket = it->second.socket.get();
-    std::error_code ec;
-    std::size_t n = detail::receive_packet(socket, buffer, fds, ec, MSG_DONTWAIT);
-    if (ec == std::errc::resource_unavailable_try_again) return;
-    if (ec || n == 0) {
-      close_lane_socket(tag);  // the peer closed its end: its connection stays
-      return;
-    }
-    wire::header h;
-    wire::request request;
-    bool kept = false;
-    if (!wire::decode_request(std::span(buffer).first(n), h, request)) {
-      if (auto* open = std::get_if<wire::open_request>(&request); open && fds.empty()) {
-        kept = answer_open(p, socket, h.request_id, *open);
-      } else if (auto* listen = std::get_if<wire::listen_request>(&request);
-                 listen && fds.size() == 1) {
-        kept = answer_listen(p, socket, h.request_id, *listen, std::move(fds[0]));
-      }
-    }
-    // Anything else on a lane, or a reply it does not read, is a broken
-    // protocol: the peer goes, as it would on its own connection.
-    if (!kept) {
-      condemn(p.id);
-      wake_main();
-      return;
-    }
-    recharge(p);
+  auto it = lane_sockets_.find(tag);
+  if (it == lane_sockets_.end()) return;
+  auto owner = peers_.find(it->second.owner);
+  if (owner == peers_.end() || condemned_.count(it->second.owner)) return;
+  peer& p = owner->second;
+  int socket = it->second.socket.get();
+  std::error_code ec;
+  std::size_t n = detail::receive_packet(socket, buffer, fds, ec, MSG_DONTWAIT);
+  if (ec == std::errc::resource_unavailable_try_again) return;
+  if (ec || n == 0) {
+    close_lane_socket(tag);  // the peer closed its end: its connection stays
+    return;
   }
+  wire::header h;
+  wire::request request;
+  bool kept = false;
+  if (!wire::decode_request(std::span(buffer).first(n), h, request)) {
+    if (auto* open = std::get_if<wire::open_request>(&request); open && fds.empty()) {
+      kept = answer_open(p, socket, h.request_id, *open);
+    } else if (auto* listen = std::get_if<wire::listen_request>(&request);
+               listen && fds.size() == 1) {
+      kept = answer_listen(p, socket, h.request_id, *listen, std::move(fds[0]));
+    }
+  }
+  // Anything else on a lane, or a reply it does not read, is a broken
+  // protocol: the peer goes, as it would on its own connection.
+  if (!kept) {
+    condemn(p.id);
+    wake_main();
+    return;
+  }
+  recharge(p);
 }
 
 bool broker::attach_lane(peer& p, std::uint32_t request_id,
