@@ -307,6 +307,31 @@ TEST_F(PipeApi, ByteModeReadOfAQueuedEmptyMessageReturnsAtOnce) {
   EXPECT_EQ(n, 0u);
 }
 
+// An empty message written just before the writer closed is still read,
+// in byte read mode (a client's default) as in message read mode; the next
+// read sees the broken pipe (Wine's pipe.c, test_CloseHandle).
+TEST_F(PipeApi, AnEmptyMessageBeforeTheWriterClosedIsRead) {
+  for (DWORD read_mode : {PIPE_READMODE_BYTE, PIPE_READMODE_MESSAGE}) {
+    SCOPED_TRACE(read_mode);
+    std::string name = pipe_name();
+    handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    handle_guard client(open_client(name));
+    ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    DWORD mode = read_mode;
+    ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+    DWORD n = 99;
+    ASSERT_TRUE(WriteFile(server, "", 0, &n, nullptr)) << GetLastError();
+    server.reset();
+    char buffer[16];
+    n = 99;
+    EXPECT_TRUE(ReadFile(client, buffer, sizeof(buffer), &n, nullptr)) << GetLastError();
+    EXPECT_EQ(n, 0u);
+    EXPECT_FALSE(ReadFile(client, buffer, sizeof(buffer), &n, nullptr));
+    EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+  }
+}
+
 // Handle state as Windows keeps it (Wine's pipe.c checks each without
 // todo_wine): a synchronous handle is not signalled after a failed I/O;
 // FlushFileBuffers on a listening instance returns at once; on a byte pipe
