@@ -1,9 +1,9 @@
 /* What Wine's conformance tests take from Wine's own headers and conduit's
  * windows.h leaves out: Wine's header helpers (ARRAY_SIZE, the nameless
  * union macros U() and S()), a few constants, and the token structures and
- * calls that only test_impersonation uses. That test is left out of the
- * runs (scripts/wine-conformance.sh says why); its calls are stubs here so
- * the file builds, and they fail with ERROR_CALL_NOT_IMPLEMENTED. */
+ * calls that only test_impersonation uses. That test skips itself here
+ * (GetProcAddress finds no DuplicateTokenEx), so its calls are stubs only
+ * for the file to build: they fail with ERROR_CALL_NOT_IMPLEMENTED. */
 #ifndef CONDUIT_WINETEST_COMPAT_H
 #define CONDUIT_WINETEST_COMPAT_H
 
