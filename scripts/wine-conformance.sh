@@ -67,6 +67,16 @@ done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/conduit-wine.XXXXXX")"
 broker_pid=""
+run_pid=""
+stop_run() {
+  if [[ -n "$run_pid" ]]; then
+    local group
+    group="$(cat "$dir.pid" 2> /dev/null || true)"
+    [[ -n "$group" ]] && kill -TERM -- "-$group" 2> /dev/null
+    wait "$run_pid" 2> /dev/null || true
+    run_pid=""
+  fi
+}
 stop_broker() {
   if [[ -n "$broker_pid" ]]; then
     kill "$broker_pid" 2>/dev/null || true
@@ -75,6 +85,7 @@ stop_broker() {
   fi
 }
 cleanup() {
+  stop_run
   stop_broker
   rm -rf "$work"
 }
@@ -155,11 +166,18 @@ for name in "${test_files[@]}"; do
     export CONDUIT_RUNTIME_DIR="$dir" CONDUIT_BROKER="$build/bin/conduitd" \
       WINETEST_SELECT="$call" WINETEST_COUNTS="$dir.counts"
     set +e
-    # In a child shell of its own, whose stderr is the log: bash's own note
-    # of a crash ("Segmentation fault") goes there, not into the table.
-    bash -c 'cd "$1" && timeout -k 5 "$2" "./$3" "$3"; exit $?' run "$work/bin" "$timeout_seconds" \
-      "$name" > "$log" 2>&1 < /dev/null
+    # timeout leads a process group of its own (the test and its children);
+    # its id goes to a file so that an interrupted script ends that group.
+    # A child shell waits for it, so that bash's note of a crash
+    # ("Segmentation fault") goes into the log, not into the table; the
+    # script waits in the background, so that a signal to it is not held
+    # back until the run ends.
+    bash -c 'cd "$1" && { timeout -k 5 "$2" "./$3" "$3" & echo $! > "$4"; wait $!; }' run \
+      "$work/bin" "$timeout_seconds" "$name" "$dir.pid" > "$log" 2>&1 < /dev/null &
+    run_pid=$!
+    wait "$run_pid"
     rc=$?
+    run_pid=""
     unset CONDUIT_RUNTIME_DIR CONDUIT_BROKER WINETEST_SELECT WINETEST_COUNTS
     set -e
     stop_broker
