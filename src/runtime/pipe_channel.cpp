@@ -362,8 +362,9 @@ std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait,
     }
     got += n;
     if (!progressed || step_ec) {
-      if (got == 0 && (step_ec || !took_message))
-        ec = step_ec ? step_ec : make_error_code(errc::no_data);
+      // Empty messages taken are a read's result even when the writer is
+      // gone behind them: the next read reports that.
+      if (got == 0 && !took_message) ec = step_ec ? step_ec : make_error_code(errc::no_data);
       break;
     }
   }

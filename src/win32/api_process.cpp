@@ -521,6 +521,26 @@ BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode) {
   });
 }
 
+DWORD WINAPI GetProcessId(HANDLE Process) {
+  return guarded(DWORD{0}, [&]() -> DWORD {
+    if (Process == current_process_pseudo_handle) return static_cast<DWORD>(::getpid());
+    auto process =
+        process_for(Process, PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION);
+    return process ? static_cast<DWORD>(process->pid()) : 0;
+  });
+}
+
+BOOL WINAPI ProcessIdToSessionId(DWORD dwProcessId, DWORD* pSessionId) {
+  return guarded(FALSE, [&] {
+    if (!pSessionId || dwProcessId == 0 || dwProcessId > 0x3fffffff)
+      return fail_with(ERROR_INVALID_PARAMETER);
+    pid_t session = ::getsid(static_cast<pid_t>(dwProcessId));
+    if (session < 0) return fail_with(ERROR_INVALID_PARAMETER);
+    *pSessionId = static_cast<DWORD>(session);
+    return TRUE;
+  });
+}
+
 BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode) {
   return guarded(FALSE, [&] {
     if (hProcess == current_process_pseudo_handle) ExitProcess(uExitCode);

@@ -204,6 +204,10 @@ BOOL file_object::start(const std::shared_ptr<io_operation>& op, const io_reques
 // only when the I/O succeeded (or ended with a warning such as
 // ERROR_MORE_DATA): after a failure WaitForSingleObject on the handle times
 // out, as on Windows. The signal is an atomic flag: no system call here.
+void file_object::begin_in_caller() {
+  signal_->reset();
+}
+
 BOOL file_object::completed_in_caller(DWORD error, std::size_t bytes, const io_request& request) {
   if (!is_failure(error)) signal_->set();
   return complete(error, bytes, request);

@@ -132,10 +132,17 @@ class file_object : public kernel_object {
   /// Ends every pending operation of this file with `error` (its last
   /// handle is closing).
   void abandon_io(DWORD error);
+  /// A synchronous handle's call that runs in the calling thread (ReadFile,
+  /// ConnectNamedPipe, TransactNamedPipe without FILE_FLAG_OVERLAPPED):
+  /// the handle's signal is reset while it runs, so that another thread
+  /// waiting on the handle sees the call under way, as on Windows...
+  void begin_in_caller();
+  /// ...and set again when it ends, if it succeeded: after a failure a wait
+  /// on the handle times out. Reports the call as complete() does.
+  BOOL completed_in_caller(DWORD error, std::size_t bytes, const io_request& request);
 
  private:
   static BOOL finished(DWORD error, std::size_t bytes, const io_request& request);
-  BOOL completed_in_caller(DWORD error, std::size_t bytes, const io_request& request);
 
   bool overlapped_;
   DWORD access_;

@@ -191,10 +191,11 @@ BOOL pipe_object::connect(const io_request& call) {
   if (!listening) return fail(error_from_code(ec), request);
   auto op = std::make_shared<connect_operation>(server_, std::move(listening));
   if (overlapped()) return start(op, request);
+  begin_in_caller();
   run_in_caller(*op);
   ec = code_of(op->error());
   closed_under(ec);
-  return complete(error_from_code(ec), 0, request);
+  return completed_in_caller(error_from_code(ec), 0, request);
 }
 
 BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::byte> reply,
@@ -203,9 +204,10 @@ BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::by
   if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped()) {
+    begin_in_caller();
     std::size_t n = end_->transact(message, reply, ec);
     closed_under(ec);
-    return complete(error_from_code(ec), n, request);
+    return completed_in_caller(error_from_code(ec), n, request);
   }
   auto channel = end_->channel_for_transact(ec);
   if (!channel) return fail(error_from_code(ec), request);

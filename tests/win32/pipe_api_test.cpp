@@ -307,6 +307,31 @@ TEST_F(PipeApi, ByteModeReadOfAQueuedEmptyMessageReturnsAtOnce) {
   EXPECT_EQ(n, 0u);
 }
 
+// An empty message written just before the writer closed is still read,
+// in byte read mode (a client's default) as in message read mode; the next
+// read sees the broken pipe (Wine's pipe.c, test_CloseHandle).
+TEST_F(PipeApi, AnEmptyMessageBeforeTheWriterClosedIsRead) {
+  for (DWORD read_mode : {PIPE_READMODE_BYTE, PIPE_READMODE_MESSAGE}) {
+    SCOPED_TRACE(read_mode);
+    std::string name = pipe_name();
+    handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe));
+    ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    handle_guard client(open_client(name));
+    ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    DWORD mode = read_mode;
+    ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+    DWORD n = 99;
+    ASSERT_TRUE(WriteFile(server, "", 0, &n, nullptr)) << GetLastError();
+    server.reset();
+    char buffer[16];
+    n = 99;
+    EXPECT_TRUE(ReadFile(client, buffer, sizeof(buffer), &n, nullptr)) << GetLastError();
+    EXPECT_EQ(n, 0u);
+    EXPECT_FALSE(ReadFile(client, buffer, sizeof(buffer), &n, nullptr));
+    EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+  }
+}
+
 // Handle state as Windows keeps it (Wine's pipe.c checks each without
 // todo_wine): a synchronous handle is not signalled after a failed I/O;
 // FlushFileBuffers on a listening instance returns at once; on a byte pipe
@@ -796,6 +821,49 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteConnectOrWait) {
   ASSERT_TRUE(waiter.blocked_in(SYS_poll));
   EXPECT_TRUE(CancelSynchronousIo(waiter.thread())) << GetLastError();
   EXPECT_EQ(waiter.error(), ERROR_OPERATION_ABORTED);
+}
+
+// A synchronous handle is unsignalled while a call on it runs in another
+// thread, as Windows resets a file's event when I/O on it starts (Wine's
+// pipe.c, test_CancelSynchronousIo, waits for exactly that): signalled again
+// when the call succeeds, and not after it failed.
+TEST_F(PipeApi, ASynchronousHandleIsUnsignalledWhileACallRuns) {
+  std::string name = pipe_name();
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  EXPECT_EQ(WaitForSingleObject(server, 0), WAIT_OBJECT_0);
+  {
+    call_on_thread connector([&] { return ConnectNamedPipe(server, nullptr); });
+    ASSERT_TRUE(connector.blocked_in(SYS_poll));
+    EXPECT_EQ(WaitForSingleObject(server, 0), static_cast<DWORD>(WAIT_TIMEOUT));
+    EXPECT_TRUE(CancelSynchronousIo(connector.thread())) << GetLastError();
+    EXPECT_EQ(connector.error(), ERROR_OPERATION_ABORTED);
+    EXPECT_EQ(WaitForSingleObject(server, 0), static_cast<DWORD>(WAIT_TIMEOUT));
+  }
+  {
+    call_on_thread connector([&] { return ConnectNamedPipe(server, nullptr); });
+    ASSERT_TRUE(connector.blocked_in(SYS_poll));
+    handle_guard client(open_client(name));
+    ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    EXPECT_EQ(connector.error(), static_cast<DWORD>(ERROR_SUCCESS));
+    EXPECT_EQ(WaitForSingleObject(server, 0), WAIT_OBJECT_0);
+
+    // TransactNamedPipe from the client: unsignalled until the reply.
+    DWORD mode = PIPE_READMODE_MESSAGE;
+    ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+    call_on_thread caller([&] {
+      char reply[16];
+      DWORD n = 0;
+      return TransactNamedPipe(client, const_cast<char*>("ask"), 3, reply, sizeof(reply), &n,
+                               nullptr);
+    });
+    ASSERT_TRUE(caller.blocked_in(SYS_recvfrom));  // waiting for the reply
+    EXPECT_EQ(WaitForSingleObject(client, 0), static_cast<DWORD>(WAIT_TIMEOUT));
+    EXPECT_EQ(read_text(server), "ask");
+    write_text(server, "answer");
+    EXPECT_EQ(caller.error(), static_cast<DWORD>(ERROR_SUCCESS));
+    EXPECT_EQ(WaitForSingleObject(client, 0), WAIT_OBJECT_0);
+  }
 }
 
 // The same for an anonymous pipe's read end (CreatePipe), a child's output

@@ -522,6 +522,33 @@ TEST(Win32Process, OpenProcess) {
   EXPECT_EQ(code, static_cast<DWORD>(STILL_ACTIVE));
 }
 
+TEST(Win32Process, ProcessIdsAndSessions) {
+  child_process child;
+  ASSERT_TRUE(start(child, "exit 0", FALSE)) << GetLastError();
+  EXPECT_EQ(GetProcessId(child.process), child.pid);
+  EXPECT_EQ(GetProcessId(GetCurrentProcess()), GetCurrentProcessId());
+  handle_guard sync_only(OpenProcess(SYNCHRONIZE, FALSE, child.pid));
+  ASSERT_NE(sync_only.get(), nullptr) << GetLastError();
+  SetLastError(0);
+  EXPECT_EQ(GetProcessId(sync_only), 0u);  // the query right is needed
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  SetLastError(0);
+  EXPECT_EQ(GetProcessId(nullptr), 0u);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
+  EXPECT_EQ(exit_code_of(child.process), 0u);
+  EXPECT_EQ(GetProcessId(child.process), child.pid);  // still known after its exit
+
+  // The session a pipe server reports for its client is this one.
+  DWORD session = 0xdeadbeef;
+  ASSERT_TRUE(ProcessIdToSessionId(GetCurrentProcessId(), &session)) << GetLastError();
+  EXPECT_EQ(session, static_cast<DWORD>(::getsid(0)));
+  SetLastError(0);
+  EXPECT_FALSE(ProcessIdToSessionId(0x3ffffff0, &session));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
+  EXPECT_FALSE(ProcessIdToSessionId(GetCurrentProcessId(), nullptr));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_PARAMETER));
+}
+
 TEST(Win32Process, CreateProcessFailures) {
   STARTUPINFOA startup{};
   startup.cb = sizeof(startup);

@@ -539,6 +539,13 @@ BOOL WINAPI CreateProcessW(LPCWSTR lpApplicationName, LPWSTR lpCommandLine,
                            LPPROCESS_INFORMATION lpProcessInformation);
 HANDLE WINAPI OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
 BOOL WINAPI GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode);
+/* The process id of a process handle (PROCESS_QUERY_[LIMITED_]INFORMATION);
+ * 0 and ERROR_INVALID_HANDLE or ERROR_ACCESS_DENIED when it is none. */
+DWORD WINAPI GetProcessId(HANDLE Process);
+/* The session of process dwProcessId: its Linux session id (getsid), the
+ * one GetNamedPipeClientSessionId reports; ERROR_INVALID_PARAMETER for a
+ * process that does not exist (or pid 0). */
+BOOL WINAPI ProcessIdToSessionId(DWORD dwProcessId, DWORD* pSessionId);
 BOOL WINAPI TerminateProcess(HANDLE hProcess, UINT uExitCode);
 VOID WINAPI ExitProcess(UINT uExitCode);
 HANDLE WINAPI GetStdHandle(DWORD nStdHandle);
