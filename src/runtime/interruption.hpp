@@ -10,7 +10,10 @@
 // SA_RESTART, so the blocked call fails with EINTR. Every loop that retries
 // EINTR on such a path asks interrupted() first: true (the call was asked
 // to end) makes it give up with ERROR_OPERATION_ABORTED; false (any other
-// signal) retries, and a timeout keeps counting from its deadline.
+// signal) retries, and a timeout keeps counting from its deadline. Only
+// the waits of the data path and of a broker exchange on a connection of
+// its own (WaitNamedPipe) ask; a wait in an exchange on the shared broker
+// connection never does, since its reply would be left for the next caller.
 //
 // A signal that lands after the thread marked its call but before it entered
 // the system call interrupts nothing. The asker therefore sends it again,
