@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "conduit/error.hpp"
+#include "runtime/interruption.hpp"
 
 namespace conduit::detail {
 namespace {
@@ -48,7 +49,7 @@ class sigpipe_guard {
 
 bool pipe_wait_readable(int fd, const deadline& until, std::error_code& ec) noexcept {
   ec.clear();
-  int revents = poll_until(fd, POLLIN, until);
+  int revents = poll_until(fd, POLLIN, until, true);
   if (revents < 0) {
     ec = error_from_errno(errno);
     return false;
@@ -76,7 +77,8 @@ std::size_t pipe_read(int fd, std::span<std::byte> buffer, std::error_code& ec) 
       ec = errc::broken_pipe;  // every write end is closed
       return 0;
     }
-    if (errno == EINTR) continue;
+    // Asked to end (interruption.hpp): ERROR_OPERATION_ABORTED.
+    if (errno == EINTR && !interrupted()) continue;
     ec = error_from_errno(errno);
     return 0;
   }
@@ -93,7 +95,8 @@ std::size_t pipe_write(int fd, std::span<const std::byte> data, std::error_code&
       done += static_cast<std::size_t>(n);
       continue;
     }
-    if (errno == EINTR) continue;
+    // Asked to end: what went out stays in the pipe.
+    if (errno == EINTR && !interrupted()) continue;
     int error = errno;
     if (error == EPIPE) guard.consume();
     ec = error_from_errno(error);  // EPIPE is ERROR_NO_DATA

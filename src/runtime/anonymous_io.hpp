@@ -1,6 +1,8 @@
 // Reads and writes on Linux pipe descriptors with Windows results: the end of
 // the stream is ERROR_BROKEN_PIPE, a write with no reader ERROR_NO_DATA and
-// never SIGPIPE. Shared by the C++ ends and, later, the Win32 handles.
+// never SIGPIPE. Shared by the C++ ends and the Win32 handles. A wait that
+// another thread interrupts (runtime/interruption.hpp) ends with
+// ERROR_OPERATION_ABORTED.
 #pragma once
 
 #include <cstddef>

@@ -118,23 +118,14 @@ std::size_t receive_reply(int socket, std::span<std::byte> buffer, std::vector<u
   return broken ? 0 : n;
 }
 
-// Waits before `until` for the reply on `socket`, or for `cancel_fd` (-1:
-// none) to turn readable (ERROR_OPERATION_ABORTED).
-std::error_code wait_for_reply(int socket, int cancel_fd, const deadline& until) {
-  if (cancel_fd < 0) {
-    int revents = poll_until(socket, POLLIN, until);
-    if (revents == 0) return std::make_error_code(std::errc::timed_out);
-    if (revents < 0) return {errno, std::generic_category()};
-    return {};
-  }
-  for (;;) {
-    pollfd p[2] = {{socket, POLLIN, 0}, {cancel_fd, POLLIN, 0}};
-    int n = ::poll(p, 2, until.poll_timeout());
-    if (n > 0 && (p[1].revents & POLLIN)) return errc::operation_aborted;
-    if (n > 0) return {};
-    if (n == 0 && until.poll_timeout() == 0) return std::make_error_code(std::errc::timed_out);
-    if (n < 0 && errno != EINTR) return {errno, std::generic_category()};
-  }
+// Waits before `until` for the reply on `socket`. `interruptible`: another
+// thread may end the wait (interruption.hpp; ERROR_OPERATION_ABORTED).
+std::error_code wait_for_reply(int socket, bool interruptible, const deadline& until) {
+  int revents = poll_until(socket, POLLIN, until, interruptible);
+  if (revents == 0) return std::make_error_code(std::errc::timed_out);
+  if (revents < 0 && errno == EINTR) return errc::operation_aborted;
+  if (revents < 0) return {errno, std::generic_category()};
+  return {};
 }
 
 // One exchange on a connection nobody else uses: replies to anything else
@@ -142,13 +133,13 @@ std::error_code wait_for_reply(int socket, int cancel_fd, const deadline& until)
 std::error_code exchange_on(int socket, std::uint32_t id, const wire::request& request,
                             std::span<const int> fds, wire::reply& reply,
                             std::vector<unique_fd>* reply_fds, const deadline& until,
-                            int cancel_fd = -1) {
+                            bool interruptible = false) {
   std::vector<std::byte> bytes;
   if (auto ec = encode_for_broker(request, id, bytes)) return ec;
   if (auto ec = send_before(socket, bytes, fds, until)) return ec;
   std::array<std::byte, wire::max_message_size> buffer;
   for (;;) {
-    if (auto ec = wait_for_reply(socket, cancel_fd, until)) return ec;
+    if (auto ec = wait_for_reply(socket, interruptible, until)) return ec;
     std::vector<unique_fd> received;
     std::error_code ec;
     bool broken = false;
@@ -513,7 +504,7 @@ std::shared_ptr<broker_link::lane> broker_link::lane_for_cpu(int cpu, std::uint6
 }
 
 std::error_code broker_link::call_alone(const wire::request& request, wire::reply& reply,
-                                        std::chrono::milliseconds timeout, int cancel_fd) {
+                                        std::chrono::milliseconds timeout) {
   deadline until(timeout);
   broker_kind kind;
   {
@@ -524,7 +515,9 @@ std::error_code broker_link::call_alone(const wire::request& request, wire::repl
   unique_fd socket = connect_broker(kind, until, ec);
   if (ec) return ec;
   make_nonblocking(socket.get());
-  if ((ec = exchange_on(socket.get(), 1, request, {}, reply, nullptr, until, cancel_fd)))
+  // Nobody else waits on this connection: the wait for the reply may be
+  // interrupted.
+  if ((ec = exchange_on(socket.get(), 1, request, {}, reply, nullptr, until, true)))
     return link_failure(ec);
   return refusal(reply);
 }

@@ -105,10 +105,11 @@ class broker_link {
   std::size_t lane_count();
 
   /// The same over a connection of its own (the broker queues waits per
-  /// connection), with the same errors; ERROR_OPERATION_ABORTED once
-  /// `cancel_fd` (-1: none) turns readable before the reply came.
+  /// connection), with the same errors; ERROR_OPERATION_ABORTED when
+  /// another thread interrupts the wait for the reply
+  /// (runtime/interruption.hpp).
   std::error_code call_alone(const wire::request& request, wire::reply& reply,
-                             std::chrono::milliseconds timeout, int cancel_fd = -1);
+                             std::chrono::milliseconds timeout);
 
   /// Registers an instance; listening at once when it has an endpoint.
   std::error_code register_instance(const std::shared_ptr<registration>& reg, wire::reply& reply);

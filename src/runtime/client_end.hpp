@@ -76,10 +76,4 @@ class client_end final : public pipe_end {
   std::uint32_t server_pid_ = 0;
 };
 
-/// conduit::wait_named_pipe, which also ends, with ERROR_OPERATION_ABORTED,
-/// once `cancel_fd` turns readable (-1: never): WaitNamedPipe that
-/// CancelSynchronousIo can end.
-bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout, int cancel_fd,
-                     std::error_code& ec) noexcept;
-
 }  // namespace conduit::detail

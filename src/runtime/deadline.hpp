@@ -8,6 +8,8 @@
 #include <chrono>
 #include <limits>
 
+#include "runtime/interruption.hpp"
+
 namespace conduit::detail {
 
 /// A deadline from a relative timeout; a negative timeout means none. Each
@@ -44,8 +46,11 @@ class deadline {
 };
 
 /// Polls one descriptor for `events` until it is ready or `until` passes.
-/// Returns the revents (0 on timeout) or -1 with errno set.
-inline int poll_until(int fd, short events, const deadline& until) noexcept {
+/// Returns the revents (0 on timeout) or -1 with errno set. `interruptible`:
+/// another thread may end the wait (interruption.hpp; -1 with EINTR), which
+/// a wait in the middle of an exchange others share must never allow.
+inline int poll_until(int fd, short events, const deadline& until,
+                      bool interruptible = false) noexcept {
   for (;;) {
     pollfd p{fd, events, 0};
     int n = ::poll(&p, 1, until.poll_timeout());
@@ -53,7 +58,7 @@ inline int poll_until(int fd, short events, const deadline& until) noexcept {
     // A timeout clamped to INT_MAX ms may end before the deadline.
     if (n == 0 && until.poll_timeout() == 0) return 0;
     if (n == 0) continue;
-    if (errno != EINTR) return -1;
+    if (errno != EINTR || (interruptible && interrupted())) return -1;
   }
 }
 

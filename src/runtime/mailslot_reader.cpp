@@ -20,6 +20,7 @@
 #include "conduit/error.hpp"
 #include "core/object_name.hpp"
 #include "core/wire.hpp"
+#include "runtime/interruption.hpp"
 #include "runtime/mailslot_records.hpp"
 
 namespace conduit::detail {
@@ -129,13 +130,13 @@ mailslot_reader::~mailslot_reader() {
 }
 
 std::size_t mailslot_reader::read(std::span<std::byte> buffer, std::uint32_t timeout_ms,
-                                  std::error_code& ec, int cancel_fd) {
+                                  std::error_code& ec) {
   ec.clear();
   std::unique_lock lock(mutex_);
   // A message that comes off the socket now and fits goes straight into
   // `buffer`: the common case costs one recvmsg and one copy.
   std::optional<std::size_t> direct;
-  if (!wait_for_message_locked(lock, timeout_ms, ec, buffer, &direct, cancel_fd)) return 0;
+  if (!wait_for_message_locked(lock, timeout_ms, ec, buffer, &direct)) return 0;
   if (direct) return *direct;
   const auto& message = queue_.front();
   // The message stays for a read with a buffer that holds it.
@@ -162,8 +163,7 @@ std::vector<std::byte> mailslot_reader::read_message(std::uint32_t timeout_ms,
 bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock,
                                               std::uint32_t timeout_ms, std::error_code& ec,
                                               std::span<std::byte> direct,
-                                              std::optional<std::size_t>* direct_size,
-                                              int cancel_fd) {
+                                              std::optional<std::size_t>* direct_size) {
   read_deadline deadline(timeout_ms);
   bool waited = false;
   for (;;) {
@@ -184,21 +184,17 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
       return false;
     }
     // Wait without the lock, so that info() and other readers go on; close()
-    // wakes us through wake_.
-    // A negative cancel_fd is ignored by poll.
-    std::array<pollfd, 3> fds{pollfd{wake_.get(), POLLIN, 0}, pollfd{socket_.get(), POLLIN, 0},
-                              pollfd{cancel_fd, POLLIN, 0}};
+    // wakes us through wake_. Another signal's EINTR waits on for what is
+    // left of the timeout; one sent to end the call (interruption.hpp) ends
+    // it with ERROR_OPERATION_ABORTED.
+    std::array<pollfd, 2> fds{pollfd{wake_.get(), POLLIN, 0}, pollfd{socket_.get(), POLLIN, 0}};
     lock.unlock();
     int n = ::poll(fds.data(), fds.size(), left);
     int poll_errno = errno;
     lock.lock();
     waited = true;
-    if (n < 0 && poll_errno != EINTR) {
+    if (n < 0 && (poll_errno != EINTR || interrupted())) {
       ec = error_from_errno(poll_errno);
-      return false;
-    }
-    if (n > 0 && (fds[2].revents & POLLIN)) {
-      ec = errc::operation_aborted;
       return false;
     }
   }

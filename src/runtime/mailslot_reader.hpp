@@ -48,9 +48,10 @@ class mailslot_reader {
   mailslot_reader& operator=(const mailslot_reader&) = delete;
 
   /// Reads one message whole, waiting up to `timeout_ms`
-  /// (mailslot_forever_ms: no limit). See mailslot_server::read.
-  std::size_t read(std::span<std::byte> buffer, std::uint32_t timeout_ms, std::error_code& ec,
-                   int cancel_fd = -1);
+  /// (mailslot_forever_ms: no limit). See mailslot_server::read. A wait
+  /// that another thread interrupts (runtime/interruption.hpp) ends with
+  /// ERROR_OPERATION_ABORTED.
+  std::size_t read(std::span<std::byte> buffer, std::uint32_t timeout_ms, std::error_code& ec);
   /// Takes the next message whatever its size.
   std::vector<std::byte> read_message(std::uint32_t timeout_ms, std::error_code& ec);
   mailslot_info info(std::error_code& ec);
@@ -80,8 +81,7 @@ class mailslot_reader {
   /// or close. Returns with `lock` held.
   bool wait_for_message_locked(std::unique_lock<std::mutex>& lock, std::uint32_t timeout_ms,
                                std::error_code& ec, std::span<std::byte> direct = {},
-                               std::optional<std::size_t>* direct_size = nullptr,
-                               int cancel_fd = -1);
+                               std::optional<std::size_t>* direct_size = nullptr);
   /// Moves one record from the socket to the back of queue_ (or into
   /// `direct`, as above); a record that is no message is dropped.
   got receive_locked(std::error_code& ec, std::span<std::byte> direct = {},

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conduit/error.hpp"
+#include "runtime/interruption.hpp"
 #include "runtime/stream_io.hpp"
 
 namespace conduit::detail {
@@ -26,12 +27,13 @@ std::uint32_t decode_length(const std::byte* h) {
   return n;
 }
 
-// recv that retries on EINTR; returns -1 with errno set on failure.
+// recv that retries on EINTR, unless the call is to end (interruption.hpp);
+// returns -1 with errno set on failure (EINTR: ended).
 ssize_t receive(int fd, void* data, std::size_t size, int flags) {
   ssize_t n;
   do {
     n = ::recv(fd, data, size, flags);
-  } while (n < 0 && errno == EINTR);
+  } while (n < 0 && errno == EINTR && !interrupted());
   return n;
 }
 
@@ -108,7 +110,13 @@ bool send_records(int fd, std::span<const std::byte> data, std::size_t limit, st
       n = ::send(fd, data.data() + offset, part, flags);
     }
     if (n < 0) {
-      if (errno == EINTR) continue;
+      // Asked to end: only before the message's first record. One that has
+      // started to go out is finished, or the pipe would lose its framing.
+      if (errno == EINTR && (!interrupted() || sent > 0)) continue;
+      if (errno == EINTR) {
+        ec = errc::operation_aborted;
+        return true;
+      }
       if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return false;
       ec = write_error(errno);  // EPIPE is ERROR_NO_DATA too
       return true;
@@ -119,7 +127,8 @@ bool send_records(int fd, std::span<const std::byte> data, std::size_t limit, st
 }
 
 // One record into `buffer` by recvfrom: its whole length, even when it is
-// longer than `buffer` (MSG_TRUNC), or -1 with errno. `got_record`: whether
+// longer than `buffer` (MSG_TRUNC), or -1 with errno (EINTR: the call is to
+// end, interruption.hpp). `got_record`: whether
 // a record came, of no bytes perhaps. The sender's address is asked for
 // only to tell a record of no bytes (its sender has an address, see
 // name_message_socket) from the end of the stream (none).
@@ -131,7 +140,7 @@ ssize_t receive_one(int fd, std::span<std::byte> buffer, int flags, bool& got_re
     sender_size = sizeof(sender);
     n = ::recvfrom(fd, buffer.data(), buffer.size(), flags | MSG_TRUNC,
                    reinterpret_cast<sockaddr*>(&sender), &sender_size);
-  } while (n < 0 && errno == EINTR);
+  } while (n < 0 && errno == EINTR && !interrupted());
   got_record = n > 0 || (n == 0 && sender_size > 0);
   return n;
 }
@@ -333,6 +342,9 @@ std::size_t pipe_channel::read_message(std::span<std::byte> buffer, bool nowait,
   }
   // Once a message has begun, its rest is on its way: wait for it.
   got += continue_message(buffer.subspan(got), wait_for::all, ec);
+  // A read asked to end with part of a message taken ends with that part;
+  // the next read gets the rest.
+  if (ec == errc::operation_aborted && got > 0) ec.clear();
   if (!ec && message_left_ > 0) ec = errc::more_data;
   return got;
 }

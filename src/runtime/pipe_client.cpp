@@ -87,13 +87,10 @@ bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout) {
   return ok;
 }
 
+// Another thread may interrupt the wait (runtime/interruption.hpp):
+// WaitNamedPipe that CancelSynchronousIo ends.
 bool wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
                      std::error_code& ec) noexcept {
-  return detail::wait_named_pipe(name, timeout, -1, ec);
-}
-
-bool detail::wait_named_pipe(std::string_view name, std::chrono::milliseconds timeout,
-                             int cancel_fd, std::error_code& ec) noexcept {
   ec.clear();
   try {
     detail::object_name parsed;
@@ -123,8 +120,7 @@ bool detail::wait_named_pipe(std::string_view name, std::chrono::milliseconds ti
       limit = std::chrono::milliseconds(ms) + wait_reply_margin;
     }
     // Its own connection: the broker queues waits per connection.
-    ec =
-        link.call_alone(detail::wire::wait_request{std::string(name), ms}, reply, limit, cancel_fd);
+    ec = link.call_alone(detail::wire::wait_request{std::string(name), ms}, reply, limit);
     // Whoever ran out of time, the wait did.
     if (ec == errc::timeout) ec = errc::sem_timeout;
     return !ec;

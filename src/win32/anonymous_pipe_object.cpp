@@ -11,7 +11,7 @@
 
 #include "conduit/error.hpp"
 #include "runtime/anonymous_io.hpp"
-#include "win32/caller_io.hpp"
+#include "win32/thread_object.hpp"
 
 namespace conduit::win32 {
 namespace {
@@ -75,13 +75,9 @@ std::size_t anonymous_pipe_object::read_blocking(std::span<std::byte> buffer, st
     return 0;
   }
   if (is_pipe_) {
-    // The descriptor blocks (a child may share it): wait for data first,
-    // where CancelSynchronousIo can end the wait.
-    DWORD error = ERROR_SUCCESS;
-    if (!wait_in_caller(fd, POLLIN, error)) {
-      ec = win32_error(error);
-      return 0;
-    }
+    // The descriptor blocks (a child may share it): the read is the wait,
+    // as in the C++ API, and CancelSynchronousIo interrupts it.
+    synchronous_io_scope scope;
     return detail::pipe_read(fd, buffer, ec);
   }
   // A file or terminal: the end of it is a successful read of nothing.
@@ -105,7 +101,10 @@ std::size_t anonymous_pipe_object::write_blocking(std::span<const std::byte> dat
     ec = win32_error(ERROR_INVALID_HANDLE);
     return 0;
   }
-  // pipe_write works on any descriptor and keeps SIGPIPE away.
+  // pipe_write works on any descriptor and keeps SIGPIPE away. A write
+  // waiting on a full pipe is ended by CancelSynchronousIo; what of it went
+  // out stays in the pipe.
+  synchronous_io_scope scope;
   return detail::pipe_write(fd, data, ec);
 }
 

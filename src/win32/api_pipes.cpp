@@ -148,10 +148,10 @@ DWORD wait_error(const std::error_code& ec) {
 BOOL wait_named_pipe(const char* name, DWORD timeout) {
   if (!name) return fail_with(ERROR_PATH_NOT_FOUND);
   std::error_code ec;
-  thread_object& thread = *current_thread_object();
-  int cancel_fd = thread.begin_synchronous_io();
-  conduit::detail::wait_named_pipe(name, wait_timeout(timeout), cancel_fd, ec);
-  thread.end_synchronous_io();
+  {
+    synchronous_io_scope scope;
+    conduit::wait_named_pipe(name, wait_timeout(timeout), ec);
+  }
   return ec ? fail_with(wait_error(ec)) : TRUE;
 }
 
@@ -160,9 +160,16 @@ BOOL call_named_pipe(const char* name, LPVOID in, DWORD in_size, LPVOID out, DWO
   if (read) *read = 0;
   if (!name) return fail_with(ERROR_PATH_NOT_FOUND);
   std::error_code ec;
-  std::size_t n = conduit::call_named_pipe(
-      name, std::span(static_cast<const std::byte*>(in), in ? in_size : 0),
-      std::span(static_cast<std::byte*>(out), out ? out_size : 0), wait_timeout(timeout), ec);
+  std::size_t n;
+  {
+    // One synchronous call, which CancelSynchronousIo ends while it waits
+    // for an instance, for room for the request or for the reply (the
+    // steps that talk to the broker finish first).
+    synchronous_io_scope scope;
+    n = conduit::call_named_pipe(
+        name, std::span(static_cast<const std::byte*>(in), in ? in_size : 0),
+        std::span(static_cast<std::byte*>(out), out ? out_size : 0), wait_timeout(timeout), ec);
+  }
   if (read) *read = static_cast<DWORD>(n);
   return ec ? fail_with(error_from_code(ec)) : TRUE;
 }

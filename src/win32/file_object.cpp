@@ -1,7 +1,5 @@
 #include "win32/file_object.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 
@@ -62,27 +60,19 @@ BOOL file_object::read(std::span<std::byte> buffer, const io_request& call) {
   if (!request.overlapped && request.call == io_call::transfer) {
     const auto& thread = current_thread_object();
     // CancelSynchronousIo reaches it too: its thread waits for it.
-    int cancel_fd = thread->begin_synchronous_io();
-    if (cancel_fd >= 0) {
-      {
-        std::lock_guard lock(caller_reads_mutex_);
-        caller_reads_.push_back({cancel_fd, false});
-      }
-      std::size_t n = 0;
-      bool done = read_in_caller(buffer, cancel_fd, n, ec);
-      bool cancelled = false;
-      {
-        std::lock_guard lock(caller_reads_mutex_);
-        auto it = std::find_if(caller_reads_.begin(), caller_reads_.end(),
-                               [&](const caller_read& r) { return r.cancel_fd == cancel_fd; });
-        cancelled = it->cancelled;
-        caller_reads_.erase(it);
-      }
-      // A cancel that came after the read was over is forgotten.
-      if (cancelled) thread->clear_cancel();
-      thread->end_synchronous_io();
-      if (done) return complete(error_from_code(ec), n, request);
+    std::uint32_t serial = thread->begin_synchronous_io();
+    {
+      std::lock_guard lock(caller_reads_mutex_);
+      caller_reads_.push_back({thread, serial});
     }
+    std::size_t n = 0;
+    bool done = read_in_caller(buffer, n, ec);
+    {
+      std::lock_guard lock(caller_reads_mutex_);
+      std::erase_if(caller_reads_, [&](const caller_read& r) { return r.thread == thread; });
+    }
+    thread->end_synchronous_io();
+    if (done) return complete(error_from_code(ec), n, request);
   }
   auto op = make_read_at(buffer, request.overlapped, ec);
   return op ? start(op, request) : fail(error_from_code(ec), request);
@@ -108,13 +98,15 @@ std::size_t file_object::cancel(bool this_thread_only, const OVERLAPPED* which) 
   // cannot call CancelIo while it waits: only CancelIoEx(handle, NULL)
   // reaches it.
   if (!this_thread_only && !which) {
-    std::lock_guard lock(caller_reads_mutex_);
-    for (caller_read& r : caller_reads_) {
-      std::uint64_t one = 1;
-      (void)!::write(r.cancel_fd, &one, sizeof one);
-      r.cancelled = true;
-      ++found;
+    std::vector<caller_read> reads;
+    {
+      std::lock_guard lock(caller_reads_mutex_);
+      reads = caller_reads_;
     }
+    // Outside the lock, which a reader takes to leave the list: each
+    // cancel is for that read alone, and misses it once it is over.
+    for (const caller_read& r : reads) r.thread->cancel_synchronous_io(r.call);
+    found += reads.size();
   }
   return found;
 }

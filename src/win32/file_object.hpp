@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -29,6 +30,7 @@ class event_object;
 class file_signal;
 class io_operation;
 class completion_port;
+class thread_object;
 
 /// How the call that started an operation reports it.
 enum class io_call {
@@ -109,12 +111,13 @@ class file_object : public kernel_object {
   }
   /// A read that a program passing no OVERLAPPED on an asynchronous handle
   /// (a slot's, which is always one) waits for in its own thread, at the
-  /// cost of the C++ read: no engine, no descriptors of its own. It ends
-  /// with ERROR_OPERATION_ABORTED once `cancel_fd` turns readable
-  /// (CancelIoEx). False, with nothing done, for types that have none.
-  virtual bool read_in_caller(std::span<std::byte> buffer, int cancel_fd, std::size_t& bytes,
+  /// cost of the C++ read: no engine, no descriptors of its own. It runs
+  /// as a synchronous call of its thread, which CancelIoEx (and
+  /// CancelSynchronousIo) ends with ERROR_OPERATION_ABORTED. False, with
+  /// nothing done, for types that have none.
+  virtual bool read_in_caller(std::span<std::byte> buffer, std::size_t& bytes,
                               std::error_code& ec) {
-    (void)buffer, (void)cancel_fd, (void)bytes, (void)ec;
+    (void)buffer, (void)bytes, (void)ec;
     return false;
   }
 
@@ -153,11 +156,11 @@ class file_object : public kernel_object {
   std::shared_ptr<completion_port> port_;
   ULONG_PTR key_ = 0;
   std::atomic<bool> port_set_{false};
-  // The threads now in read_in_caller, for CancelIoEx: each one's cancel
-  // descriptor, and whether a cancel was sent to it.
+  // The threads now in read_in_caller, for CancelIoEx: each one's object
+  // and its call's serial (thread_object::begin_synchronous_io).
   struct caller_read {
-    int cancel_fd;
-    bool cancelled;
+    std::shared_ptr<thread_object> thread;
+    std::uint32_t call;
   };
   std::mutex caller_reads_mutex_;
   std::vector<caller_read> caller_reads_;

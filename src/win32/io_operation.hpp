@@ -76,7 +76,6 @@ class io_operation {
 
  private:
   friend class io_engine;
-  friend void run_in_caller(io_operation& op);
   int fd_;
   direction dir_;
   DWORD error_ = ERROR_SUCCESS;

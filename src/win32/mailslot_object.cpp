@@ -164,14 +164,14 @@ std::size_t mailslot_object::read_blocking(std::span<std::byte> buffer, std::err
   return reader_->read(buffer, reader_->read_timeout_ms(), ec);
 }
 
-bool mailslot_object::read_in_caller(std::span<std::byte> buffer, int cancel_fd, std::size_t& bytes,
+bool mailslot_object::read_in_caller(std::span<std::byte> buffer, std::size_t& bytes,
                                      std::error_code& ec) {
   if (!reader_) {
     ec = errc::access_denied;
     bytes = 0;
     return true;
   }
-  bytes = reader_->read(buffer, reader_->read_timeout_ms(), ec, cancel_fd);
+  bytes = reader_->read(buffer, reader_->read_timeout_ms(), ec);
   // As from the engine: the slot closing under a read that began aborts it.
   if (ec == errc::invalid_handle) ec = errc::operation_aborted;
   return true;

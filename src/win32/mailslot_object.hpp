@@ -46,7 +46,7 @@ class mailslot_object final : public file_object {
  protected:
   void last_handle_closed() override;
   std::size_t read_blocking(std::span<std::byte> buffer, std::error_code& ec) override;
-  bool read_in_caller(std::span<std::byte> buffer, int cancel_fd, std::size_t& bytes,
+  bool read_in_caller(std::span<std::byte> buffer, std::size_t& bytes,
                       std::error_code& ec) override;
   std::size_t write_blocking(std::span<const std::byte> data, std::error_code& ec) override;
   std::shared_ptr<io_operation> make_read(std::span<std::byte> buffer,

@@ -6,11 +6,12 @@
 #include "conduit/error.hpp"
 #include "runtime/client_end.hpp"
 #include "runtime/server_instance.hpp"
-#include "win32/caller_io.hpp"
+#include "runtime/stream_io.hpp"
 #include "win32/io_engine.hpp"
 #include "win32/io_operation.hpp"
 #include "win32/operation_pool.hpp"
 #include "win32/status.hpp"
+#include "win32/thread_object.hpp"
 
 namespace conduit::win32 {
 namespace {
@@ -145,10 +146,6 @@ class nowait_operation final : public io_operation {
   std::function<std::size_t(std::error_code&)> run_;
 };
 
-std::error_code code_of(DWORD error) {
-  return error ? std::error_code(static_cast<int>(error), win32_category()) : std::error_code();
-}
-
 // A client arriving may be taken by any call on the instance; an overlapped
 // connect waiting on the socket would not see it readable any more.
 void kick_engine(int fd) {
@@ -189,13 +186,18 @@ BOOL pipe_object::connect(const io_request& call) {
   connect_status status;
   auto listening = server_->start_connect(status, ec);
   if (!listening) return fail(error_from_code(ec), request);
-  auto op = std::make_shared<connect_operation>(server_, std::move(listening));
-  if (overlapped()) return start(op, request);
-  begin_in_caller();
-  run_in_caller(*op);
-  ec = code_of(op->error());
-  closed_under(ec);
-  return completed_in_caller(error_from_code(ec), 0, request);
+  if (!overlapped()) {
+    // Waits in the calling thread for the connect record, where
+    // CancelSynchronousIo can end the wait; a client that another call on
+    // the instance took meanwhile has connected all the same.
+    begin_in_caller();
+    synchronous_io_scope scope;
+    while (!server_->connect_done(listening, ec))
+      if (!detail::wait_readable(listening->socket(), -1, ec) && ec) break;
+    closed_under(ec);
+    return completed_in_caller(error_from_code(ec), 0, request);
+  }
+  return start(std::make_shared<connect_operation>(server_, std::move(listening)), request);
 }
 
 BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::byte> reply,
@@ -204,8 +206,15 @@ BOOL pipe_object::transact(std::span<const std::byte> message, std::span<std::by
   if (!prepare(request)) return FALSE;
   std::error_code ec;
   if (!overlapped()) {
+    // One call of the thread, its request and its reply, which
+    // CancelSynchronousIo can end: before the request went out, or while
+    // the reply is awaited (the request then stays sent).
     begin_in_caller();
-    std::size_t n = end_->transact(message, reply, ec);
+    std::size_t n;
+    {
+      synchronous_io_scope scope;
+      n = end_->transact(message, reply, ec);
+    }
     closed_under(ec);
     return completed_in_caller(error_from_code(ec), n, request);
   }
@@ -227,27 +236,26 @@ void pipe_object::flush(std::error_code& ec) {
   end_->flush(ec);
 }
 
+// A synchronous handle's reads (and its writes) run one at a time, as
+// Windows runs a synchronous file's I/O, each blocking in the calling thread
+// in the C++ API's own system calls, where CancelSynchronousIo can end it
+// (runtime/interruption.hpp): a message read so ended with part of its
+// message reports ERROR_MORE_DATA, a message write that started to go out
+// is finished first.
 std::size_t pipe_object::read_blocking(std::span<std::byte> buffer, std::error_code& ec) {
-  return run_blocking(make_read(buffer, ec), direction::in, ec);
+  std::lock_guard lock(blocking_[static_cast<int>(direction::in)]);
+  synchronous_io_scope scope;
+  std::size_t n = end_->read(buffer, ec);
+  closed_under(ec);
+  return n;
 }
 
 std::size_t pipe_object::write_blocking(std::span<const std::byte> data, std::error_code& ec) {
-  return run_blocking(make_write(data, ec), direction::out, ec);
-}
-
-// As the engine would run it, but in the calling thread, one operation of a
-// direction at a time: two threads' messages must not interleave.
-std::size_t pipe_object::run_blocking(const std::shared_ptr<io_operation>& op, direction dir,
-                                      std::error_code& ec) {
-  if (!op) {
-    closed_under(ec);
-    return 0;
-  }
-  std::lock_guard lock(blocking_[static_cast<int>(dir)]);
-  run_in_caller(*op);
-  ec = code_of(op->error());
+  std::lock_guard lock(blocking_[static_cast<int>(direction::out)]);
+  synchronous_io_scope scope;
+  std::size_t n = end_->write(data, ec);
   closed_under(ec);
-  return op->bytes();
+  return n;
 }
 
 std::shared_ptr<io_operation> pipe_object::make_read(std::span<std::byte> buffer,

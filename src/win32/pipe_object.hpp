@@ -60,11 +60,6 @@ class pipe_object final : public file_object {
   /// for it, as for a pending operation (not "invalid handle").
   void closed_under(std::error_code& ec) const;
 
-  /// A synchronous read or write: `op` (null: `ec` says why not) run in
-  /// the calling thread, where CancelSynchronousIo can end it.
-  std::size_t run_blocking(const std::shared_ptr<io_operation>& op, io_operation::direction dir,
-                           std::error_code& ec);
-
   std::shared_ptr<detail::pipe_end> end_;
   std::shared_ptr<detail::server_instance> server_;
   std::shared_ptr<detail::client_end> client_;

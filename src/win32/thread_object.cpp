@@ -21,43 +21,6 @@ void thread_object::finish(DWORD code) {
   (void)!::write(exited_.get(), &one, sizeof(one));
 }
 
-int thread_object::cancel_fd() {
-  if (!cancel_) cancel_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  return cancel_.get();
-}
-
-void thread_object::clear_cancel() {
-  std::uint64_t count;
-  if (cancel_) (void)!::read(cancel_.get(), &count, sizeof(count));
-}
-
-int thread_object::begin_synchronous_io() {
-  int fd = cancel_fd();
-  std::lock_guard lock(synchronous_io_mutex_);
-  in_synchronous_io_ = fd >= 0;
-  return fd;
-}
-
-void thread_object::end_synchronous_io() {
-  std::lock_guard lock(synchronous_io_mutex_);
-  if (!in_synchronous_io_) return;
-  in_synchronous_io_ = false;
-  // Emptying the descriptor is a system call; an uncancelled call, the
-  // common case, has nothing in it to empty.
-  if (!cancel_posted_) return;
-  cancel_posted_ = false;
-  clear_cancel();
-}
-
-bool thread_object::cancel_synchronous_io() {
-  std::lock_guard lock(synchronous_io_mutex_);
-  if (!in_synchronous_io_) return false;
-  std::uint64_t one = 1;
-  (void)!::write(cancel_.get(), &one, sizeof one);
-  cancel_posted_ = true;
-  return true;
-}
-
 void thread_object::queue_apc(std::function<void()> apc) {
   std::lock_guard lock(apc_mutex_);
   apcs_.push_back(std::move(apc));

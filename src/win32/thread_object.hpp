@@ -11,6 +11,7 @@
 
 #include "conduit/win32/windows.h"
 #include "core/unique_fd.hpp"
+#include "runtime/interruption.hpp"
 #include "win32/kernel_object.hpp"
 #include "win32/suspend_gate.hpp"
 
@@ -42,34 +43,30 @@ class thread_object final : public kernel_object {
   /// true if any ran.
   bool run_apcs();
 
-  /// A descriptor that CancelIoEx makes readable to end a read this thread
-  /// waits for itself (file_object::read_in_caller); made on first use, by
-  /// this thread only.
-  int cancel_fd();
-  /// Empties it again once such a read is over.
-  void clear_cancel();
-
-  /// A synchronous call of this thread that CancelSynchronousIo may end
-  /// begins: returns the descriptor whose turning readable asks it to end
-  /// (the cancel descriptor), or -1 if none could be made.
-  int begin_synchronous_io();
+  /// A synchronous call of this thread that CancelSynchronousIo (or
+  /// CancelIoEx, for a read the thread waits for itself) may end begins, in
+  /// the calling thread, which must be this one: its blocking system calls
+  /// end with ERROR_OPERATION_ABORTED once asked to
+  /// (runtime/interruption.hpp). Returns the call's serial. No system call.
+  std::uint32_t begin_synchronous_io() { return interruption_.begin(); }
   /// It is over: a cancel that came too late for it is forgotten.
-  void end_synchronous_io();
+  void end_synchronous_io() { interruption_.end(); }
   /// CancelSynchronousIo: asks the synchronous call this thread is in to
-  /// end; false if it is in none.
-  bool cancel_synchronous_io();
+  /// end, and interrupts its system call; false if it is in none.
+  bool cancel_synchronous_io() { return interruption_.interrupt(static_cast<pid_t>(id_)); }
+  /// The same for the call begin_synchronous_io gave `serial` for only.
+  bool cancel_synchronous_io(std::uint32_t serial) {
+    return interruption_.interrupt_call(static_cast<pid_t>(id_), serial);
+  }
 
  private:
   detail::unique_fd exited_;     // eventfd, written once at exit
   detail::unique_fd apc_ready_;  // eventfd, readable while APCs wait
-  detail::unique_fd cancel_;     // eventfd, see cancel_fd()
   std::atomic<bool> finished_{false};
   std::atomic<DWORD> exit_code_{STILL_ACTIVE};
   DWORD id_ = 0;
   std::shared_ptr<suspend_gate> gate_;
-  std::mutex synchronous_io_mutex_;
-  bool in_synchronous_io_ = false;  // guarded by synchronous_io_mutex_
-  bool cancel_posted_ = false;      // guarded by synchronous_io_mutex_: cancel_ written
+  detail::interruption interruption_;
   std::mutex apc_mutex_;
   std::deque<std::function<void()>> apcs_;
 };
@@ -83,5 +80,18 @@ void adopt_thread_object(std::shared_ptr<thread_object> object);
 
 /// The Linux thread id of the caller, which is what GetCurrentThreadId gives.
 DWORD current_thread_id();
+
+/// One synchronous call of the calling thread that CancelSynchronousIo can
+/// end, from construction to destruction.
+class synchronous_io_scope {
+ public:
+  synchronous_io_scope() : thread_(*current_thread_object()) { thread_.begin_synchronous_io(); }
+  ~synchronous_io_scope() { thread_.end_synchronous_io(); }
+  synchronous_io_scope(const synchronous_io_scope&) = delete;
+  synchronous_io_scope& operator=(const synchronous_io_scope&) = delete;
+
+ private:
+  thread_object& thread_;
+};
 
 }  // namespace conduit::win32

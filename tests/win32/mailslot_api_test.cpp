@@ -5,9 +5,11 @@
 // conduit_test_mailslot_writer, a Win32 program as another one would be.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -480,6 +482,43 @@ TEST_F(MailslotApi, CancelSynchronousIoEndsABlockingRead) {
   EXPECT_FALSE(read.ok);
   EXPECT_EQ(read.error, DWORD{ERROR_OPERATION_ABORTED});
   expect_next_read_untouched(slot.get(), name);
+}
+
+// A signal the program sends for its own purposes (a handler without
+// SA_RESTART) interrupts the read's wait, which goes on for what is left of
+// the slot's read timeout: the read times out when it would have, neither
+// ended early nor waiting anew.
+TEST_F(MailslotApi, AnotherSignalLeavesAReadsTimeoutAlone) {
+  struct sigaction action {};
+  struct sigaction old {};
+  action.sa_handler = [](int) {};
+  sigemptyset(&action.sa_mask);
+  ASSERT_EQ(::sigaction(SIGUSR2, &action, &old), 0);
+  std::string name = slot_name();
+  constexpr DWORD timeout_ms = 1000;
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, timeout_ms, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  slot_read read{slot.get()};
+  std::atomic<pid_t> tid{0};
+  auto start = steady_clock::now();
+  std::thread reader([&] {
+    tid = ::gettid();
+    read_slot(&read);
+  });
+  while (tid == 0) std::this_thread::yield();
+  // Signals spread over most of the timeout: a wait that began anew after
+  // each would last until 1,800 ms at least.
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    ::syscall(SYS_tgkill, ::getpid(), tid.load(), SIGUSR2);
+  }
+  reader.join();
+  auto waited = steady_clock::now() - start;
+  EXPECT_FALSE(read.ok);
+  EXPECT_EQ(read.error, DWORD{ERROR_SEM_TIMEOUT});
+  EXPECT_GE(waited, milliseconds(timeout_ms));
+  EXPECT_LT(waited, milliseconds(1700));
+  ::sigaction(SIGUSR2, &old, nullptr);
 }
 
 DWORD routine_error = 12345;

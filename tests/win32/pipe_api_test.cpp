@@ -4,6 +4,7 @@
 // The other process is conduit_test_helper, as another program would be.
 #include <gtest/gtest.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 
 #include "conduit/pipe_client.hpp"
 #include "runtime/client_end.hpp"
+#include "runtime/interruption.hpp"
 #include "support/helper_process.hpp"
 #include "support/memory_cap.hpp"
 #include "support/sandbox.hpp"
@@ -693,7 +695,7 @@ TEST_F(PipeApi, ClosingAHandleWakesAThreadBlockedOnIt) {
   });
   // Closing the reader's own handle ends its read, as the pipe is closing.
   while (reader_tid == 0) std::this_thread::yield();
-  ASSERT_TRUE(wait_until_blocked(reader_tid, SYS_poll));
+  ASSERT_TRUE(wait_until_blocked(reader_tid, SYS_recvfrom));
   EXPECT_TRUE(CloseHandle(client));
   reader.join();
   EXPECT_EQ(error, ERROR_BROKEN_PIPE);
@@ -722,8 +724,8 @@ TEST_F(PipeApi, ClosingAServerHandleWakesAThreadConnectingOnIt) {
 }
 
 // CancelSynchronousIo ends the synchronous read another thread is blocked
-// in (ERROR_OPERATION_ABORTED for it) and nothing else: the pipe goes on,
-// and the data written after it is read whole. With no such call to end it
+// in — blocked in the recv itself, as a C++ read is — (ERROR_OPERATION_ABORTED for it) and nothing
+// else: the pipe goes on, and the data written after it is read whole. With no such call to end it
 // fails with ERROR_NOT_FOUND (Wine's ntdll pipe.c, NtCancelSynchronousIoFile).
 TEST_F(PipeApi, CancelSynchronousIoEndsABlockedRead) {
   for (DWORD mode : {DWORD{PIPE_TYPE_BYTE}, message_pipe}) {
@@ -736,7 +738,7 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedRead) {
     char buffer[16];
     DWORD n = 0;
     call_on_thread reader([&] { return ReadFile(server, buffer, sizeof(buffer), &n, nullptr); });
-    ASSERT_TRUE(reader.blocked_in(SYS_poll));
+    ASSERT_TRUE(reader.blocked_in(SYS_recvfrom));
     EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
     EXPECT_EQ(reader.error(), ERROR_OPERATION_ABORTED);
     EXPECT_EQ(n, 0u);
@@ -770,14 +772,14 @@ TEST_F(PipeApi, CancelSynchronousIoLeavesTheThreadsNextReadAlone) {
     first_over = true;
     return ReadFile(server, buffer, sizeof(buffer), &n, nullptr);
   });
-  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  ASSERT_TRUE(reader.blocked_in(SYS_recvfrom));
   EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!first_over && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   ASSERT_TRUE(first_over);
   EXPECT_EQ(first_error, ERROR_OPERATION_ABORTED);
   // The second read waits: the cancel aimed at the first is spent.
-  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  ASSERT_TRUE(reader.blocked_in(SYS_recvfrom));
   ASSERT_EQ(client.call("write c1 later"), "ok 5");
   EXPECT_EQ(reader.error(), 0u);
   EXPECT_EQ(std::string(buffer, n), "later");
@@ -797,7 +799,7 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedWriteConnectOrWait) {
   call_on_thread writer([&] {
     return WriteFile(client, big.data(), static_cast<DWORD>(big.size()), &written, nullptr);
   });
-  ASSERT_TRUE(writer.blocked_in(SYS_poll));
+  ASSERT_TRUE(writer.blocked_in(SYS_sendto));
   EXPECT_TRUE(CancelSynchronousIo(writer.thread())) << GetLastError();
   EXPECT_EQ(writer.error(), ERROR_OPERATION_ABORTED);
   EXPECT_EQ(written, 0u);
@@ -875,12 +877,197 @@ TEST_F(PipeApi, CancelSynchronousIoEndsABlockedAnonymousPipeRead) {
   char buffer[8];
   DWORD n = 7;
   call_on_thread reader([&] { return ReadFile(read_end, buffer, sizeof(buffer), &n, nullptr); });
-  ASSERT_TRUE(reader.blocked_in(SYS_poll));
+  ASSERT_TRUE(reader.blocked_in(SYS_read));
   EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
   EXPECT_EQ(reader.error(), ERROR_OPERATION_ABORTED);
   EXPECT_EQ(n, 0u);
   EXPECT_EQ(write_text(write_end, "after"), 5u);
   EXPECT_EQ(read_text(read_end), "after");
+}
+
+// A WriteFile blocked on a full anonymous pipe (nobody reading) is ended
+// the same way. What went out before stays in the pipe, which goes on.
+TEST_F(PipeApi, CancelSynchronousIoEndsAWriteOnAFullAnonymousPipe) {
+  HANDLE r = nullptr, w = nullptr;
+  ASSERT_TRUE(CreatePipe(&r, &w, nullptr, 0)) << GetLastError();
+  handle_guard read_end(r), write_end(w);
+  std::vector<char> big(8 << 20, 'x');  // more than a Linux pipe holds
+  DWORD written = 7;
+  call_on_thread writer([&] {
+    return WriteFile(write_end, big.data(), static_cast<DWORD>(big.size()), &written, nullptr);
+  });
+  ASSERT_TRUE(writer.blocked_in(SYS_write));
+  EXPECT_TRUE(CancelSynchronousIo(writer.thread())) << GetLastError();
+  EXPECT_EQ(writer.error(), ERROR_OPERATION_ABORTED);
+  EXPECT_EQ(written, 0u);
+  // Take what the pipe holds, then it carries new data as before.
+  std::vector<char> buffer(1 << 16);
+  DWORD available = 0;
+  for (int i = 0; i < 1000 && PeekNamedPipe(read_end, nullptr, 0, nullptr, &available, nullptr) &&
+                  available > 0;
+       ++i) {
+    DWORD n = 0;
+    ASSERT_TRUE(ReadFile(read_end, buffer.data(), static_cast<DWORD>(buffer.size()), &n, nullptr));
+    EXPECT_EQ(std::string(buffer.data(), 1), "x");
+  }
+  EXPECT_EQ(available, 0u);
+  EXPECT_EQ(write_text(write_end, "after"), 5u);
+  EXPECT_EQ(read_text(read_end), "after");
+}
+
+// TransactNamedPipe waits for its reply in a plain recv, which
+// CancelSynchronousIo ends (ERROR_OPERATION_ABORTED, as for ReadFile): the
+// request stays sent, and the next transact on the pipe gets its reply.
+TEST_F(PipeApi, CancelSynchronousIoEndsATransactWaitingForItsReply) {
+  std::string name = pipe_name("transact");
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  DWORD mode = PIPE_READMODE_MESSAGE;
+  ASSERT_TRUE(SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) << GetLastError();
+  char reply[16];
+  DWORD n = 7;
+  {
+    call_on_thread caller([&] {
+      return TransactNamedPipe(client, const_cast<char*>("ask"), 3, reply, sizeof(reply), &n,
+                               nullptr);
+    });
+    ASSERT_TRUE(caller.blocked_in(SYS_recvfrom));
+    EXPECT_TRUE(CancelSynchronousIo(caller.thread())) << GetLastError();
+    EXPECT_EQ(caller.error(), ERROR_OPERATION_ABORTED);
+    EXPECT_EQ(n, 0u);
+  }
+  EXPECT_EQ(read_text(server), "ask");
+  call_on_thread again([&] {
+    return TransactNamedPipe(client, const_cast<char*>("two"), 3, reply, sizeof(reply), &n,
+                             nullptr);
+  });
+  EXPECT_EQ(read_text(server), "two");
+  EXPECT_EQ(write_text(server, "answer"), 6u);
+  EXPECT_EQ(again.error(), 0u);
+  EXPECT_EQ(std::string(reply, n), "answer");
+}
+
+// CallNamedPipe is one synchronous call: CancelSynchronousIo ends it while
+// it waits for a free instance, and while it waits for the reply to the
+// request it sent (which the server then still reads).
+TEST_F(PipeApi, CancelSynchronousIoEndsACallNamedPipe) {
+  std::string name = pipe_name("call");
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe, 1));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  char reply[16];
+  DWORD n = 7;
+  {
+    // The only instance is taken: the call waits for it.
+    handle_guard taken(open_client(name));
+    ASSERT_NE(taken.get(), INVALID_HANDLE_VALUE) << GetLastError();
+    call_on_thread caller([&] {
+      return CallNamedPipeA(name.c_str(), const_cast<char*>("ask"), 3, reply, sizeof(reply), &n,
+                            NMPWAIT_WAIT_FOREVER);
+    });
+    ASSERT_TRUE(caller.blocked_in(SYS_poll));
+    EXPECT_TRUE(CancelSynchronousIo(caller.thread())) << GetLastError();
+    EXPECT_EQ(caller.error(), ERROR_OPERATION_ABORTED);
+    EXPECT_EQ(n, 0u);
+  }
+  // A free instance: the call sends its request and waits for the reply.
+  std::string free_name = pipe_name("call-free");
+  handle_guard free_server(make_server(free_name, PIPE_ACCESS_DUPLEX, message_pipe, 1));
+  ASSERT_NE(free_server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  call_on_thread caller([&] {
+    return CallNamedPipeA(free_name.c_str(), const_cast<char*>("ask"), 3, reply, sizeof(reply), &n,
+                          NMPWAIT_WAIT_FOREVER);
+  });
+  ASSERT_TRUE(caller.blocked_in(SYS_recvfrom));
+  EXPECT_TRUE(CancelSynchronousIo(caller.thread())) << GetLastError();
+  EXPECT_EQ(caller.error(), ERROR_OPERATION_ABORTED);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(read_text(free_server), "ask");
+}
+
+// A cancel that comes as the call begins, before the thread is inside its
+// system call, still ends it: the signal lands outside the call and
+// interrupts nothing, so it is sent again until the thread has seen it.
+TEST_F(PipeApi, CancelSynchronousIoEndsACallItCaughtBeginning) {
+  std::string name = pipe_name("early");
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  for (int i = 0; i < 200; ++i) {
+    char buffer[8];
+    DWORD n = 7;
+    call_on_thread reader([&] { return ReadFile(server, buffer, sizeof(buffer), &n, nullptr); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool found = false;
+    while (!found && std::chrono::steady_clock::now() < deadline) {
+      found = CancelSynchronousIo(reader.thread());
+      if (!found) {
+        ASSERT_EQ(GetLastError(), ERROR_NOT_FOUND);
+      }
+    }
+    ASSERT_TRUE(found) << "the read never began, round " << i;
+    ASSERT_EQ(reader.error(), ERROR_OPERATION_ABORTED) << "round " << i;
+  }
+  EXPECT_EQ(write_text(client, "after"), 5u);
+  EXPECT_EQ(read_text(server), "after");
+}
+
+// A signal the program sends for its own purposes interrupts the blocked
+// system call too (a handler without SA_RESTART): the read goes on, and
+// gets the data that comes after.
+TEST_F(PipeApi, AnotherSignalDoesNotEndASynchronousRead) {
+  struct sigaction action {};
+  struct sigaction old {};
+  action.sa_handler = [](int) {};
+  sigemptyset(&action.sa_mask);
+  ASSERT_EQ(::sigaction(SIGUSR2, &action, &old), 0);
+  std::string name = pipe_name("signal");
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, message_pipe));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  char buffer[16];
+  DWORD n = 0;
+  call_on_thread reader([&] { return ReadFile(server, buffer, sizeof(buffer), &n, nullptr); });
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(reader.blocked_in(SYS_recvfrom));
+    ASSERT_EQ(::syscall(SYS_tgkill, ::getpid(), reader.tid(), SIGUSR2), 0);
+  }
+  ASSERT_TRUE(reader.blocked_in(SYS_recvfrom));
+  EXPECT_EQ(write_text(client, "data"), 4u);
+  EXPECT_EQ(reader.error(), 0u);
+  EXPECT_EQ(std::string(buffer, n), "data");
+  ::sigaction(SIGUSR2, &old, nullptr);
+}
+
+// A thread that blocks the signal CancelSynchronousIo sends cannot have its
+// system call interrupted: CancelSynchronousIo still returns, after a
+// bounded wait, and the call goes on to end as it would have.
+TEST_F(PipeApi, CancelSynchronousIoReturnsForAThreadBlockingItsSignal) {
+  std::string name = pipe_name("blocked");
+  handle_guard server(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  handle_guard client(open_client(name));
+  ASSERT_NE(client.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  char buffer[16];
+  DWORD n = 0;
+  call_on_thread reader([&] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, conduit::detail::interrupt_signal());
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return ReadFile(server, buffer, sizeof(buffer), &n, nullptr);
+  });
+  ASSERT_TRUE(reader.blocked_in(SYS_recvfrom));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(CancelSynchronousIo(reader.thread())) << GetLastError();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6));
+  EXPECT_TRUE(blocked_in(reader.tid(), SYS_recvfrom));
+  EXPECT_EQ(write_text(client, "data"), 4u);
+  EXPECT_EQ(reader.error(), 0u);
+  EXPECT_EQ(std::string(buffer, n), "data");
 }
 
 }  // namespace

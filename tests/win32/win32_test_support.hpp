@@ -106,6 +106,8 @@ class call_on_thread {
   call_on_thread& operator=(const call_on_thread&) = delete;
 
   [[nodiscard]] HANDLE thread() const { return thread_.get(); }
+  /// The thread's Linux id, once it runs (0 before).
+  [[nodiscard]] DWORD tid() const { return tid_.load(); }
   /// Waits (bounded) until the call blocks in system call `number`.
   bool blocked_in(long number) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
