@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -487,11 +488,14 @@ TEST_F(BrokerLimits, QueuedWaitsDoNotSlowOtherRequests) {
   // The next wait is one too many: ERROR_NO_SYSTEM_RESOURCES.
   unique_fd one_more = connect_raw(runtime_dir_);
   EXPECT_EQ(request(one_more.get(), wire::wait_request{pipe_name(), 600'000}), "reply 1450");
-  // Every other request costs what it cost without them (a broker that
-  // walked every wait on each pass would take ten times as long).
-  auto cpu = cpu_for_requests();
-  EXPECT_LT(cpu, 2 * baseline + 50ms) << requests << " requests with " << all << " waits queued; "
-                                      << baseline.count() << " ms with none";
+  // Every other request costs what it cost without them: a broker that
+  // walked every wait on each pass would take ten times as long and more.
+  // The bound leaves room for a loaded machine, whose CPU times of the same
+  // work differ by half from one measure to the next; the lower of two
+  // measures is taken.
+  auto cpu = std::min(cpu_for_requests(), cpu_for_requests());
+  EXPECT_LT(cpu, 4 * baseline + 100ms) << requests << " requests with " << all << " waits queued; "
+                                       << baseline.count() << " ms with none";
   long memory = resident_kib_of(broker_.pid());
   EXPECT_LT(memory - memory_before, 512 * 1024) << "KiB for " << all << " waits";
   std::printf("broker CPU for %d requests: %lld ms with no wait, %lld ms with %zu; RSS +%ld KiB\n",
