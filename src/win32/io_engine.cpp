@@ -162,21 +162,28 @@ void io_engine::run() {
 
 void io_engine::settle() {
   int epoll;
+  bool waiting;
   {
     std::lock_guard lock(mutex_);
-    if (!running_ || active_.empty()) return;
+    if (!running_) return;
     epoll = epoll_.get();
+    waiting = !active_.empty();
   }
-  // The set is armed one-shot: each readiness goes to the engine thread or
-  // to us, never to both, and whoever takes it runs that descriptor's queue.
-  std::array<epoll_event, 64> events;
-  int n = ::epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 0);
-  if (n > 0) handle(events.data(), n);
+  if (waiting) {
+    // The set is armed one-shot: each readiness goes to the engine thread
+    // or to us, never to both, and whoever takes it runs that descriptor's
+    // queue.
+    std::array<epoll_event, 64> events;
+    int n = ::epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 0);
+    if (n > 0) handle(events.data(), n);
+  }
   // What the engine thread took from the set before us it is running, or
   // about to run: it may have taken an event and not yet said so. With a
   // few descriptors waiting, ask the kernel which are ready; one that is,
-  // and that we were not given, is the engine thread's.
-  bool theirs = serving_.load() || ready_but_not_ours();
+  // and that we were not given, is the engine thread's. With none waiting
+  // any more, the engine thread may still be delivering what it ended: an
+  // operation leaves its queue before its completion is reported.
+  bool theirs = serving_.load() || (waiting && ready_but_not_ours());
   if (theirs) {
     std::unique_lock lock(idle_mutex_);
     auto bound = std::chrono::steady_clock::now() + std::chrono::seconds(1);

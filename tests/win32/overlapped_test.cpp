@@ -125,9 +125,11 @@ TEST_F(Overlapped, AnOperationWhoseConditionIsMetIsCompleteWhenTheProgramLooks) 
     ASSERT_EQ(client.call("close " + id), "ok");
   }
   // Left to the engine thread, about two thirds of the 60 looks found the
-  // operation still pending (measured: 20 and more). What is left is a rare
-  // race with that thread on a busy machine (docs/win32-named-pipes.md):
-  // 0 in most runs, a few in some.
+  // operation still pending (measured: 20 and more). A look while that
+  // thread was between ending an operation and reporting it found it
+  // pending too (no longer). What is left is a rare race of a read with
+  // that thread on a busy machine (docs/win32-named-pipes.md): 0 in most
+  // runs, 1 in about one run in twenty.
   EXPECT_LE(late, 6) << late << " of " << 2 * rounds << " operations were late";
 }
 
