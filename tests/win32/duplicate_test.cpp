@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/sandbox.hpp"
@@ -290,16 +291,47 @@ void inherited_writes(HANDLE h, HANDLE peer, const std::string& text) {
   EXPECT_EQ(child.exit_code(), 0u);
 }
 
-// An overlapped pipe client associated with `port` under key 123, and its
-// server end.
-void client_on_port(const std::string& name, handle_guard& server, HANDLE& client, HANDLE& port) {
+// Makes pipe `name` with an overlapped client associated with `port` (made
+// if null) under key 123; writes `first` to the client, if anything; moves
+// the client's only handle into a child running `step` on it; returns the
+// child's exit code. `server` keeps the server end.
+DWORD child_with_client_on_port(const std::string& name, const std::string& step,
+                                handle_guard& server, HANDLE& port, std::string_view first = {}) {
   server = handle_guard(make_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE));
-  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
-  client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
-                       FILE_FLAG_OVERLAPPED, nullptr);
-  ASSERT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
+  EXPECT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  HANDLE client = CreateFileA(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              FILE_FLAG_OVERLAPPED, nullptr);
+  EXPECT_NE(client, INVALID_HANDLE_VALUE) << GetLastError();
   port = CreateIoCompletionPort(client, port, 123, 0);
-  ASSERT_NE(port, nullptr) << GetLastError();
+  EXPECT_NE(port, nullptr) << GetLastError();
+  DWORD written = 0;
+  if (!first.empty()) {
+    EXPECT_TRUE(
+        WriteFile(server, first.data(), static_cast<DWORD>(first.size()), &written, nullptr))
+        << GetLastError();
+  }
+  child_process child;
+  if (!start(child, "from-stdin " + step)) {
+    ADD_FAILURE() << "child: " << GetLastError();
+    return ~DWORD{0};
+  }
+  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
+  return child.exit_code();
+}
+
+// The next packet of `port` within the bound: whether it was a success,
+// with its error, count, key and OVERLAPPED.
+struct port_packet {
+  BOOL ok = FALSE;
+  DWORD error = 0, bytes = 0;
+  ULONG_PTR key = 0;
+  OVERLAPPED* overlapped = nullptr;
+};
+port_packet next_packet(HANDLE port, DWORD ms = bounded) {
+  port_packet p;
+  p.ok = GetQueuedCompletionStatus(port, &p.bytes, &p.key, &p.overlapped, ms);
+  p.error = p.ok ? 0 : GetLastError();
+  return p;
 }
 
 TEST_F(Duplicate, AChildsExitCancelsItsReadIntoThePortOfTheFile) {
@@ -310,44 +342,29 @@ TEST_F(Duplicate, AChildsExitCancelsItsReadIntoThePortOfTheFile) {
   for (std::string ending : {"exit-process", "return"}) {
     SCOPED_TRACE(ending);
     handle_guard server;
-    HANDLE client = nullptr;
-    ASSERT_NO_FATAL_FAILURE(client_on_port(pipe_name(ending), server, client, port));
-    child_process child;
-    ASSERT_TRUE(start(child, "from-stdin pending-read " + ending)) << GetLastError();
-    hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
-    EXPECT_EQ(child.exit_code(), 0u);
-    DWORD n = 0xdeadbeef;
-    ULONG_PTR key = 0;
-    OVERLAPPED* overlapped = nullptr;
-    EXPECT_FALSE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, bounded));
-    EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_OPERATION_ABORTED));
-    EXPECT_EQ(n, 0u);
-    EXPECT_EQ(key, 123u);
-    EXPECT_NE(overlapped, nullptr);  // the child's, as on Windows: not ours to use
+    EXPECT_EQ(child_with_client_on_port(pipe_name(ending), "pending-read " + ending, server, port),
+              0u);
+    port_packet p = next_packet(port);
+    EXPECT_FALSE(p.ok);
+    EXPECT_EQ(p.error, static_cast<DWORD>(ERROR_OPERATION_ABORTED));
+    EXPECT_EQ(p.bytes, 0u);
+    EXPECT_EQ(p.key, 123u);
+    EXPECT_NE(p.overlapped, nullptr);  // the child's, as on Windows: not ours to use
   }
   ASSERT_TRUE(CloseHandle(port));
 }
 
 TEST_F(Duplicate, AChildsCompletedReadComesToThePortOfTheFile) {
   handle_guard server;
-  HANDLE client = nullptr;
   HANDLE port = nullptr;
-  ASSERT_NO_FATAL_FAILURE(client_on_port(pipe_name(), server, client, port));
-  DWORD written = 0;
-  ASSERT_TRUE(WriteFile(server, "hello", 5, &written, nullptr)) << GetLastError();
-  child_process child;
-  ASSERT_TRUE(start(child, "from-stdin overlapped-read")) << GetLastError();
-  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
-  EXPECT_EQ(child.exit_code(), 5u);  // what it read
-  DWORD n = 0;
-  ULONG_PTR key = 0;
-  OVERLAPPED* overlapped = nullptr;
-  EXPECT_TRUE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, bounded)) << GetLastError();
-  EXPECT_EQ(n, 5u);
-  EXPECT_EQ(key, 123u);
+  // The child exits with what it read.
+  EXPECT_EQ(child_with_client_on_port(pipe_name(), "overlapped-read", server, port, "hello"), 5u);
+  port_packet p = next_packet(port);
+  EXPECT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.bytes, 5u);
+  EXPECT_EQ(p.key, 123u);
   // Nothing else: the child's exit found nothing pending.
-  EXPECT_FALSE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, 0));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  EXPECT_EQ(next_packet(port, 0).error, static_cast<DWORD>(WAIT_TIMEOUT));
   ASSERT_TRUE(CloseHandle(port));
 }
 
@@ -355,22 +372,15 @@ TEST_F(Duplicate, AChildCannotPostUnderAKeyOfItsChoosing) {
   // What the child can send through the association's socket reaches our
   // port with the association's key alone; what is not a packet is dropped.
   handle_guard server;
-  HANDLE client = nullptr;
   HANDLE port = nullptr;
-  ASSERT_NO_FATAL_FAILURE(client_on_port(pipe_name(), server, client, port));
-  child_process child;
-  ASSERT_TRUE(start(child, "from-stdin forge-packets")) << GetLastError();
-  hand_over(child, client, DUPLICATE_CLOSE_SOURCE);
-  EXPECT_GE(child.exit_code(), 1u);  // it found the socket (and wrote to others like it)
-  DWORD n = 0;
-  ULONG_PTR key = 0;
-  OVERLAPPED* overlapped = nullptr;
-  EXPECT_TRUE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, bounded)) << GetLastError();
-  EXPECT_EQ(key, 123u);
-  EXPECT_EQ(n, 7u);
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(overlapped), 0x1234u);
-  EXPECT_FALSE(GetQueuedCompletionStatus(port, &n, &key, &overlapped, 0));
-  EXPECT_EQ(GetLastError(), static_cast<DWORD>(WAIT_TIMEOUT));
+  // It found the socket (and wrote to others like it).
+  EXPECT_GE(child_with_client_on_port(pipe_name(), "forge-packets", server, port), 1u);
+  port_packet p = next_packet(port);
+  EXPECT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.key, 123u);
+  EXPECT_EQ(p.bytes, 7u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p.overlapped), 0x1234u);
+  EXPECT_EQ(next_packet(port, 0).error, static_cast<DWORD>(WAIT_TIMEOUT));
   ASSERT_TRUE(CloseHandle(port));
 }
 
