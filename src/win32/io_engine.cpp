@@ -183,14 +183,16 @@ void io_engine::settle() {
   // and that we were not given, is the engine thread's. With none waiting
   // any more, the engine thread may still be delivering what it ended: an
   // operation leaves its queue before its completion is reported.
-  bool theirs = serving_.load() || (waiting && ready_but_not_ours());
+  // Ready first, serving after: a descriptor the engine thread has begun
+  // to run looks busy, not ready, and by then that thread says it serves.
+  bool theirs = (waiting && ready_but_not_ours()) || serving_.load();
   if (theirs) {
     std::unique_lock lock(idle_mutex_);
     auto bound = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     // Wait until it has served a batch that began after we looked.
     std::uint64_t seen = batches_done_.load();
     idle_.wait_until(lock, bound, [&] {
-      return batches_done_.load() != seen || (!serving_.load() && !ready_but_not_ours());
+      return batches_done_.load() != seen || (!ready_but_not_ours() && !serving_.load());
     });
   }
 }
