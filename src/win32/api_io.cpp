@@ -100,7 +100,7 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
 
 BOOL WINAPI CancelSynchronousIo(HANDLE hThread) {
   return guarded(FALSE, [&] {
-    auto thread = lookup_as<thread_object>(hThread);
+    auto thread = lookup_granting<thread_object>(hThread, THREAD_TERMINATE);
     if (!thread) return FALSE;
     if (!thread->cancel_synchronous_io()) return fail_with(ERROR_NOT_FOUND);
     return TRUE;

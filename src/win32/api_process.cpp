@@ -321,7 +321,7 @@ BOOL create_process(const create_request& request, LPPROCESS_INFORMATION info) {
   HANDLE process = insert_handle(object, 0, PROCESS_ALL_ACCESS);
   if (!process) return FALSE;
   // The "thread": the same object, signalled when the process ends.
-  HANDLE thread = insert_handle(object, 0, PROCESS_ALL_ACCESS);
+  HANDLE thread = insert_handle(object, 0, THREAD_ALL_ACCESS);
   if (!thread) {
     close_handle(process);
     return FALSE;

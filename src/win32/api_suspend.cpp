@@ -14,10 +14,16 @@ namespace {
 constexpr DWORD failed = static_cast<DWORD>(-1);
 
 // The gate behind a thread handle (null for one not created suspended);
-// false, ERROR_INVALID_HANDLE set, when the handle is no thread's.
+// false, ERROR_INVALID_HANDLE set, when the handle is no thread's, and
+// ERROR_ACCESS_DENIED when it lacks THREAD_SUSPEND_RESUME.
 bool gate_of(HANDLE handle, std::shared_ptr<suspend_gate>& gate) {
-  auto object = lookup_handle(handle).object;
+  handle_entry entry = lookup_handle(handle);
+  auto object = entry.object;
   if (auto thread = std::dynamic_pointer_cast<thread_object>(object)) {
+    if (!(entry.access & THREAD_SUSPEND_RESUME)) {
+      SetLastError(ERROR_ACCESS_DENIED);
+      return false;
+    }
     gate = thread->gate();
     return true;
   }

@@ -160,7 +160,7 @@ DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable) {
 }
 
 DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData) {
-  auto thread = lookup_as<thread_object>(hThread);
+  auto thread = lookup_granting<thread_object>(hThread, THREAD_SET_CONTEXT);
   if (!thread || !pfnAPC) {
     if (thread) SetLastError(ERROR_INVALID_PARAMETER);
     return 0;
@@ -179,7 +179,7 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T,
   auto self = std::make_shared<thread_object>();
   if (dwCreationFlags & CREATE_SUSPENDED) self->hold_back();  // until ResumeThread
   DWORD flags = lpThreadAttributes && lpThreadAttributes->bInheritHandle ? HANDLE_FLAG_INHERIT : 0;
-  HANDLE handle = insert_handle(self, flags, 0);
+  HANDLE handle = insert_handle(self, flags, THREAD_ALL_ACCESS);
   if (!handle) return nullptr;
   // The id is the new thread's own: it reports it once it has taken it.
   auto id = std::make_shared<std::promise<DWORD>>();

@@ -118,7 +118,8 @@ bool insert_handle_at(HANDLE handle, std::shared_ptr<kernel_object> object, DWOR
 }
 
 handle_entry lookup_handle(HANDLE handle) {
-  if (handle == current_thread_pseudo_handle) return {current_thread_object(), 0, 0};
+  if (handle == current_thread_pseudo_handle)
+    return {current_thread_object(), 0, THREAD_ALL_ACCESS};
   if (handle == current_process_pseudo_handle)
     return {current_process_object(), 0, PROCESS_ALL_ACCESS};
   slot* s = the_table().find(index_of(handle));

@@ -59,6 +59,22 @@ std::shared_ptr<T> lookup_as(HANDLE handle) {
   return object;
 }
 
+/// The object behind a handle if it is of type T and the handle grants
+/// `needed`; otherwise nullptr, with ERROR_INVALID_HANDLE or (a handle that
+/// grants less) ERROR_ACCESS_DENIED set.
+template <typename T>
+std::shared_ptr<T> lookup_granting(HANDLE handle, DWORD needed) {
+  handle_entry entry = lookup_handle(handle);
+  auto object = std::dynamic_pointer_cast<T>(std::move(entry.object));
+  if (!object) {
+    SetLastError(ERROR_INVALID_HANDLE);
+  } else if ((entry.access & needed) != needed) {
+    SetLastError(ERROR_ACCESS_DENIED);
+    return nullptr;
+  }
+  return object;
+}
+
 /// The file behind a handle: the lookup on every ReadFile and WriteFile.
 template <>
 inline std::shared_ptr<file_object> lookup_as<file_object>(HANDLE handle) {

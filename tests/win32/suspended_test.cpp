@@ -115,6 +115,38 @@ bool ends_with(const std::string& text, const std::string& tail) {
          text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+void CALLBACK no_apc(ULONG_PTR) {}
+
+TEST(Suspended, AThreadHandleDoesOnlyWhatItsRightsAllow) {
+  // A duplicate with SYNCHRONIZE alone may wait, and nothing more: not
+  // resume, suspend, cancel the thread's I/O or queue it an APC.
+  routine_ran = false;
+  handle_guard thread(CreateThread(nullptr, 0, note_run, nullptr, CREATE_SUSPENDED, nullptr));
+  ASSERT_NE(thread.get(), nullptr) << GetLastError();
+  HANDLE weak_handle = nullptr;
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), thread, GetCurrentProcess(), &weak_handle,
+                              SYNCHRONIZE, FALSE, 0))
+      << GetLastError();
+  handle_guard weak(weak_handle);
+  EXPECT_EQ(ResumeThread(weak), failed);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  EXPECT_EQ(SuspendThread(weak), failed);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  EXPECT_FALSE(CancelSynchronousIo(weak));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  EXPECT_EQ(QueueUserAPC(no_apc, weak, 0), 0u);
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_ACCESS_DENIED));
+  EXPECT_FALSE(routine_ran.load());  // still held back
+  // The handle CreateThread gave has every right; so has GetCurrentThread().
+  EXPECT_FALSE(CancelSynchronousIo(thread));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_FOUND));  // nothing to cancel
+  EXPECT_FALSE(CancelSynchronousIo(GetCurrentThread()));
+  EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_NOT_FOUND));
+  EXPECT_EQ(ResumeThread(thread), 1u);
+  EXPECT_EQ(WaitForSingleObject(weak, bounded), WAIT_OBJECT_0);
+  EXPECT_TRUE(routine_ran.load());
+}
+
 TEST(Suspended, ChildRunsOnlyAfterResume) {
   suspended_child child;
   ASSERT_TRUE(child.start("cmdline")) << GetLastError();
