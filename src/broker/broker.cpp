@@ -26,6 +26,7 @@
 #include "core/object_name.hpp"
 #include "core/pipe_flags.hpp"
 #include "core/runtime_dir.hpp"
+#include "core/socket_kind.hpp"
 
 namespace conduit::broker {
 namespace {
@@ -107,14 +108,8 @@ void remove_files(const std::string& dir, bool activated) {
 // listening Unix socket of packets. The loop needs it non-blocking (it
 // accepts until EAGAIN) and no child may inherit it.
 bool adopt_listener(int fd, const std::string& expected_path) {
-  int type = 0, domain = 0, listening = 0;
-  socklen_t len = sizeof(int);
-  bool ok = ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
-  len = sizeof(int);
-  ok = ok && ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0;
-  len = sizeof(int);
-  ok = ok && ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0;
-  if (!ok || domain != AF_UNIX || type != SOCK_SEQPACKET || !listening) {
+  auto kind = detail::socket_kind_of(fd);
+  if (!kind || kind->domain != AF_UNIX || kind->type != SOCK_SEQPACKET || !kind->listening) {
     log(log_level::error, "descriptor " + std::to_string(fd) +
                               " handed over is no listening AF_UNIX SOCK_SEQPACKET socket "
                               "(ListenSequentialPacket= in the socket unit)");

@@ -22,6 +22,7 @@
 #include "broker/broker.hpp"
 #include "broker/log.hpp"
 #include "core/fd_passing.hpp"
+#include "core/socket_kind.hpp"
 
 namespace conduit::broker {
 namespace {
@@ -44,14 +45,7 @@ wire::reply error_reply(errc e) {
 // A lane must be the broker's end of a connected AF_UNIX SOCK_SEQPACKET
 // socket, as the broker's own connections are.
 bool is_lane_socket(int fd) {
-  int domain = 0, type = 0, listening = 0;
-  socklen_t len = sizeof(int);
-  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return false;
-  len = sizeof(int);
-  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return false;
-  len = sizeof(int);
-  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0) return false;
-  return domain == AF_UNIX && type == SOCK_SEQPACKET && !listening;
+  return detail::is_unix_socket(fd, SOCK_SEQPACKET);
 }
 
 }  // namespace

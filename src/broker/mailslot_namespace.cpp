@@ -13,6 +13,7 @@
 #include "conduit/error.hpp"
 #include "core/object_name.hpp"
 #include "core/pipe_flags.hpp"
+#include "core/socket_kind.hpp"
 
 namespace conduit::broker {
 namespace {
@@ -62,12 +63,7 @@ bool reader_gone(const std::string& path) {
 }
 
 bool is_receiving_socket(int fd) {
-  int domain = 0, type = 0;
-  socklen_t len = sizeof(int);
-  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
-    return false;
-  len = sizeof(int);
-  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM;
+  return detail::is_unix_socket(fd, SOCK_DGRAM);
 }
 
 void describe(const mailslot& slot, wire::reply& r) {

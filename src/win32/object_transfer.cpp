@@ -11,6 +11,7 @@
 #include <fstream>
 #include <span>
 
+#include "core/socket_kind.hpp"
 #include "core/wire.hpp"
 #include "runtime/client_end.hpp"
 #include "runtime/mailslot_writer.hpp"
@@ -183,12 +184,9 @@ bool read_common(state_reader& r, int socket, pipe_common& c) {
   std::uint32_t modes = r.u32();
   c.reading.message_left = r.u32();
   std::string taken = r.text();
-  int socket_type = 0;
-  socklen_t length = sizeof(socket_type);
-  ::getsockopt(socket, SOL_SOCKET, SO_TYPE, &socket_type, &length);
   bool message = c.info.type == pipe_type::message;
   if (static_cast<pipe_type>(type) != c.info.type || modes > 3 ||
-      socket_type != (message ? SOCK_SEQPACKET : SOCK_STREAM) ||
+      !detail::is_unix_socket(socket, message ? SOCK_SEQPACKET : SOCK_STREAM) ||
       taken.size() > c.reading.message_left || (!message && c.reading.message_left != 0))
     return false;
   auto bytes = reinterpret_cast<const std::byte*>(taken.data());

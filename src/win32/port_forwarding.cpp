@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/socket_kind.hpp"
 #include "win32/file_object.hpp"
 
 namespace conduit::win32 {
@@ -90,9 +91,7 @@ void forward_packet(int fd, const completion_packet& packet) {
 }
 
 bool is_forwarding_socket(int fd) {
-  int type = 0;
-  socklen_t length = sizeof(type);
-  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 && type == SOCK_SEQPACKET;
+  return detail::is_unix_socket(fd, SOCK_SEQPACKET);
 }
 
 void cancel_at_exit(const std::shared_ptr<file_object>& file) {
