@@ -25,21 +25,22 @@ void on_interrupt_signal(int) {}
 
 // Installs the handler once, before the first signal is sent. A handler the
 // program put there itself is left alone: it interrupts too unless it asked
-// for SA_RESTART.
-void install_handler() {
-  static const bool installed = [] {
+// for SA_RESTART. False when the signal has no handler after all: its
+// default action would end the process, so it must not be sent.
+bool install_handler() {
+  static const bool handled = [] {
     struct sigaction old {};
     if (::sigaction(interrupt_signal(), nullptr, &old) != 0) return false;
     bool taken = (old.sa_flags & SA_SIGINFO) != 0 ||
                  (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN);
-    if (taken) return false;
+    if (taken) return true;
     struct sigaction action {};
     action.sa_handler = &on_interrupt_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0;  // no SA_RESTART: the blocked call returns EINTR
     return ::sigaction(interrupt_signal(), &action, nullptr) == 0;
   }();
-  (void)installed;
+  return handled;
 }
 
 // Whether thread `tid` of this process blocks the signal (SigBlk in its
@@ -124,7 +125,8 @@ bool interruption::interrupt(pid_t tid, std::uint32_t only, bool only_that) noex
   auto over = [&](std::uint32_t now) {
     return (now & ~(serial_unit - 1)) != serial || !(now & in_call) || (now & seen);
   };
-  install_handler();
+  // The request stays marked: a call that looks (interrupted()) still ends.
+  if (!install_handler()) return true;
   using clock = std::chrono::steady_clock;
   auto start = clock::now();
   bool looked_at_mask = false;
