@@ -8,11 +8,11 @@
 
 #include "ntstatus.h"
 #define WIN32_NO_STATUS
-#include "windef.h"
 #include "winbase.h"
-#include "winternl.h"
-#include "winioctl.h"
+#include "windef.h"
 #include "wine/test.h"
+#include "winioctl.h"
+#include "winternl.h"
 
 /* 6 checks, 1 todo, 2 skipped, no failure. */
 static void test_counts(void) {
