@@ -223,22 +223,8 @@ class harness {
   }
 
   static void send_any(int socket, std::span<const std::byte> packet, std::span<const int> fds) {
-    std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-    iovec iov{const_cast<std::byte*>(packet.data()), packet.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (!fds.empty()) {
-      msg.msg_control = control.data();
-      msg.msg_controllen = control.size();
-      cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-      cmsg->cmsg_level = SOL_SOCKET;
-      cmsg->cmsg_type = SCM_RIGHTS;
-      cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-      std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-    }
     // A full queue or a peer already dropped: the script goes on.
-    (void)::sendmsg(socket, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)conduit::detail::send_with_descriptors(socket, packet, fds, MSG_DONTWAIT);
   }
 
   void loop() { require(!broker_.step(0).has_value(), "the broker stopped"); }

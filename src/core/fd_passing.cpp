@@ -7,26 +7,35 @@
 
 namespace conduit::detail {
 
-std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds,
-                            int flags) {
-  if (fds.size() > max_fds_per_packet) return std::make_error_code(std::errc::invalid_argument);
+ssize_t send_with_descriptors(int socket, std::span<const std::byte> data, std::span<const int> fds,
+                              int flags) {
   iovec iov{const_cast<std::byte*>(data.data()), data.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_packet)];
+  // On the stack for what the project sends; only a hostile peer's test
+  // sends more.
+  alignas(cmsghdr) char usual[CMSG_SPACE(sizeof(int) * max_fds_per_packet)];
+  std::vector<char> more;
   if (!fds.empty()) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    std::size_t size = CMSG_SPACE(sizeof(int) * fds.size());
+    if (size > sizeof(usual)) more.resize(size);
+    msg.msg_control = more.empty() ? usual : more.data();
+    msg.msg_controllen = size;
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
     std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
   }
+  return ::sendmsg(socket, &msg, MSG_NOSIGNAL | flags);
+}
+
+std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds,
+                            int flags) {
+  if (fds.size() > max_fds_per_packet) return std::make_error_code(std::errc::invalid_argument);
   for (;;) {
-    ssize_t n = ::sendmsg(socket, &msg, MSG_NOSIGNAL | flags);
-    if (n >= 0) return {};
+    if (send_with_descriptors(socket, data, fds, flags) >= 0) return {};
     if (errno != EINTR) return {errno, std::generic_category()};
   }
 }

@@ -1,6 +1,8 @@
 // Sending and receiving whole packets with descriptors (SCM_RIGHTS).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <span>
 #include <system_error>
@@ -12,6 +14,12 @@ namespace conduit::detail {
 
 /// Most descriptors one packet may carry, in either direction.
 inline constexpr std::size_t max_fds_per_packet = 4;
+
+/// One sendmsg of `data` with `fds` attached (they stay open here), as many
+/// as given: what send_packet is built on, and what a test or fuzzer uses to
+/// send what a hostile peer could. Returns sendmsg's result (errno set).
+ssize_t send_with_descriptors(int socket, std::span<const std::byte> data, std::span<const int> fds,
+                              int flags);
 
 /// Sends one packet with `fds` attached (they stay open here). Retries on
 /// EINTR; never raises SIGPIPE. `flags` are added to sendmsg's (MSG_DONTWAIT:

@@ -70,29 +70,6 @@ startup_state& startup() {
   return *s;
 }
 
-// Whether a kind crosses by inheritance. Standard handles cross as the
-// child's descriptors 0, 1 and 2; named pipe ends and mailslot writers
-// cross with their descriptors and their state, as DuplicateHandle moves
-// them.
-bool inheritable_kind(char kind) {
-  switch (static_cast<transfer_kind>(kind)) {
-    case transfer_kind::read_end:
-    case transfer_kind::write_end:
-    case transfer_kind::manual_event:
-    case transfer_kind::auto_event:
-    case transfer_kind::process:
-    case transfer_kind::pipe_client:
-    case transfer_kind::pipe_server:
-    case transfer_kind::mailslot_writer:
-    case transfer_kind::disk_file:
-    case transfer_kind::mutex:
-    case transfer_kind::semaphore:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // The most state one inherited item carries in the child's environment (as
 // hexadecimal, twice as long): Linux refuses an environment string over
 // 128 KiB. A message pipe end holding more of a message read in part than
@@ -154,10 +131,12 @@ std::vector<inherited> inheritable_handles() {
       [](HANDLE handle, const handle_entry& entry, void* context) {
         if (!(entry.flags & HANDLE_FLAG_INHERIT)) return;
         auto& list = *static_cast<std::vector<inherited>*>(context);
-        // Other kinds are not passed (docs/anonymous-pipes.md); the child
-        // sees an invalid handle.
+        // What crosses goes with its descriptors and state, as DuplicateHandle
+        // moves it; standard handles cross as the child's descriptors 0, 1
+        // and 2 instead. What cannot cross (docs/anonymous-pipes.md) is an
+        // invalid handle in the child.
         auto portable = make_portable(entry.object);
-        if (portable && inheritable_kind(static_cast<char>(portable->kind)))
+        if (portable && portable->kind != transfer_kind::standard)
           list.push_back({handle, std::move(*portable), entry.access});
       },
       &out);

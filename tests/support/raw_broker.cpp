@@ -42,21 +42,7 @@ unique_fd connect_raw(const std::string& dir) {
 
 void send_raw(int fd, std::span<const std::byte> packet, std::span<const int> fds) {
   // send_packet refuses more than max_fds_per_packet; a hostile peer need not.
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  iovec iov{const_cast<std::byte*>(packet.data()), packet.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (!fds.empty()) {
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-  }
-  EXPECT_EQ(::sendmsg(fd, &msg, MSG_NOSIGNAL), static_cast<ssize_t>(packet.size()))
+  EXPECT_EQ(detail::send_with_descriptors(fd, packet, fds, 0), static_cast<ssize_t>(packet.size()))
       << std::strerror(errno);
 }
 
