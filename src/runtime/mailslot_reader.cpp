@@ -274,18 +274,16 @@ bool mailslot_reader::socket_timeout_locked(std::uint32_t wait_ms) {
 mailslot_reader::got mailslot_reader::receive_blocking_locked(
     std::unique_lock<std::mutex>& lock, std::error_code& ec, std::span<std::byte> direct,
     std::optional<std::size_t>* direct_size) {
-  // What does not fit `direct` (all of the record without one) goes to a
-  // buffer of the thread's own: buffer_ is the lock's, and the lock is not
-  // held while the call waits.
+  // The record lands in a buffer of the thread's own (buffer_ is the
+  // lock's, and the lock is not held while the call waits), and is copied
+  // to `direct` only if it fits: a buffer too small is left untouched.
   thread_local std::unique_ptr<std::byte[]> spill;
   if (!spill) spill = std::make_unique_for_overwrite<std::byte[]>(inline_message_limit);
-  bool into_direct = direct_size != nullptr && !direct.empty();
-  std::array<iovec, 2> iov{iovec{direct.data(), direct.size()},
-                           iovec{spill.get(), inline_message_limit}};
+  iovec iov{spill.get(), inline_message_limit};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
   msghdr msg{};
-  msg.msg_iov = into_direct ? iov.data() : &iov[1];
-  msg.msg_iovlen = into_direct ? 2 : 1;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   // close() wakes the call by shutting the socket down (recvmsg returns 0);
@@ -311,15 +309,8 @@ mailslot_reader::got mailslot_reader::receive_blocking_locked(
     return got::none;
   }
   auto size = static_cast<std::size_t>(n);
-  std::span<const std::byte> head, tail;
-  if (into_direct) {
-    head = std::span<const std::byte>(direct.data(), std::min(size, direct.size()));
-    tail =
-        std::span<const std::byte>(spill.get(), std::min(size - head.size(), inline_message_limit));
-  } else {
-    head = std::span<const std::byte>(spill.get(), std::min(size, inline_message_limit));
-  }
-  return take_record_locked(size, msg, head, tail, direct, direct_size);
+  return take_record_locked(size, msg, std::span<const std::byte>(spill.get(), size), direct,
+                            direct_size);
 }
 
 mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec,
@@ -342,28 +333,25 @@ mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec,
     return got::none;
   }
   auto size = static_cast<std::size_t>(n);
-  return take_record_locked(size, msg, std::span<const std::byte>(buffer_.data(), size), {}, direct,
+  return take_record_locked(size, msg, std::span<const std::byte>(buffer_.data(), size), direct,
                             direct_size);
 }
 
 mailslot_reader::got mailslot_reader::take_record_locked(std::size_t n, msghdr& msg,
-                                                         std::span<const std::byte> head,
-                                                         std::span<const std::byte> tail,
+                                                         std::span<const std::byte> record,
                                                          std::span<std::byte> direct,
                                                          std::optional<std::size_t>* direct_size) {
   unique_fd attached;
   bool extra = !attached_descriptor(msg, attached);
   // Records no conduit writer makes (too long, more than one descriptor)
   // are dropped: a message is delivered whole or not at all.
-  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra || n > inline_message_limit ||
-      n != head.size() + tail.size())
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra || n != record.size())
     return got::dropped;
-  auto byte_at = [&](std::size_t i) { return i < head.size() ? head[i] : tail[i - head.size()]; };
   if (attached) {
     if (n != memfd_record_size) return got::dropped;
     std::uint64_t declared = 0;
     for (std::size_t i = 0; i < memfd_record_size; ++i)
-      declared |= std::to_integer<std::uint64_t>(byte_at(i)) << (8 * i);
+      declared |= std::to_integer<std::uint64_t>(record[i]) << (8 * i);
     std::vector<std::byte> message;
     if (!read_memfd(attached.get(), declared, message)) return got::dropped;
     queue_.push_back(std::move(message));
@@ -371,16 +359,14 @@ mailslot_reader::got mailslot_reader::take_record_locked(std::size_t n, msghdr& 
   }
   if (max_message_size_ != 0 && n > max_message_size_) return got::dropped;
   // Straight into the caller's buffer when it fits and nothing is ahead of
-  // it (a reader that came back from a blocking recvmsg may find a message
-  // another read took off the socket and left, too big for its buffer).
+  // it (a read back from a blocking recvmsg may find a message another read
+  // took off the socket and left, too big for that read's buffer).
   if (direct_size && n <= direct.size() && queue_.empty()) {
-    if (head.data() != direct.data()) std::memcpy(direct.data(), head.data(), n);
+    std::memcpy(direct.data(), record.data(), n);
     *direct_size = n;
     return got::message;
   }
-  std::vector<std::byte> message(head.begin(), head.end());
-  message.insert(message.end(), tail.begin(), tail.end());
-  queue_.push_back(std::move(message));
+  queue_.emplace_back(record.begin(), record.end());
   return got::message;
 }
 

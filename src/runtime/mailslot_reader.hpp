@@ -98,12 +98,10 @@ class mailslot_reader {
   /// timeout is that already, or is set to it now (only while nobody else
   /// waits in one, since they run on the value they entered with).
   bool socket_timeout_locked(std::uint32_t wait_ms);
-  /// What receive_locked does with a record once it is off the socket:
-  /// `n` bytes, the first in `head`, the rest in `tail`; `head` is `direct`
-  /// itself when the record went straight there.
-  got take_record_locked(std::size_t n, msghdr& msg, std::span<const std::byte> head,
-                         std::span<const std::byte> tail, std::span<std::byte> direct,
-                         std::optional<std::size_t>* direct_size);
+  /// What receive_locked does with a record once it is off the socket: `n`
+  /// bytes, in `record` unless truncated.
+  got take_record_locked(std::size_t n, msghdr& msg, std::span<const std::byte> record,
+                         std::span<std::byte> direct, std::optional<std::size_t>* direct_size);
   /// GetMailslotInfo's count and next size while a reader waits in a
   /// blocking recvmsg: what queue_ holds and the record at the socket's head
   /// (peeked), without taking anything that reader is owed.
