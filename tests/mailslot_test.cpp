@@ -2,8 +2,10 @@
 // reader, across processes, with the exact Win32 error of each refusal.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "conduit/mailslot.hpp"
 #include "conduit/pipe_server.hpp"
 #include "core/wire.hpp"
+#include "runtime/mailslot_reader.hpp"
 #include "support/helper_process.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/sandbox.hpp"
@@ -623,6 +626,36 @@ TEST_F(Mailslot, CloseWakesAReadWithAFiniteTimeout) {
   ASSERT_EQ(waiting.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(waiting.get(), errc::operation_aborted);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+}
+
+// A receiving socket someone made non-blocking (the reader's own process or
+// the broker could; no conduit code does) ends a recvmsg at once instead of
+// after its receive timeout: the read notices and polls instead of
+// spinning, and still times out when it should.
+TEST_F(Mailslot, ANonBlockingReceivingSocketDoesNotSpin) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = 300ms});
+  int fd = slot.impl()->socket();
+  ASSERT_EQ(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+  auto cpu = [] {
+    rusage usage{};
+    ::getrusage(RUSAGE_THREAD, &usage);
+    return std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  };
+  std::array<std::byte, 8> buffer;
+  std::error_code ec;
+  auto start = std::chrono::steady_clock::now();
+  auto cpu_before = cpu();
+  slot.read(buffer, ec);
+  auto used = cpu() - cpu_before;
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ec, errc::sem_timeout);
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 5s);
+  EXPECT_LT(used, 100ms);
+  auto writer = mailslot_client::open(slot_name());
+  writer.write("still");
+  EXPECT_EQ(text(std::span(buffer).first(slot.read(buffer))), "still");
 }
 
 TEST_F(Mailslot, CloseWakesAWriterWaitingForRoom) {

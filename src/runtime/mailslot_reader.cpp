@@ -67,6 +67,11 @@ std::size_t datagram_queue_length() {
   return length;
 }
 
+// How much earlier than asked a socket's receive timeout may end a wait
+// (it counts in clock ticks, 10 ms at HZ=100) before the wait is taken for
+// one that does not block at all.
+constexpr int early_timeout_ms = 25;
+
 // Forks this process has made, counted in the child: a slot's reader made
 // before a fork is not the child's to set a receive timeout on.
 std::atomic<unsigned> forks{0};
@@ -204,6 +209,7 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
                                               std::optional<std::size_t>* direct_size) {
   read_deadline deadline(timeout_ms);
   bool waited = false;
+  bool blocking = forks.load(std::memory_order_relaxed) == fork_generation_;
   for (;;) {
     if (closed_) {
       ec = waited ? errc::operation_aborted : errc::invalid_handle;
@@ -215,13 +221,19 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
     // with its writers makes one system call a message. Each round waits
     // what is left of the timeout, so that neither a signal nor a dropped
     // record stretches it.
-    if (left != 0 && forks.load(std::memory_order_relaxed) == fork_generation_) {
+    if (left != 0 && blocking) {
       auto wait_ms = left < 0 ? mailslot_forever_ms : static_cast<std::uint32_t>(left);
       if (socket_timeout_locked(wait_ms)) {
-        got result = receive_blocking_locked(lock, ec, direct, direct_size);
+        bool ran_out = false;
+        got result = receive_blocking_locked(lock, ec, direct, direct_size, ran_out);
         waited = true;
         if (ec) return false;
         if (result == got::message) return true;
+        // The kernel's timer may end the wait up to a clock tick early; a
+        // wait that ends far earlier (the socket made non-blocking by
+        // whoever shares it) would spin: this read polls from here on.
+        int now_left = deadline.poll_ms();
+        if (ran_out && (now_left < 0 || now_left > early_timeout_ms)) blocking = false;
         continue;
       }
     }
@@ -273,7 +285,7 @@ bool mailslot_reader::socket_timeout_locked(std::uint32_t wait_ms) {
 
 mailslot_reader::got mailslot_reader::receive_blocking_locked(
     std::unique_lock<std::mutex>& lock, std::error_code& ec, std::span<std::byte> direct,
-    std::optional<std::size_t>* direct_size) {
+    std::optional<std::size_t>* direct_size, bool& ran_out) {
   // The record lands in a buffer of the thread's own (buffer_ is the
   // lock's, and the lock is not held while the call waits), and is copied
   // to `direct` only if it fits: a buffer too small is left untouched.
@@ -298,7 +310,9 @@ mailslot_reader::got mailslot_reader::receive_blocking_locked(
   if (n < 0) {
     if (error == EINTR) {
       if (interrupted()) ec = error_from_errno(error);
-    } else if (error != EAGAIN && error != EWOULDBLOCK) {
+    } else if (error == EAGAIN || error == EWOULDBLOCK) {
+      ran_out = true;
+    } else {
       ec = error_from_errno(error);
     }
     return got::none;

@@ -89,11 +89,12 @@ class mailslot_reader {
                      std::optional<std::size_t>* direct_size = nullptr);
   /// One wait for a record in a blocking recvmsg, `lock` released while it
   /// lasts, for as long as the socket's receive timeout (socket_timeout_locked
-  /// set it). got::none when the time ran out or a signal came (`ec` set
-  /// when that signal ends the call), and when the slot was closed
-  /// meanwhile. Returns with `lock` held.
+  /// set it). got::none when the time ran out (`ran_out` set) or a signal
+  /// came (`ec` set when that signal ends the call), and when the slot was
+  /// closed meanwhile. Returns with `lock` held.
   got receive_blocking_locked(std::unique_lock<std::mutex>& lock, std::error_code& ec,
-                              std::span<std::byte> direct, std::optional<std::size_t>* direct_size);
+                              std::span<std::byte> direct, std::optional<std::size_t>* direct_size,
+                              bool& ran_out);
   /// Whether a blocking recvmsg may wait `wait_ms`: the socket's receive
   /// timeout is that already, or is set to it now (only while nobody else
   /// waits in one, since they run on the value they entered with).
