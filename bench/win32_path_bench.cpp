@@ -16,17 +16,20 @@
 //
 //   win32_path_bench [--blocks=B] [--messages=N] [--round-trips=R]
 //                    [--bench=NAME] [--only=win32|cpp|raw] [--pinned|--unpinned]
+//                    [--raw=nonpeer]
 
 #include <windows.h>
 
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -140,9 +143,31 @@ double mailslot_cpp() {
       });
 }
 
+// --raw=nonpeer: the slot's own shape instead of a pair. A receiving socket
+// bound to an (abstract) address and a writer's socket connected to it, not
+// its peer: the kernel then makes the writer wait whenever
+// net.unix.max_dgram_qlen datagrams are queued, as it does a slot's writers,
+// where a pair's writer only waits for its send buffer.
+bool raw_nonpeer = false;
+
+bool nonpeer_sockets(int (&pair)[2]) {
+  pair[0] = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  pair[1] = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (pair[0] < 0 || pair[1] < 0) return false;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::string name = "conduit-bench-" + std::to_string(::getpid());
+  std::memcpy(address.sun_path + 1, name.data(), name.size());
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  return ::bind(pair[0], reinterpret_cast<sockaddr*>(&address), length) == 0 &&
+         ::connect(pair[1], reinterpret_cast<sockaddr*>(&address), length) == 0;
+}
+
 double mailslot_raw() {
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) fail("socketpair");
+  if (raw_nonpeer ? !nonpeer_sockets(pair)
+                  : ::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
+    fail("raw sockets");
   double rate = timed_pair(
       messages,
       [&] {
@@ -281,14 +306,17 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--pinned") == 0) pinned_only = true;
     if (std::strcmp(argv[i], "--unpinned") == 0) unpinned_only = true;
     if (std::strncmp(argv[i], "--bench=", 8) == 0) which = argv[i] + 8;
+    if (std::strcmp(argv[i], "--raw=nonpeer") == 0) raw_nonpeer = true;
   }
   if (blocks <= 0 || messages <= 0 || round_trips <= 0)
     fail("usage: win32_path_bench [--blocks=B] [--messages=N] [--round-trips=R]");
   ::alarm(600);                            // the watchdog: a hang ends the run
   conduit_bench::runtime_session runtime;  // a broker of its own, stopped at the end
 
-  std::printf("CPU: %s, %u CPUs; median of %d blocks\n\n", conduit_bench::cpu_model().c_str(),
-              std::thread::hardware_concurrency(), blocks);
+  std::printf(
+      "CPU: %s, %u CPUs; median of %d blocks%s\n\n", conduit_bench::cpu_model().c_str(),
+      std::thread::hardware_concurrency(), blocks,
+      raw_nonpeer ? "; mailslot raw: a writer connected to a bound socket, not its peer" : "");
   std::printf("%-18s %-9s %12s %12s %12s %8s %8s\n", "benchmark", "placement", "Win32", "C++",
               "raw", "W/raw", "C++/raw");
   for (int cpu : {0, -1}) {

@@ -2,12 +2,16 @@
 // reader, across processes, with the exact Win32 error of each refusal.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -18,6 +22,7 @@
 #include "conduit/mailslot.hpp"
 #include "conduit/pipe_server.hpp"
 #include "core/wire.hpp"
+#include "runtime/mailslot_reader.hpp"
 #include "support/helper_process.hpp"
 #include "support/mailslot_message.hpp"
 #include "support/sandbox.hpp"
@@ -40,12 +45,6 @@ class Mailslot : public test::sandbox {
 std::string text(std::span<const std::byte> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
-
-#ifdef SYS_poll
-constexpr long SYS_poll_or_ppoll = SYS_poll;
-#else
-constexpr long SYS_poll_or_ppoll = SYS_ppoll;
-#endif
 
 // Waits (bounded) until thread `tid` of this process sleeps in one of
 // `calls`, as /proc says: how a test knows a read or write is blocked
@@ -288,7 +287,7 @@ TEST_F(Mailslot, ReadWaitingForeverWakesForAMessage) {
   });
   test::helper_process writer;
   ASSERT_EQ(writer.call("slot-open c1 " + slot_name()), "ok");
-  ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_poll_or_ppoll}));
+  ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
   EXPECT_EQ(writer.call("slot-write c1 wake"), "ok 4");
   ASSERT_EQ(pending.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(pending.get(), "wake");
@@ -410,10 +409,253 @@ TEST_F(Mailslot, CloseWakesAWaitingReader) {
     slot.read_message(ec);
     return ec;
   });
-  ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_poll_or_ppoll}));
+  ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
   slot.close();
   ASSERT_EQ(waiting.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(waiting.get(), errc::operation_aborted);
+}
+
+// A read with a finite timeout waits in the receiving socket's recvmsg
+// itself (one system call a message when the reader keeps up): a message from
+// another process ends the wait at once, long before the timeout.
+TEST_F(Mailslot, FiniteTimeoutReadWakesForAMessageFromAnotherProcess) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = 60s});
+  test::helper_process writer;
+  ASSERT_EQ(writer.call("slot-open c1 " + slot_name()), "ok");
+  for (int round = 0; round < 3; ++round) {
+    std::promise<pid_t> tid;
+    auto pending = std::async(std::launch::async, [&] {
+      tid.set_value(static_cast<pid_t>(::gettid()));
+      std::array<std::byte, 16> buffer;
+      std::error_code ec;
+      std::size_t n = slot.read(buffer, ec);
+      return ec ? "error " + ec.message() : text(std::span(buffer).first(n));
+    });
+    ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
+    std::string message = "wake" + std::to_string(round);
+    EXPECT_EQ(writer.call("slot-write c1 " + message), "ok 5");
+    ASSERT_EQ(pending.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(pending.get(), message);
+  }
+}
+
+// The wait's timeout is the socket's receive timeout: it fires when it
+// should for each timeout the slot is given, one after the other, and a
+// slot set to wait for ever afterwards waits past the last one.
+TEST_F(Mailslot, TimeoutsFireWithinBoundsAsTheyChange) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = 150ms});
+  std::array<std::byte, 16> buffer;
+  for (auto timeout : {150ms, 40ms, 300ms, 1ms}) {
+    slot.set_read_timeout(timeout);
+    std::error_code ec;
+    auto start = std::chrono::steady_clock::now();
+    slot.read(buffer, ec);
+    auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(ec, errc::sem_timeout) << timeout.count() << " ms";
+    EXPECT_GE(waited, timeout);
+    EXPECT_LT(waited, timeout + 5s);
+  }
+  slot.set_read_timeout(mailslot_wait_forever);
+  std::promise<pid_t> tid;
+  auto pending = std::async(std::launch::async, [&] {
+    tid.set_value(static_cast<pid_t>(::gettid()));
+    std::error_code ec;
+    auto message = slot.read_message(ec);
+    return ec ? "error " + ec.message() : text(message);
+  });
+  ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
+  // Past the last finite timeout (1 ms) and the one before (300 ms): the
+  // read still waits.
+  EXPECT_EQ(pending.wait_for(500ms), std::future_status::timeout);
+  auto writer = mailslot_client::open(slot_name());
+  writer.write("late");
+  ASSERT_EQ(pending.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(pending.get(), "late");
+}
+
+// set_read_timeout (SetMailslotInfo) applies to reads that start after it,
+// as on Windows: a read already waiting keeps the timeout it began with,
+// whether the new one is shorter or longer.
+TEST_F(Mailslot, SetReadTimeoutWhileAReadWaits) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = mailslot_wait_forever});
+  auto writer = mailslot_client::open(slot_name());
+  {
+    std::promise<pid_t> tid;
+    auto pending = std::async(std::launch::async, [&] {
+      tid.set_value(static_cast<pid_t>(::gettid()));
+      std::error_code ec;
+      auto message = slot.read_message(ec);
+      return ec ? "error " + ec.message() : text(message);
+    });
+    ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
+    slot.set_read_timeout(50ms);
+    EXPECT_EQ(pending.wait_for(400ms), std::future_status::timeout);
+    // A read of another thread with the new timeout, while the first waits
+    // on: it times out on its own clock.
+    std::error_code ec;
+    auto start = std::chrono::steady_clock::now();
+    slot.read_message(ec);
+    auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(ec, errc::sem_timeout);
+    EXPECT_GE(waited, 50ms);
+    EXPECT_LT(waited, 5s);
+    EXPECT_EQ(pending.wait_for(0s), std::future_status::timeout);
+    writer.write("first");
+    ASSERT_EQ(pending.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(pending.get(), "first");
+  }
+  {
+    slot.set_read_timeout(200ms);
+    auto start = std::chrono::steady_clock::now();
+    std::promise<pid_t> tid;
+    auto pending = std::async(std::launch::async, [&] {
+      tid.set_value(static_cast<pid_t>(::gettid()));
+      std::error_code ec;
+      slot.read_message(ec);
+      return ec;
+    });
+    ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
+    slot.set_read_timeout(mailslot_wait_forever);
+    ASSERT_EQ(pending.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(pending.get(), errc::sem_timeout);
+    auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(waited, 200ms);
+    EXPECT_LT(waited, 5s);
+  }
+}
+
+// info() while another thread waits in a read takes nothing off the socket:
+// a message taken into the reader's queue then would be left there while
+// the read waits on. Each message reaches the waiting read however info()
+// and its arrival interleave, and the count never goes past one.
+TEST_F(Mailslot, InfoWhileAReadWaitsLeavesTheMessageToIt) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = 15s});
+  auto writer = mailslot_client::open(slot_name());
+  // Both threads on one CPU: the reader, woken by the message, runs only
+  // once this thread yields, so info() nearly always comes first.
+  cpu_set_t all, one;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(all), &all), 0);
+  CPU_ZERO(&one);
+  CPU_SET(::sched_getcpu(), &one);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof(one), &one), 0);
+  struct restore {
+    cpu_set_t set;
+    ~restore() { ::sched_setaffinity(0, sizeof(set), &set); }
+  } restore_affinity{all};
+  for (int round = 0; round < 200; ++round) {
+    auto pending = std::async(std::launch::async, [&] {
+      std::error_code ec;
+      auto message = slot.read_message(ec);
+      return ec ? "error " + ec.message() : text(message);
+    });
+    std::string message = "m" + std::to_string(round);
+    writer.write(message);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (pending.wait_for(0s) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < deadline) {
+      auto info = slot.info();
+      ASSERT_LE(info.message_count, 1u);
+      if (info.next_size) {
+        EXPECT_EQ(*info.next_size, message.size());
+      }
+    }
+    ASSERT_EQ(pending.wait_for(0s), std::future_status::ready) << "round " << round;
+    EXPECT_EQ(pending.get(), message);
+  }
+  EXPECT_EQ(slot.info().message_count, 0u);
+}
+
+// A read waiting with a finite timeout gets what a read that does not wait
+// gets: a message too big for its buffer is ERROR_INSUFFICIENT_BUFFER and
+// stays for the next read, and a large (memfd) message arrives whole.
+TEST_F(Mailslot, WaitingReadKeepsBufferRulesAndLargeMessages) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = 60s});
+  test::helper_process writer;
+  ASSERT_EQ(writer.call("slot-open c1 " + slot_name()), "ok");
+  std::promise<pid_t> tid;
+  auto small = std::async(std::launch::async, [&] {
+    tid.set_value(static_cast<pid_t>(::gettid()));
+    std::array<std::byte, 4> buffer;
+    buffer.fill(std::byte{'z'});
+    std::error_code ec;
+    slot.read(buffer, ec);
+    // Nothing is copied into a buffer the message does not fit.
+    if (text(buffer) != "zzzz") ec = errc::invalid_function;
+    return ec;
+  });
+  ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
+  EXPECT_EQ(writer.call("slot-write c1 hello_world"), "ok 11");
+  ASSERT_EQ(small.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(small.get(), errc::insufficient_buffer);
+  auto info = slot.info();
+  EXPECT_EQ(info.message_count, 1u);
+  EXPECT_EQ(info.next_size, 11u);
+  EXPECT_EQ(text(slot.read_message()), "hello_world");
+
+  constexpr std::size_t large = 200 * 1024;
+  std::promise<pid_t> tid2;
+  auto big = std::async(std::launch::async, [&] {
+    tid2.set_value(static_cast<pid_t>(::gettid()));
+    std::vector<std::byte> buffer(large);
+    std::error_code ec;
+    std::size_t n = slot.read(buffer, ec);
+    return ec ? std::size_t{0}
+              : static_cast<std::size_t>(
+                    std::count(buffer.begin(), buffer.begin() + n, std::byte{'x'}));
+  });
+  ASSERT_TRUE(wait_until_blocked(tid2.get_future().get(), {SYS_recvmsg}));
+  EXPECT_EQ(writer.call("slot-fill c1 " + std::to_string(large)), "ok " + std::to_string(large));
+  ASSERT_EQ(big.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(big.get(), large);
+}
+
+// Closing the slot ends a read waiting with a finite timeout at once.
+TEST_F(Mailslot, CloseWakesAReadWithAFiniteTimeout) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = 60s});
+  std::promise<pid_t> tid;
+  auto start = std::chrono::steady_clock::now();
+  auto waiting = std::async(std::launch::async, [&] {
+    tid.set_value(static_cast<pid_t>(::gettid()));
+    std::array<std::byte, 8> buffer;
+    std::error_code ec;
+    slot.read(buffer, ec);
+    return ec;
+  });
+  ASSERT_TRUE(wait_until_blocked(tid.get_future().get(), {SYS_recvmsg}));
+  slot.close();
+  ASSERT_EQ(waiting.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(waiting.get(), errc::operation_aborted);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+}
+
+// A receiving socket someone made non-blocking (the reader's own process or
+// the broker could; no conduit code does) ends a recvmsg at once instead of
+// after its receive timeout: the read notices and polls instead of
+// spinning, and still times out when it should.
+TEST_F(Mailslot, ANonBlockingReceivingSocketDoesNotSpin) {
+  auto slot = mailslot_server::create(slot_name(), {.read_timeout = 300ms});
+  int fd = slot.impl()->socket();
+  ASSERT_EQ(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+  auto cpu = [] {
+    rusage usage{};
+    ::getrusage(RUSAGE_THREAD, &usage);
+    return std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  };
+  std::array<std::byte, 8> buffer;
+  std::error_code ec;
+  auto start = std::chrono::steady_clock::now();
+  auto cpu_before = cpu();
+  slot.read(buffer, ec);
+  auto used = cpu() - cpu_before;
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ec, errc::sem_timeout);
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 5s);
+  EXPECT_LT(used, 100ms);
+  auto writer = mailslot_client::open(slot_name());
+  writer.write("still");
+  EXPECT_EQ(text(std::span(buffer).first(slot.read(buffer))), "still");
 }
 
 TEST_F(Mailslot, CloseWakesAWriterWaitingForRoom) {

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
@@ -64,6 +67,45 @@ std::size_t datagram_queue_length() {
   return length;
 }
 
+// How much earlier than asked a socket's receive timeout may end a wait
+// (it counts in clock ticks, 10 ms at HZ=100) before the wait is taken for
+// one that does not block at all.
+constexpr int early_timeout_ms = 25;
+
+// Forks this process has made, counted in the child: a slot's reader made
+// before a fork is not the child's to set a receive timeout on.
+std::atomic<unsigned> forks{0};
+
+unsigned fork_generation() {
+  static const bool counted = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)counted;
+  return forks.load(std::memory_order_relaxed);
+}
+
+// The one descriptor a record may carry, in `attached`; false when it
+// carried more (all closed but the first).
+bool attached_descriptor(msghdr& msg, unique_fd& attached) {
+  bool one = true;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (!attached) {
+        attached.reset(fd);
+      } else {
+        ::close(fd);
+        one = false;
+      }
+    }
+  }
+  return one;
+}
+
 std::uint32_t clamp_u32(std::size_t n) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
@@ -111,6 +153,7 @@ std::shared_ptr<mailslot_reader> mailslot_reader::create(std::string_view name,
     return nullptr;
   }
   self->creator_ = ::getpid();
+  self->fork_generation_ = fork_generation();
   self->max_message_size_ = options.max_message_size;
   self->read_timeout_ms_.store(timeout_ms);
 
@@ -166,19 +209,43 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
                                               std::optional<std::size_t>* direct_size) {
   read_deadline deadline(timeout_ms);
   bool waited = false;
+  bool blocking = forks.load(std::memory_order_relaxed) == fork_generation_;
   for (;;) {
     if (closed_) {
       ec = waited ? errc::operation_aborted : errc::invalid_handle;
       return false;
     }
     if (!queue_.empty()) return true;
+    int left = deadline.poll_ms();
+    // With time left, the wait is a blocking recvmsg: a reader that keeps up
+    // with its writers makes one system call a message. Each round waits
+    // what is left of the timeout, so that neither a signal nor a dropped
+    // record stretches it.
+    if (left != 0 && blocking) {
+      auto wait_ms = left < 0 ? mailslot_forever_ms : static_cast<std::uint32_t>(left);
+      if (socket_timeout_locked(wait_ms)) {
+        bool ran_out = false;
+        got result = receive_blocking_locked(lock, ec, direct, direct_size, ran_out);
+        waited = true;
+        if (ec) return false;
+        if (result == got::message) return true;
+        // The kernel's timer may end the wait up to a clock tick early; a
+        // wait that ends far earlier (the socket made non-blocking by
+        // whoever shares it) would spin: this read polls from here on.
+        int now_left = deadline.poll_ms();
+        if (ran_out && (now_left < 0 || now_left > early_timeout_ms)) blocking = false;
+        continue;
+      }
+    }
+    // Otherwise (no time left, a child's copy of the slot, or another reader
+    // blocked with another timeout): a look, and a poll until the next.
     got result;
     do {
       result = receive_locked(ec, direct, direct_size);
     } while (result == got::dropped);
     if (ec) return false;
     if (result == got::message) return true;
-    int left = deadline.poll_ms();
+    left = deadline.poll_ms();
     if (left == 0) {
       ec = errc::sem_timeout;
       return false;
@@ -200,6 +267,66 @@ bool mailslot_reader::wait_for_message_locked(std::unique_lock<std::mutex>& lock
   }
 }
 
+bool mailslot_reader::socket_timeout_locked(std::uint32_t wait_ms) {
+  if (wait_ms == socket_timeout_ms_) return true;
+  // A reader blocked already runs on the value it entered with; changing it
+  // under it would change nothing for it, but the next one to enter would
+  // take ours.
+  if (blocked_receivers_ > 0) return false;
+  timeval tv{};  // zero: no limit
+  if (wait_ms != mailslot_forever_ms) {
+    tv.tv_sec = static_cast<time_t>(wait_ms / 1000);
+    tv.tv_usec = static_cast<suseconds_t>(wait_ms % 1000) * 1000;
+  }
+  if (::setsockopt(socket_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) return false;
+  socket_timeout_ms_ = wait_ms;
+  return true;
+}
+
+mailslot_reader::got mailslot_reader::receive_blocking_locked(
+    std::unique_lock<std::mutex>& lock, std::error_code& ec, std::span<std::byte> direct,
+    std::optional<std::size_t>* direct_size, bool& ran_out) {
+  // The record lands in a buffer of the thread's own (buffer_ is the
+  // lock's, and the lock is not held while the call waits), and is copied
+  // to `direct` only if it fits: a buffer too small is left untouched.
+  thread_local std::unique_ptr<std::byte[]> spill;
+  if (!spill) spill = std::make_unique_for_overwrite<std::byte[]>(inline_message_limit);
+  iovec iov{spill.get(), inline_message_limit};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  // close() wakes the call by shutting the socket down (recvmsg returns 0);
+  // an interruption (interruption.hpp) by a signal (EINTR); the socket's
+  // receive timeout by EAGAIN.
+  ++blocked_receivers_;
+  lock.unlock();
+  ssize_t n = ::recvmsg(socket_.get(), &msg, MSG_CMSG_CLOEXEC);
+  int error = errno;
+  lock.lock();
+  --blocked_receivers_;
+  if (n < 0) {
+    if (error == EINTR) {
+      if (interrupted()) ec = error_from_errno(error);
+    } else if (error == EAGAIN || error == EWOULDBLOCK) {
+      ran_out = true;
+    } else {
+      ec = error_from_errno(error);
+    }
+    return got::none;
+  }
+  if (closed_) {
+    unique_fd attached;
+    (void)attached_descriptor(msg, attached);
+    return got::none;
+  }
+  auto size = static_cast<std::size_t>(n);
+  return take_record_locked(size, msg, std::span<const std::byte>(spill.get(), size), direct,
+                            direct_size);
+}
+
 mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec,
                                                      std::span<std::byte> direct,
                                                      std::optional<std::size_t>* direct_size) {
@@ -219,43 +346,41 @@ mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec,
     if (errno != EAGAIN && errno != EWOULDBLOCK) ec = error_from_errno(errno);
     return got::none;
   }
+  auto size = static_cast<std::size_t>(n);
+  return take_record_locked(size, msg, std::span<const std::byte>(buffer_.data(), size), direct,
+                            direct_size);
+}
+
+mailslot_reader::got mailslot_reader::take_record_locked(std::size_t n, msghdr& msg,
+                                                         std::span<const std::byte> record,
+                                                         std::span<std::byte> direct,
+                                                         std::optional<std::size_t>* direct_size) {
   unique_fd attached;
-  bool extra = false;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (!attached) {
-        attached.reset(fd);
-      } else {
-        ::close(fd);
-        extra = true;
-      }
-    }
-  }
+  bool extra = !attached_descriptor(msg, attached);
   // Records no conduit writer makes (too long, more than one descriptor)
   // are dropped: a message is delivered whole or not at all.
-  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra) return got::dropped;
-  auto size = static_cast<std::size_t>(n);
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || extra || n != record.size())
+    return got::dropped;
   if (attached) {
-    if (size != memfd_record_size) return got::dropped;
+    if (n != memfd_record_size) return got::dropped;
     std::uint64_t declared = 0;
     for (std::size_t i = 0; i < memfd_record_size; ++i)
-      declared |= std::to_integer<std::uint64_t>(buffer_[i]) << (8 * i);
+      declared |= std::to_integer<std::uint64_t>(record[i]) << (8 * i);
     std::vector<std::byte> message;
     if (!read_memfd(attached.get(), declared, message)) return got::dropped;
     queue_.push_back(std::move(message));
     return got::message;
   }
-  if (max_message_size_ != 0 && size > max_message_size_) return got::dropped;
-  if (direct_size && size <= direct.size()) {
-    std::memcpy(direct.data(), buffer_.data(), size);
-    *direct_size = size;
+  if (max_message_size_ != 0 && n > max_message_size_) return got::dropped;
+  // Straight into the caller's buffer when it fits and nothing is ahead of
+  // it (a read back from a blocking recvmsg may find a message another read
+  // took off the socket and left, too big for that read's buffer).
+  if (direct_size && n <= direct.size() && queue_.empty()) {
+    std::memcpy(direct.data(), record.data(), n);
+    *direct_size = n;
     return got::message;
   }
-  queue_.emplace_back(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(size));
+  queue_.emplace_back(record.begin(), record.end());
   return got::message;
 }
 
@@ -323,14 +448,45 @@ mailslot_info mailslot_reader::info(std::error_code& ec) {
     ec = errc::invalid_handle;
     return {};
   }
-  drain_locked(ec);
-  if (ec) return {};
   mailslot_info info;
   info.max_message_size = max_message_size_;
+  info.read_timeout = std::chrono::milliseconds(read_timeout_ms_.load());
+  if (blocked_receivers_ > 0) {
+    count_without_draining_locked(info);
+    return info;
+  }
+  drain_locked(ec);
+  if (ec) return {};
   info.message_count = clamp_u32(queue_.size());
   if (!queue_.empty()) info.next_size = clamp_u32(queue_.front().size());
-  info.read_timeout = std::chrono::milliseconds(read_timeout_ms_.load());
   return info;
+}
+
+void mailslot_reader::count_without_draining_locked(mailslot_info& info) {
+  // A reader blocked in recvmsg takes the next record as it comes; one
+  // taken here instead would sit in queue_ while that reader waits on. So
+  // nothing is taken: the count is what queue_ holds and, when the socket
+  // holds a record the reader has not taken yet, that one. The next size of
+  // a memfd message is the one its record announces.
+  info.message_count = clamp_u32(queue_.size());
+  if (!queue_.empty()) info.next_size = clamp_u32(queue_.front().size());
+  std::array<std::byte, memfd_record_size> head{};
+  iovec iov{head.data(), head.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  // No room for a descriptor: a peeked one is not installed (MSG_CTRUNC).
+  ssize_t n = ::recvmsg(socket_.get(), &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+  if (n < 0) return;
+  info.message_count = clamp_u32(queue_.size() + 1);
+  if (info.next_size) return;
+  auto size = static_cast<std::uint64_t>(n);
+  if ((msg.msg_flags & MSG_CTRUNC) != 0 && size == memfd_record_size) {
+    size = 0;
+    for (std::size_t i = 0; i < memfd_record_size; ++i)
+      size |= std::to_integer<std::uint64_t>(head[i]) << (8 * i);
+  }
+  info.next_size = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, 0xFFFFFFFFu));
 }
 
 bool mailslot_reader::has_queued() {

@@ -10,6 +10,7 @@
 // keeps arrival order. How a message is carried: mailslot_records.hpp.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -86,6 +87,26 @@ class mailslot_reader {
   /// `direct`, as above); a record that is no message is dropped.
   got receive_locked(std::error_code& ec, std::span<std::byte> direct = {},
                      std::optional<std::size_t>* direct_size = nullptr);
+  /// One wait for a record in a blocking recvmsg, `lock` released while it
+  /// lasts, for as long as the socket's receive timeout (socket_timeout_locked
+  /// set it). got::none when the time ran out (`ran_out` set) or a signal
+  /// came (`ec` set when that signal ends the call), and when the slot was
+  /// closed meanwhile. Returns with `lock` held.
+  got receive_blocking_locked(std::unique_lock<std::mutex>& lock, std::error_code& ec,
+                              std::span<std::byte> direct, std::optional<std::size_t>* direct_size,
+                              bool& ran_out);
+  /// Whether a blocking recvmsg may wait `wait_ms`: the socket's receive
+  /// timeout is that already, or is set to it now (only while nobody else
+  /// waits in one, since they run on the value they entered with).
+  bool socket_timeout_locked(std::uint32_t wait_ms);
+  /// What receive_locked does with a record once it is off the socket: `n`
+  /// bytes, in `record` unless truncated.
+  got take_record_locked(std::size_t n, msghdr& msg, std::span<const std::byte> record,
+                         std::span<std::byte> direct, std::optional<std::size_t>* direct_size);
+  /// GetMailslotInfo's count and next size while a reader waits in a
+  /// blocking recvmsg: what queue_ holds and the record at the socket's head
+  /// (peeked), without taking anything that reader is owed.
+  void count_without_draining_locked(mailslot_info& info);
   /// Moves every waiting record to queue_ (bounded: see the definition).
   void drain_locked(std::error_code& ec);
   bool read_memfd(int fd, std::uint64_t size, std::vector<std::byte>& out) const;
@@ -99,8 +120,16 @@ class mailslot_reader {
   unique_fd wake_;                            // eventfd: set by close()
   std::shared_ptr<mailslot_registration> registration_;
   std::atomic<std::uint32_t> read_timeout_ms_{0};
+  // The socket's SO_RCVTIMEO, as milliseconds (mailslot_forever_ms: none),
+  // and how many readers wait in a blocking recvmsg on it (mutex_ released).
+  std::uint32_t socket_timeout_ms_ = mailslot_forever_ms;
+  int blocked_receivers_ = 0;
   std::uint32_t max_message_size_ = 0;
   pid_t creator_ = 0;  // the process whose slot this is
+  // The forks seen when the slot was made: only its creator's process
+  // waits in a blocking recvmsg (a child shares the socket, and with it the
+  // receive timeout, with a parent that sets it).
+  unsigned fork_generation_ = 0;
   bool closed_ = false;
 };
 

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
@@ -519,6 +520,128 @@ TEST_F(MailslotApi, AnotherSignalLeavesAReadsTimeoutAlone) {
   EXPECT_GE(waited, milliseconds(timeout_ms));
   EXPECT_LT(waited, milliseconds(1700));
   ::sigaction(SIGUSR2, &old, nullptr);
+}
+
+// Waits (bounded) until Linux thread `tid` of this process is in system
+// call `number`: how a test knows a read waits before it acts.
+bool wait_until_in_call(pid_t tid, long number) {
+  auto deadline = steady_clock::now() + std::chrono::seconds(10);
+  std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
+  while (steady_clock::now() < deadline) {
+    std::ifstream in(path);
+    long current = -1;
+    if (in >> current && current == number) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+// A ReadFile on a slot with a finite read timeout (the usual CreateMailslot)
+// waits in the socket's recvmsg: a message from another process ends it at
+// once, and CancelSynchronousIo, CancelIoEx and the slot's close still end
+// such a wait, each with ERROR_OPERATION_ABORTED.
+TEST_F(MailslotApi, BlockingReadWithAFiniteTimeoutWakesAndEnds) {
+  std::string name = slot_name();
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, 60000, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  std::atomic<pid_t> tid{0};
+  slot_read read{slot.get()};
+  struct noted_read {
+    std::atomic<pid_t>* tid;
+    slot_read* read;
+  } args{&tid, &read};
+  auto start_read = [&] {
+    tid = 0;
+    read = slot_read{slot.get()};
+    return CreateThread(
+        nullptr, 0,
+        [](LPVOID argument) -> DWORD {
+          auto* self = static_cast<noted_read*>(argument);
+          self->tid->store(static_cast<pid_t>(::gettid()));
+          return read_slot(self->read);
+        },
+        &args, 0, nullptr);
+  };
+  // A message from another process.
+  {
+    writer_process writer(name, {"@wait", "wake"});
+    EXPECT_EQ(writer.line(), "open");
+    handle_guard thread(start_read());
+    while (tid == 0) std::this_thread::yield();
+    ASSERT_TRUE(wait_until_in_call(tid, SYS_recvmsg));
+    writer.go();
+    ASSERT_EQ(WaitForSingleObject(thread.get(), 10000), WAIT_OBJECT_0);
+    EXPECT_TRUE(read.ok) << read.error;
+    EXPECT_EQ(writer.wait(), 0);
+  }
+  // CancelSynchronousIo.
+  {
+    handle_guard thread(start_read());
+    while (tid == 0) std::this_thread::yield();
+    ASSERT_TRUE(wait_until_in_call(tid, SYS_recvmsg));
+    ASSERT_TRUE(CancelSynchronousIo(thread.get())) << GetLastError();
+    ASSERT_EQ(WaitForSingleObject(thread.get(), 10000), WAIT_OBJECT_0);
+    EXPECT_FALSE(read.ok);
+    EXPECT_EQ(read.error, DWORD{ERROR_OPERATION_ABORTED});
+    expect_next_read_untouched(slot.get(), name);
+  }
+  // CancelIoEx(handle, NULL) from another thread.
+  {
+    handle_guard thread(start_read());
+    while (tid == 0) std::this_thread::yield();
+    ASSERT_TRUE(wait_until_in_call(tid, SYS_recvmsg));
+    ASSERT_TRUE(CancelIoEx(slot.get(), nullptr)) << GetLastError();
+    ASSERT_EQ(WaitForSingleObject(thread.get(), 10000), WAIT_OBJECT_0);
+    EXPECT_FALSE(read.ok);
+    EXPECT_EQ(read.error, DWORD{ERROR_OPERATION_ABORTED});
+    expect_next_read_untouched(slot.get(), name);
+  }
+  // The slot's last handle closing.
+  {
+    handle_guard thread(start_read());
+    while (tid == 0) std::this_thread::yield();
+    ASSERT_TRUE(wait_until_in_call(tid, SYS_recvmsg));
+    ASSERT_TRUE(CloseHandle(slot.release()));
+    ASSERT_EQ(WaitForSingleObject(thread.get(), 10000), WAIT_OBJECT_0);
+    EXPECT_FALSE(read.ok);
+    EXPECT_EQ(read.error, DWORD{ERROR_OPERATION_ABORTED});
+  }
+}
+
+// SetMailslotInfo applies to reads that start after it: a ReadFile already
+// waiting keeps its timeout (here: waits on past the new, shorter one, and
+// gets the next message), and the next ReadFile takes the new one.
+TEST_F(MailslotApi, SetMailslotInfoWhileAReadWaits) {
+  std::string name = slot_name();
+  handle_guard slot(CreateMailslotA(name.c_str(), 0, 60000, nullptr));
+  ASSERT_NE(slot.get(), INVALID_HANDLE_VALUE);
+  std::atomic<pid_t> tid{0};
+  slot_read read{slot.get()};
+  std::thread reader([&] {
+    tid = ::gettid();
+    read_slot(&read);
+  });
+  while (tid == 0) std::this_thread::yield();
+  ASSERT_TRUE(wait_until_in_call(tid, SYS_recvmsg));
+  ASSERT_TRUE(SetMailslotInfo(slot.get(), 20));
+  // Well past the new timeout, the read still waits: a read of this thread
+  // with the new one times out meanwhile.
+  char buffer[8];
+  DWORD n = 7;
+  auto start = steady_clock::now();
+  EXPECT_FALSE(ReadFile(slot.get(), buffer, sizeof buffer, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_SEM_TIMEOUT);
+  EXPECT_GE(steady_clock::now() - start, milliseconds(20));
+  EXPECT_TRUE(wait_until_in_call(tid, SYS_recvmsg));
+  handle_guard out(open_writer(name));
+  ASSERT_TRUE(write(out.get(), "kept"));
+  reader.join();
+  EXPECT_TRUE(read.ok) << read.error;
+  ASSERT_TRUE(SetMailslotInfo(slot.get(), 0));
+  start = steady_clock::now();
+  EXPECT_FALSE(ReadFile(slot.get(), buffer, sizeof buffer, &n, nullptr));
+  EXPECT_EQ(GetLastError(), ERROR_SEM_TIMEOUT);
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 DWORD routine_error = 12345;
