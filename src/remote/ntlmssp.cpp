@@ -152,11 +152,13 @@ v2_responses compute_v2(const key16& response_key,
   temp.insert(temp.end(), 4, 0);
   key16 proof = hmac_md5(response_key, {server_challenge, temp});
   v2_responses r;
-  r.nt_response.assign(proof.begin(), proof.end());
-  r.nt_response.insert(r.nt_response.end(), temp.begin(), temp.end());
+  r.nt_response.resize(proof.size() + temp.size());
+  std::memcpy(r.nt_response.data(), proof.data(), proof.size());
+  std::memcpy(r.nt_response.data() + proof.size(), temp.data(), temp.size());
   key16 lm = hmac_md5(response_key, {server_challenge, client_challenge});
-  r.lm_response.assign(lm.begin(), lm.end());
-  r.lm_response.insert(r.lm_response.end(), client_challenge.begin(), client_challenge.end());
+  r.lm_response.resize(lm.size() + client_challenge.size());
+  std::memcpy(r.lm_response.data(), lm.data(), lm.size());
+  std::memcpy(r.lm_response.data() + lm.size(), client_challenge.data(), client_challenge.size());
   r.session_base_key = hmac_md5(response_key, {proof});
   return r;
 }

@@ -46,6 +46,9 @@ struct smb_pipe {
   /// An eventfd the client's reads add 1 to when they would wait: each
   /// asks the relay for one SMB read (pipe_channel::set_read_demand).
   unique_fd read_demand;
+  /// The relay keeps the server's message boundaries (conduit's SMB2
+  /// client): message read mode works on the handle.
+  bool message_reads = false;
 };
 
 /// Whether this build reaches remote pipes (it was built with libsmbclient).
