@@ -207,6 +207,12 @@ std::error_code session::login(const ntlm::credentials& who) {
 std::error_code session::connect(const std::string& host, const std::string& port,
                                  const ntlm::credentials& who) {
   if (auto ec = dial(host, port, socket_)) return ec;
+  std::error_code ec = setup(host, who);
+  // The server hanging up in the middle of the setup is no pipe's doing.
+  return ec == errc::broken_pipe ? std::error_code(errc::unexp_net_err) : ec;
+}
+
+std::error_code session::setup(const std::string& host, const ntlm::credentials& who) {
   if (auto ec = login(who)) return ec;
   // TREE_CONNECT \\host\IPC$
   response r;
@@ -225,7 +231,8 @@ std::error_code session::open_pipe(std::string_view name, bool reads, bool write
   response r;
   bytes wide = ntlm::utf16le(name);
   if (wide.size() > 0xFFFF) return errc::filename_exced_range;
-  if (auto ec = call(command::create, create_request(wide, reads, writes), r)) return ec;
+  if (auto ec = call(command::create, create_request(wide, reads, writes), r))
+    return ec == errc::broken_pipe ? std::error_code(errc::unexp_net_err) : ec;
   if (r.h.status != status_success) return smb2::error_from_status(r.h.status);
   return parse_create(r.message, out);
 }

@@ -78,6 +78,7 @@ class session {
   [[nodiscard]] std::error_code send_raw(header h, std::span<const std::uint8_t> body,
                                          std::uint64_t& id);
   [[nodiscard]] std::error_code login(const ntlm::credentials& who);
+  [[nodiscard]] std::error_code setup(const std::string& host, const ntlm::credentials& who);
 
   unique_fd socket_;
   std::uint64_t next_id_ = 0;
