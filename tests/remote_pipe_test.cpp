@@ -545,6 +545,51 @@ TEST_F(RemotePipe, ConduitClientDuplexOnAMessagePipe) {
   t.join();
 }
 
+// What refuses a conduit client's open, and the error it sees: the DACL
+// and -denyremote (the bridge closes before answering: ERROR_ACCESS_DENIED),
+// a name the bridge does not publish (ERROR_FILE_NOT_FOUND), and a server
+// that would take an unknown user as guest (ERROR_LOGON_FAILURE: never a
+// guest session in place of the user's).
+TEST_F(RemotePipe, ConduitClientRefusedOpens) {
+  unix_user alice("csa");
+  unix_user bob("csb");
+  std::string denying = short_name() + "Deny";
+  start_smb({&alice, &bob}, {short_name(), denying}, /*guest=*/true);
+  pipe_options only_alice;
+  only_alice.security_descriptor = "D:(A;;GA;;;S-1-22-1-" + std::to_string(alice.uid()) + ")";
+  auto server = pipe_server::create(full_name(), only_alice);
+  pipe_options no_remote;
+  no_remote.security_descriptor = "D:(A;;GA;;;WD)";
+  no_remote.reject_remote_clients = true;
+  auto deny_server = pipe_server::create(R"(\\.\pipe\)" + denying, no_remote);
+  std::string host = R"(\\127.0.0.1\pipe\)";
+  std::error_code ec;
+  smb_logon(bob);
+  (void)pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::access_denied) << ec.message();
+  smb_logon(alice);
+  (void)pipe_client::open(host + denying, pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::access_denied) << ec.message();
+  (void)pipe_client::open(host + short_name() + "Unpublished", pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::file_not_found) << ec.message();
+  ::setenv("CONDUIT_SMB_USER", "no-such-user", 1);
+  (void)pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::logon_failure) << ec.message();
+  // The one the DACL names gets in.
+  smb_logon(alice);
+  std::thread t = echo(server);
+  auto client = pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  ASSERT_FALSE(ec) << ec.message() << smbd_.log();
+  std::string back;
+  EXPECT_TRUE(within_bound(client, [&] {
+    client.write("hi");
+    back = read_bytes(client, 2, ec);
+  }));
+  EXPECT_EQ(back, "hi");
+  client.close();
+  t.join();
+}
+
 // Serves one client in a thread: answers each message with a message of
 // the size the request names (as text), filled with a pattern.
 std::thread serve_sizes(pipe_server& server) {

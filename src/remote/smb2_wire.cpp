@@ -308,10 +308,11 @@ std::error_code error_from_status(std::uint32_t status) {
     case 0xC0000234:  // STATUS_ACCOUNT_LOCKED_OUT
       return errc::logon_failure;
     case 0xC0000022:  // STATUS_ACCESS_DENIED
-    // smbd's answer when the pipe's server side closed before answering
-    // its open: conduit-smb-bridge refused it (DACL, -denyremote, no instance).
-    case 0xC0000241:  // STATUS_CONNECTION_ABORTED
+    // smbd 4.17's answer when the pipe's server side closes before
+    // answering its open: conduit-smb-bridge refused it (DACL,
+    // -denyremote, no instance).
     case 0xC000020C:  // STATUS_CONNECTION_DISCONNECTED
+    case 0xC0000241:  // STATUS_CONNECTION_ABORTED
       return errc::access_denied;
     case 0xC0000034:  // STATUS_OBJECT_NAME_NOT_FOUND
     case 0xC000003A:  // STATUS_OBJECT_PATH_NOT_FOUND
