@@ -178,11 +178,11 @@ class RemotePipe : public sandbox {
 
   // Starts smbd with `users` as its accounts, and the bridge for `pipes`.
   void start_smb(const std::vector<const unix_user*>& users, const std::vector<std::string>& pipes,
-                 bool guest = false) {
+                 bool guest = false, const std::string& extra = "") {
     std::vector<smb_server::account> accounts;
     for (const auto* u : users) accounts.push_back({u->name(), password});
     std::string why;
-    ASSERT_TRUE(smbd_.start(accounts, why, guest)) << why;
+    ASSERT_TRUE(smbd_.start(accounts, why, guest, extra)) << why;
     ASSERT_TRUE(bridge_.start(smbd_.np_dir(), pipes));
   }
 
@@ -588,6 +588,36 @@ TEST_F(RemotePipe, ConduitClientRefusedOpens) {
   EXPECT_EQ(back, "hi");
   client.close();
   t.join();
+}
+
+// smbd requires signing: conduit's client signs its requests and checks
+// smbd's signatures, and the pipe works as without.
+TEST_F(RemotePipe, ConduitClientSignsWhenSmbdRequiresIt) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()}, false, "  server signing = mandatory\n");
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::thread t = echo(server);
+  smb_logon(alice);
+  std::error_code ec;
+  auto client = pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
+  ASSERT_FALSE(ec) << ec.message() << smbd_.log();
+  client.set_read_mode(read_mode::message, ec);
+  ASSERT_FALSE(ec);
+  std::vector<std::string> back;
+  EXPECT_TRUE(within_bound(client, [&] {
+    for (const std::string& m : {std::string("signed"), std::string(5000, 's')}) {
+      client.write(m);
+      back.push_back(text_of(client.read_message(ec)));
+    }
+  }));
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(back, (std::vector<std::string>{"signed", std::string(5000, 's')}));
+  client.close();
+  t.join();
+  // A wrong password stays a logon failure with signing on.
+  ::setenv("CONDUIT_SMB_PASSWORD", "wrong", 1);
+  (void)pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::logon_failure);
 }
 
 // Serves one client in a thread: answers each message with a message of

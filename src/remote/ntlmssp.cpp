@@ -6,8 +6,10 @@
 #include <nettle/md5.h>
 #include <sys/random.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <random>
 
 #include "conduit/error.hpp"
 
@@ -127,7 +129,13 @@ entropy fresh_entropy() {
   std::size_t got = 0;
   while (got < sizeof(random)) {
     ssize_t n = ::getrandom(random + got, sizeof(random) - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+    } else if (errno != EINTR) {
+      // No getrandom (a kernel before 3.17): the C++ library's source.
+      std::random_device device;
+      for (; got < sizeof(random); ++got) random[got] = static_cast<std::uint8_t>(device());
+    }
   }
   std::memcpy(e.client_challenge.data(), random, 8);
   std::memcpy(e.random_session_key.data(), random + 8, 16);

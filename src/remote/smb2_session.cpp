@@ -134,7 +134,12 @@ std::error_code session::receive(response& out, int timeout_ms) {
   if (credits_ > 8192) credits_ = 8192;
   bool interim = out.h.status == status_pending && (out.h.flags & flag_async);
   if (signing_ && !interim) {
-    if (!(out.h.flags & flag_signed) || !signature_valid(out.message, session_key_))
+    // A signed answer must carry the session key's signature. An unsigned
+    // one is taken only when it carries no data, as an error status (a
+    // server does not sign, say, a logon failure): as Samba's client does.
+    bool data = out.h.status == status_success || out.h.status == status_buffer_overflow ||
+                out.h.status == status_more_processing_required;
+    if ((out.h.flags & flag_signed) ? !signature_valid(out.message, session_key_) : data)
       return errc::access_denied;  // not from the server that holds the session key
   }
   return {};
@@ -175,7 +180,8 @@ std::error_code session::login(const ntlm::credentials& who) {
   bool sign_after_login = n.security_mode & signing_required;
 
   // SESSION_SETUP, twice: NEGOTIATE_MESSAGE, then AUTHENTICATE_MESSAGE.
-  // Raw NTLMSSP, no SPNEGO wrapping: Samba and Windows both accept it.
+  // Raw NTLMSSP, no SPNEGO wrapping: Samba's SPNEGO layer falls back to
+  // NTLMSSP when the token starts with its signature.
   if (auto ec = call(command::session_setup, session_setup_request(ntlm::negotiate_message()), r))
     return ec;
   if (r.h.status != status_more_processing_required)
