@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -588,6 +589,33 @@ TEST_F(RemotePipe, ConduitClientRefusedOpens) {
   EXPECT_EQ(back, "hi");
   client.close();
   t.join();
+  // Credentials from a file, as smbclient -A reads it, come before the
+  // environment's: a wrong password there fails though the environment's
+  // is right, and the right one opens.
+  std::string file = smbd_.root() + "/credentials";
+  auto write_file = [&file](const std::string& text) {
+    std::ofstream out(file);
+    out << text;
+  };
+  write_file("username = " + alice.name() + "\npassword = wrong\n");
+  ::setenv("CONDUIT_SMB_CREDENTIALS", file.c_str(), 1);
+  (void)pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::logon_failure) << ec.message();
+  write_file("username = " + alice.name() + "\npassword = " + password + "\ndomain = \n");
+  server.disconnect(ec);  // the instance listens again
+  std::thread t2 = echo(server);
+  auto from_file = pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  ::unsetenv("CONDUIT_SMB_CREDENTIALS");
+  EXPECT_FALSE(ec) << ec.message();
+  if (!ec) {
+    EXPECT_TRUE(within_bound(from_file, [&] {
+      from_file.write("file");
+      back = read_bytes(from_file, 4, ec);
+    }));
+    EXPECT_EQ(back, "file");
+    from_file.close();
+  }
+  t2.join();
 }
 
 // smbd requires signing: conduit's client signs its requests and checks
