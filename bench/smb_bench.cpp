@@ -2,7 +2,7 @@
 // with the ratios printed (docs/benchmarks.md, docs/remote-pipes.md):
 //   local   a conduit client on the local socket pair;
 //   conduit the same conduit client API opening \\127.0.0.1\pipe\x: its
-//           libsmbclient relay, smbd and the bridge (what users get);
+//           SMB2 relay, smbd and the bridge (what users get);
 //   bridge  the bridge's np socket spoken to directly, as smbd speaks to it
 //           (the handshake, then the relay): what the bridge adds;
 //   smbd    a python3-samba client through smbd on loopback: the remote path
@@ -143,7 +143,7 @@ int main() {
   double local_us = per_round_us(clock_type::now() - start, local_rounds);
   client.close();
 
-  // The same client API through libsmbclient, smbd and the bridge.
+  // The same client API through conduit's SMB2 client, smbd and the bridge.
   ::setenv("CONDUIT_SMB_USER", user.name().c_str(), 1);
   ::setenv("CONDUIT_SMB_PASSWORD", password, 1);
   std::error_code open_ec;

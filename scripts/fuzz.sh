@@ -26,6 +26,9 @@
 #                     reads them: decode, encode, decode is a fixed point
 #                     (fuzz/named_pipe_auth_fuzz.cpp); like config_fuzz, run
 #                     after the five, for a fifth of SECONDS too
+#   smb2_reply_fuzz   the SMB2 answers and NTLMSSP challenge a server sends
+#                     conduit's SMB2 client: whatever parses points inside
+#                     the input (fuzz/smb2_reply_fuzz.cpp); run last, as long
 # Seeds are made by fuzz/make_corpus.cpp with the real encoder; what the
 # fuzzer finds is kept in build-fuzz/corpus/ for the next run. A crash, leak
 # or broken invariant stops the run with a non-zero exit and leaves the input
@@ -120,6 +123,22 @@ if ! "$out/named_pipe_auth_fuzz" -max_total_time="$per_target" -timeout=10 -rss_
     -print_final_stats=1 -artifact_prefix="$out/artifacts/named_pipe_auth_fuzz-" \
     "$out/corpus/named_pipe_auth_fuzz" "$out/seed/named_pipe_auth_fuzz"; then
   echo "fuzz.sh: named_pipe_auth_fuzz failed; the input is in $out/artifacts/" >&2
+  status=1
+fi
+# conduit's SMB2 client: the answers and NTLMSSP challenge a server sends,
+# seeded with a read answer and the challenge of [MS-NLMP] 4.2.4.
+mkdir -p "$out/seed/smb2_reply_fuzz" "$out/corpus/smb2_reply_fuzz"
+printf '\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x08\x00\x40\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xff\xfe\x00\x00\x07\x00\x00\x00\x34\x12\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x11\x00\x50\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00hello' \
+  >"$out/seed/smb2_reply_fuzz/read"
+printf 'NTLMSSP\x00\x02\x00\x00\x00\x0c\x00\x0c\x00\x30\x00\x00\x00\x33\x82\x8a\xe2\x01\x23\x45\x67\x89\xab\xcd\xef\x00\x00\x00\x00\x00\x00\x00\x00\x24\x00\x24\x00\x3c\x00\x00\x00S\x00e\x00r\x00v\x00e\x00r\x00\x02\x00\x0c\x00D\x00o\x00m\x00a\x00i\x00n\x00\x01\x00\x0c\x00S\x00e\x00r\x00v\x00e\x00r\x00\x00\x00\x00\x00' \
+  >"$out/seed/smb2_reply_fuzz/challenge"
+"$cxx" "${flags[@]}" -o "$out/smb2_reply_fuzz" fuzz/smb2_reply_fuzz.cpp \
+  src/remote/smb2_wire.cpp src/remote/ntlmssp.cpp src/core/error.cpp -lnettle
+echo "fuzz.sh: running smb2_reply_fuzz for ${per_target}s"
+if ! "$out/smb2_reply_fuzz" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$out/artifacts/smb2_reply_fuzz-" \
+    "$out/corpus/smb2_reply_fuzz" "$out/seed/smb2_reply_fuzz"; then
+  echo "fuzz.sh: smb2_reply_fuzz failed; the input is in $out/artifacts/" >&2
   status=1
 fi
 exit $status

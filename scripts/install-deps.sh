@@ -21,6 +21,7 @@ packages=(
   smbclient                   # remote pipes: smbclient and rpcclient for checks by hand
   python3-samba               # remote pipes: a second SMB client in the tests
   libsmbclient-dev            # remote pipes: conduit clients open \\host\pipe\x through it
+  nettle-dev                  # remote pipes: NTLMv2 and SMB2 signing for conduit's SMB2 client
 )
 
 missing=()

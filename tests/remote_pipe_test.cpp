@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -178,11 +179,11 @@ class RemotePipe : public sandbox {
 
   // Starts smbd with `users` as its accounts, and the bridge for `pipes`.
   void start_smb(const std::vector<const unix_user*>& users, const std::vector<std::string>& pipes,
-                 bool guest = false) {
+                 bool guest = false, const std::string& extra = "") {
     std::vector<smb_server::account> accounts;
     for (const auto* u : users) accounts.push_back({u->name(), password});
     std::string why;
-    ASSERT_TRUE(smbd_.start(accounts, why, guest)) << why;
+    ASSERT_TRUE(smbd_.start(accounts, why, guest, extra)) << why;
     ASSERT_TRUE(bridge_.start(smbd_.np_dir(), pipes));
   }
 
@@ -394,7 +395,7 @@ TEST_F(RemotePipe, SmbdKilledServerSideCleansUp) {
   EXPECT_FALSE(ec);
 }
 
-// A conduit client opens \\127.0.0.1\pipe\x through libsmbclient, smbd
+// A conduit client opens \\127.0.0.1\pipe\x through its SMB2 client, smbd
 // and the bridge: one writes messages (the server sees them whole, and
 // whom they come from), another reads what the server sends; a wrong
 // password and no credentials fail as documented.
@@ -449,13 +450,17 @@ TEST_F(RemotePipe, ConduitClientThroughSmbd) {
     EXPECT_EQ(ec, errc::broken_pipe);
   }
   t.join();
-  // A wrong password: refused, and nothing falls back to an anonymous
-  // logon. (libsmbclient reports a refused logon as it reports a refused
-  // open: ERROR_ACCESS_DENIED.)
+  // A wrong password: ERROR_LOGON_FAILURE, and nothing falls back to an
+  // anonymous or guest logon.
   std::error_code ec;
   ::setenv("CONDUIT_SMB_PASSWORD", "wrong", 1);
   (void)pipe_client::open(remote_name, pipe_access::write, ec);
-  EXPECT_EQ(ec, errc::access_denied);
+  EXPECT_EQ(ec, errc::logon_failure);
+  // A user smbd does not know: the same.
+  ::setenv("CONDUIT_SMB_USER", "nosuchuser", 1);
+  (void)pipe_client::open(remote_name, pipe_access::write, ec);
+  EXPECT_EQ(ec, errc::logon_failure);
+  ::setenv("CONDUIT_SMB_USER", alice.name().c_str(), 1);
   // No credentials at all.
   ::unsetenv("CONDUIT_SMB_USER");
   ::unsetenv("CONDUIT_SMB_PASSWORD");
@@ -497,7 +502,8 @@ std::string read_bytes(pipe_client& client, std::size_t size, std::error_code& e
 }
 
 // One handle writes requests and reads the answers through smbd: each
-// write reaches a message server as one message.
+// write reaches a message server as one message, and in message read mode
+// each of the server's messages comes as one, however they queue up.
 TEST_F(RemotePipe, ConduitClientDuplexOnAMessagePipe) {
   unix_user alice("csa");
   start_smb({&alice}, {short_name()});
@@ -507,32 +513,241 @@ TEST_F(RemotePipe, ConduitClientDuplexOnAMessagePipe) {
     (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
     while (!ec) {
       auto m = server.read_message(ec);
+      // Two answers to each request, written before the client reads.
       if (!ec) server.write("[" + std::to_string(m.size()) + ":" + text_of(m) + "]", ec);
+      if (!ec) server.write("(" + text_of(m) + ")", ec);
     }
   });
   smb_logon(alice);
   std::error_code ec;
   auto client = pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
   ASSERT_FALSE(ec) << ec.message() << smbd_.log();
-  std::vector<std::string> answers;
-  // The server's message boundaries do not come through SMB here: message
-  // read mode is refused rather than giving one-byte messages.
   client.set_read_mode(read_mode::message, ec);
-  EXPECT_EQ(ec, errc::not_supported);
-  ec.clear();
-  EXPECT_EQ(client.read_mode(), read_mode::byte);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(client.read_mode(), read_mode::message);
+  std::vector<std::string> answers;
   EXPECT_TRUE(within_bound(client, [&] {
     for (const std::string& m :
          {std::string("hello"), std::string("second message"), std::string(300, 'x')}) {
       client.write(m);
-      std::string expected = "[" + std::to_string(m.size()) + ":" + m + "]";
-      answers.push_back(read_bytes(client, expected.size(), ec) == expected ? "ok" : "wrong");
+      // Wait until both answers are there, so that they queue up in the
+      // relay and the pipe.
+      std::string first = text_of(client.read_message(ec));
+      std::string second = text_of(client.read_message(ec));
+      answers.push_back(first == "[" + std::to_string(m.size()) + ":" + m + "]" &&
+                                second == "(" + m + ")"
+                            ? "ok"
+                            : "wrong: " + first + " / " + second);
     }
   }));
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(answers, (std::vector<std::string>{"ok", "ok", "ok"}));
   client.close();
   t.join();
+}
+
+// What refuses a conduit client's open, and the error it sees: the DACL
+// and -denyremote (the bridge closes before answering: ERROR_ACCESS_DENIED),
+// a name the bridge does not publish (ERROR_FILE_NOT_FOUND), and a server
+// that would take an unknown user as guest (ERROR_LOGON_FAILURE: never a
+// guest session in place of the user's).
+TEST_F(RemotePipe, ConduitClientRefusedOpens) {
+  unix_user alice("csa");
+  unix_user bob("csb");
+  std::string denying = short_name() + "Deny";
+  start_smb({&alice, &bob}, {short_name(), denying}, /*guest=*/true);
+  pipe_options only_alice;
+  only_alice.security_descriptor = "D:(A;;GA;;;S-1-22-1-" + std::to_string(alice.uid()) + ")";
+  auto server = pipe_server::create(full_name(), only_alice);
+  pipe_options no_remote;
+  no_remote.security_descriptor = "D:(A;;GA;;;WD)";
+  no_remote.reject_remote_clients = true;
+  auto deny_server = pipe_server::create(R"(\\.\pipe\)" + denying, no_remote);
+  std::string host = R"(\\127.0.0.1\pipe\)";
+  std::error_code ec;
+  smb_logon(bob);
+  (void)pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::access_denied) << ec.message();
+  smb_logon(alice);
+  (void)pipe_client::open(host + denying, pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::access_denied) << ec.message();
+  (void)pipe_client::open(host + short_name() + "Unpublished", pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::file_not_found) << ec.message();
+  ::setenv("CONDUIT_SMB_USER", "no-such-user", 1);
+  (void)pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::logon_failure) << ec.message();
+  // The one the DACL names gets in.
+  smb_logon(alice);
+  std::thread t = echo(server);
+  auto client = pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  ASSERT_FALSE(ec) << ec.message() << smbd_.log();
+  std::string back;
+  EXPECT_TRUE(within_bound(client, [&] {
+    client.write("hi");
+    back = read_bytes(client, 2, ec);
+  }));
+  EXPECT_EQ(back, "hi");
+  client.close();
+  t.join();
+  // Credentials from a file, as smbclient -A reads it, come before the
+  // environment's: a wrong password there fails though the environment's
+  // is right, and the right one opens.
+  std::string file = smbd_.root() + "/credentials";
+  auto write_file = [&file](const std::string& text) {
+    std::ofstream out(file);
+    out << text;
+  };
+  write_file("username = " + alice.name() + "\npassword = wrong\n");
+  ::setenv("CONDUIT_SMB_CREDENTIALS", file.c_str(), 1);
+  (void)pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::logon_failure) << ec.message();
+  write_file("username = " + alice.name() + "\npassword = " + password + "\ndomain = \n");
+  server.disconnect(ec);  // the instance listens again
+  std::thread t2 = echo(server);
+  auto from_file = pipe_client::open(host + short_name(), pipe_access::duplex, ec);
+  ::unsetenv("CONDUIT_SMB_CREDENTIALS");
+  EXPECT_FALSE(ec) << ec.message();
+  if (!ec) {
+    EXPECT_TRUE(within_bound(from_file, [&] {
+      from_file.write("file");
+      back = read_bytes(from_file, 4, ec);
+    }));
+    EXPECT_EQ(back, "file");
+    from_file.close();
+  }
+  t2.join();
+}
+
+// smbd requires signing: conduit's client signs its requests and checks
+// smbd's signatures, and the pipe works as without.
+TEST_F(RemotePipe, ConduitClientSignsWhenSmbdRequiresIt) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()}, false, "  server signing = mandatory\n");
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::thread t = echo(server);
+  smb_logon(alice);
+  std::error_code ec;
+  auto client = pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
+  ASSERT_FALSE(ec) << ec.message() << smbd_.log();
+  client.set_read_mode(read_mode::message, ec);
+  ASSERT_FALSE(ec);
+  std::vector<std::string> back;
+  EXPECT_TRUE(within_bound(client, [&] {
+    for (const std::string& m : {std::string("signed"), std::string(5000, 's')}) {
+      client.write(m);
+      back.push_back(text_of(client.read_message(ec)));
+    }
+  }));
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(back, (std::vector<std::string>{"signed", std::string(5000, 's')}));
+  client.close();
+  t.join();
+  // A wrong password stays a logon failure with signing on.
+  ::setenv("CONDUIT_SMB_PASSWORD", "wrong", 1);
+  (void)pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
+  EXPECT_EQ(ec, errc::logon_failure);
+}
+
+// Serves one client in a thread: answers each message with a message of
+// the size the request names (as text), filled with a pattern.
+std::thread serve_sizes(pipe_server& server) {
+  return std::thread([&server] {
+    std::error_code ec;
+    (void)server.connect(std::chrono::milliseconds(bound_ms), ec);
+    while (!ec) {
+      auto m = server.read_message(ec);
+      if (ec) break;
+      std::size_t size = std::stoul(text_of(m));
+      std::string answer(size, '.');
+      for (std::size_t i = 0; i < size; ++i) answer[i] = static_cast<char>('a' + i % 26);
+      server.write(answer, ec);
+    }
+  });
+}
+
+std::string pattern(std::size_t size) {
+  std::string s(size, '.');
+  for (std::size_t i = 0; i < size; ++i) s[i] = static_cast<char>('a' + i % 26);
+  return s;
+}
+
+// TransactNamedPipe on a remote handle: one message out, one back, in
+// message read mode; a reply larger than the buffer is ERROR_MORE_DATA
+// with the part that fits, and the rest follows with the next read.
+TEST_F(RemotePipe, ConduitClientTransactsAndReadsLongMessagesInParts) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::thread t = serve_sizes(server);
+  smb_logon(alice);
+  std::error_code ec;
+  auto client = pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
+  ASSERT_FALSE(ec) << ec.message() << smbd_.log();
+  // Byte read mode: TransactNamedPipe refuses, as on Windows.
+  std::vector<std::byte> reply(4096);
+  (void)client.transact(std::as_bytes(std::span(std::string_view("10"))), reply, ec);
+  EXPECT_EQ(ec, errc::bad_pipe);
+  client.set_read_mode(read_mode::message, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_TRUE(within_bound(client, [&] {
+    for (std::size_t size : {std::size_t{1}, std::size_t{64}, std::size_t{4096}}) {
+      std::string request = std::to_string(size);
+      std::size_t n = client.transact(std::as_bytes(std::span(request)), reply, ec);
+      EXPECT_FALSE(ec) << ec.message();
+      EXPECT_EQ(text_of(std::span(reply).first(n)), pattern(size));
+    }
+    // 60,000 bytes: more than the buffer, less than the bridge's frame.
+    std::size_t n = client.transact(std::as_bytes(std::span(std::string_view("60000"))), reply, ec);
+    EXPECT_EQ(ec, errc::more_data);
+    std::string got = text_of(std::span(reply).first(n));
+    while (ec == errc::more_data) {
+      n = client.read(reply, ec);
+      got += text_of(std::span(reply).first(n));
+    }
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(got, pattern(60000));
+  }));
+  client.close();
+  t.join();
+}
+
+// smbd dies while a conduit client's read waits in it: the read fails
+// with ERROR_BROKEN_PIPE, bounded, and the handle stays usable for close.
+TEST_F(RemotePipe, ConduitClientSeesSmbdKilledMidStream) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::promise<std::error_code> after;
+  auto outcome = after.get_future();
+  std::thread t = serve_until_client_leaves(server, after, /*echo_first=*/true);
+  smb_logon(alice);
+  std::error_code ec;
+  auto client = pipe_client::open(R"(\\127.0.0.1\pipe\)" + short_name(), pipe_access::duplex, ec);
+  ASSERT_FALSE(ec) << ec.message() << smbd_.log();
+  std::string first;
+  EXPECT_TRUE(within_bound(client, [&] {
+    client.write("hello");
+    first = read_bytes(client, 5, ec);
+  }));
+  EXPECT_EQ(first, "hello");
+  auto reading = std::async(std::launch::async, [&client] {
+    std::vector<std::byte> buffer(64);
+    std::error_code read_ec;
+    (void)client.read(buffer, read_ec);
+    return read_ec;
+  });
+  EXPECT_EQ(reading.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  EXPECT_TRUE(smbd_.kill_hard());
+  bool ended = reading.wait_for(std::chrono::milliseconds(bound_ms)) == std::future_status::ready;
+  if (!ended) client.impl()->shut_down();  // fails, and never hangs
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(reading.get(), errc::broken_pipe);
+  client.write("after", ec);
+  EXPECT_TRUE(ec == errc::broken_pipe || ec == errc::no_data) << ec.message();
+  client.close();
+  ASSERT_EQ(outcome.wait_for(std::chrono::milliseconds(bound_ms)), std::future_status::ready);
+  t.join();
+  EXPECT_EQ(outcome.get(), errc::broken_pipe);
 }
 
 // A byte pipe: what the server sends back comes as it arrives.

@@ -94,8 +94,8 @@ class basic_pipe {
 
   /// The handle's read mode (PIPE_READMODE_*). Setting message mode on a
   /// byte pipe is ERROR_INVALID_PARAMETER; on a pipe opened on another
-  /// machine, whose message boundaries do not come through, it is
-  /// ERROR_NOT_SUPPORTED.
+  /// machine through libsmbclient (a Kerberos logon), whose message
+  /// boundaries do not come through, it is ERROR_NOT_SUPPORTED.
   /// @throws std::system_error
   [[nodiscard]] conduit::read_mode read_mode() const noexcept;
   void set_read_mode(conduit::read_mode mode);

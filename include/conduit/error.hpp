@@ -67,6 +67,7 @@ enum class errc : int {
   timeout = 1460,                  // ERROR_TIMEOUT
   not_enough_quota = 1816,         // ERROR_NOT_ENOUGH_QUOTA: a user used its share of the broker
   logon_failure = 1326,            // ERROR_LOGON_FAILURE: a remote host refused the credentials
+  unexp_net_err = 59,              // ERROR_UNEXP_NET_ERR: a remote host answered what SMB is not
 };
 
 /// The category of Win32 error numbers. Its name is "win32"; message() gives

@@ -117,6 +117,8 @@ class win32_error_category final : public std::error_category {
         return "Not enough quota is available to process this command.";
       case errc::logon_failure:
         return "The user name or password is incorrect.";
+      case errc::unexp_net_err:
+        return "An unexpected network error occurred.";
     }
     return unnamed_error(value);
   }

@@ -28,10 +28,21 @@
 #ifdef CONDUIT_HAVE_SMBCLIENT
 #include <libsmbclient.h>
 #endif
+#ifdef CONDUIT_HAVE_SMB2
+#include "remote/smb2_session.hpp"
+#endif
+
+namespace {
+#ifdef CONDUIT_HAVE_SMB2
+constexpr bool smb2_built = true;
+#else
+constexpr bool smb2_built = false;
+#endif
+}  // namespace
 
 namespace conduit::detail::remote {
 
-#ifndef CONDUIT_HAVE_SMBCLIENT
+#if !defined(CONDUIT_HAVE_SMBCLIENT) && !defined(CONDUIT_HAVE_SMB2)
 
 bool smb_client_available() {
   return false;
@@ -44,9 +55,6 @@ std::error_code open_smb_pipe(const object_name&, std::uint32_t, smb_pipe&) {
 #else
 
 namespace {
-
-// The most one SMB read or write of a message carries here.
-constexpr std::size_t max_transfer = 65535;
 
 struct smb_credentials {
   std::string user, password, domain;
@@ -86,6 +94,24 @@ bool find_credentials(smb_credentials& out) {
   }
   return false;
 }
+
+// Ends the relay process as soon as the client's end is gone, even while
+// the relay waits in an SMB read that only the server could end: the
+// connection then drops, and the server sees its client leave. It touches
+// nothing of the SMB client's.
+void exit_when_client_leaves(int local) {
+  std::thread([local] {
+    pollfd p{local, 0, 0};  // POLLHUP and POLLERR come unasked
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    ::_exit(0);
+  }).detach();
+}
+
+#ifdef CONDUIT_HAVE_SMBCLIENT
+
+// The most one SMB read or write of a message carries here.
+constexpr std::size_t max_transfer = 65535;
 
 void copy_to(char* dst, int size, const std::string& s) {
   if (size <= 0) return;
@@ -137,19 +163,6 @@ struct session {
   }
 };
 
-// Ends the relay process as soon as the client's end is gone, even while
-// the relay waits in an SMB read that only the server could end: the
-// connection then drops, and the server sees its client leave. It touches
-// nothing of libsmbclient's.
-void exit_when_client_leaves(int local) {
-  std::thread([local] {
-    pollfd p{local, 0, 0};  // POLLHUP and POLLERR come unasked
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
-    ::_exit(0);
-  }).detach();
-}
-
 // Relays in the order things come: each message the client writes goes out
 // as one SMB write; each read the client asks for (read_demand) is one SMB
 // read of one byte, which goes to the client as soon as it comes. Writes
@@ -191,8 +204,164 @@ void relay(std::unique_ptr<session> s, unique_fd socket, unique_fd read_demand,
   }
 }
 
-// In the relay process: connects, opens, says how it went on `status`
-// (0 or an errno), then relays until either side is gone.
+// Opens the pipe through libsmbclient (Kerberos logons) and relays until
+// either side is gone. `status` gets 0 or a Win32 error.
+void libsmbclient_process(const object_name& name, bool reads, bool writes, smb_credentials creds,
+                          unique_fd socket, unique_fd read_demand, unique_fd status) {
+  auto s = std::make_unique<session>();
+  s->creds = std::move(creds);
+  int result = 0;
+  s->ctx = smbc_new_context();
+  if (s->ctx) {
+    smbc_setDebug(s->ctx, 0);
+    smbc_setOptionUserData(s->ctx, &s->creds);
+    smbc_setFunctionAuthDataWithContext(s->ctx, give_credentials);
+    smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
+    // No timeout: a pipe may stay quiet as long as its server likes.
+    smbc_setTimeout(s->ctx, 0);
+    if (s->creds.kerberos) {
+      smbc_setOptionUseKerberos(s->ctx, 1);
+      smbc_setOptionFallbackAfterKerberos(s->ctx, 0);
+    }
+    if (const char* port = std::getenv("CONDUIT_SMB_PORT"); port && *port)
+      smbc_setPort(s->ctx, static_cast<std::uint16_t>(std::atoi(port)));
+    if (!smbc_init_context(s->ctx)) {
+      smbc_free_context(s->ctx, 0);
+      s->ctx = nullptr;
+    }
+  }
+  if (!s->ctx) {
+    result = static_cast<int>(errc::bad_netpath);
+  } else {
+    std::string url = "smb://" + name.host + "/IPC$/" + name.path;
+    for (char& c : url)
+      if (c == '\\') c = '/';
+    int flags = reads && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY;
+    s->file = smbc_getFunctionOpen(s->ctx)(s->ctx, url.c_str(), flags, 0);
+    if (!s->file) result = from_smb_errno(errno ? errno : EIO).value();
+  }
+  (void)!::write(status.get(), &result, sizeof(result));
+  status.reset();
+  if (result == 0) relay(std::move(s), std::move(socket), std::move(read_demand), instance_page());
+}
+
+#endif  // CONDUIT_HAVE_SMBCLIENT
+
+#ifdef CONDUIT_HAVE_SMB2
+
+// The longest message the relay puts together from SMB reads that end in
+// STATUS_BUFFER_OVERFLOW: a server that goes on beyond it is cut off.
+constexpr std::size_t max_assembled_message = 64 * 1024 * 1024;
+
+// Relays over conduit's own SMB2 session. Each message the client writes
+// goes out as SMB2 WRITEs (one per 64 KiB); each read the client asks for
+// (read_demand) is one SMB2 READ, which the server answers with what it
+// has: on a message pipe, at most one message, STATUS_BUFFER_OVERFLOW
+// saying more of it follows, so the relay reads on at once and hands the
+// whole message over as one. A READ may wait at the server while writes
+// go out: one write and one read are in flight at most, and the client's
+// next message is taken only once the last write is answered.
+void relay_smb2(smb2::session& s, const smb2::file_id& pipe, unique_fd socket,
+                unique_fd read_demand) {
+  exit_when_client_leaves(socket.get());
+  pipe_channel local(std::move(socket), true);
+  std::vector<std::byte> outgoing(s.max_write());
+  std::vector<std::byte> message;  // what has come of the server's current message
+  // The message ids of the READ and the WRITE in flight (`idle` for none).
+  constexpr std::uint64_t idle = ~std::uint64_t{0};
+  std::uint64_t read_id = idle, write_id = idle;
+  std::size_t write_size = 0;
+  std::error_code ec;
+  auto start_read = [&]() {
+    std::uint64_t id = 0;
+    if (s.send(smb2::command::read, smb2::read_request(pipe, s.max_read()), id)) return false;
+    read_id = id;
+    return true;
+  };
+  for (;;) {
+    pollfd p[3] = {{s.socket(), POLLIN, 0}, {local.socket(), 0, 0}, {read_demand.get(), 0, 0}};
+    if (write_id == idle && s.has_credit()) p[1].events = POLLIN;
+    if (read_id == idle && s.has_credit()) p[2].events = POLLIN;
+    if (::poll(p, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (p[0].revents) {
+      smb2::response r;
+      if (s.receive(r)) return;  // the server is gone, or spoke nonsense
+      if (r.h.status == smb2::status_pending && (r.h.flags & smb2::flag_async)) continue;
+      if (read_id != idle && r.h.message_id == read_id && r.h.cmd == smb2::command::read) {
+        read_id = idle;
+        bool more = r.h.status == smb2::status_buffer_overflow;
+        if (r.h.status != smb2::status_success && !more) return;  // the server's end is gone
+        std::span<const std::uint8_t> data;
+        if (smb2::parse_read(r.message, data)) return;
+        if (message.size() + data.size() > max_assembled_message) return;
+        auto* bytes = reinterpret_cast<const std::byte*>(data.data());
+        message.insert(message.end(), bytes, bytes + data.size());
+        if (more) {
+          if (!s.has_credit() || !start_read()) return;
+          continue;
+        }
+        local.write(message, false, ec);
+        if (ec) return;
+        message.clear();
+      } else if (write_id != idle && r.h.message_id == write_id &&
+                 r.h.cmd == smb2::command::write) {
+        write_id = idle;
+        std::uint32_t count = 0;
+        if (r.h.status != smb2::status_success || smb2::parse_write(r.message, count) ||
+            count != write_size)
+          return;
+      } else {
+        return;  // an answer to nothing asked
+      }
+      continue;
+    }
+    if (p[1].revents) {
+      std::size_t n = local.read(outgoing, /*message_read=*/true, /*nowait=*/true, ec);
+      if (ec == errc::no_data) continue;
+      // ERROR_MORE_DATA: the rest of a long message goes in the next write.
+      if (ec && ec != errc::more_data) return;  // the client closed its end
+      std::uint64_t id = 0;
+      auto data = std::span(reinterpret_cast<const std::uint8_t*>(outgoing.data()), n);
+      if (s.send(smb2::command::write, smb2::write_request(pipe, data), id)) return;
+      write_id = id;
+      write_size = n;
+      continue;
+    }
+    if (p[2].revents) {
+      std::uint64_t asked = 0;  // a semaphore: one read per ask
+      if (::read(read_demand.get(), &asked, sizeof(asked)) != sizeof(asked)) continue;
+      if (!start_read()) return;
+    }
+  }
+}
+
+// Opens the pipe through conduit's SMB2 client (user and password logons)
+// and relays until either side is gone. `status` gets 0 or a Win32 error.
+void smb2_process(const object_name& name, bool reads, bool writes, const smb_credentials& creds,
+                  unique_fd socket, unique_fd read_demand, unique_fd status) {
+  ntlm::credentials who{creds.user, creds.password, creds.domain, {}};
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) == 0) who.workstation = host;
+  if (auto dot = who.workstation.find('.'); dot != std::string::npos) who.workstation.resize(dot);
+  const char* port = std::getenv("CONDUIT_SMB_PORT");
+  smb2::session s;
+  smb2::file_id pipe{};
+  std::error_code ec = s.connect(name.host, port && *port ? port : "445", who);
+  // The pipe's name inside IPC$: what follows `pipe\`.
+  if (!ec) ec = s.open_pipe(name.path, reads, writes, pipe);
+  int result = ec.value();
+  (void)!::write(status.get(), &result, sizeof(result));
+  status.reset();
+  if (ec) return;
+  relay_smb2(s, pipe, std::move(socket), std::move(read_demand));
+  s.close(pipe);
+}
+
+#endif  // CONDUIT_HAVE_SMB2
+
 // Whether something accepts TCP connections on the host's SMB port (5 s
 // at most): what tells a host that cannot be reached from a logon that
 // cannot be made.
@@ -220,51 +389,32 @@ bool host_reachable(const std::string& host) {
   return reached;
 }
 
+// In the relay process: connects, opens, says how it went on `status`
+// (0 or a Win32 error), then relays until either side is gone.
 [[noreturn]] void relay_process(const object_name& name, bool reads, bool writes,
                                 smb_credentials creds, unique_fd socket, unique_fd read_demand,
                                 unique_fd status) {
   if (creds.user.empty() && !creds.kerberos) {
     // Nothing to log in with, and never an anonymous logon in its place.
-    int result = host_reachable(name.host) ? EPERM : EHOSTUNREACH;
+    auto result =
+        static_cast<int>(host_reachable(name.host) ? errc::logon_failure : errc::bad_netpath);
     (void)!::write(status.get(), &result, sizeof(result));
     ::_exit(0);
   }
-  auto s = std::make_unique<session>();
-  s->creds = std::move(creds);
-  int result = 0;
-  s->ctx = smbc_new_context();
-  if (s->ctx) {
-    smbc_setDebug(s->ctx, 0);
-    smbc_setOptionUserData(s->ctx, &s->creds);
-    smbc_setFunctionAuthDataWithContext(s->ctx, give_credentials);
-    smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
-    // No timeout: a pipe may stay quiet as long as its server likes.
-    smbc_setTimeout(s->ctx, 0);
-    if (s->creds.kerberos) {
-      smbc_setOptionUseKerberos(s->ctx, 1);
-      smbc_setOptionFallbackAfterKerberos(s->ctx, 0);
-    }
-    if (const char* port = std::getenv("CONDUIT_SMB_PORT"); port && *port)
-      smbc_setPort(s->ctx, static_cast<std::uint16_t>(std::atoi(port)));
-    if (!smbc_init_context(s->ctx)) {
-      smbc_free_context(s->ctx, 0);
-      s->ctx = nullptr;
-    }
+#ifdef CONDUIT_HAVE_SMB2
+  if (!creds.kerberos) {
+    smb2_process(name, reads, writes, creds, std::move(socket), std::move(read_demand),
+                 std::move(status));
+    ::_exit(0);
   }
-  if (!s->ctx) {
-    result = ENETUNREACH;
-  } else {
-    std::string url = "smb://" + name.host + "/IPC$/" + name.path;
-    for (char& c : url)
-      if (c == '\\') c = '/';
-    int flags = reads && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY;
-    s->file = smbc_getFunctionOpen(s->ctx)(s->ctx, url.c_str(), flags, 0);
-    if (!s->file) result = errno ? errno : EIO;
-  }
+#endif
+#ifdef CONDUIT_HAVE_SMBCLIENT
+  libsmbclient_process(name, reads, writes, std::move(creds), std::move(socket),
+                       std::move(read_demand), std::move(status));
+#else
+  int result = static_cast<int>(errc::not_supported);  // Kerberos needs libsmbclient
   (void)!::write(status.get(), &result, sizeof(result));
-  status.reset();
-  if (result == 0) relay(std::move(s), std::move(socket), std::move(read_demand), instance_page());
-  s.reset();
+#endif
   ::_exit(0);
 }
 
@@ -329,14 +479,13 @@ std::error_code open_smb_pipe(const object_name& name, std::uint32_t access, smb
     n = ::read(status_read.get(), &result, sizeof(result));
   } while (n < 0 && errno == EINTR);
   if (n != sizeof(result)) return errc::bad_netpath;  // the relay died before it could say
-  // Refused without credentials to offer: there were none to find.
-  if ((result == EACCES || result == EPERM) && !have_credentials) return errc::logon_failure;
-  if (result != 0) return from_smb_errno(result);
+  if (result != 0) return {result, win32_category()};
 
   out.page = unique_fd(::dup(page.fd()));
   if (!out.page) return error_from_errno(errno);
   out.socket = std::move(theirs);
   out.read_demand = std::move(demand);
+  out.message_reads = !creds.kerberos && smb2_built;
   return {};
 }
 

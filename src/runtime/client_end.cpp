@@ -58,9 +58,9 @@ std::shared_ptr<client_end> client_end::open_remote(std::string_view name,
   // The relay reads from the server only when a read here asks it to.
   if (self) {
     self->channel_->set_read_demand(std::move(pipe.read_demand));
-    // What the relay reads comes a byte at a time: a message read here would
-    // see one-byte messages, not the server's.
-    self->byte_reads_only_ = true;
+    // Through libsmbclient what the relay reads comes a byte at a time: a
+    // message read here would see one-byte messages, not the server's.
+    self->byte_reads_only_ = !pipe.message_reads;
   }
   return self;
 }

@@ -97,7 +97,8 @@ bool samba_installed() {
   return ::access(smbd_path, X_OK) == 0 && ::access(smbpasswd_path, X_OK) == 0;
 }
 
-bool smb_server::start(const std::vector<account>& accounts, std::string& why, bool guest) {
+bool smb_server::start(const std::vector<account>& accounts, std::string& why, bool guest,
+                       const std::string& extra) {
   char dir[] = "/tmp/conduit-smbd-XXXXXX";
   if (!::mkdtemp(dir)) {
     why = "mkdtemp failed";
@@ -134,7 +135,8 @@ bool smb_server::start(const std::vector<account>& accounts, std::string& why, b
          << "  disable spoolss = yes\n"
          << "  server min protocol = SMB2_02\n"
          << (guest ? "  map to guest = bad user\n  guest account = nobody\n"
-                   : "  map to guest = never\n");
+                   : "  map to guest = never\n")
+         << extra;
     if (!conf) {
       why = "cannot write smb.conf";
       return false;

@@ -44,8 +44,9 @@ class smb_server {
   /// Writes smb.conf and the accounts' passwords, starts smbd and waits
   /// (bounded) until it accepts SMB connections. `guest`: unknown users
   /// log in as guest (nobody) instead of failing. False with `why` set
-  /// when a step fails.
-  bool start(const std::vector<account>& accounts, std::string& why, bool guest = false);
+  /// when a step fails. `extra`: more [global] lines, each ending in a newline.
+  bool start(const std::vector<account>& accounts, std::string& why, bool guest = false,
+             const std::string& extra = "");
   /// Kills smbd and every process it started (SIGKILL to its group), bounded.
   bool kill_hard();
 
