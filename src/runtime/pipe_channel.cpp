@@ -424,20 +424,31 @@ bool pipe_channel::nowait_fits(std::size_t size) {
   return !unread || *unread == 0 || *unread <= room;
 }
 
+bool pipe_channel::within_quota(std::error_code& ec) {
+  ec.clear();
+  if (quota_ == 0) return true;
+  auto unread = unread_written(quota_);
+  if (unread && *unread <= quota_) return true;
+  // A reader gone takes nothing more: the write failed, as one that had
+  // to wait for room does.
+  pollfd p{socket_.get(), 0, 0};  // a hang-up only
+  if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+    ec = errc::no_data;
+    return true;
+  }
+  return !unread;  // unknown (no sock_diag): the write is in the pipe
+}
+
 void pipe_channel::wait_for_quota(std::error_code& ec) {
   int fd = socket_.get();
   // Nothing signals the reader's progress to the writer: look again with
   // a growing pause, as flush does.
-  for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 20)) {
-    auto unread = unread_written(quota_);
-    // Unknown (the reader gone, or no sock_diag): the write is in the pipe.
-    if (!unread || *unread <= quota_) return;
+  for (int pause_ms = 1; !within_quota(ec); pause_ms = std::min(pause_ms * 2, 20)) {
     pollfd p{fd, 0, 0};  // a hang-up only: the pause is the wait
     if (::poll(&p, 1, pause_ms) < 0 && errno == EINTR && interrupted()) {
       ec = errc::operation_aborted;  // what was written stays in the pipe
       return;
     }
-    if (p.revents & (POLLHUP | POLLERR)) return;
   }
 }
 

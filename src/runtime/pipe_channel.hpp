@@ -143,12 +143,9 @@ class pipe_channel {
 
   /// Whether at most the quota of what is written here is unread (true
   /// without a quota, or when the kernel does not say): what an
-  /// overlapped write waits for once its data is in the pipe.
-  [[nodiscard]] bool within_quota() {
-    if (quota_ == 0) return true;
-    auto unread = unread_written(quota_);
-    return !unread || *unread <= quota_;
-  }
+  /// overlapped write waits for once its data is in the pipe. True with
+  /// ERROR_NO_DATA in `ec` when the connection has gone meanwhile.
+  [[nodiscard]] bool within_quota(std::error_code& ec);
 
   /// Continues a read without blocking: true when it is over, with `p.got`
   /// bytes and `ec` as read() would give; false when it has to wait for
