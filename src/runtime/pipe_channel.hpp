@@ -221,6 +221,8 @@ class pipe_channel {
   /// nullopt when unknown. At most `known_below` bytes when they cost no
   /// question to the kernel.
   std::optional<std::size_t> unread_written(std::size_t known_below);
+  /// Counts `bytes` written here into the bound unread_written starts from.
+  void note_sent(std::size_t bytes);
   /// Whether a nowait write of `size` bytes stays within the quota: it
   /// does when nothing is unread (a reader may wait for it).
   bool nowait_fits(std::size_t size);
@@ -256,6 +258,9 @@ class pipe_channel {
   std::atomic<std::size_t> record_limit_{0};  // 0 until first asked
   std::uint32_t quota_ = 0;                   // see set_quota
   std::atomic<std::uint32_t> peer_inode_{0};  // for unread_written; 0 until first asked
+  // At least what is written here and unread: what unread_written last
+  // found, plus what this end wrote since (note_sent).
+  std::atomic<std::size_t> unread_bound_{0};
   std::atomic<bool> data_read_{false};
 };
 
