@@ -376,6 +376,13 @@ std::string run(const std::vector<std::string>& w) {
       return result(ec, std::string(reinterpret_cast<const char*>(buffer.data()), n));
     });
   }
+  if (cmd == "peek") {
+    return with_end(id, [&](auto& end) {
+      std::array<std::byte, 1> buffer;
+      auto seen = end.peek(buffer, ec);
+      return result(ec, std::to_string(seen.bytes_available));
+    });
+  }
   if (cmd == "readall-bytes" && w.size() >= 3) {
     std::size_t want = std::stoul(w[2]);
     return with_end(id, [&](auto& end) {

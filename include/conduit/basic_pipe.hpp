@@ -57,9 +57,11 @@ class basic_pipe {
   std::vector<std::byte> read_message(std::error_code& ec);
 
   /// Writes (WriteFile): on a message pipe, one message, never interleaved
-  /// with another thread's. Blocks while the reader's buffer is full; a
-  /// PIPE_NOWAIT handle writes what fits (bytes) or nothing (a message that
-  /// does not fit) and returns the count. Errors: ERROR_NO_DATA when the
+  /// with another thread's. Returns once the reader has left at most the
+  /// write quota unread (pipe_options::out_buffer_size / in_buffer_size);
+  /// a PIPE_NOWAIT handle writes nothing when that would go over the quota
+  /// with data unread, else what fits (bytes) or nothing (a message that
+  /// does not fit), and returns the count. Errors: ERROR_NO_DATA when the
   /// other end has closed, ERROR_PIPE_NOT_CONNECTED, ERROR_PIPE_LISTENING,
   /// ERROR_ACCESS_DENIED as for read().
   /// @throws std::system_error

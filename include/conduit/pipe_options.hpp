@@ -41,10 +41,12 @@ struct pipe_options {
   /// 1 to 254, or unlimited_instances. Every instance of a pipe shares the
   /// first instance's value.
   std::uint32_t max_instances = unlimited_instances;
-  /// Buffer sizes in bytes: how much a writer may have unread before it
-  /// waits (the write quota). Zero means the system default: that of a
-  /// Linux socket (about 200 KiB) for a byte pipe, 512 KiB for a message
-  /// pipe. Linux rounds small sizes up (see docs/named-pipes.md).
+  /// Buffer sizes in bytes: the write quota of the server's writes (out)
+  /// and the client's (in), the most a writer may leave unread: a blocking
+  /// write that goes over it returns once the reader has taken enough, a
+  /// nowait one writes nothing. Zero means no quota beyond the socket
+  /// buffer: that of a Linux socket (about 200 KiB) for a byte pipe,
+  /// 512 KiB for a message pipe (see docs/named-pipes.md).
   std::uint32_t out_buffer_size = 0;
   std::uint32_t in_buffer_size = 0;
   /// What a client's wait_named_pipe(name, use_default_wait) waits;

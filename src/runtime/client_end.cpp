@@ -77,6 +77,7 @@ std::shared_ptr<client_end> client_end::adopt(const description& d, unique_fd so
   self->channel_ = d.info.type == pipe_type::message
                        ? std::make_shared<pipe_channel>(std::move(socket), true, d.reading)
                        : std::make_shared<pipe_channel>(std::move(socket), false);
+  self->channel_->set_quota(d.info.in_buffer_size);
   self->serial_ = d.serial;
   self->access_ = d.access;
   self->server_pid_ = d.server_pid;

@@ -15,6 +15,7 @@
 
 #include "conduit/error.hpp"
 #include "runtime/interruption.hpp"
+#include "runtime/socket_queue.hpp"
 #include "runtime/stream_io.hpp"
 
 namespace conduit::detail {
@@ -385,14 +386,88 @@ std::size_t pipe_channel::read_joined(std::span<std::byte> buffer, bool nowait,
 
 std::size_t pipe_channel::write(std::span<const std::byte> data, bool nowait, std::error_code& ec) {
   ec.clear();
-  if (message_type_) return write_message(data, nowait, ec);
-  if (!nowait) return stream_write(socket_.get(), data, ec);
+  if (message_type_ || !nowait) {
+    std::size_t n =
+        message_type_ ? write_message(data, nowait, ec) : stream_write(socket_.get(), data, ec);
+    if (!message_type_) note_sent(n);  // write_message notes its own
+    // A blocking write is over when the reader has left at most the quota
+    // unread, as a Windows write that did not fit its quota stays pending.
+    if (!nowait && !ec && quota_ != 0) wait_for_quota(ec);
+    return n;
+  }
   if (data.empty()) return 0;
+  if (!nowait_fits(data.size())) return 0;  // no partial writes over the quota
   ssize_t n = ::send(socket_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (n >= 0) return static_cast<std::size_t>(n);
+  if (n >= 0) {
+    note_sent(static_cast<std::size_t>(n));
+    return static_cast<std::size_t>(n);
+  }
   if (errno == EAGAIN) return 0;  // full: nothing fits, and that is no error
   ec = write_error(errno);
   return 0;
+}
+
+void pipe_channel::note_sent(std::size_t bytes) {
+  if (quota_ != 0 && bytes != 0) unread_bound_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+std::optional<std::size_t> pipe_channel::unread_written(std::size_t known_below) {
+  // What the last look found plus what was written here since bounds the
+  // data unread, at no cost: small writes look only now and then.
+  std::size_t before = unread_bound_.load(std::memory_order_relaxed);
+  if (before <= known_below) return before;
+  // Then what this end has in flight, as the kernel charges it (each
+  // write's bookkeeping included): one cheap call.
+  std::optional<std::size_t> unread;
+  int charged = 0;
+  if (::ioctl(socket_.get(), SIOCOUTQ, &charged) == 0 &&
+      static_cast<std::size_t>(std::max(charged, 0)) <= known_below) {
+    unread = static_cast<std::size_t>(std::max(charged, 0));
+  } else {
+    std::uint32_t peer = peer_inode_.load(std::memory_order_relaxed);
+    unread = unread_by_peer(socket_.get(), peer);
+    peer_inode_.store(peer, std::memory_order_relaxed);
+  }
+  // Lower the bound by what was read meanwhile. Writes noted since
+  // `before` stay counted, even those the look saw: it stays a bound.
+  if (unread && *unread < before)
+    unread_bound_.fetch_sub(before - *unread, std::memory_order_relaxed);
+  return unread;
+}
+
+bool pipe_channel::nowait_fits(std::size_t size) {
+  if (quota_ == 0) return true;
+  std::size_t room = size < quota_ ? quota_ - size : 0;
+  auto unread = unread_written(room);
+  // Nothing unread: a reader may be waiting, and takes the write at once.
+  return !unread || *unread == 0 || *unread <= room;
+}
+
+bool pipe_channel::within_quota(std::error_code& ec) {
+  ec.clear();
+  if (quota_ == 0 || unread_bound_.load(std::memory_order_relaxed) <= quota_) return true;
+  auto unread = unread_written(quota_);
+  // A reader gone takes nothing more (and its socket's queue is dropped):
+  // the write failed, as one that had to wait for room does.
+  pollfd p{socket_.get(), 0, 0};  // a hang-up only
+  if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+    ec = errc::no_data;
+    return true;
+  }
+  return !unread || *unread <= quota_;  // unknown (no sock_diag): the write is in the pipe
+}
+
+void pipe_channel::wait_for_quota(std::error_code& ec) {
+  int fd = socket_.get();
+  // Nothing signals the reader's progress to the writer: look again with
+  // a growing pause, as flush does.
+  for (int pause_ms = 1; !within_quota(ec); pause_ms = std::min(pause_ms * 2, 20)) {
+    pollfd p{fd, 0, 0};  // a hang-up only: the pause is the wait
+    if (::poll(&p, 1, pause_ms) < 0 && errno == EINTR && interrupted()) {
+      ec = errc::operation_aborted;  // what was written stays in the pipe
+      return;
+    }
+  }
 }
 
 std::size_t pipe_channel::record_limit() {
@@ -428,6 +503,7 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
   std::size_t limit = record_limit();
   std::lock_guard lock(write_mutex_);
   int flags = MSG_NOSIGNAL;
+  if (nowait && !nowait_fits(data.size())) return 0;  // a message goes whole or not at all
   if (nowait) {
     // A message goes whole or not at all. One record does that by itself; a
     // longer message is sent only if the socket has room for all of it, and
@@ -447,6 +523,7 @@ std::size_t pipe_channel::write_message(std::span<const std::byte> data, bool no
   }
   std::size_t sent = 0;
   send_records(socket_.get(), data, limit, sent, flags, ec);
+  note_sent(sent);
   if (ec) return 0;
   return sent == 0 ? 0 : data.size();  // nowait and full: nothing sent
 }
@@ -504,12 +581,16 @@ bool pipe_channel::write_some(std::span<const std::byte> data, write_progress& p
       ec = errc::invalid_parameter;
       return true;
     }
-    return send_records(socket_.get(), data, record_limit(), p.sent, flags, ec);
+    std::size_t before = p.sent;
+    bool over = send_records(socket_.get(), data, record_limit(), p.sent, flags, ec);
+    note_sent(p.sent - before);
+    return over;
   }
   while (p.sent < data.size()) {
     ssize_t n = ::send(socket_.get(), data.data() + p.sent, data.size() - p.sent, flags);
     if (n > 0) {
       p.sent += static_cast<std::size_t>(n);
+      note_sent(static_cast<std::size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

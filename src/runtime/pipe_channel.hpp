@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <vector>
@@ -102,6 +103,9 @@ class pipe_channel {
   /// kernel doubles it to a 1 MiB send buffer (at most twice
   /// net.core.wmem_max), which holds four of the largest records.
   static constexpr std::uint32_t default_message_quota = 512 * 1024;
+  /// The least send buffer a pipe with a write quota gets (the kernel
+  /// doubles it): writes past the quota wait in the pipe up to there.
+  static constexpr std::uint32_t min_socket_buffer = 64 * 1024;
 
   /// `socket` is a stream socket for a byte pipe, a SOCK_SEQPACKET one for
   /// a message pipe.
@@ -125,10 +129,23 @@ class pipe_channel {
   std::size_t read(std::span<std::byte> buffer, bool message_read, bool nowait,
                    std::error_code& ec);
 
-  /// Writes one message (message pipes) or bytes. Blocking writes wait while
-  /// the peer's buffer is full. `nowait`: writes what fits (bytes) or
-  /// nothing (a message that does not fit), without error.
+  /// The write quota (docs/named-pipes.md): the most bytes written here
+  /// that may wait unread before a blocking write waits for the reader. 0:
+  /// none beyond the socket buffer. Set before any I/O.
+  void set_quota(std::uint32_t bytes) { quota_ = bytes; }
+
+  /// Writes one message (message pipes) or bytes. A blocking write goes
+  /// into the pipe at once and returns once the reader has left at most
+  /// the quota of what is written here unread. `nowait`: writes what fits
+  /// (bytes) or nothing (a message that does not fit), without error; with
+  /// data unread and a quota, what would go over the quota writes nothing.
   std::size_t write(std::span<const std::byte> data, bool nowait, std::error_code& ec);
+
+  /// Whether at most the quota of what is written here is unread (true
+  /// without a quota, or when the kernel does not say): what an
+  /// overlapped write waits for once its data is in the pipe. True with
+  /// ERROR_NO_DATA in `ec` when the connection has gone meanwhile.
+  [[nodiscard]] bool within_quota(std::error_code& ec);
 
   /// Continues a read without blocking: true when it is over, with `p.got`
   /// bytes and `ec` as read() would give; false when it has to wait for
@@ -200,6 +217,17 @@ class pipe_channel {
   void keep_record(std::size_t data, std::size_t delivered, std::uint32_t message_left,
                    std::size_t spill_from);
   std::size_t write_message(std::span<const std::byte> data, bool nowait, std::error_code& ec);
+  /// Bytes written here that the reader has not read (the kernel's count),
+  /// nullopt when unknown. At most `known_below` bytes when they cost no
+  /// question to the kernel.
+  std::optional<std::size_t> unread_written(std::size_t known_below);
+  /// Counts `bytes` written here into the bound unread_written starts from.
+  void note_sent(std::size_t bytes);
+  /// Whether a nowait write of `size` bytes stays within the quota: it
+  /// does when nothing is unread (a reader may wait for it).
+  bool nowait_fits(std::size_t size);
+  /// Waits until at most the quota of what is written here is unread.
+  void wait_for_quota(std::error_code& ec);
   /// The most data bytes this end puts in a record: its send buffer bounds
   /// it.
   std::size_t record_limit();
@@ -228,6 +256,11 @@ class pipe_channel {
   // those still in the socket.
   std::uint32_t message_left_ = 0;
   std::atomic<std::size_t> record_limit_{0};  // 0 until first asked
+  std::uint32_t quota_ = 0;                   // see set_quota
+  std::atomic<std::uint32_t> peer_inode_{0};  // for unread_written; 0 until first asked
+  // At least what is written here and unread: what unread_written last
+  // found, plus what this end wrote since (note_sent).
+  std::atomic<std::size_t> unread_bound_{0};
   std::atomic<bool> data_read_{false};
 };
 

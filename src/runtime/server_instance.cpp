@@ -26,8 +26,13 @@ void set_write_quota(int fd, std::uint32_t bytes, bool message_type) {
   // room for several of its largest records at once, so that a long
   // message streams instead of going a record per round trip.
   if (bytes == 0 && message_type) bytes = pipe_channel::default_message_quota;
-  // The kernel doubles what it is given, to cover its own bookkeeping.
   if (bytes == 0) return;
+  // The channel keeps the quota itself (pipe_channel::set_quota); the
+  // socket holds more, up to this hard cap, so that a write that waits on
+  // its quota is in the pipe whole, for PeekNamedPipe to count and the
+  // reader to take, as on Windows. The kernel doubles what it is given, to
+  // cover its own bookkeeping.
+  bytes = std::max(bytes, pipe_channel::min_socket_buffer);
   int size = static_cast<int>(std::min<std::uint32_t>(bytes, INT_MAX / 2));
   ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
@@ -123,6 +128,7 @@ std::error_code server_instance::listen_locked(bool first) {
   set_write_quota(pair[0], info_.out_buffer_size, type == SOCK_SEQPACKET);
   set_write_quota(pair[1], info_.in_buffer_size, type == SOCK_SEQPACKET);
   auto conn = std::make_shared<pipe_channel>(unique_fd(pair[0]), info_.type == pipe_type::message);
+  conn->set_quota(info_.out_buffer_size);
   unique_fd client_end(pair[1]);
   std::error_code ec;
   if (first) {
@@ -384,6 +390,7 @@ std::shared_ptr<server_instance> server_instance::adopt_connected(const descript
   bool message = d.info.type == pipe_type::message;
   self->channel_ = message ? std::make_shared<pipe_channel>(std::move(socket), true, d.reading)
                            : std::make_shared<pipe_channel>(std::move(socket), false);
+  self->channel_->set_quota(d.info.out_buffer_size);
   self->state_ = state::connected;
   self->connected_channel_.store(self->channel_.get());
   self->open_mode_ = d.open_mode;

@@ -131,8 +131,9 @@ class server_instance final : public pipe_end {
 /// Converts a C++ timeout to the milliseconds poll() takes (-1: forever).
 int to_poll_timeout(std::chrono::milliseconds timeout);
 
-/// Sets how much a writer on `fd` may have unread (0: the default, which
-/// for a message pipe is pipe_channel::default_message_quota).
+/// Sizes the send buffer of a writer on `fd` whose quota is `bytes` (0: the
+/// default, which for a message pipe is pipe_channel::default_message_quota):
+/// at least pipe_channel::min_socket_buffer, the hard cap of what waits.
 void set_write_quota(int fd, std::uint32_t bytes, bool message_type);
 
 }  // namespace conduit::detail

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,10 @@ namespace {
 
 constexpr int in = static_cast<int>(io_operation::direction::in);
 constexpr int out = static_cast<int>(io_operation::direction::out);
+// How long a write waiting on its reader (io_operation::wait_for_time)
+// waits before the engine looks again: nothing signals the reader's
+// progress, and settle() looks at once whenever the program does.
+constexpr long timed_pause_ns = 2'000'000;
 
 bool matches(const io_operation& op, const void* owner, const void* thread,
              const OVERLAPPED* overlapped, bool forced) {
@@ -39,18 +44,24 @@ bool io_engine::ensure_running_locked() {
   if (running_) return true;
   detail::unique_fd epoll(::epoll_create1(EPOLL_CLOEXEC));
   detail::unique_fd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!epoll || !wake) return false;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = wake.get();
-  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) return false;
+  detail::unique_fd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!epoll || !wake || !timer) return false;
+  for (int fd : {wake.get(), timer.get()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return false;
+  }
   epoll_ = std::move(epoll);
   wake_ = std::move(wake);
+  timer_ = std::move(timer);
+  timer_armed_ = false;
   try {
     std::thread([this] { run(); }).detach();
   } catch (const std::system_error&) {
     epoll_.reset();
     wake_.reset();
+    timer_.reset();
     return false;
   }
   running_ = true;
@@ -76,6 +87,7 @@ bool io_engine::start(const operation_ptr& op) {
   w.busy[d] = true;
   bool finished;
   for (;;) {
+    op->waits_on_time_ = false;
     lock.unlock();
     finished = op->attempt();
     lock.lock();
@@ -176,6 +188,13 @@ void io_engine::settle() {
     std::array<epoll_event, 64> events;
     int n = ::epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 0);
     if (n > 0) handle(events.data(), n);
+    // Writes waiting on their reader: look now, as the program looks.
+    bool timed;
+    {
+      std::lock_guard lock(mutex_);
+      timed = !timed_.empty();
+    }
+    if (timed) serve_timed();
   }
   // What the engine thread took from the set before us it is running, or
   // about to run: it may have taken an event and not yet said so. With a
@@ -206,7 +225,7 @@ bool io_engine::ready_but_not_ours() {
     for (const watch* w : active_) {
       short events = 0;
       if (!w->queue[in].empty() && !w->busy[in]) events |= POLLIN | POLLRDHUP;
-      if (!w->queue[out].empty() && !w->busy[out]) events |= POLLOUT;
+      if (!w->queue[out].empty() && !w->busy[out] && !w->timed) events |= POLLOUT;
       if (events) fds.push_back(pollfd{w->fd, events, 0});
     }
   }
@@ -217,6 +236,12 @@ void io_engine::handle(const epoll_event* events, int count) {
   int wake = wake_.get();
   for (int i = 0; i < count; ++i) {
     int fd = events[i].data.fd;
+    if (fd == timer_.get()) {
+      std::uint64_t expirations;
+      (void)!::read(fd, &expirations, sizeof(expirations));
+      serve_timed();
+      continue;
+    }
     if (fd != wake) {
       serve(fd, events[i].events, true);
       continue;
@@ -230,6 +255,21 @@ void io_engine::handle(const epoll_event* events, int count) {
     }
     for (int k : kicked) serve(k, EPOLLIN | EPOLLOUT, false);
   }
+}
+
+void io_engine::serve_timed() {
+  std::vector<int> timed;
+  {
+    std::lock_guard lock(mutex_);
+    timed.swap(timed_);
+    timer_armed_ = false;
+    for (int fd : timed) {
+      auto it = watches_.find(fd);
+      if (it != watches_.end()) it->second.timed = false;
+    }
+  }
+  // Those still waiting come back into timed_ as their queues are updated.
+  for (int fd : timed) serve(fd, EPOLLOUT, false);
 }
 
 void io_engine::serve(int fd, std::uint32_t events, bool from_epoll) {
@@ -264,6 +304,7 @@ void io_engine::drain_locked(watch& w, int d, std::unique_lock<std::mutex>& lock
     auto& queue = w.queue[d];
     if (queue.empty()) return;
     operation_ptr op = queue.front();
+    op->waits_on_time_ = false;
     lock.unlock();
     bool finished = op->attempt();
     lock.lock();
@@ -305,7 +346,22 @@ void io_engine::update_locked(watch& w) {
   note_use_locked(w);
   std::uint32_t events = 0;
   if (!w.queue[in].empty() && !w.busy[in]) events |= EPOLLIN | EPOLLRDHUP;
-  if (!w.queue[out].empty() && !w.busy[out]) events |= EPOLLOUT;
+  if (!w.queue[out].empty() && !w.busy[out]) {
+    if (w.queue[out].front()->waits_on_time_) {
+      // Writable all along: readiness would say nothing. The timer serves it.
+      if (!w.timed) {
+        w.timed = true;
+        timed_.push_back(w.fd);
+      }
+      if (!timer_armed_) {
+        itimerspec pause{};
+        pause.it_value.tv_nsec = timed_pause_ns;
+        timer_armed_ = ::timerfd_settime(timer_.get(), 0, &pause, nullptr) == 0;
+      }
+    } else {
+      events |= EPOLLOUT;
+    }
+  }
   if (events == 0) {
     // A registration epoll has reported since it was armed is disarmed
     // (one-shot): it stays, reporting nothing, not even a hang-up, and the
@@ -359,8 +415,11 @@ void io_engine::after_fork_in_child() {
   engine.watches_.clear();
   engine.active_.clear();
   engine.kicked_.clear();
+  engine.timed_.clear();
   engine.epoll_.reset();
   engine.wake_.reset();
+  engine.timer_.reset();
+  engine.timer_armed_ = false;
   engine.running_ = false;
   engine.mutex_.unlock();
 }

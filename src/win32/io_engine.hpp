@@ -86,6 +86,7 @@ class io_engine {
     std::array<bool, 2> missed{};       // readiness came while it was busy
     bool registered = false;            // in the epoll set (perhaps disarmed)
     bool armed = false;                 // registered with events not yet reported
+    bool timed = false;                 // its writes' head waits on time (in timed_)
     std::size_t active_slot = no_slot;  // its place in active_, if there
   };
   static constexpr std::size_t no_slot = SIZE_MAX;
@@ -130,6 +131,13 @@ class io_engine {
   // many idle descriptors cost them nothing.
   std::vector<watch*> active_;
   std::vector<int> kicked_;
+  // Descriptors whose head write waits on time (io_operation::wait_for_time),
+  // served again when timer_ fires, which runs while any wait.
+  std::vector<int> timed_;
+  detail::unique_fd timer_;  // timerfd in the epoll set
+  bool timer_armed_ = false;
+  /// Serves again the descriptors that wait on time.
+  void serve_timed();
   detail::unique_fd epoll_;
   detail::unique_fd wake_;  // eventfd in the epoll set: kicks
   bool running_ = false;

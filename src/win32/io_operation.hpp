@@ -73,6 +73,11 @@ class io_operation {
     error_ = error;
     bytes_ = bytes;
   }
+  /// Called by an attempt that returns false because it waits for
+  /// something its descriptor's readiness does not show (a write waiting
+  /// for its reader to take what went over the write quota): the engine
+  /// tries it again after a short pause instead of waiting for readiness.
+  void wait_for_time() { waits_on_time_ = true; }
 
  private:
   friend class io_engine;
@@ -81,6 +86,7 @@ class io_operation {
   DWORD error_ = ERROR_SUCCESS;
   std::size_t bytes_ = 0;
   bool pending_ = false;
+  bool waits_on_time_ = false;  // see wait_for_time; cleared before each attempt
   // Set by a cancel that came while another thread was attempting it.
   DWORD stop_error_ = 0;
   bool stop_forced_ = false;

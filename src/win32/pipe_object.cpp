@@ -78,7 +78,16 @@ class write_operation final : public io_operation {
 
   bool attempt() override {
     std::error_code ec;
-    if (!channel_->write_some(data_, progress_, ec)) return false;
+    if (!in_pipe_) {
+      if (!channel_->write_some(data_, progress_, ec)) return false;
+      in_pipe_ = true;
+    }
+    // In the pipe whole; over the quota, it stays pending until the reader
+    // has taken enough, as on Windows.
+    if (!ec && !channel_->within_quota(ec)) {
+      wait_for_time();
+      return false;
+    }
     if (ec) {
       end_->refine_error(ec);
       // A write that had to wait when the reader went away reports the pipe
@@ -92,7 +101,9 @@ class write_operation final : public io_operation {
   [[nodiscard]] bool done_when_issued() const override { return data_.empty(); }
 
   bool stop(DWORD error, bool forced) override {
-    bool half_sent = progress_.sent > 0 && progress_.sent < channel_->wire_size(data_.size());
+    // One waiting on its quota ends; what it wrote stays in the pipe.
+    bool half_sent =
+        !in_pipe_ && progress_.sent > 0 && progress_.sent < channel_->wire_size(data_.size());
     if (!forced && channel_->message_type() && half_sent) return false;
     finish(error, 0);
     return true;
@@ -104,6 +115,7 @@ class write_operation final : public io_operation {
   std::vector<std::byte> owned_;
   std::span<const std::byte> data_;
   detail::write_progress progress_;
+  bool in_pipe_ = false;  // all of data_ is in the socket
 };
 
 // An overlapped ConnectNamedPipe: waits for the connect record on the

@@ -790,6 +790,55 @@ TEST_F(Overlapped, PendingWriteWhenTheReaderGoes) {
   EXPECT_EQ(GetLastError(), ERROR_NO_DATA);  // refused at once
 }
 
+// A write that does not fit the quota (the buffer size) is in the pipe
+// whole and stays pending until the reader, another process, has left at
+// most the quota unread.
+TEST_F(Overlapped, AWriteOverTheQuotaPendsUntilTheReaderTakesEnough) {
+  std::string name = pipe_name();
+  handle_guard server(make_server(name, overlapped_duplex, PIPE_TYPE_BYTE, 1, 1024));
+  ASSERT_NE(server.get(), INVALID_HANDLE_VALUE) << GetLastError();
+  overlapped_block connect;
+  ASSERT_FALSE(ConnectNamedPipe(server, &connect.ov));
+  ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+  helper_process reader;
+  ASSERT_EQ(reader.call("open c1 " + name), "ok");
+  ASSERT_TRUE(wait_for(connect.event));
+
+  std::vector<char> data(8000, 'q');
+  overlapped_block write;
+  DWORD n = 7;
+  ASSERT_FALSE(WriteFile(server, data.data(), static_cast<DWORD>(data.size()), &n, &write.ov));
+  ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+  EXPECT_FALSE(HasOverlappedIoCompleted(&write.ov));
+  EXPECT_EQ(reader.call("peek c1"), "ok 8000");  // all of it, for the reader
+  ASSERT_EQ(reader.call("readall-bytes c1 6000"), "ok 6000");
+  // 2000 unread, over the quota: still pending when the program looks.
+  EXPECT_FALSE(HasOverlappedIoCompleted(&write.ov));
+  EXPECT_FALSE(GetOverlappedResult(server, &write.ov, &n, FALSE));
+  EXPECT_EQ(GetLastError(), ERROR_IO_INCOMPLETE);
+  ASSERT_EQ(reader.call("readall-bytes c1 1000"), "ok 1000");
+  // 1000 unread: within the quota, complete when the program looks.
+  EXPECT_TRUE(HasOverlappedIoCompleted(&write.ov));
+  ASSERT_TRUE(wait_for(write.event));
+  ASSERT_TRUE(GetOverlappedResult(server, &write.ov, &n, FALSE)) << GetLastError();
+  EXPECT_EQ(n, 8000u);
+
+  // One that is cancelled ends so; what it wrote stays in the pipe.
+  ASSERT_FALSE(WriteFile(server, data.data(), static_cast<DWORD>(data.size()), &n, &write.ov));
+  ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+  EXPECT_TRUE(CancelIoEx(server, &write.ov)) << GetLastError();
+  EXPECT_FALSE(GetOverlappedResult(server, &write.ov, &n, TRUE));
+  EXPECT_EQ(GetLastError(), ERROR_OPERATION_ABORTED);
+
+  // One whose reader goes while it waits fails as a waiting write does.
+  ASSERT_FALSE(WriteFile(server, data.data(), static_cast<DWORD>(data.size()), &n, &write.ov));
+  ASSERT_EQ(GetLastError(), ERROR_IO_PENDING);
+  reader.kill_hard();
+  ASSERT_TRUE(wait_for(write.event));
+  EXPECT_FALSE(GetOverlappedResult(server, &write.ov, &n, FALSE));
+  EXPECT_EQ(GetLastError(), ERROR_BROKEN_PIPE);
+}
+
 TEST_F(Overlapped, DisconnectEndsBothSidesPendingWrites) {
   handle_guard server, client;
   connect_pair(PIPE_TYPE_BYTE, server, client, 4096);
