@@ -7,6 +7,7 @@
 
 #include <windows.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -972,6 +973,37 @@ TEST_F(Overlapped, AThousandInstancesOnOneThread) {
     EXPECT_EQ(clients.answer(), "ok " + std::to_string(("c" + std::to_string(i)).size()));
   // One engine thread served them all (the other is the broker link's).
   EXPECT_LE(thread_count(), threads_before + 2);
+}
+
+TEST_F(Overlapped, ReadsIssuedFromManyThreadsAtOnceAllComplete) {
+  // Reads that end at once and reads queued behind them on one handle,
+  // issued from several threads while the data comes in small pieces: a
+  // read queued behind one that ended at once is served all the same.
+  handle_guard server, client;
+  connect_pair(PIPE_TYPE_BYTE, server, client);
+  constexpr int threads = 4, reads = 300, total = threads * reads;
+  std::atomic<int> done{0}, failed{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < threads; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < reads; ++i) {
+        overlapped_block read;
+        char c;
+        DWORD n = 0;
+        if ((!ReadFile(server, &c, 1, nullptr, &read.ov) && GetLastError() != ERROR_IO_PENDING) ||
+            !GetOverlappedResultEx(server, &read.ov, &n, 10000, FALSE) || n != 1) {
+          ++failed;
+          return;
+        }
+        ++done;
+      }
+    });
+  }
+  for (int sent = 0; sent < total; sent += 7)
+    write_text(client, std::string(static_cast<std::size_t>(std::min(7, total - sent)), 'x'));
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(done, total);
 }
 
 }  // namespace
