@@ -1006,5 +1006,52 @@ TEST_F(Overlapped, ReadsIssuedFromManyThreadsAtOnceAllComplete) {
   EXPECT_EQ(done, total);
 }
 
+TEST_F(Overlapped, AReadQueuedBehindOneThatEndsAtOnceIsServedLater) {
+  // Rounds of two reads issued at the same instant from two threads with
+  // 32 KiB there: one takes it all at once; the other, often queued behind
+  // it while it copies, must be served when the next byte comes, with no
+  // other call on the handle to help it along.
+  handle_guard server, client;
+  connect_pair(PIPE_TYPE_BYTE, server, client);
+  constexpr int rounds = 1000;
+  const std::string chunk(32768, 'a');
+  std::atomic<int> go{-1}, issued{0}, completed{0}, failed{0};
+  std::atomic<long> got{0};
+  auto bounded_until = [](auto done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    return done();
+  };
+  auto reader = [&] {
+    std::vector<char> buffer(65536);
+    for (int r = 0; r < rounds; ++r) {
+      if (!bounded_until([&] { return go.load() >= r; })) return;
+      overlapped_block read;
+      DWORD n = 0;
+      BOOL at_once =
+          ReadFile(server, buffer.data(), static_cast<DWORD>(buffer.size()), nullptr, &read.ov);
+      bool pending = !at_once && GetLastError() == ERROR_IO_PENDING;
+      ++issued;
+      if ((!at_once && !pending) || !GetOverlappedResultEx(server, &read.ov, &n, 10000, FALSE))
+        ++failed;
+      got += n;
+      ++completed;
+    }
+  };
+  std::thread first(reader), second(reader);
+  for (int r = 0; r < rounds && failed == 0; ++r) {
+    write_text(client, chunk);
+    go = r;
+    ASSERT_TRUE(bounded_until([&] { return issued.load() >= 2 * (r + 1); }));
+    write_text(client, "b");
+    ASSERT_TRUE(bounded_until([&] { return completed.load() >= 2 * (r + 1); }));
+  }
+  first.join();
+  second.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(completed, 2 * rounds);
+  EXPECT_EQ(got, static_cast<long>(rounds) * (static_cast<long>(chunk.size()) + 1));
+}
+
 }  // namespace
 }  // namespace conduit::test
