@@ -295,6 +295,49 @@ TEST_F(PipeData, BlockingMessageOverTheQuotaWaitsForTheReader) {
   blocking_write_over_the_quota(messages, pipe_name("messages"));
 }
 
+// A reader that takes everything and then closes has taken the write: it
+// succeeded. One that closes with the write unread has not: it failed.
+TEST_F(PipeData, AWriteOverTheQuotaReadWholeBeforeTheReaderClosesSucceeded) {
+  pipe_options o;
+  o.out_buffer_size = 1024;
+  auto server = pipe_server::create(pipe_name(), o);
+  test::helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  server.connect();
+  auto writer = std::async(std::launch::async, [&] {
+    std::error_code ec;
+    std::size_t n = server.write(std::as_bytes(std::span<const char>(std::string(8000, 'q'))), ec);
+    return std::pair(n, ec);
+  });
+  // Long enough for the writer's pauses between looks to have grown: the
+  // reader then reads and closes between two of them.
+  EXPECT_EQ(writer.wait_for(200ms), std::future_status::timeout);
+  ASSERT_EQ(client.call("readall-bytes c1 8000"), "ok 8000");
+  ASSERT_EQ(client.call("close c1"), "ok");
+  ASSERT_EQ(writer.wait_for(10s), std::future_status::ready);
+  auto [n, ec] = writer.get();
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(n, 8000u);
+}
+
+TEST_F(PipeData, AWriteOverTheQuotaLeftUnreadByAClosingReaderFailed) {
+  pipe_options o;
+  o.out_buffer_size = 1024;
+  auto server = pipe_server::create(pipe_name(), o);
+  test::helper_process client;
+  ASSERT_EQ(client.call("open c1 " + pipe_name()), "ok");
+  server.connect();
+  auto writer = std::async(std::launch::async, [&] {
+    std::error_code ec;
+    server.write(std::as_bytes(std::span<const char>(std::string(8000, 'q'))), ec);
+    return ec;
+  });
+  ASSERT_EQ(client.call("readall-bytes c1 1000"), "ok 1000");
+  ASSERT_EQ(client.call("close c1"), "ok");
+  ASSERT_EQ(writer.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(writer.get(), errc::no_data);
+}
+
 TEST_F(PipeData, BlockingWriteWithinTheQuotaEndsAtOnce) {
   pipe_options o;
   o.out_buffer_size = 1024;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -447,11 +448,15 @@ bool pipe_channel::within_quota(std::error_code& ec) {
   ec.clear();
   if (quota_ == 0 || unread_bound_.load(std::memory_order_relaxed) <= quota_) return true;
   auto unread = unread_written(quota_);
-  // A reader gone takes nothing more (and its socket's queue is dropped):
-  // the write failed, as one that had to wait for room does.
   pollfd p{socket_.get(), 0, 0};  // a hang-up only
   if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
-    ec = errc::no_data;
+    // The reader has gone. If it left data unread, the kernel dropped it
+    // and says so (ECONNRESET): the write failed, as one that had to wait
+    // for room does. Otherwise it read everything before it went.
+    int error = 0;
+    socklen_t len = sizeof(error);
+    ::getsockopt(socket_.get(), SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error == ECONNRESET) ec = errc::no_data;
     return true;
   }
   return !unread || *unread <= quota_;  // unknown (no sock_diag): the write is in the pipe
@@ -459,11 +464,18 @@ bool pipe_channel::within_quota(std::error_code& ec) {
 
 void pipe_channel::wait_for_quota(std::error_code& ec) {
   int fd = socket_.get();
-  // Nothing signals the reader's progress to the writer: look again with
-  // a growing pause, as flush does.
-  for (int pause_ms = 1; !within_quota(ec); pause_ms = std::min(pause_ms * 2, 20)) {
+  // Nothing signals the reader's progress to the writer. A reader that
+  // keeps up takes a socket buffer's worth in microseconds, so look again
+  // at once for a few microseconds, then with a growing pause.
+  constexpr long first_pause_ns = 50'000, longest_pause_ns = 20'000'000;
+  auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(15);
+  long pause_ns = 0;  // none yet: spinning
+  while (!within_quota(ec)) {
+    if (pause_ns == 0 && std::chrono::steady_clock::now() < spin_until) continue;
+    pause_ns = pause_ns == 0 ? first_pause_ns : std::min(pause_ns * 2, longest_pause_ns);
     pollfd p{fd, 0, 0};  // a hang-up only: the pause is the wait
-    if (::poll(&p, 1, pause_ms) < 0 && errno == EINTR && interrupted()) {
+    timespec pause{0, pause_ns};
+    if (::ppoll(&p, 1, &pause, nullptr) < 0 && errno == EINTR && interrupted()) {
       ec = errc::operation_aborted;  // what was written stays in the pipe
       return;
     }
