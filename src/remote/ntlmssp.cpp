@@ -12,6 +12,7 @@
 #include <random>
 
 #include "conduit/error.hpp"
+#include "remote/little_endian.hpp"
 
 namespace conduit::detail::remote::ntlm {
 namespace {
@@ -27,23 +28,12 @@ constexpr std::uint32_t requested_flags = negotiate_unicode | request_target | n
 constexpr std::uint16_t av_eol = 0;
 constexpr std::uint16_t av_timestamp = 7;
 
-std::uint16_t get16(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint16_t>(b[at] | b[at + 1] << 8);
-}
-std::uint32_t get32(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint32_t>(b[at]) | static_cast<std::uint32_t>(b[at + 1]) << 8 |
-         static_cast<std::uint32_t>(b[at + 2]) << 16 | static_cast<std::uint32_t>(b[at + 3]) << 24;
-}
-std::uint64_t get64(std::span<const std::uint8_t> b, std::size_t at) {
-  return get32(b, at) | static_cast<std::uint64_t>(get32(b, at + 4)) << 32;
-}
-void put16(bytes& b, std::size_t at, std::uint16_t v) {
-  b[at] = static_cast<std::uint8_t>(v);
-  b[at + 1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put32(bytes& b, std::size_t at, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
+using le::get16;
+using le::get32;
+using le::get64;
+using le::put16;
+using le::put32;
+using le::put64;
 
 key16 hmac_md5(std::span<const std::uint8_t> key,
                std::initializer_list<std::span<const std::uint8_t>> parts) {

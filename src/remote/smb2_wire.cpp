@@ -5,33 +5,19 @@
 #include <cstring>
 
 #include "conduit/error.hpp"
+#include "remote/little_endian.hpp"
 
 namespace conduit::detail::remote::smb2 {
 namespace {
 
 using span = std::span<const std::uint8_t>;
 
-std::uint16_t get16(span b, std::size_t at) {
-  return static_cast<std::uint16_t>(b[at] | b[at + 1] << 8);
-}
-std::uint32_t get32(span b, std::size_t at) {
-  return static_cast<std::uint32_t>(b[at]) | static_cast<std::uint32_t>(b[at + 1]) << 8 |
-         static_cast<std::uint32_t>(b[at + 2]) << 16 | static_cast<std::uint32_t>(b[at + 3]) << 24;
-}
-std::uint64_t get64(span b, std::size_t at) {
-  return get32(b, at) | static_cast<std::uint64_t>(get32(b, at + 4)) << 32;
-}
-void put16(bytes& b, std::size_t at, std::uint16_t v) {
-  b[at] = static_cast<std::uint8_t>(v);
-  b[at + 1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put32(bytes& b, std::size_t at, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-void put64(bytes& b, std::size_t at, std::uint64_t v) {
-  put32(b, at, static_cast<std::uint32_t>(v));
-  put32(b, at + 4, static_cast<std::uint32_t>(v >> 32));
-}
+using le::get16;
+using le::get32;
+using le::get64;
+using le::put16;
+using le::put32;
+using le::put64;
 
 std::error_code malformed() {
   return errc::unexp_net_err;
