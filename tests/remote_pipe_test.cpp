@@ -1,6 +1,6 @@
 // Remote pipes over SMB (docs/remote-pipes.md): a conduit server published
 // through conduit-smb-bridge and an smbd of the test's own, reached by SMB
-// clients (python3-samba's and conduit's own, through libsmbclient), with
+// clients (python3-samba's, libsmbclient's and conduit's own), with
 // the remote user's identity, the pipe's DACL, PIPE_REJECT_REMOTE_CLIENTS
 // and either side dying mid-stream.
 #include <fcntl.h>
@@ -17,12 +17,17 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <future>
 #include <string>
 #include <thread>
 #include <vector>
+
+#ifdef CONDUIT_TEST_HAVE_SMBCLIENT
+#include <libsmbclient.h>
+#endif
 
 #include "conduit/error.hpp"
 #include "conduit/impersonation.hpp"
@@ -241,6 +246,69 @@ TEST_F(RemotePipe, PythonClientEchoesBytes) {
   EXPECT_EQ(r.status, 0) << r.out << smbd_.log();
   EXPECT_EQ(r.out, "opened\ngot:abc\ngot:defgh\n");
 }
+
+#ifdef CONDUIT_TEST_HAVE_SMBCLIENT
+// What a plain libsmbclient program logs in with.
+std::string libsmbclient_user;
+
+void libsmbclient_credentials(SMBCCTX*, const char*, const char*, char*, int, char* user,
+                              int userlen, char* pass, int passlen) {
+  std::snprintf(user, static_cast<std::size_t>(userlen), "%s", libsmbclient_user.c_str());
+  std::snprintf(pass, static_cast<std::size_t>(passlen), "%s", password);
+}
+
+// A program that talks to the pipe with libsmbclient itself, as Samba's own
+// tools do: opens smb://127.0.0.1/IPC$/`name`, writes each of `messages`
+// (one SMB write: one message on a message pipe) and reads its echo.
+void libsmbclient_echoes(const std::string& name, const std::vector<std::string>& messages,
+                         std::vector<std::string>& back) {
+  SMBCCTX* ctx = smbc_new_context();
+  ASSERT_NE(ctx, nullptr);
+  smbc_setOptionNoAutoAnonymousLogin(ctx, 1);
+  smbc_setFunctionAuthDataWithContext(ctx, libsmbclient_credentials);
+  ASSERT_NE(smbc_init_context(ctx), nullptr) << std::strerror(errno);
+  std::string url = "smb://127.0.0.1/IPC$/" + name;
+  SMBCFILE* f = smbc_getFunctionOpen(ctx)(ctx, url.c_str(), O_RDWR, 0);
+  EXPECT_NE(f, nullptr) << std::strerror(errno);
+  for (std::size_t i = 0; f && i < messages.size(); ++i) {
+    const std::string& m = messages[i];
+    if (smbc_getFunctionWrite(ctx)(ctx, f, m.data(), m.size()) != static_cast<ssize_t>(m.size()))
+      break;
+    // libsmbclient's read returns once it has what it asked for.
+    std::string got(m.size(), '\0');
+    if (smbc_getFunctionRead(ctx)(ctx, f, got.data(), got.size()) !=
+        static_cast<ssize_t>(got.size()))
+      break;
+    back.push_back(got);
+  }
+  if (f) smbc_getFunctionClose(ctx)(ctx, f);
+  smbc_free_context(ctx, 1);
+}
+
+TEST_F(RemotePipe, LibsmbclientClientEchoesBytes) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::byte));
+  std::thread t = echo(server);
+  libsmbclient_user = alice.name();
+  std::vector<std::string> sent{"abc", "defgh", std::string(300, 'z')}, back;
+  libsmbclient_echoes(short_name(), sent, back);
+  t.join();
+  EXPECT_EQ(back, sent) << smbd_.log();
+}
+
+TEST_F(RemotePipe, LibsmbclientClientEchoesMessages) {
+  unix_user alice("csa");
+  start_smb({&alice}, {short_name()});
+  auto server = pipe_server::create(full_name(), open_to_all(pipe_type::message));
+  std::thread t = echo(server);
+  libsmbclient_user = alice.name();
+  std::vector<std::string> sent{"hello", "second message", std::string(300, 'x')}, back;
+  libsmbclient_echoes(short_name(), sent, back);
+  t.join();
+  EXPECT_EQ(back, sent) << smbd_.log();
+}
+#endif
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
