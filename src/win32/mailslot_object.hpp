@@ -3,11 +3,13 @@
 // calls work on.
 //
 // A slot handle is asynchronous, as Windows makes it (CreateMailslot opens
-// it without FILE_SYNCHRONOUS_IO_*): every read goes through the I/O engine,
-// one given an OVERLAPPED returns ERROR_IO_PENDING while it waits, one given
-// none waits for the engine's answer. Each read waits up to the slot's read
-// timeout, overlapped or not: it waits on a descriptor of its own that polls
-// readable when the slot's socket does or its timer runs out.
+// it without FILE_SYNCHRONOUS_IO_*). A read given an OVERLAPPED goes through
+// the I/O engine and returns ERROR_IO_PENDING while it waits, on a
+// descriptor of its own that polls readable when the slot's socket does or
+// its timer runs out. A read given none waits in the calling thread, in the
+// C++ reader's own read (one blocking recvmsg, docs/mailslots.md), which
+// CancelSynchronousIo and CancelIoEx end through the interrupt signal. Each
+// read waits up to the slot's read timeout, overlapped or not.
 #pragma once
 
 #include <memory>
