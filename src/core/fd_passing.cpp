@@ -40,6 +40,18 @@ std::error_code send_packet(int socket, std::span<const std::byte> data, std::sp
   }
 }
 
+void descriptors_of(const msghdr& msg, std::vector<unique_fd>& fds) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      fds.emplace_back(fd);
+    }
+  }
+}
+
 std::size_t receive_packet(int socket, std::span<std::byte> buffer, std::vector<unique_fd>& fds,
                            std::error_code& ec, int flags) {
   ec.clear();
@@ -59,15 +71,7 @@ std::size_t receive_packet(int socket, std::span<std::byte> buffer, std::vector<
     ec = {errno, std::generic_category()};
     return 0;
   }
-  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-      fds.emplace_back(fd);
-    }
-  }
+  descriptors_of(msg, fds);
   // A truncated packet cannot be trusted: drop it whole.
   if ((msg.msg_flags & MSG_TRUNC) != 0) {
     fds.clear();

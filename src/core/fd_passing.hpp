@@ -1,6 +1,7 @@
 // Sending and receiving whole packets with descriptors (SCM_RIGHTS).
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -27,6 +28,10 @@ ssize_t send_with_descriptors(int socket, std::span<const std::byte> data, std::
 /// error, if any.
 std::error_code send_packet(int socket, std::span<const std::byte> data, std::span<const int> fds,
                             int flags = 0);
+
+/// Takes the descriptors a received message carries (SCM_RIGHTS) into
+/// `fds`, in order; they are closed when `fds` lets them go.
+void descriptors_of(const msghdr& msg, std::vector<unique_fd>& fds);
 
 /// Receives one packet into `buffer`, with its descriptors (close-on-exec).
 /// Returns the packet's size: 0 means the peer closed. A packet larger than

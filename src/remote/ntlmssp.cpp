@@ -28,12 +28,7 @@ constexpr std::uint32_t requested_flags = negotiate_unicode | request_target | n
 constexpr std::uint16_t av_eol = 0;
 constexpr std::uint16_t av_timestamp = 7;
 
-using le::get16;
-using le::get32;
-using le::get64;
-using le::put16;
-using le::put32;
-using le::put64;
+using namespace le;  // the fields of the messages
 
 key16 hmac_md5(std::span<const std::uint8_t> key,
                std::initializer_list<std::span<const std::uint8_t>> parts) {

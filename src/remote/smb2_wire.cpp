@@ -12,12 +12,7 @@ namespace {
 
 using span = std::span<const std::uint8_t>;
 
-using le::get16;
-using le::get32;
-using le::get64;
-using le::put16;
-using le::put32;
-using le::put64;
+using namespace le;  // the fields of the messages
 
 std::error_code malformed() {
   return errc::unexp_net_err;

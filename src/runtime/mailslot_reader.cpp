@@ -21,6 +21,7 @@
 #include <stdexcept>
 
 #include "conduit/error.hpp"
+#include "core/fd_passing.hpp"
 #include "core/object_name.hpp"
 #include "core/wire.hpp"
 #include "runtime/interruption.hpp"
@@ -86,25 +87,31 @@ unsigned fork_generation() {
 }
 
 // The one descriptor a record may carry, in `attached`; false when it
-// carried more (all closed but the first).
-bool attached_descriptor(msghdr& msg, unique_fd& attached) {
-  bool one = true;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (!attached) {
-        attached.reset(fd);
-      } else {
-        ::close(fd);
-        one = false;
-      }
-    }
-  }
-  return one;
+// carried more (all closed).
+bool attached_descriptor(const msghdr& msg, unique_fd& attached) {
+  std::vector<unique_fd> fds;
+  descriptors_of(msg, fds);
+  if (fds.size() > 1) return false;
+  if (!fds.empty()) attached = std::move(fds.front());
+  return true;
 }
+
+// A recvmsg of one record into `buffer`, with room for the one descriptor
+// a record may carry. Not copied: the header points into itself.
+struct record_message {
+  record_message(std::byte* buffer, std::size_t size) : iov{buffer, size} {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+  }
+  record_message(const record_message&) = delete;
+  record_message& operator=(const record_message&) = delete;
+
+  iovec iov;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+};
 
 std::uint32_t clamp_u32(std::size_t n) {
   return static_cast<std::uint32_t>(
@@ -291,13 +298,8 @@ mailslot_reader::got mailslot_reader::receive_blocking_locked(
   // to `direct` only if it fits: a buffer too small is left untouched.
   thread_local std::unique_ptr<std::byte[]> spill;
   if (!spill) spill = std::make_unique_for_overwrite<std::byte[]>(inline_message_limit);
-  iovec iov{spill.get(), inline_message_limit};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+  record_message record(spill.get(), inline_message_limit);
+  msghdr& msg = record.msg;
   // close() wakes the call by shutting the socket down (recvmsg returns 0);
   // an interruption (interruption.hpp) by a signal (EINTR); the socket's
   // receive timeout by EAGAIN.
@@ -331,13 +333,8 @@ mailslot_reader::got mailslot_reader::receive_locked(std::error_code& ec,
                                                      std::span<std::byte> direct,
                                                      std::optional<std::size_t>* direct_size) {
   if (buffer_.empty()) buffer_.resize(inline_message_limit);
-  iovec iov{buffer_.data(), buffer_.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+  record_message record(buffer_.data(), buffer_.size());
+  msghdr& msg = record.msg;
   ssize_t n;
   do {
     n = ::recvmsg(socket_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
